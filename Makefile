@@ -1,0 +1,70 @@
+# dubset: `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RUN_DIR ?= .run
+PYTEST_ARGS ?=
+
+.PHONY: help setup protos check-protos lint fmt test test-unit test-integration up down status \
+        services services-down bench demo clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
+
+setup: ## Install Debian packages, the venv and pinned Python packages (idempotent)
+	@tools/setup.sh
+
+protos: setup ## Regenerate Python code from protos/ into libs/dubset_protos
+	@PY=$(PY) tools/gen_protos.sh
+	@echo "protos: generated into libs/dubset_protos/src/dubset"
+
+check-protos: setup ## Fail when the generated protobuf code is not current
+	@PY=$(PY) tools/check_protos.sh
+
+lint: setup ## ruff (lint + format check) and mypy --strict on libs/ and services/
+	$(VENV)/bin/ruff check libs services tests tools bench
+	$(VENV)/bin/ruff format --check libs services tests tools bench
+	$(VENV)/bin/mypy libs/dubset_common/src libs/dubset_cli/src services/*/src tools/infra.py
+
+fmt: setup ## Format the code with ruff
+	$(VENV)/bin/ruff format libs services tests tools bench
+	$(VENV)/bin/ruff check --fix libs services tests tools bench
+
+up: setup ## Start Kafka-protocol broker, S3 server and Prometheus on 127.0.0.1 (writes .run/infra.env)
+	@$(PY) tools/infra.py up --dir $(RUN_DIR)
+
+down: ## Stop exactly what `make up` (and `make services`) started
+	@$(PY) tools/services.py down --dir $(RUN_DIR) 2>/dev/null || true
+	@$(PY) tools/infra.py down --dir $(RUN_DIR)
+
+status: ## Show whether the local infrastructure and services are healthy
+	@$(PY) tools/infra.py status --dir $(RUN_DIR)
+	@$(PY) tools/services.py status --dir $(RUN_DIR)
+
+services: up ## Start every service (gRPC server + Kafka worker) as local processes
+	@$(PY) tools/services.py up --dir $(RUN_DIR)
+
+services-down: ## Stop the local service processes
+	@$(PY) tools/services.py down --dir $(RUN_DIR)
+
+test-unit: setup ## Unit tests only (no servers needed)
+	$(VENV)/bin/pytest tests/unit -q $(PYTEST_ARGS)
+
+test: setup check-protos ## Unit + integration tests; brings the local infrastructure up when needed
+	@$(PY) tools/infra.py up --dir $(RUN_DIR)
+	$(VENV)/bin/pytest tests -q $(PYTEST_ARGS)
+
+test-integration: setup ## Integration tests against the real broker and S3 server
+	@$(PY) tools/infra.py up --dir $(RUN_DIR)
+	$(VENV)/bin/pytest tests/integration -q $(PYTEST_ARGS)
+
+bench: setup ## Benchmarks: alignment speed and broker+S3 request latency (writes bench/out/report.json)
+	@$(PY) tools/infra.py up --dir $(RUN_DIR)
+	$(PY) bench/alignment_bench.py --out bench/out/report.json
+
+demo: setup ## Align the shipped example episode (the full pipeline replaces this later)
+	$(VENV)/bin/dubset align --en examples/en.json --ja examples/ja.json
+
+clean: down ## Remove caches and local run state
+	rm -rf $(RUN_DIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The dubset command line."""

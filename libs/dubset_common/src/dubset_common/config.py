@@ -1,0 +1,96 @@
+"""Settings from environment variables, parsed once at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from dubset_common.errors import ConfigError
+
+_SECRET_FIELDS = frozenset({"s3_secret_key", "kafka_sasl_password"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a service reads from its environment."""
+
+    service: str = "dubset"
+    log_level: str = "INFO"
+    bus: str = "kafka"  # kafka | inproc
+    kafka_bootstrap: str = ""
+    kafka_client_id: str = "dubset"
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
+    kafka_max_poll_interval_ms: int = 300_000
+    kafka_partitions: int = 6
+    kafka_sasl_password: str = field(default="", repr=False)
+    store: str = "s3"  # s3 | local
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "dubset"
+    s3_access_key: str = ""
+    s3_secret_key: str = field(default="", repr=False)
+    local_store_dir: str = ".dubset-store"
+    grpc_addr: str = "127.0.0.1:50051"
+    grpc_grace_s: float = 30.0
+    metrics_port: int = 0  # 0: no metrics endpoint
+    metrics_addr: str = "0.0.0.0"
+    max_attempts: int = 3
+    retry_backoff_s: float = 1.0
+    debug_pause_before_manifest_s: float = 0.0
+
+    def redacted(self) -> dict[str, object]:
+        """The settings as a dict with secrets masked, safe to log."""
+        out: dict[str, object] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            out[name] = "***" if name in _SECRET_FIELDS and value else value
+        return out
+
+
+def _get(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(f"DUBSET_{name.upper()}", default)
+
+
+def load_settings(service: str, env: Mapping[str, str] | None = None) -> Settings:
+    """Parse DUBSET_* variables into Settings; a malformed value stops with a clear message."""
+    source = os.environ if env is None else env
+    base = Settings(service=service)
+    values: dict[str, object] = {"service": service}
+    for name, f in base.__dataclass_fields__.items():
+        if name == "service":
+            continue
+        default = getattr(base, name)
+        raw = _get(source, name, "")
+        if raw == "":
+            values[name] = default
+            continue
+        values[name] = _coerce(name, raw, type(default))
+    settings = Settings(**values)  # type: ignore[arg-type]
+    _validate(settings)
+    return settings
+
+
+def _coerce(name: str, raw: str, kind: type) -> object:
+    try:
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"DUBSET_{name.upper()}={raw!r} is not a {kind.__name__}") from None
+    return raw
+
+
+def _validate(s: Settings) -> None:
+    if s.bus not in ("kafka", "inproc"):
+        raise ConfigError(f"DUBSET_BUS must be kafka or inproc, not {s.bus!r}")
+    if s.store not in ("s3", "local"):
+        raise ConfigError(f"DUBSET_STORE must be s3 or local, not {s.store!r}")
+    if s.bus == "kafka" and not s.kafka_bootstrap:
+        raise ConfigError("DUBSET_KAFKA_BOOTSTRAP is required when DUBSET_BUS=kafka")
+    if s.store == "s3" and not s.s3_bucket:
+        raise ConfigError("DUBSET_S3_BUCKET is required when DUBSET_STORE=s3")
+    if s.max_attempts < 1:
+        raise ConfigError("DUBSET_MAX_ATTEMPTS must be at least 1")

@@ -1,0 +1,179 @@
+"""The bus over the Kafka protocol (kafka-python 3.x): Apache Kafka, Redpanda, Tansu."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from dubset_common.bus import Record
+from dubset_common.errors import TransientError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KafkaOptions:
+    bootstrap: str
+    client_id: str = "dubset"
+    partitions: int = 6
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
+    max_poll_interval_ms: int = 300_000
+    max_message_bytes: int = 1_048_576
+    publish_timeout_s: float = 30.0
+
+
+class KafkaBus:
+    """Creates producers and consumers against one cluster."""
+
+    def __init__(self, options: KafkaOptions) -> None:
+        self.options = options
+
+    def producer(self) -> KafkaProducerAdapter:
+        return KafkaProducerAdapter(self.options)
+
+    def consumer(self, topics: list[str], group: str) -> KafkaConsumerAdapter:
+        return KafkaConsumerAdapter(self.options, topics, group)
+
+    def ensure_topics(self, topics: list[str], compacted: bool = False) -> None:
+        """Create missing topics with the configured partition count (existing ones are kept)."""
+        from kafka.admin import KafkaAdminClient, NewTopic
+        from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+        opts = self.options
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=opts.bootstrap, client_id=opts.client_id)
+        except KafkaError as exc:
+            raise TransientError(f"Kafka unreachable at {opts.bootstrap}: {exc}") from exc
+        try:
+            existing = set(admin.list_topics())
+            configs = {"cleanup.policy": "compact"} if compacted else {}
+            new = [
+                NewTopic(t, opts.partitions, 1, topic_configs=configs)
+                for t in topics
+                if t not in existing
+            ]
+            if new:
+                try:
+                    admin.create_topics(new)
+                except TopicAlreadyExistsError:
+                    pass
+        except KafkaError as exc:
+            raise TransientError(f"cannot create topics {topics}: {exc}") from exc
+        finally:
+            admin.close()
+
+
+class KafkaProducerAdapter:
+    def __init__(self, options: KafkaOptions) -> None:
+        from kafka import KafkaProducer
+        from kafka.errors import KafkaError
+
+        self._timeout = options.publish_timeout_s
+        try:
+            self._producer = KafkaProducer(
+                bootstrap_servers=options.bootstrap,
+                client_id=options.client_id,
+                acks="all",
+                retries=5,
+                max_in_flight_requests_per_connection=1,
+                linger_ms=2,
+                max_request_size=options.max_message_bytes,
+            )
+        except KafkaError as exc:
+            raise TransientError(f"Kafka unreachable at {options.bootstrap}: {exc}") from exc
+
+    def publish(
+        self, topic: str, key: bytes | None, value: bytes, headers: tuple[tuple[str, bytes], ...] = ()
+    ) -> None:
+        from kafka.errors import KafkaError
+
+        try:
+            future = self._producer.send(topic, key=key, value=value, headers=list(headers))
+            future.get(timeout=self._timeout)
+        except KafkaError as exc:
+            raise TransientError(f"publish to {topic} failed: {exc}") from exc
+
+    def close(self) -> None:
+        self._producer.close(timeout=5)
+
+
+class KafkaConsumerAdapter:
+    """Manual commits only; keepalive() pauses the assignment so long work keeps membership."""
+
+    def __init__(self, options: KafkaOptions, topics: list[str], group: str) -> None:
+        from kafka import KafkaConsumer
+        from kafka.errors import KafkaError
+
+        try:
+            self._consumer: Any = KafkaConsumer(
+                *topics,
+                bootstrap_servers=options.bootstrap,
+                client_id=options.client_id,
+                group_id=group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                session_timeout_ms=options.session_timeout_ms,
+                heartbeat_interval_ms=options.heartbeat_interval_ms,
+                max_poll_interval_ms=options.max_poll_interval_ms,
+                fetch_max_bytes=max(options.max_message_bytes * 4, 4 * 1_048_576),
+            )
+        except KafkaError as exc:
+            raise TransientError(f"Kafka unreachable at {options.bootstrap}: {exc}") from exc
+        self._paused = False
+
+    def poll(self, timeout_s: float, max_records: int = 1) -> list[Record]:
+        from kafka.errors import KafkaError
+
+        if self._paused:
+            self._consumer.resume(*self._consumer.paused())
+            self._paused = False
+        try:
+            batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        except KafkaError as exc:
+            raise TransientError(f"Kafka poll failed: {exc}") from exc
+        out = [
+            Record(r.topic, r.partition, r.offset, r.key, r.value or b"", tuple(r.headers or ()))
+            for records in batches.values()
+            for r in records
+        ]
+        return sorted(out, key=lambda r: (r.topic, r.partition, r.offset))
+
+    def keepalive(self) -> None:
+        """Poll with everything paused; anything fetched after a rebalance is rewound, not lost."""
+        from kafka.errors import KafkaError
+
+        assigned = self._consumer.assignment()
+        if assigned:
+            self._consumer.pause(*assigned)
+            self._paused = True
+        try:
+            batches = self._consumer.poll(timeout_ms=200, max_records=1)
+        except KafkaError as exc:
+            log.warning("keepalive poll failed: %s", exc)
+            return
+        for tp, records in batches.items():
+            self._consumer.seek(tp, min(r.offset for r in records))
+            self._consumer.pause(tp)
+
+    def commit(self, record: Record) -> None:
+        from kafka.errors import CommitFailedError, KafkaError
+        from kafka.structs import OffsetAndMetadata, TopicPartition
+
+        offsets = {
+            TopicPartition(record.topic, record.partition): OffsetAndMetadata(
+                record.offset + 1, "", -1
+            )
+        }
+        try:
+            self._consumer.commit(offsets)
+        except CommitFailedError as exc:
+            # Rebalanced away: the next owner redelivers and the stage skips finished work.
+            log.warning("commit of %s:%d@%d lost to a rebalance: %s",
+                        record.topic, record.partition, record.offset, exc)
+        except KafkaError as exc:
+            raise TransientError(f"commit failed: {exc}") from exc
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)

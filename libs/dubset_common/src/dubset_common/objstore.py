@@ -1,0 +1,286 @@
+"""Object store interface with S3 (boto3) and local-directory implementations."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote, urlparse
+
+from dubset_common.errors import InvalidInputError, NotFoundError, TransientError
+from dubset_common.keys import check_key, join_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """Where an object is and what it holds."""
+
+    key: str
+    uri: str
+    sha256: str
+    size_bytes: int
+    content_type: str
+
+
+class ObjectStore(Protocol):
+    """A flat namespace of immutable-by-convention objects under safe keys."""
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = ...) -> ObjectInfo: ...
+    def put_file(self, key: str, path: Path, content_type: str = ...) -> ObjectInfo: ...
+    def get_bytes(self, key: str, max_bytes: int | None = None) -> bytes: ...
+    def get_file(self, key: str, path: Path) -> None: ...
+    def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int: ...
+    def list(self, prefix: str) -> list[str]: ...
+    def delete(self, key: str) -> None: ...
+    def uri(self, key: str) -> str: ...
+    def key_of(self, uri: str) -> str: ...
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _too_big(key: str, size: int, max_bytes: int | None) -> None:
+    if max_bytes is not None and size > max_bytes:
+        raise InvalidInputError(f"object {key} is {size} bytes, over the limit of {max_bytes}")
+
+
+class LocalStore:
+    """Objects as files under a root directory; writes are atomic (temp file + rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def put_bytes(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
+        path = self._path(key)
+        self._atomic_write(path, lambda fh: fh.write(data))
+        return ObjectInfo(key, self.uri(key), hashlib.sha256(data).hexdigest(), len(data), content_type)
+
+    def put_file(
+        self, key: str, path: Path, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
+        target = self._path(key)
+        with path.open("rb") as src:
+            self._atomic_write(target, lambda fh: shutil.copyfileobj(src, fh, _CHUNK))
+        return ObjectInfo(key, self.uri(key), file_sha256(target), target.stat().st_size, content_type)
+
+    def _atomic_write(self, path: Path, write: Any) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get_bytes(self, key: str, max_bytes: int | None = None) -> bytes:
+        path = self._path(key)
+        try:
+            _too_big(key, path.stat().st_size, max_bytes)
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"object {key} not found") from None
+
+    def get_file(self, key: str, path: Path) -> None:
+        try:
+            shutil.copyfile(self._path(key), path)
+        except FileNotFoundError:
+            raise NotFoundError(f"object {key} not found") from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise NotFoundError(f"object {key} not found") from None
+
+    def list(self, prefix: str) -> list[str]:
+        base = self.root / check_key(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        if not base.is_dir():
+            return []
+        return sorted(
+            p.relative_to(self.root).as_posix()
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.startswith(".tmp-")
+        )
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def uri(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+    def key_of(self, uri: str) -> str:
+        parsed = urlparse(uri)
+        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+            raise InvalidInputError(f"{uri!r:.120} is not a file:// URI of this store")
+        path = Path(unquote(parsed.path))
+        try:
+            rel = path.relative_to(self.root)
+        except ValueError:
+            raise InvalidInputError(f"{uri!r:.120} is outside the store root") from None
+        return check_key(rel.as_posix())
+
+
+class S3Store:
+    """Objects in one S3 bucket (MinIO, AWS, SeaweedFS), optionally under a key prefix."""
+
+    def __init__(self, client: S3Client, bucket: str, prefix: str = "") -> None:
+        self._s3 = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        if self.prefix:
+            check_key(self.prefix)
+
+    def _full(self, key: str) -> str:
+        return join_key(self.prefix, check_key(key)) if self.prefix else check_key(key)
+
+    def put_bytes(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
+        digest = hashlib.sha256(data).hexdigest()
+        with _s3_errors(key):
+            self._s3.put_object(
+                Bucket=self.bucket,
+                Key=self._full(key),
+                Body=data,
+                ContentType=content_type,
+                Metadata={"sha256": digest},
+            )
+        return ObjectInfo(key, self.uri(key), digest, len(data), content_type)
+
+    def put_file(
+        self, key: str, path: Path, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
+        digest = file_sha256(path)
+        extra = {"ContentType": content_type, "Metadata": {"sha256": digest}}
+        with _s3_errors(key):
+            self._s3.upload_file(str(path), self.bucket, self._full(key), ExtraArgs=extra)
+        return ObjectInfo(key, self.uri(key), digest, path.stat().st_size, content_type)
+
+    def get_bytes(self, key: str, max_bytes: int | None = None) -> bytes:
+        with _s3_errors(key):
+            obj = self._s3.get_object(Bucket=self.bucket, Key=self._full(key))
+            _too_big(key, int(obj["ContentLength"]), max_bytes)
+            return obj["Body"].read()
+
+    def get_file(self, key: str, path: Path) -> None:
+        with _s3_errors(key):
+            self._s3.download_file(self.bucket, self._full(key), str(path))
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.size(key)
+        except NotFoundError:
+            return False
+        return True
+
+    def size(self, key: str) -> int:
+        with _s3_errors(key):
+            head = self._s3.head_object(Bucket=self.bucket, Key=self._full(key))
+        return int(head["ContentLength"])
+
+    def list(self, prefix: str) -> list[str]:
+        full = self._full(prefix.rstrip("/")) + "/" if prefix.strip("/") else (
+            self.prefix + "/" if self.prefix else ""
+        )
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        keys: list[str] = []
+        paginator = self._s3.get_paginator("list_objects_v2")
+        with _s3_errors(prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+                keys.extend(o["Key"][strip:] for o in page.get("Contents", []))
+        return sorted(keys)
+
+    def delete(self, key: str) -> None:
+        with _s3_errors(key):
+            self._s3.delete_object(Bucket=self.bucket, Key=self._full(key))
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._full(key)}"
+
+    def key_of(self, uri: str) -> str:
+        parsed = urlparse(uri)
+        if parsed.scheme != "s3" or parsed.netloc != self.bucket:
+            raise InvalidInputError(f"{uri!r:.120} is not an s3:// URI of bucket {self.bucket}")
+        full = check_key(parsed.path.lstrip("/"))
+        if self.prefix:
+            if not full.startswith(self.prefix + "/"):
+                raise InvalidInputError(f"{uri!r:.120} is outside prefix {self.prefix}")
+            return full[len(self.prefix) + 1 :]
+        return full
+
+
+class _s3_errors:
+    """Map botocore failures onto NotFoundError / TransientError."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is None:
+            return False
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if isinstance(exc, ClientError):
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            if code in ("404", "NoSuchKey", "NotFound"):
+                raise NotFoundError(f"object {self._key} not found") from None
+            if status >= 500 or code in ("SlowDown", "RequestTimeout", "ServiceUnavailable"):
+                raise TransientError(f"S3 unavailable ({code}) for {self._key}") from exc
+            return False
+        if isinstance(exc, BotoCoreError):
+            raise TransientError(f"S3 unreachable for {self._key}: {type(exc).__name__}") from exc
+        return False
+
+
+def make_s3_client(endpoint: str, region: str, access_key: str, secret_key: str) -> S3Client:
+    """A boto3 S3 client with path-style addressing, bounded timeouts and standard retries."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        region_name=region,
+        signature_version="s3v4",
+        s3={"addressing_style": "path"},
+        retries={"max_attempts": 5, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=60,
+    )
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint or None,
+        aws_access_key_id=access_key or None,
+        aws_secret_access_key=secret_key or None,
+        config=config,
+    )

@@ -1,0 +1,206 @@
+"""The stage runner: content-addressed, skip-if-done execution of one stage request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from dubset.v1 import common_pb2
+
+from dubset_common.errors import IntegrityError, InvalidInputError
+from dubset_common.keys import canonical_json, check_id, content_key, join_key, sha256_hex
+from dubset_common.metrics import StageMetrics
+from dubset_common.objstore import ObjectInfo, ObjectStore
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "_manifest.json"
+ProgressHook = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file a stage produces; exactly one of data or path is set."""
+
+    name: str
+    filename: str
+    content_type: str
+    data: bytes | None = None
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    """What a stage's run returns. info must be deterministic (no clocks, no hosts)."""
+
+    outputs: tuple[Output, ...]
+    backend: str
+    info: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """Everything a stage's run may touch."""
+
+    request: common_pb2.StageRequest
+    params: Mapping[str, object]
+    store: ObjectStore
+    workdir: Path
+    hook: ProgressHook
+    max_input_bytes: int
+
+    def read_input(self, name: str) -> bytes:
+        """The bytes of a named input, checked against the sha256 it was referenced with."""
+        ref = self.request.inputs[name]
+        data = self.store.get_bytes(self.store.key_of(ref.uri), max_bytes=self.max_input_bytes)
+        if sha256_hex(data) != ref.sha256:
+            raise IntegrityError(f"input {name} ({ref.uri}) does not match its sha256")
+        return data
+
+
+class Stage(Protocol):
+    """A stage plugs its pure work into the runner through this."""
+
+    name: str
+    version: str
+    inputs: tuple[str, ...]
+
+    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+        """Validated params as plain JSON values (hashed into the output key)."""
+
+    def run(self, ctx: StageContext) -> StageOutcome: ...
+
+
+def _log_hook(fraction: float, message: str) -> None:
+    log.info("progress %.0f%% %s", fraction * 100, message)
+
+
+class StageExecutor:
+    """Runs one request: skip if its manifest exists, else run, write outputs, manifest last."""
+
+    def __init__(
+        self,
+        stage: Stage,
+        store: ObjectStore,
+        metrics: StageMetrics,
+        *,
+        max_input_bytes: int = 256 * 1024 * 1024,
+        pause_before_manifest_s: float = 0.0,
+        hook: ProgressHook = _log_hook,
+    ) -> None:
+        self.stage = stage
+        self.store = store
+        self.metrics = metrics
+        self.max_input_bytes = max_input_bytes
+        self.pause_before_manifest_s = pause_before_manifest_s
+        self.hook = hook
+
+    def output_key(self, request: common_pb2.StageRequest) -> tuple[str, dict[str, object]]:
+        """The content address of this request's outputs, and its validated params."""
+        check_id(request.job_id, "job id")
+        check_id(request.episode_id, "episode id")
+        if request.stage != self.stage.name:
+            raise InvalidInputError(f"request for stage {request.stage!r} sent to {self.stage.name}")
+        missing = [n for n in self.stage.inputs if n not in request.inputs]
+        if missing:
+            raise InvalidInputError(f"missing inputs: {', '.join(missing)}")
+        digests = {}
+        for name in self.stage.inputs:
+            ref = request.inputs[name]
+            if len(ref.sha256) != 64 or any(c not in "0123456789abcdef" for c in ref.sha256):
+                raise InvalidInputError(f"input {name} has no valid sha256")
+            self.store.key_of(ref.uri)
+            digests[name] = ref.sha256
+        params = self.stage.parse_params(request)
+        return content_key(self.stage.name, self.stage.version, digests, params), params
+
+    def execute(self, request: common_pb2.StageRequest) -> common_pb2.StageResult:
+        key, params = self.output_key(request)
+        prefix = join_key("stages", self.stage.name, key)
+        manifest_key = join_key(prefix, MANIFEST)
+        if self.store.exists(manifest_key):
+            manifest = json.loads(self.store.get_bytes(manifest_key))
+            self.metrics.requests.labels("reused", manifest["backend"]).inc()
+            log.info("outputs already exist, reusing", extra={"output_key": key})
+            return self._result(request, key, manifest, reused=True)
+        started = time.monotonic()
+        with self.metrics.inflight.track_inprogress(), tempfile.TemporaryDirectory() as tmp:
+            ctx = StageContext(request, params, self.store, Path(tmp), self.hook, self.max_input_bytes)
+            outcome = self.stage.run(ctx)
+            written = {o.name: self._write(prefix, o) for o in outcome.outputs}
+        if self.pause_before_manifest_s:
+            time.sleep(self.pause_before_manifest_s)
+        manifest = self._manifest(key, params, request, outcome, written)
+        self.store.put_bytes(manifest_key, canonical_json(manifest), "application/json")
+        self.metrics.processing_seconds.observe(time.monotonic() - started)
+        self.metrics.requests.labels("ok", outcome.backend).inc()
+        return self._result(request, key, manifest, reused=False)
+
+    def _write(self, prefix: str, output: Output) -> ObjectInfo:
+        key = join_key(prefix, output.filename)
+        if output.data is not None:
+            info = self.store.put_bytes(key, output.data, output.content_type)
+        elif output.path is not None:
+            info = self.store.put_file(key, output.path, output.content_type)
+        else:
+            raise ValueError(f"output {output.name} has neither data nor path")
+        self.metrics.output_bytes.inc(info.size_bytes)
+        return info
+
+    def _manifest(
+        self,
+        key: str,
+        params: Mapping[str, object],
+        request: common_pb2.StageRequest,
+        outcome: StageOutcome,
+        written: Mapping[str, ObjectInfo],
+    ) -> dict[str, object]:
+        return {
+            "stage": self.stage.name,
+            "version": self.stage.version,
+            "key": key,
+            "backend": outcome.backend,
+            "params": dict(params),
+            "inputs": {n: request.inputs[n].sha256 for n in self.stage.inputs},
+            "outputs": {
+                name: {"key": i.key, "sha256": i.sha256, "size_bytes": i.size_bytes,
+                       "content_type": i.content_type}
+                for name, i in sorted(written.items())
+            },
+            "info": dict(outcome.info),
+        }
+
+    def _result(
+        self, request: common_pb2.StageRequest, key: str, manifest: Mapping[str, object], *, reused: bool
+    ) -> common_pb2.StageResult:
+        prefix = join_key("stages", self.stage.name, key)
+        manifest_key = join_key(prefix, MANIFEST)
+        result = common_pb2.StageResult(
+            request_id=request.request_id,
+            job_id=request.job_id,
+            episode_id=request.episode_id,
+            stage=self.stage.name,
+            status=common_pb2.STAGE_STATUS_OK,
+            output_key=key,
+            backend=str(manifest["backend"]),
+            reused=reused,
+        )
+        raw = canonical_json(manifest)
+        result.manifest.CopyFrom(
+            common_pb2.MediaRef(uri=self.store.uri(manifest_key), sha256=sha256_hex(raw),
+                                mime="application/json", size_bytes=len(raw))
+        )
+        outputs = manifest["outputs"]
+        assert isinstance(outputs, dict)
+        for name, o in outputs.items():
+            result.outputs[name].CopyFrom(
+                common_pb2.MediaRef(uri=self.store.uri(o["key"]), sha256=o["sha256"],
+                                    mime=o["content_type"], size_bytes=o["size_bytes"])
+            )
+        return result

@@ -1,0 +1,18 @@
+"""Topic names: one noun per stage, versioned."""
+
+from __future__ import annotations
+
+INGEST = "dubset.ingest.v1"
+JOBS_STATE = "dubset.jobs.state.v1"
+
+
+def requests(stage: str) -> str:
+    return f"dubset.{stage}.requests.v1"
+
+
+def results(stage: str) -> str:
+    return f"dubset.{stage}.results.v1"
+
+
+def dlq(stage: str) -> str:
+    return f"dubset.{stage}.dlq.v1"

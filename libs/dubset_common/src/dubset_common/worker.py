@@ -1,0 +1,168 @@
+"""The stage worker loop: consume requests, execute, publish the result, then commit."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from dubset.v1 import common_pb2
+from google.protobuf.message import DecodeError
+
+from dubset_common import topics
+from dubset_common.bus import Bus, Consumer, Producer, Record
+from dubset_common.errors import DubsetError, TransientError
+from dubset_common.logs import log_context
+from dubset_common.runner import StageExecutor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: str
+    message: str
+    attempts: int
+
+
+class StageWorker:
+    """At-least-once consumer of one stage's requests topic; idempotent through the executor."""
+
+    def __init__(
+        self,
+        executor: StageExecutor,
+        bus: Bus,
+        *,
+        group: str | None = None,
+        max_attempts: int = 3,
+        backoff_s: float = 1.0,
+        poll_timeout_s: float = 0.5,
+    ) -> None:
+        stage = executor.stage.name
+        self.executor = executor
+        self.bus = bus
+        self.group = group or f"dubset-{stage}"
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self.poll_timeout_s = poll_timeout_s
+        self.requests_topic = topics.requests(stage)
+        self.results_topic = topics.results(stage)
+        self.dlq_topic = topics.dlq(stage)
+        self.stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{stage}-work")
+
+    def run(self) -> None:
+        """Loop until stop is set; the message in hand is finished and committed first."""
+        self.bus.ensure_topics([self.requests_topic, self.results_topic, self.dlq_topic])
+        consumer = self.bus.consumer([self.requests_topic], self.group)
+        producer = self.bus.producer()
+        log.info("worker consuming %s as %s", self.requests_topic, self.group)
+        try:
+            while not self.stop.is_set():
+                try:
+                    records = consumer.poll(self.poll_timeout_s, max_records=1)
+                except TransientError as exc:
+                    log.warning("poll failed, retrying: %s", exc)
+                    self.stop.wait(self.backoff_s)
+                    continue
+                for record in records:
+                    self.handle(record, consumer, producer)
+        finally:
+            consumer.close()
+            producer.close()
+            self._pool.shutdown(wait=True)
+
+    def handle(self, record: Record, consumer: Consumer, producer: Producer) -> None:
+        """Process one record fully, then commit it. Returns without committing only on stop."""
+        request = common_pb2.StageRequest()
+        try:
+            request.ParseFromString(record.value)
+        except DecodeError:
+            request = None  # type: ignore[assignment]
+        if request is None or not request.request_id:
+            failure = Failure("INVALID_INPUT", "message is not a StageRequest", 0)
+            if self._deliver(producer, self._dead_letter(record, failure)):
+                consumer.commit(record)
+            return
+        with log_context(job_id=request.job_id, episode_id=request.episode_id,
+                         stage=self.executor.stage.name, request_id=request.request_id):
+            if request.submitted_unix_ms > 0:
+                lag = max(0.0, time.time() - request.submitted_unix_ms / 1000)
+                self.executor.metrics.handoff_seconds.observe(lag)
+            outcome = self._attempts(request, consumer)
+            messages: list[tuple[str, bytes | None, bytes]] = []
+            if isinstance(outcome, Failure):
+                log.error("request failed: %s: %s", outcome.code, outcome.message)
+                messages.append(self._dead_letter(record, outcome))
+                outcome = self._failed_result(request, outcome)
+            messages.append((self.results_topic, record.key, outcome.SerializeToString()))
+            if all(self._deliver(producer, m) for m in messages):
+                consumer.commit(record)
+
+    def _attempts(
+        self, request: common_pb2.StageRequest, consumer: Consumer
+    ) -> common_pb2.StageResult | Failure:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                result = self._run_keeping_alive(request, consumer)
+                result.attempts = attempt
+                result.finished_unix_ms = int(time.time() * 1000)
+                return result
+            except DubsetError as exc:
+                if not exc.retryable or attempt >= self.max_attempts:
+                    return Failure(exc.code, str(exc), attempt)
+                log.warning("attempt %d failed, retrying: %s", attempt, exc)
+            except Exception as exc:  # a bug or an unknown library failure: retry, then DLQ
+                log.exception("attempt %d crashed", attempt)
+                if attempt >= self.max_attempts:
+                    return Failure("INTERNAL", f"{type(exc).__name__}: {exc}", attempt)
+            self.executor.metrics.retries.inc()
+            self.stop.wait(self.backoff_s * 2 ** (attempt - 1))
+
+    def _run_keeping_alive(
+        self, request: common_pb2.StageRequest, consumer: Consumer
+    ) -> common_pb2.StageResult:
+        future: Future[common_pb2.StageResult] = self._pool.submit(self.executor.execute, request)
+        while True:
+            try:
+                return future.result(timeout=self.poll_timeout_s)
+            except TimeoutError:
+                consumer.keepalive()
+
+    def _deliver(self, producer: Producer, message: tuple[str, bytes | None, bytes]) -> bool:
+        """Publish until durable; give up only when asked to stop (the record is redelivered)."""
+        topic, key, value = message
+        delay = self.backoff_s
+        while True:
+            try:
+                producer.publish(topic, key, value)
+                return True
+            except TransientError as exc:
+                log.warning("publish to %s failed, retrying: %s", topic, exc)
+                if self.stop.wait(delay):
+                    return False
+                delay = min(delay * 2, 30.0)
+
+    def _dead_letter(self, record: Record, failure: Failure) -> tuple[str, bytes | None, bytes]:
+        self.executor.metrics.dead_letters.inc()
+        letter = common_pb2.DeadLetter(
+            source_topic=record.topic, partition=record.partition, offset=record.offset,
+            key=record.key or b"", value=record.value, error_code=failure.code,
+            error_message=failure.message, attempts=failure.attempts,
+        )
+        return (self.dlq_topic, record.key, letter.SerializeToString())
+
+    def _failed_result(
+        self, request: common_pb2.StageRequest, failure: Failure
+    ) -> common_pb2.StageResult:
+        self.executor.metrics.requests.labels("failed", "").inc()
+        return common_pb2.StageResult(
+            request_id=request.request_id, job_id=request.job_id, episode_id=request.episode_id,
+            stage=self.executor.stage.name, status=common_pb2.STAGE_STATUS_FAILED,
+            error_code=failure.code, error_message=failure.message, attempts=failure.attempts,
+            finished_unix_ms=int(time.time() * 1000),
+        )

@@ -1,0 +1,1 @@
+"""Generated dubset protobuf code (package dubset-protos)."""

@@ -1,0 +1,1 @@
+"""Generated modules of the protobuf package dubset.v1."""

@@ -1,0 +1,33 @@
+"""The one place protobuf messages and alignment values meet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dubset.v1 import alignment_pb2, common_pb2
+
+from dubset_alignment.core.model import DEFAULT_MAX_GAP_MS, Alignment, Segment
+
+
+def segments_from_proto(segments: Iterable[common_pb2.Segment]) -> list[Segment]:
+    return [Segment(s.start_ms, s.end_ms, s.text) for s in segments]
+
+
+def params_from_proto(params: alignment_pb2.AlignmentParams) -> tuple[int, int]:
+    """(max_gap_ms, ja_offset_ms), the paper's 125 ms when the gap is unset."""
+    gap = params.max_gap_ms if params.HasField("max_gap_ms") else DEFAULT_MAX_GAP_MS
+    return gap, params.ja_offset_ms
+
+
+def alignment_to_proto(al: Alignment) -> alignment_pb2.AlignResponse:
+    return alignment_pb2.AlignResponse(
+        clips=[
+            common_pb2.ClipPair(
+                start_ms=c.start_ms, end_ms=c.end_ms, ja_start_ms=c.ja_start_ms,
+                ja_end_ms=c.ja_end_ms, en=c.en, ja=c.ja, en_text=c.en_text, ja_text=c.ja_text,
+            )
+            for c in al.clips
+        ],
+        unpaired_en=al.unpaired_en,
+        unpaired_ja=al.unpaired_ja,
+    )

@@ -1,0 +1,1 @@
+"""The pure alignment rule: plain values in, plain values out."""

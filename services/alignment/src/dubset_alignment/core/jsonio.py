@@ -1,0 +1,79 @@
+"""Segment lists and alignments as JSON values (the CLI and worker file format)."""
+
+from __future__ import annotations
+
+import json
+
+from dubset_alignment.core.model import Alignment, AlignmentInputError, Segment
+
+_MAX_SEGMENTS = 1_000_000
+
+
+def parse_segments(raw: bytes | str, name: str) -> list[Segment]:
+    """Parse `[{"start_ms", "end_ms", "text"}]`, or an ASR output object with a "segments" list."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AlignmentInputError(f"{name}: not valid JSON ({exc})") from None
+    if isinstance(value, dict) and "segments" in value:
+        value = value["segments"]
+    if not isinstance(value, list):
+        raise AlignmentInputError(f"{name}: expected a JSON list of segments")
+    if len(value) > _MAX_SEGMENTS:
+        raise AlignmentInputError(f"{name}: {len(value)} segments is over the limit of {_MAX_SEGMENTS}")
+    return [_segment(item, f"{name} segment {i}") for i, item in enumerate(value)]
+
+
+def _segment(item: object, where: str) -> Segment:
+    if not isinstance(item, dict):
+        raise AlignmentInputError(f"{where}: expected an object")
+    missing = [k for k in ("start_ms", "end_ms") if k not in item]
+    if missing:
+        raise AlignmentInputError(f"{where}: missing {', '.join(missing)}")
+    text = item.get("text", "")
+    start, end = item["start_ms"], item["end_ms"]
+    for key, value in (("start_ms", start), ("end_ms", end)):
+        if isinstance(value, float) and value != value:
+            raise AlignmentInputError(f"{where}: {key} is NaN")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise AlignmentInputError(f"{where}: {key} must be an integer, got {value!r:.40}")
+    if not isinstance(text, str):
+        raise AlignmentInputError(f"{where}: text must be a string")
+    return Segment(start, end, text)
+
+
+def alignment_to_json(al: Alignment) -> dict[str, object]:
+    return {
+        "clips": [
+            {
+                "start_ms": c.start_ms,
+                "end_ms": c.end_ms,
+                "ja_start_ms": c.ja_start_ms,
+                "ja_end_ms": c.ja_end_ms,
+                "en": list(c.en),
+                "ja": list(c.ja),
+                "en_text": c.en_text,
+                "ja_text": c.ja_text,
+            }
+            for c in al.clips
+        ],
+        "unpaired_en": list(al.unpaired_en),
+        "unpaired_ja": list(al.unpaired_ja),
+    }
+
+
+def dumps(al: Alignment) -> bytes:
+    """Deterministic JSON bytes, one clip per line, UTF-8 text kept readable."""
+    value = alignment_to_json(al)
+
+    def one(v: object) -> str:
+        return json.dumps(v, ensure_ascii=False, separators=(", ", ": "))
+
+    clips = value["clips"]
+    assert isinstance(clips, list)
+    body = ",\n".join(f"  {one(c)}" for c in clips)
+    return (
+        f'{{"clips": [\n{body}\n ],\n'
+        f' "unpaired_en": {one(value["unpaired_en"])},\n'
+        f' "unpaired_ja": {one(value["unpaired_ja"])}}}\n'
+    ).encode()

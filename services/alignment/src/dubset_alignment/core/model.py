@@ -1,0 +1,41 @@
+"""Domain values of alignment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_MAX_GAP_MS = 125
+
+
+class AlignmentInputError(ValueError):
+    """The segments or parameters cannot be aligned: malformed, negative, NaN, end < start."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One ASR segment in its own video's timeline."""
+
+    start_ms: int
+    end_ms: int
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ClipPair:
+    """A group with both languages: EN-timeline span, JA-timeline span, member indices."""
+
+    start_ms: int
+    end_ms: int
+    ja_start_ms: int
+    ja_end_ms: int
+    en: tuple[int, ...]
+    ja: tuple[int, ...]
+    en_text: str
+    ja_text: str
+
+
+@dataclass(frozen=True)
+class Alignment:
+    clips: tuple[ClipPair, ...]
+    unpaired_en: tuple[int, ...]
+    unpaired_ja: tuple[int, ...]

@@ -1,0 +1,60 @@
+"""Alignment wired to its ports: the stage the runner executes and the inline call gRPC serves."""
+
+from __future__ import annotations
+
+from dubset.v1 import alignment_pb2, common_pb2
+
+from dubset_alignment import STAGE, VERSION
+from dubset_alignment.convert import alignment_to_proto, params_from_proto, segments_from_proto
+from dubset_alignment.core.align import align
+from dubset_alignment.core.jsonio import dumps, parse_segments
+from dubset_alignment.core.model import AlignmentInputError
+from dubset_common.errors import InvalidInputError
+from dubset_common.runner import Output, StageContext, StageOutcome
+
+BACKEND = "anim400k-recursive-merge"
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+
+def align_inline(request: alignment_pb2.AlignRequest) -> alignment_pb2.AlignResponse:
+    """Align segments carried in the request itself."""
+    gap, offset = params_from_proto(request.params)
+    try:
+        al = align(segments_from_proto(request.en), segments_from_proto(request.ja), gap, offset)
+    except AlignmentInputError as exc:
+        raise InvalidInputError(str(exc)) from None
+    return alignment_to_proto(al)
+
+
+class AlignmentStage:
+    """Inputs `en` and `ja` are segment JSON files by reference; output `clips` is clips.json."""
+
+    name = STAGE
+    version = VERSION
+    inputs = ("en", "ja")
+
+    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+        params = alignment_pb2.AlignmentParams()
+        if request.HasField("params") and not request.params.Unpack(params):
+            raise InvalidInputError(
+                f"alignment params must be dubset.v1.AlignmentParams, not {request.params.type_url}"
+            )
+        gap, offset = params_from_proto(params)
+        if gap < 0:
+            raise InvalidInputError(f"max_gap_ms must not be negative ({gap})")
+        return {"max_gap_ms": gap, "ja_offset_ms": offset}
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        gap, offset = ctx.params["max_gap_ms"], ctx.params["ja_offset_ms"]
+        assert isinstance(gap, int) and isinstance(offset, int)
+        try:
+            en = parse_segments(ctx.read_input("en"), "en")
+            ja = parse_segments(ctx.read_input("ja"), "ja")
+            ctx.hook(0.5, f"aligning {len(en)} EN and {len(ja)} JA segments")
+            al = align(en, ja, gap, offset)
+        except AlignmentInputError as exc:
+            raise InvalidInputError(str(exc)) from None
+        out = Output("clips", "clips.json", "application/json", data=dumps(al))
+        info = {"clips": len(al.clips), "unpaired_en": len(al.unpaired_en),
+                "unpaired_ja": len(al.unpaired_ja)}
+        return StageOutcome(outputs=(out,), backend=BACKEND, info=info)
