@@ -216,10 +216,16 @@ def proc_argv(pid: int) -> list[str]:
 
 
 def running_pid(run_dir: Path, component: Component) -> int | None:
-    """The recorded pid if that process is alive and still runs the component's executable."""
+    """The recorded pid if that process is alive and still runs the component's executable.
+
+    A child of this interpreter is judged by its Popen object: right after exec its
+    /proc/<pid>/cmdline can still read empty for a moment.
+    """
     pid = read_pid(run_dir, component.name)
     if pid is None:
         return None
+    if pid in _CHILDREN:
+        return pid if _CHILDREN[pid].poll() is None else None
     argv = proc_argv(pid)
     return pid if argv and Path(argv[0]).name == component.executable else None
 

@@ -24,11 +24,13 @@ class Settings:
     kafka_heartbeat_interval_ms: int = 3_000
     kafka_max_poll_interval_ms: int = 300_000
     kafka_partitions: int = 6
+    topic_prefix: str = ""  # namespaces every topic (tenants, tests)
     kafka_sasl_password: str = field(default="", repr=False)
     store: str = "s3"  # s3 | local
     s3_endpoint: str = ""
     s3_region: str = "us-east-1"
     s3_bucket: str = "dubset"
+    s3_prefix: str = ""  # every key lives under this prefix
     s3_access_key: str = ""
     s3_secret_key: str = field(default="", repr=False)
     local_store_dir: str = ".dubset-store"

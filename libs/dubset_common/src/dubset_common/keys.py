@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from dubset_common.errors import InvalidInputError
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]{0,254}$")
+_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._=+-]{0,254}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 MAX_KEY_LEN = 1024
 
@@ -17,13 +17,13 @@ MAX_KEY_LEN = 1024
 def check_key(key: str) -> str:
     """Return key if it is a safe relative object key, else raise InvalidInputError.
 
-    Segments start alphanumeric and use a small alphabet, so `..`, absolute paths,
+    Segments start alphanumeric or "_" and use a small alphabet, so `..`, absolute paths,
     backslashes, control characters and empty segments can never occur.
     """
     if not isinstance(key, str) or not key or len(key) > MAX_KEY_LEN:
         raise InvalidInputError(f"invalid object key {key!r:.80}: empty or too long")
     parts = key.split("/")
-    bad = [p for p in parts if not _SEGMENT.match(p)]
+    bad = [p for p in parts if not _SEGMENT.fullmatch(p)]
     if bad:
         raise InvalidInputError(f"invalid object key {key!r:.80}: bad segment {bad[0]!r:.40}")
     return key
@@ -31,7 +31,7 @@ def check_key(key: str) -> str:
 
 def check_id(value: str, what: str = "id") -> str:
     """Return value if it is a safe identifier (job, episode, request ids), else raise."""
-    if not isinstance(value, str) or not _ID.match(value):
+    if not isinstance(value, str) or not _ID.fullmatch(value):
         raise InvalidInputError(
             f"invalid {what} {value!r:.80}: use 1-128 of A-Z a-z 0-9 . _ - starting alphanumeric"
         )

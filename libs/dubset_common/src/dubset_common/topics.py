@@ -6,13 +6,13 @@ INGEST = "dubset.ingest.v1"
 JOBS_STATE = "dubset.jobs.state.v1"
 
 
-def requests(stage: str) -> str:
-    return f"dubset.{stage}.requests.v1"
+def requests(stage: str, prefix: str = "") -> str:
+    return f"{prefix}dubset.{stage}.requests.v1"
 
 
-def results(stage: str) -> str:
-    return f"dubset.{stage}.results.v1"
+def results(stage: str, prefix: str = "") -> str:
+    return f"{prefix}dubset.{stage}.results.v1"
 
 
-def dlq(stage: str) -> str:
-    return f"dubset.{stage}.dlq.v1"
+def dlq(stage: str, prefix: str = "") -> str:
+    return f"{prefix}dubset.{stage}.dlq.v1"

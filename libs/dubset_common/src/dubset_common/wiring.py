@@ -16,7 +16,7 @@ def build_store(settings: Settings) -> ObjectStore:
     client = make_s3_client(
         settings.s3_endpoint, settings.s3_region, settings.s3_access_key, settings.s3_secret_key
     )
-    return S3Store(client, settings.s3_bucket)
+    return S3Store(client, settings.s3_bucket, settings.s3_prefix)
 
 
 def build_bus(settings: Settings) -> Bus:

@@ -39,17 +39,18 @@ class StageWorker:
         max_attempts: int = 3,
         backoff_s: float = 1.0,
         poll_timeout_s: float = 0.5,
+        topic_prefix: str = "",
     ) -> None:
         stage = executor.stage.name
         self.executor = executor
         self.bus = bus
-        self.group = group or f"dubset-{stage}"
+        self.group = group or f"{topic_prefix}dubset-{stage}"
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self.poll_timeout_s = poll_timeout_s
-        self.requests_topic = topics.requests(stage)
-        self.results_topic = topics.results(stage)
-        self.dlq_topic = topics.dlq(stage)
+        self.requests_topic = topics.requests(stage, topic_prefix)
+        self.results_topic = topics.results(stage, topic_prefix)
+        self.dlq_topic = topics.dlq(stage, topic_prefix)
         self.stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{stage}-work")
 

@@ -25,5 +25,9 @@ def build_worker(
         pause_before_manifest_s=settings.debug_pause_before_manifest_s,
     )
     return StageWorker(
-        executor, bus, max_attempts=settings.max_attempts, backoff_s=settings.retry_backoff_s
+        executor,
+        bus,
+        max_attempts=settings.max_attempts,
+        backoff_s=settings.retry_backoff_s,
+        topic_prefix=settings.topic_prefix,
     )
