@@ -82,14 +82,20 @@ def bench_core(catalogue: int) -> dict[str, object]:
 
 
 def segments_json(segs: list[Segment]) -> bytes:
-    return json.dumps([{"start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text} for s in segs]).encode()
+    return json.dumps(
+        [{"start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text} for s in segs]
+    ).encode()
 
 
 def bench_requests(env: dict[str, str], count: int) -> dict[str, object]:
     ns = f"bench{uuid.uuid4().hex[:8]}"
     prefix = f"{ns}."
-    client = make_s3_client(env["DUBSET_S3_ENDPOINT"], env["DUBSET_S3_REGION"],
-                            env["DUBSET_S3_ACCESS_KEY"], env["DUBSET_S3_SECRET_KEY"])
+    client = make_s3_client(
+        env["DUBSET_S3_ENDPOINT"],
+        env["DUBSET_S3_REGION"],
+        env["DUBSET_S3_ACCESS_KEY"],
+        env["DUBSET_S3_SECRET_KEY"],
+    )
     store = S3Store(client, env["DUBSET_S3_BUCKET"], ns)
     bus = KafkaBus(KafkaOptions(bootstrap=env["DUBSET_KAFKA_BOOTSTRAP"], partitions=1))
     req_topic, res_topic = topics.requests("alignment", prefix), topics.results("alignment", prefix)
@@ -98,14 +104,25 @@ def bench_requests(env: dict[str, str], count: int) -> dict[str, object]:
     requests = []
     for i in range(count):
         en, ja = episode(1000 + i)
-        refs = {"en": store.put_bytes(f"in/{i}/en.json", segments_json(en), "application/json"),
-                "ja": store.put_bytes(f"in/{i}/ja.json", segments_json(ja), "application/json")}
-        requests.append(build_request("alignment", f"job-{i}", f"ep-{i}", refs,
-                                      alignment_pb2.AlignmentParams()))
-    worker_env = {**os.environ, **env, "DUBSET_TOPIC_PREFIX": prefix, "DUBSET_S3_PREFIX": ns,
-                  "DUBSET_KAFKA_PARTITIONS": "1", "DUBSET_LOG_LEVEL": "WARNING"}
+        refs = {
+            "en": store.put_bytes(f"in/{i}/en.json", segments_json(en), "application/json"),
+            "ja": store.put_bytes(f"in/{i}/ja.json", segments_json(ja), "application/json"),
+        }
+        requests.append(
+            build_request("alignment", f"job-{i}", f"ep-{i}", refs, alignment_pb2.AlignmentParams())
+        )
+    worker_env = {
+        **os.environ,
+        **env,
+        "DUBSET_TOPIC_PREFIX": prefix,
+        "DUBSET_S3_PREFIX": ns,
+        "DUBSET_KAFKA_PARTITIONS": "1",
+        "DUBSET_LOG_LEVEL": "WARNING",
+    }
     worker = subprocess.Popen([sys.executable, "-m", "dubset_alignment", "worker"], env=worker_env)
-    consumer = KafkaConsumer(bootstrap_servers=env["DUBSET_KAFKA_BOOTSTRAP"], enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=env["DUBSET_KAFKA_BOOTSTRAP"], enable_auto_commit=False
+    )
     tp = TopicPartition(res_topic, 0)
     consumer.assign([tp])
     consumer.seek_to_end(tp)
@@ -121,8 +138,14 @@ def bench_requests(env: dict[str, str], count: int) -> dict[str, object]:
     return {"requests": count, "fresh": fresh, "replayed": replay}
 
 
-def _round(requests: list[common_pb2.StageRequest], producer: object, consumer: KafkaConsumer,
-           topic: str, label: str, warmup: bool) -> dict[str, float]:
+def _round(
+    requests: list[common_pb2.StageRequest],
+    producer: object,
+    consumer: KafkaConsumer,
+    topic: str,
+    label: str,
+    warmup: bool,
+) -> dict[str, float]:
     latencies = []
     for i, req in enumerate(requests):
         req = common_pb2.StageRequest.FromString(req.SerializeToString())
@@ -135,8 +158,11 @@ def _round(requests: list[common_pb2.StageRequest], producer: object, consumer: 
             print(f"  {label}: {i + 1}/{len(requests)}", file=sys.stderr)
     if warmup:
         latencies = latencies[1:]  # the first waits for the worker to join its group
-    return {"p50_ms": round(pct(latencies, 50) * 1000, 1), "p99_ms": round(pct(latencies, 99) * 1000, 1),
-            "mean_ms": round(statistics.mean(latencies) * 1000, 1)}
+    return {
+        "p50_ms": round(pct(latencies, 50) * 1000, 1),
+        "p99_ms": round(pct(latencies, 99) * 1000, 1),
+        "mean_ms": round(statistics.mean(latencies) * 1000, 1),
+    }
 
 
 def _wait_result(consumer: KafkaConsumer, request_id: str, timeout_s: float) -> None:
@@ -159,7 +185,9 @@ def main() -> int:
     parser.add_argument("--catalogue", type=int, default=400)
     parser.add_argument("--no-infra", action="store_true", help="core timings only")
     args = parser.parse_args()
-    report: dict[str, object] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+    report: dict[str, object] = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    }
     print("alignment core ...", file=sys.stderr)
     report["alignment_core"] = bench_core(args.catalogue)
     if not args.no_infra:

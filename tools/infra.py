@@ -390,13 +390,15 @@ def kafka_healthy(env: Env) -> bool:
         producer = KafkaProducer(
             bootstrap_servers=bootstrap,
             bootstrap_timeout_ms=5000,
-            request_timeout_ms=5000,
+            request_timeout_ms=4000,
+            delivery_timeout_ms=5000,  # an undeliverable record expires, so close() can flush
             max_block_ms=5000,
         )
         try:
             offset = int(producer.send(READY_TOPIC, token, partition=0).get(timeout=10).offset)
         finally:
-            producer.close(timeout=2)
+            with contextlib.suppress(KafkaError):
+                producer.close(timeout=2)
         return token in read_partition(bootstrap, TopicPartition(READY_TOPIC, 0), offset)
     except KafkaError:
         return False
@@ -463,13 +465,16 @@ def http_get(url: str, timeout: float = 3.0) -> bytes | None:
 
 
 def prometheus_healthy(env: Env) -> bool:
-    """/-/ready answers 200 and `up{job="prometheus"}` already has a sample equal to 1."""
+    """/-/ready answers 200 and this instance's own `up{job="prometheus"}` sample is 1.
+
+    The instance label matters: the TSDB outlives restarts, so the previous run's series
+    (another port) would answer for 5 minutes.
+    """
     url = env["DUBSET_PROMETHEUS_URL"]
     if http_get(f"{url}/-/ready") is None:
         return False
-    body = http_get(
-        f"{url}/api/v1/query?" + urllib.parse.urlencode({"query": 'up{job="prometheus"}'})
-    )
+    query = f'up{{job="prometheus",instance="{url.removeprefix("http://")}"}}'
+    body = http_get(f"{url}/api/v1/query?" + urllib.parse.urlencode({"query": query}))
     try:
         result = json.loads(body or b"{}").get("data", {}).get("result", [])
     except ValueError:
@@ -581,15 +586,17 @@ def is_healthy(run_dir: Path, component: Component, env: Env) -> bool:
 def wait_ready(run_dir: Path, component: Component, env: Env) -> None:
     """Poll the health check for up to 60 s; on failure raise with the log's last lines."""
     deadline = time.monotonic() + READY_TIMEOUT_S
+    problem = "exited before it was ready"
     while running_pid(run_dir, component) is not None:
         if component.healthy(env):
             return
         if time.monotonic() > deadline:
+            problem = f"was not ready within {READY_TIMEOUT_S:.0f}s"
             break
         time.sleep(0.25)
     log = log_path(run_dir, component.name)
     raise InfraError(
-        f"{component.name} did not become ready; last {LOG_TAIL_LINES} lines of {log}:\n{tail(log)}"
+        f"{component.name} {problem}; last {LOG_TAIL_LINES} lines of {log}:\n{tail(log)}"
     )
 
 

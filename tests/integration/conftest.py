@@ -106,8 +106,9 @@ def spawn(tmp_path: Path) -> Iterator[Spawn]:
                 proc.wait()
 
 
-def read_topic(bootstrap: str, topic: str, want: Callable[[list[bytes]], bool],
-               timeout_s: float = 60.0) -> list[bytes]:
+def read_topic(
+    bootstrap: str, topic: str, want: Callable[[list[bytes]], bool], timeout_s: float = 60.0
+) -> list[bytes]:
     """All values of a topic from the beginning, polled until want(values) or the timeout."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     values: list[bytes] = []

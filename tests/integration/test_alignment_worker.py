@@ -24,9 +24,18 @@ WORKER = [sys.executable, "-m", "dubset_alignment", "worker"]
 
 def _expected_clips() -> bytes:
     out = subprocess.run(
-        [sys.executable, "-m", "dubset_cli.main", "align", "--en", str(EXAMPLES / "en.json"),
-         "--ja", str(EXAMPLES / "ja.json")],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "dubset_cli.main",
+            "align",
+            "--en",
+            str(EXAMPLES / "en.json"),
+            "--ja",
+            str(EXAMPLES / "ja.json"),
+        ],
+        check=True,
+        capture_output=True,
     )
     return out.stdout
 
@@ -38,8 +47,9 @@ def _request(store: S3Store, episode: str = "ep-1") -> common_pb2.StageRequest:
     return build_request("alignment", "job-1", episode, {"en": en, "ja": ja}, params)
 
 
-def _results(bootstrap: str, topic: str, request_id: str, count: int,
-             timeout_s: float = 60.0) -> list[common_pb2.StageResult]:
+def _results(
+    bootstrap: str, topic: str, request_id: str, count: int, timeout_s: float = 60.0
+) -> list[common_pb2.StageResult]:
     def parse(values: list[bytes]) -> list[common_pb2.StageResult]:
         out = [common_pb2.StageResult.FromString(v) for v in values]
         return [r for r in out if r.request_id == request_id]

@@ -23,8 +23,12 @@ gaps = st.integers(0, 1_000)
 offsets = st.integers(-20_000, 20_000)
 
 
-def _en_time_spans(al: Alignment, en: list[Segment], ja: list[Segment], offset: int,
-                   ) -> list[tuple[int, int, int, int]]:
+def _en_time_spans(
+    al: Alignment,
+    en: list[Segment],
+    ja: list[Segment],
+    offset: int,
+) -> list[tuple[int, int, int, int]]:
     """(start, end) in EN time of every group: clips and unpaired singles combined."""
     spans = [(c.start_ms, c.end_ms, 0, 0) for c in al.clips]
     spans += [(en[i].start_ms, en[i].end_ms, 1, i) for i in al.unpaired_en]
@@ -148,7 +152,10 @@ def test_matches_a_quadratic_reference_union_find(
     for k, (lang, i, _s) in enumerate(items):
         groups.setdefault(find(k), []).append((lang, i))
     expected = sorted(
-        (tuple(sorted(i for lang, i in g if lang == 0)), tuple(sorted(i for lang, i in g if lang == 1)))
+        (
+            tuple(sorted(i for lang, i in g if lang == 0)),
+            tuple(sorted(i for lang, i in g if lang == 1)),
+        )
         for g in groups.values()
         if {lang for lang, _ in g} == {0, 1}
     )

@@ -15,7 +15,10 @@ EXAMPLES = ROOT / "examples"
 
 def dubset(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "dubset_cli.main", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "dubset_cli.main", *args],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -32,7 +35,14 @@ def test_example_output_has_the_documented_shape() -> None:
     assert set(result) == {"clips", "unpaired_en", "unpaired_ja"}
     first = result["clips"][0]
     assert list(first) == [
-        "start_ms", "end_ms", "ja_start_ms", "ja_end_ms", "en", "ja", "en_text", "ja_text"
+        "start_ms",
+        "end_ms",
+        "ja_start_ms",
+        "ja_end_ms",
+        "en",
+        "ja",
+        "en_text",
+        "ja_text",
     ]
     assert first["en"] == [0, 1] and first["ja"] == [0, 1]
     assert first["ja_text"] == "あなたが転校生？うん、ハルトです。"
@@ -53,7 +63,10 @@ def test_parameters_change_the_result(tmp_path: Path) -> None:
 
 
 def test_asr_output_object_is_accepted(tmp_path: Path) -> None:
-    asr = {"language": "en", "segments": [{"start_ms": 0, "end_ms": 900, "text": "hi", "words": []}]}
+    asr = {
+        "language": "en",
+        "segments": [{"start_ms": 0, "end_ms": 900, "text": "hi", "words": []}],
+    }
     en = write(tmp_path, "en.json", asr)
     ja = write(tmp_path, "ja.json", [{"start_ms": 0, "end_ms": 900, "text": "やあ"}])
     assert dubset("align", "--en", str(en), "--ja", str(ja)).returncode == 0
@@ -62,16 +75,16 @@ def test_asr_output_object_is_accepted(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("[{\"start_ms\": 10, \"end_ms\": 5, \"text\": \"x\"}]", "end_ms 5 < start_ms 10"),
-        ("[{\"start_ms\": -1, \"end_ms\": 5}]", "negative"),
-        ("[{\"start_ms\": NaN, \"end_ms\": 5}]", "NaN"),
-        ("[{\"start_ms\": 1.5, \"end_ms\": 5}]", "integer"),
-        ("[{\"start_ms\": \"0\", \"end_ms\": 5}]", "integer"),
-        ("[{\"end_ms\": 5}]", "missing start_ms"),
-        ("[{\"start_ms\": 0, \"end_ms\": 5, \"text\": 7}]", "text must be a string"),
-        ("{\"not\": \"a list\"}", "expected a JSON list"),
+        ('[{"start_ms": 10, "end_ms": 5, "text": "x"}]', "end_ms 5 < start_ms 10"),
+        ('[{"start_ms": -1, "end_ms": 5}]', "negative"),
+        ('[{"start_ms": NaN, "end_ms": 5}]', "NaN"),
+        ('[{"start_ms": 1.5, "end_ms": 5}]', "integer"),
+        ('[{"start_ms": "0", "end_ms": 5}]', "integer"),
+        ('[{"end_ms": 5}]', "missing start_ms"),
+        ('[{"start_ms": 0, "end_ms": 5, "text": 7}]', "text must be a string"),
+        ('{"not": "a list"}', "expected a JSON list"),
         ("[1, 2]", "expected an object"),
-        ("[{\"start_ms\": 0, ", "not valid JSON"),
+        ('[{"start_ms": 0, ', "not valid JSON"),
         ("", "not valid JSON"),
         ("\xff\xfe", "not valid JSON"),
     ],
@@ -94,8 +107,15 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
 
 
 def test_negative_gap_rejected() -> None:
-    out = dubset("align", "--en", str(EXAMPLES / "en.json"), "--ja", str(EXAMPLES / "ja.json"),
-                 "--max-gap-ms", "-5")
+    out = dubset(
+        "align",
+        "--en",
+        str(EXAMPLES / "en.json"),
+        "--ja",
+        str(EXAMPLES / "ja.json"),
+        "--max-gap-ms",
+        "-5",
+    )
     assert out.returncode == 2 and "max-gap-ms" in out.stderr
 
 

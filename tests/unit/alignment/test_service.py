@@ -36,11 +36,13 @@ def seg(start: int, end: int, text: str = "") -> common_pb2.Segment:
 
 
 def test_grpc_align(stub: alignment_pb2_grpc.AlignmentServiceStub) -> None:
-    reply = stub.Align(alignment_pb2.AlignRequest(
-        en=[seg(1000, 2000, "hello"), seg(9000, 9500, "alone")],
-        ja=[seg(31_050, 32_000, "こんにちは")],
-        params=alignment_pb2.AlignmentParams(ja_offset_ms=30_000),
-    ))
+    reply = stub.Align(
+        alignment_pb2.AlignRequest(
+            en=[seg(1000, 2000, "hello"), seg(9000, 9500, "alone")],
+            ja=[seg(31_050, 32_000, "こんにちは")],
+            params=alignment_pb2.AlignmentParams(ja_offset_ms=30_000),
+        )
+    )
     assert len(reply.clips) == 1
     assert (reply.clips[0].start_ms, reply.clips[0].ja_start_ms) == (1000, 31_000)
     assert list(reply.unpaired_en) == [1]
@@ -76,7 +78,9 @@ def _request(store: LocalStore, en: bytes, ja: bytes, **params: int) -> common_p
         "en": store.put_bytes("in/en.json", en, "application/json"),
         "ja": store.put_bytes("in/ja.json", ja, "application/json"),
     }
-    return build_request("alignment", "job-1", "ep-1", refs, alignment_pb2.AlignmentParams(**params))
+    return build_request(
+        "alignment", "job-1", "ep-1", refs, alignment_pb2.AlignmentParams(**params)
+    )
 
 
 def test_stage_writes_the_cli_output_and_reuses_it(tmp_path: Path) -> None:

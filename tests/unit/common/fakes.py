@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from dubset.v1 import common_pb2
 from google.protobuf import wrappers_pb2
 
+from dubset.v1 import common_pb2
 from dubset_common.bus import InProcBus, Record
 from dubset_common.errors import InvalidInputError, TransientError
 from dubset_common.objstore import LocalStore, ObjectInfo
@@ -35,7 +35,11 @@ class FakeStage:
     inputs = ("src",)
 
     def __init__(
-        self, *, transient: int = 0, invalid: bool = False, crash: bool = False,
+        self,
+        *,
+        transient: int = 0,
+        invalid: bool = False,
+        crash: bool = False,
         block: threading.Event | None = None,
     ) -> None:
         self.calls = 0
@@ -88,13 +92,15 @@ class RecordingStore:
         self.inner = inner
         self.puts: list[str] = []
 
-    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream"
-                  ) -> ObjectInfo:
+    def put_bytes(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
         self.puts.append(key)
         return self.inner.put_bytes(key, data, content_type)
 
-    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream"
-                 ) -> ObjectInfo:
+    def put_file(
+        self, key: str, path: Path, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
         self.puts.append(key)
         return self.inner.put_file(key, path, content_type)
 
@@ -103,12 +109,21 @@ class RecordingStore:
 
 
 def make_request(
-    store: Any, *, data: bytes = b"hello", job_id: str = "job-1", episode_id: str = "ep-1",
-    request_id: str = "req-1", suffix: str | None = None, input_key: str = "inputs/src.txt",
+    store: Any,
+    *,
+    data: bytes = b"hello",
+    job_id: str = "job-1",
+    episode_id: str = "ep-1",
+    request_id: str = "req-1",
+    suffix: str | None = None,
+    input_key: str = "inputs/src.txt",
 ) -> common_pb2.StageRequest:
     info = store.put_bytes(input_key, data)
     request = common_pb2.StageRequest(
-        request_id=request_id, job_id=job_id, episode_id=episode_id, stage=STAGE,
+        request_id=request_id,
+        job_id=job_id,
+        episode_id=episode_id,
+        stage=STAGE,
         submitted_unix_ms=int(time.time() * 1000),
     )
     request.inputs["src"].CopyFrom(common_pb2.MediaRef(uri=info.uri, sha256=info.sha256))
@@ -136,15 +151,21 @@ class EventLog:
 class FlakyProducer:
     """Fails the first `fail_first` publishes (or all of them) with TransientError."""
 
-    def __init__(self, inner: Any, events: EventLog, fail_first: int = 0, always: bool = False
-                 ) -> None:
+    def __init__(
+        self, inner: Any, events: EventLog, fail_first: int = 0, always: bool = False
+    ) -> None:
         self.inner = inner
         self.events = events
         self.fail_left = fail_first
         self.always = always
 
-    def publish(self, topic: str, key: bytes | None, value: bytes,
-                headers: tuple[tuple[str, bytes], ...] = ()) -> None:
+    def publish(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: tuple[tuple[str, bytes], ...] = (),
+    ) -> None:
         if self.always or self.fail_left > 0:
             self.fail_left -= 1
             self.events.add("publish-failed", topic)
@@ -178,8 +199,9 @@ class RecordingConsumer:
 class WrappedBus:
     """An InProcBus whose producer and consumer are wrapped to record or inject failures."""
 
-    def __init__(self, inner: InProcBus, events: EventLog, *, fail_first: int = 0,
-                 always_fail: bool = False) -> None:
+    def __init__(
+        self, inner: InProcBus, events: EventLog, *, fail_first: int = 0, always_fail: bool = False
+    ) -> None:
         self.inner = inner
         self.events = events
         self.fail_first = fail_first

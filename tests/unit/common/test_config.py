@@ -102,8 +102,12 @@ def test_config_error_is_not_retryable() -> None:
 def test_redacted_masks_secrets_and_keeps_the_rest() -> None:
     s = load_settings(
         "asr",
-        {**KAFKA_S3, "DUBSET_S3_SECRET_KEY": "s3cr3t-value", "DUBSET_KAFKA_SASL_PASSWORD": "hunter22",
-         "DUBSET_S3_ACCESS_KEY": "AKIAEXAMPLE"},
+        {
+            **KAFKA_S3,
+            "DUBSET_S3_SECRET_KEY": "s3cr3t-value",
+            "DUBSET_KAFKA_SASL_PASSWORD": "hunter22",
+            "DUBSET_S3_ACCESS_KEY": "AKIAEXAMPLE",
+        },
     )
     red = s.redacted()
     assert red["s3_secret_key"] == "***"

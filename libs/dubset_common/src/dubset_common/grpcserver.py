@@ -49,6 +49,8 @@ def create_server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # A second server on a busy port must fail, not silently share its traffic.
+            ("grpc.so_reuseport", 0),
         ],
     )
     for add in add_servicers:

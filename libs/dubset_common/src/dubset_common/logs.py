@@ -50,7 +50,9 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value if isinstance(value, (int, float, bool)) else str(value)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return self._mask(json.dumps(entry, ensure_ascii=False, default=str))
+        # Mask before encoding: JSON escapes a secret holding a quote or backslash.
+        masked = {k: self._mask(v) if isinstance(v, str) else v for k, v in entry.items()}
+        return json.dumps(masked, ensure_ascii=False, default=str)
 
     def _mask(self, line: str) -> str:
         for secret in self._secrets:

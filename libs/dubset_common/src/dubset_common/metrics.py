@@ -26,7 +26,7 @@ class StageMetrics:
 
     @classmethod
     def create(cls, registry: CollectorRegistry, stage: str) -> StageMetrics:
-        if not _STAGE.match(stage):
+        if not _STAGE.fullmatch(stage):
             raise ValueError(f"stage name {stage!r} is not a metric-safe noun")
         p = f"dubset_{stage}"
         return cls(

@@ -102,23 +102,23 @@ class LocalStore:
         try:
             _too_big(key, path.stat().st_size, max_bytes)
             return path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise NotFoundError(f"object {key} not found") from None
 
     def get_file(self, key: str, path: Path) -> None:
         try:
             shutil.copyfile(self._path(key), path)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise NotFoundError(f"object {key} not found") from None
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
     def size(self, key: str) -> int:
-        try:
-            return self._path(key).stat().st_size
-        except FileNotFoundError:
-            raise NotFoundError(f"object {key} not found") from None
+        path = self._path(key)
+        if not path.is_file():  # a directory is a prefix, not an object
+            raise NotFoundError(f"object {key} not found")
+        return path.stat().st_size
 
     def list(self, prefix: str) -> list[str]:
         base = self.root / check_key(prefix.rstrip("/")) if prefix.strip("/") else self.root

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -93,6 +94,8 @@ class StageWorker:
                 lag = max(0.0, time.time() - request.submitted_unix_ms / 1000)
                 self.executor.metrics.handoff_seconds.observe(lag)
             outcome = self._attempts(request, consumer)
+            if outcome is None:
+                return  # stopping mid-retry: left uncommitted, so it is redelivered
             messages: list[tuple[str, bytes | None, bytes]] = []
             if isinstance(outcome, Failure):
                 log.error("request failed: %s: %s", outcome.code, outcome.message)
@@ -104,7 +107,8 @@ class StageWorker:
 
     def _attempts(
         self, request: common_pb2.StageRequest, consumer: Consumer
-    ) -> common_pb2.StageResult | Failure:
+    ) -> common_pb2.StageResult | Failure | None:
+        """The result, a Failure to report, or None when stop came during a retry backoff."""
         attempt = 0
         while True:
             attempt += 1
@@ -122,12 +126,17 @@ class StageWorker:
                 if attempt >= self.max_attempts:
                     return Failure("INTERNAL", f"{type(exc).__name__}: {exc}", attempt)
             self.executor.metrics.retries.inc()
-            self.stop.wait(self.backoff_s * 2 ** (attempt - 1))
+            if self.stop.wait(self.backoff_s * 2 ** (attempt - 1)):
+                return None
 
     def _run_keeping_alive(
         self, request: common_pb2.StageRequest, consumer: Consumer
     ) -> common_pb2.StageResult:
-        future: Future[common_pb2.StageResult] = self._pool.submit(self.executor.execute, request)
+        # Run in a copy of this context so the work's log lines keep job_id, episode_id, stage.
+        context = contextvars.copy_context()
+        future: Future[common_pb2.StageResult] = self._pool.submit(
+            context.run, self.executor.execute, request
+        )
         while True:
             try:
                 return future.result(timeout=self.poll_timeout_s)

@@ -1,0 +1,348 @@
+"""The stage worker: results published before commits, failures dead-lettered, never stuck."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from dubset.v1 import common_pb2
+from dubset_common import topics
+from dubset_common.bus import InProcBus, partition_for
+from dubset_common.keys import sha256_hex
+from dubset_common.logs import JsonFormatter
+from dubset_common.metrics import StageMetrics
+from dubset_common.objstore import LocalStore
+from dubset_common.runner import MANIFEST, StageExecutor
+from dubset_common.worker import StageWorker
+
+from .fakes import (
+    BACKEND,
+    STAGE,
+    EventLog,
+    FakeStage,
+    RecordingStore,
+    WrappedBus,
+    make_request,
+    running,
+    wait_for,
+)
+
+REQUESTS, RESULTS, DLQ = topics.requests(STAGE), topics.results(STAGE), topics.dlq(STAGE)
+GROUP = f"dubset-{STAGE}"
+
+
+@dataclass
+class Rig:
+    bus: InProcBus
+    store: RecordingStore
+    stage: FakeStage
+    registry: CollectorRegistry
+    worker: StageWorker
+
+    def send(self, request: common_pb2.StageRequest | bytes, key: bytes | None = None) -> None:
+        if isinstance(request, common_pb2.StageRequest):
+            key = key or request.episode_id.encode()
+            request = request.SerializeToString()
+        self.bus.producer().publish(REQUESTS, key, request)
+
+    def results(self) -> list[common_pb2.StageResult]:
+        return [common_pb2.StageResult.FromString(r.value) for r in self.bus.records(RESULTS)]
+
+    def dead_letters(self) -> list[common_pb2.DeadLetter]:
+        return [common_pb2.DeadLetter.FromString(r.value) for r in self.bus.records(DLQ)]
+
+    def committed(self, key: bytes) -> int:
+        return self.bus.committed(GROUP, REQUESTS, partition_for(key, self.bus.partitions))
+
+    def metric(self, name: str, **labels: str) -> float:
+        return self.registry.get_sample_value(f"dubset_{STAGE}_{name}", labels) or 0.0
+
+
+def make_rig(
+    tmp_path: Path,
+    stage: FakeStage | None = None,
+    *,
+    bus: object = None,
+    max_attempts: int = 3,
+    backoff_s: float = 0.01,
+    inproc: InProcBus | None = None,
+) -> Rig:
+    inproc = inproc or InProcBus()
+    store = RecordingStore(LocalStore(tmp_path / "store"))
+    stage = stage or FakeStage()
+    registry = CollectorRegistry()
+    executor = StageExecutor(stage, store, StageMetrics.create(registry, STAGE))  # type: ignore[arg-type]
+    worker = StageWorker(
+        executor,
+        bus or inproc,
+        max_attempts=max_attempts,
+        backoff_s=backoff_s,  # type: ignore[arg-type]
+        poll_timeout_s=0.02,
+    )
+    return Rig(inproc, store, stage, registry, worker)
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    return make_rig(tmp_path)
+
+
+def test_request_produces_outputs_result_and_commit(rig: Rig) -> None:
+    request = make_request(rig.store, data=b"dub me", suffix="!")
+    rig.store.puts.clear()
+    with running(rig.worker):
+        rig.send(request)
+        wait_for(lambda: rig.committed(b"ep-1") == 1)
+    (result,) = rig.results()
+    assert result.status == common_pb2.STAGE_STATUS_OK
+    assert result.request_id == "req-1" and result.backend == BACKEND
+    assert result.attempts == 1 and result.finished_unix_ms > 0
+    prefix = f"stages/{STAGE}/{result.output_key}/"
+    assert rig.store.puts[-1] == prefix + MANIFEST
+    assert all(k.startswith(prefix) for k in rig.store.puts)
+    for ref in [*result.outputs.values(), result.manifest]:
+        assert ref.sha256 == sha256_hex(rig.store.get_bytes(rig.store.key_of(ref.uri)))
+    assert rig.store.get_bytes(rig.store.key_of(result.outputs["out"].uri)) == b"DUB ME!"
+    assert rig.bus.records(RESULTS)[0].key == b"ep-1"  # results stay in episode order
+    assert rig.dead_letters() == []
+
+
+def test_replayed_request_is_reused_without_new_work(rig: Rig) -> None:
+    with running(rig.worker):
+        rig.send(make_request(rig.store, request_id="r1"))
+        wait_for(lambda: len(rig.results()) == 1)
+        listing, puts = rig.store.list(""), len(rig.store.puts)
+        rig.send(make_request(rig.store, request_id="r2"))
+        puts = len(rig.store.puts)
+        wait_for(lambda: len(rig.results()) == 2)
+        wait_for(lambda: rig.committed(b"ep-1") == 2)
+    first, second = rig.results()
+    assert rig.stage.calls == 1
+    assert second.reused and not first.reused and second.request_id == "r2"
+    assert dict(second.outputs) == dict(first.outputs) and second.manifest == first.manifest
+    assert len(rig.store.puts) == puts and rig.store.list("") == listing
+    assert rig.metric("requests_total", outcome="reused", backend=BACKEND) == 1
+
+
+def test_transient_failure_is_retried_then_succeeds(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, FakeStage(transient=2), max_attempts=3)
+    with running(rig.worker):
+        rig.send(make_request(rig.store))
+        wait_for(lambda: rig.committed(b"ep-1") == 1)
+    (result,) = rig.results()
+    assert result.status == common_pb2.STAGE_STATUS_OK and result.attempts == 3
+    assert rig.stage.calls == 3
+    assert rig.metric("retries_total") == 2
+    assert rig.dead_letters() == []
+
+
+def test_transient_failures_past_max_attempts_fail_to_the_dlq(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, FakeStage(transient=99), max_attempts=3)
+    with running(rig.worker):
+        rig.send(make_request(rig.store))
+        wait_for(lambda: rig.committed(b"ep-1") == 1)
+    (result,) = rig.results()
+    assert result.status == common_pb2.STAGE_STATUS_FAILED
+    assert result.error_code == "UNAVAILABLE" and "store hiccup" in result.error_message
+    assert result.attempts == 3 and rig.stage.calls == 3
+    (letter,) = rig.dead_letters()
+    assert letter.error_code == "UNAVAILABLE" and letter.attempts == 3
+
+
+def test_permanent_failure_fails_once_and_does_not_block_the_next_episode(rig: Rig) -> None:
+    rig.stage.invalid = True
+    bad = make_request(rig.store, episode_id="ep-bad", request_id="r-bad")
+    with running(rig.worker):
+        rig.send(bad)
+        wait_for(lambda: rig.committed(b"ep-bad") == 1)
+        assert rig.stage.calls == 1  # not retried
+        rig.stage.invalid = False
+        rig.send(make_request(rig.store, episode_id="ep-good", request_id="r-good"))
+        wait_for(lambda: rig.committed(b"ep-good") >= 1 and len(rig.results()) == 2)
+    failed, ok = sorted(rig.results(), key=lambda r: r.request_id)
+    assert failed.request_id == "r-bad" and failed.status == common_pb2.STAGE_STATUS_FAILED
+    assert failed.error_code == "INVALID_INPUT"
+    assert failed.error_message == "the source has no dialogue"
+    assert (failed.job_id, failed.episode_id, failed.stage) == ("job-1", "ep-bad", STAGE)
+    assert ok.request_id == "r-good" and ok.status == common_pb2.STAGE_STATUS_OK
+    (letter,) = rig.dead_letters()
+    assert letter.source_topic == REQUESTS and letter.key == b"ep-bad"
+    assert letter.error_code == "INVALID_INPUT" and letter.attempts == 1
+    assert common_pb2.StageRequest.FromString(letter.value) == bad  # the original bytes
+    assert rig.bus.records(DLQ)[0].key == b"ep-bad"
+
+
+def test_crash_is_retried_then_reported_as_internal(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, FakeStage(crash=True), max_attempts=2)
+    with running(rig.worker):
+        rig.send(make_request(rig.store))
+        wait_for(lambda: rig.committed(b"ep-1") == 1)
+    (result,) = rig.results()
+    assert result.status == common_pb2.STAGE_STATUS_FAILED and result.error_code == "INTERNAL"
+    assert result.error_message == "RuntimeError: boom in the model"
+    assert rig.stage.calls == 2 and len(rig.dead_letters()) == 1
+
+
+@pytest.mark.parametrize("garbage", [b"\xff\xff\xff\xff", b"", b"\x08\x01", b"not a protobuf"])
+def test_garbage_goes_to_the_dlq_and_the_worker_keeps_going(rig: Rig, garbage: bytes) -> None:
+    with running(rig.worker):
+        rig.send(garbage, key=b"ep-1")
+        rig.send(make_request(rig.store))
+        wait_for(lambda: rig.committed(b"ep-1") == 2)
+    (letter,) = rig.dead_letters()
+    assert letter.value == garbage and letter.error_code == "INVALID_INPUT"
+    assert letter.source_topic == REQUESTS and letter.offset == 0
+    (result,) = rig.results()  # only the real request has a result
+    assert result.status == common_pb2.STAGE_STATUS_OK
+
+
+def test_input_with_wrong_sha256_fails_with_integrity(rig: Rig) -> None:
+    request = make_request(rig.store, data=b"original")
+    rig.store.put_bytes("inputs/src.txt", b"swapped after the request was made")
+    with running(rig.worker):
+        rig.send(request)
+        wait_for(lambda: rig.committed(b"ep-1") == 1)
+    (result,) = rig.results()
+    assert result.status == common_pb2.STAGE_STATUS_FAILED and result.error_code == "INTEGRITY"
+    assert rig.stage.calls == 1 and rig.store.list("stages") == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("uri", "file:///etc/passwd"),
+        ("uri", "s3://elsewhere/x"),
+        ("job_id", "../../x"),
+        ("episode_id", "a b"),
+        ("episode_id", ""),
+        ("job_id", ""),
+    ],
+)
+def test_hostile_requests_fail_as_invalid_input(rig: Rig, field: str, value: str) -> None:
+    request = make_request(rig.store)
+    if field == "uri":
+        request.inputs["src"].uri = value
+    else:
+        setattr(request, field, value)
+    with running(rig.worker):
+        rig.send(request, key=b"k")
+        wait_for(lambda: rig.committed(b"k") == 1)
+    (result,) = rig.results()
+    assert result.status == common_pb2.STAGE_STATUS_FAILED
+    assert result.error_code == "INVALID_INPUT" and result.attempts == 1
+    assert rig.stage.calls == 0
+    assert len(rig.dead_letters()) == 1
+    assert rig.store.list("stages") == []
+
+
+def test_commit_waits_for_a_result_that_fails_to_publish_once(tmp_path: Path) -> None:
+    events = EventLog()
+    inproc = InProcBus()
+    bus = WrappedBus(inproc, events, fail_first=1)
+    rig = make_rig(tmp_path, bus=bus, inproc=inproc)
+    with running(rig.worker):
+        rig.send(make_request(rig.store))
+        wait_for(lambda: rig.committed(b"ep-1") == 1)
+    assert events.kinds() == ["publish-failed", "published", "commit"]
+    (result,) = rig.results()
+    assert result.status == common_pb2.STAGE_STATUS_OK
+
+
+def test_no_commit_when_the_result_cannot_be_published_before_stop(tmp_path: Path) -> None:
+    events = EventLog()
+    inproc = InProcBus()
+    rig = make_rig(tmp_path, bus=WrappedBus(inproc, events, always_fail=True), inproc=inproc)
+    with running(rig.worker):
+        rig.send(make_request(rig.store))
+        wait_for(lambda: events.kinds().count("publish-failed") >= 2)
+    assert "commit" not in events.kinds()
+    assert rig.committed(b"ep-1") == 0 and rig.results() == []
+    # The broker is back: a new worker gets the record again, and the finished work is reused.
+    again = StageWorker(rig.worker.executor, inproc, backoff_s=0.01, poll_timeout_s=0.02)
+    with running(again):
+        wait_for(lambda: rig.committed(b"ep-1") == 1)
+    (result,) = rig.results()
+    assert result.status == common_pb2.STAGE_STATUS_OK and result.reused
+    assert rig.stage.calls == 1
+
+
+def test_stop_during_retry_backoff_leaves_the_record_for_redelivery(tmp_path: Path) -> None:
+    # Shutting down while a dependency is flaky must not turn the request into a failure.
+    rig = make_rig(tmp_path, FakeStage(transient=99), max_attempts=5, backoff_s=5.0)
+    thread = threading.Thread(target=rig.worker.run, daemon=True)
+    thread.start()
+    rig.send(make_request(rig.store))
+    wait_for(lambda: rig.stage.calls == 1)
+    rig.worker.stop.set()
+    thread.join(3)
+    assert not thread.is_alive()
+    assert rig.stage.calls == 1
+    assert rig.results() == [] and rig.dead_letters() == []
+    assert rig.committed(b"ep-1") == 0
+
+
+def test_work_in_flight_finishes_and_commits_on_stop(tmp_path: Path) -> None:
+    gate = threading.Event()
+    rig = make_rig(tmp_path, FakeStage(block=gate))
+    with running(rig.worker):
+        rig.send(make_request(rig.store))
+        wait_for(lambda: rig.stage.calls == 1)
+        rig.worker.stop.set()
+        gate.set()
+    assert rig.committed(b"ep-1") == 1
+    assert [r.status for r in rig.results()] == [common_pb2.STAGE_STATUS_OK]
+
+
+def test_many_episodes_each_get_one_result(rig: Rig) -> None:
+    with running(rig.worker):
+        for i in range(12):
+            rig.send(
+                make_request(
+                    rig.store,
+                    data=f"ep {i}".encode(),
+                    episode_id=f"ep-{i}",
+                    request_id=f"r{i}",
+                    input_key=f"inputs/{i}.txt",
+                )
+            )
+        wait_for(lambda: len(rig.results()) == 12)
+    assert sorted(r.request_id for r in rig.results()) == sorted(f"r{i}" for i in range(12))
+    assert all(r.status == common_pb2.STAGE_STATUS_OK for r in rig.results())
+    for i in range(12):
+        assert rig.committed(f"ep-{i}".encode()) >= 1
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("fake"))
+    root = logging.getLogger()
+    saved = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(saved)
+
+
+def test_log_lines_of_the_work_carry_the_request_context(rig: Rig, json_logs: io.StringIO) -> None:
+    with running(rig.worker):
+        rig.send(make_request(rig.store, job_id="job-7", episode_id="ep-7"))
+        wait_for(lambda: rig.committed(b"ep-7") == 1)
+    lines = [json.loads(x) for x in json_logs.getvalue().splitlines()]
+    (work,) = [x for x in lines if x["message"] == "fake stage working"]
+    assert (work.get("job_id"), work.get("episode_id"), work.get("stage")) == (
+        "job-7",
+        "ep-7",
+        STAGE,
+    )
+    assert work.get("request_id") == "req-1"

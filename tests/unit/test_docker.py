@@ -1,0 +1,341 @@
+"""Static checks of docker/*.Dockerfile and .dockerignore: images build and run non-root."""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKER_DIR = ROOT / "docker"
+DOCKERFILES = sorted(DOCKER_DIR.glob("*.Dockerfile"))
+EXPECTED = {"base.Dockerfile", "cuda-base.Dockerfile", "alignment.Dockerfile"}
+BASES = {"base", "cuda-base"}
+ROOT_USERS = {"root", "0"}
+SOURCE_SUFFIXES = {".py", ".pyi", ".toml", ".typed", ".proto", ".txt", ".cfg"}
+CACHE_PARTS = {"__pycache__", "build", "dist"}
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One Dockerfile instruction, continuation lines joined."""
+
+    keyword: str
+    args: str
+    line: int
+
+
+@dataclass
+class Stage:
+    """A FROM and the instructions under it."""
+
+    image: str
+    name: str | None
+    instructions: list[Instruction] = field(default_factory=list)
+
+    def all(self, keyword: str) -> list[Instruction]:
+        return [i for i in self.instructions if i.keyword == keyword]
+
+
+@dataclass
+class Dockerfile:
+    """A parsed Dockerfile: global ARG defaults and the stages in order."""
+
+    path: Path
+    global_args: dict[str, str]
+    stages: list[Stage]
+
+    @property
+    def final(self) -> Stage:
+        return self.stages[-1]
+
+
+def parse_instructions(text: str) -> list[Instruction]:
+    """Split Dockerfile text into instructions (comments dropped, `\\` continuations joined)."""
+    out: list[Instruction] = []
+    buf: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue  # comment lines may sit inside a continuation too
+        if not buf:
+            start = number
+        if stripped.endswith("\\"):
+            buf.append(stripped[:-1].strip())
+            continue
+        buf.append(stripped)
+        keyword, _, args = " ".join(buf).partition(" ")
+        out.append(Instruction(keyword.upper(), args.strip(), start))
+        buf = []
+    if buf:
+        raise ValueError(f"dangling line continuation at line {start}")
+    return out
+
+
+def _expand(value: str, args: dict[str, str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(2)
+        if name not in args:
+            raise ValueError(f"${name} has no default ARG value")
+        return args[name]
+
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", sub, value)
+
+
+def _arg(args: str) -> tuple[str, str | None]:
+    name, eq, default = args.partition("=")
+    return name.strip(), (default.strip().strip('"') if eq else None)
+
+
+def parse_dockerfile(path: Path) -> Dockerfile:
+    global_args: dict[str, str] = {}
+    stages: list[Stage] = []
+    for ins in parse_instructions(path.read_text()):
+        if ins.keyword == "ARG" and not stages:
+            name, default = _arg(ins.args)
+            if default is not None:
+                global_args[name] = default
+        elif ins.keyword == "FROM":
+            words = [w for w in ins.args.split() if not w.startswith("--platform")]
+            name = words[2] if len(words) == 3 and words[1].upper() == "AS" else None
+            stages.append(Stage(_expand(words[0], global_args), name))
+        elif not stages:
+            raise ValueError(f"{path.name}:{ins.line}: {ins.keyword} before the first FROM")
+        else:
+            stages[-1].instructions.append(ins)
+    return Dockerfile(path, global_args, stages)
+
+
+def exec_form(ins: Instruction) -> list[str] | None:
+    """The JSON array of an exec-form ENTRYPOINT/CMD/RUN, or None for shell form."""
+    if not ins.args.startswith("["):
+        return None
+    value = json.loads(ins.args)
+    assert isinstance(value, list) and all(isinstance(v, str) for v in value), ins
+    return value
+
+
+def copy_parts(ins: Instruction) -> tuple[dict[str, str], list[str], str]:
+    """Flags, sources and destination of a COPY/ADD."""
+    words = shlex.split(ins.args)
+    flags: dict[str, str] = {}
+    while words and words[0].startswith("--"):
+        key, _, value = words.pop(0)[2:].partition("=")
+        flags[key] = value
+    paths = json.loads(" ".join(words)) if words and words[0].startswith("[") else words
+    assert len(paths) >= 2, f"line {ins.line}: {ins.keyword} needs a source and a destination"
+    return flags, paths[:-1], paths[-1]
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    out, i = "", 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif c == "*":
+            out, i = out + "[^/]*", i + 1
+        elif c == "?":
+            out, i = out + "[^/]", i + 1
+        elif c == "[":
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1 : end]
+            out, i = out + "[" + ("^" + body[1:] if body.startswith("!") else body) + "]", end + 1
+        else:
+            out, i = out + re.escape(c), i + 1
+    return re.compile(out)
+
+
+@cache
+def dockerignore_rules() -> tuple[tuple[bool, re.Pattern[str]], ...]:
+    """(negated, regex) per .dockerignore line, in order (the last matching rule wins)."""
+    path = ROOT / ".dockerignore"
+    rules = []
+    for raw in path.read_text().splitlines() if path.exists() else []:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negated = line.startswith("!")
+        pattern = line.lstrip("!").strip().strip("/")
+        rules.append((negated, _pattern_regex(pattern)))
+    return tuple(rules)
+
+
+def is_ignored(relpath: str) -> bool:
+    """Whether Docker leaves relpath (or a folder above it) out of the build context."""
+    parts = relpath.strip("/").split("/")
+    prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    ignored = False
+    for negated, rx in dockerignore_rules():
+        if any(rx.fullmatch(p) for p in prefixes):
+            ignored = not negated
+    return ignored
+
+
+def _parsed() -> list[Dockerfile]:
+    return [parse_dockerfile(p) for p in DOCKERFILES]
+
+
+def _ids() -> list[str]:
+    return [p.name for p in DOCKERFILES]
+
+
+# --- the parser itself ---------------------------------------------------------------------
+
+
+def test_parser_joins_continuations_and_drops_comments() -> None:
+    text = 'ARG A=x\n# note\nFROM img:${A} AS b\nRUN one \\\n  # inside\n  && two\nCMD ["p"]\n'
+    ins = parse_instructions(text)
+    assert [i.keyword for i in ins] == ["ARG", "FROM", "RUN", "CMD"]
+    assert ins[2].args == "one && two"
+    assert ins[2].line == 4
+
+
+def test_parser_expands_global_args_in_from(tmp_path: Path) -> None:
+    f = tmp_path / "x.Dockerfile"
+    f.write_text("ARG IMG=python:3.11.14-slim\nFROM ${IMG} AS b\nFROM b\nUSER 1\n")
+    parsed = parse_dockerfile(f)
+    assert [s.image for s in parsed.stages] == ["python:3.11.14-slim", "b"]
+    assert parsed.stages[0].name == "b"
+
+
+def test_dockerignore_matcher_semantics() -> None:
+    rx = _pattern_regex("**/__pycache__")
+    assert rx.fullmatch("__pycache__") and rx.fullmatch("a/b/__pycache__")
+    assert not _pattern_regex("tests").fullmatch("libs/tests")
+    assert _pattern_regex("libs/*/build").fullmatch("libs/x/build")
+
+
+# --- the Dockerfiles -----------------------------------------------------------------------
+
+
+def test_expected_dockerfiles_exist() -> None:
+    assert {p.name for p in DOCKERFILES} >= EXPECTED
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=_ids())
+def test_copy_sources_exist_in_the_build_context(path: Path) -> None:
+    df = parse_dockerfile(path)
+    for stage in df.stages:
+        for ins in stage.all("COPY") + stage.all("ADD"):
+            flags, sources, _ = copy_parts(ins)
+            if "from" in flags:
+                continue  # from another stage or image, not from the build context
+            for src in sources:
+                if re.match(r"^(https?|git)://|^git@", src):
+                    continue
+                matches = glob.glob(str(ROOT / src))
+                assert matches, f"{path.name}:{ins.line}: COPY source {src!r} is not in the repo"
+                assert not is_ignored(src), f"{path.name}:{ins.line}: .dockerignore drops {src!r}"
+                for hit in map(Path, matches):
+                    _assert_sources_kept(path, ins, hit)
+
+
+def _assert_sources_kept(path: Path, ins: Instruction, hit: Path) -> None:
+    files = [hit] if hit.is_file() else [p for p in hit.rglob("*") if p.is_file()]
+    for f in files:
+        rel = f.relative_to(ROOT)
+        if CACHE_PARTS & set(rel.parts) or any(p.endswith(".egg-info") for p in rel.parts):
+            continue
+        if f.suffix in SOURCE_SUFFIXES:
+            assert not is_ignored(rel.as_posix()), (
+                f"{path.name}:{ins.line}: .dockerignore drops {rel}, which the build needs"
+            )
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=_ids())
+def test_final_stage_runs_as_non_root_user(path: Path) -> None:
+    users = parse_dockerfile(path).final.all("USER")
+    assert users, f"{path.name}: the final stage sets no USER"
+    user = users[-1].args.split(":")[0].strip()
+    assert user not in ROOT_USERS, f"{path.name}: the final stage runs as {user!r}"
+    assert user.isdigit(), f"{path.name}: USER {user} is not numeric; runAsNonRoot cannot verify it"
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=_ids())
+def test_from_images_are_pinned(path: Path) -> None:
+    df = parse_dockerfile(path)
+    earlier: set[str] = set()
+    for stage in df.stages:
+        if stage.image in earlier:
+            continue
+        ref = stage.image.split("@", 1)[0]
+        last = ref.rsplit("/", 1)[-1]
+        assert ":" in last or "@sha256:" in stage.image, f"{path.name}: {stage.image} has no tag"
+        assert not ref.endswith(":latest"), f"{path.name}: {stage.image} floats on latest"
+        if stage.name:
+            earlier.add(stage.name)
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=_ids())
+def test_entrypoint_is_exec_form_and_its_module_is_importable(path: Path) -> None:
+    final = parse_dockerfile(path).final
+    argv: list[str] = []
+    for keyword in ("ENTRYPOINT", "CMD"):
+        found = final.all(keyword)
+        if found:
+            form = exec_form(found[-1])
+            assert form is not None, f"{path.name}: {keyword} is in shell form"
+            argv += form
+    if "-m" in argv:
+        module = argv[argv.index("-m") + 1]
+        assert importlib.util.find_spec(module) is not None, f"{path.name}: {module} not importable"
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in DOCKERFILES if p.stem not in BASES], ids=lambda p: p.name
+)
+def test_service_image_runs_its_own_package(path: Path) -> None:
+    stage = path.stem
+    final = parse_dockerfile(path).final
+    entry = exec_form(final.all("ENTRYPOINT")[-1])
+    assert entry == ["python", "-m", f"dubset_{stage}"]
+    assert exec_form(final.all("CMD")[-1]) == ["serve"]
+    assert final.all("HEALTHCHECK")[-1].args.upper() == "NONE"
+    assert importlib.util.find_spec(f"dubset_{stage}.__main__") is not None
+    copied = {
+        src
+        for st in parse_dockerfile(path).stages
+        for i in st.all("COPY")
+        for src in copy_parts(i)[1]
+    }
+    assert f"services/{stage}" in copied
+
+
+def test_base_image_has_ffmpeg_and_a_writable_home_in_tmp() -> None:
+    final = parse_dockerfile(DOCKER_DIR / "base.Dockerfile").final
+    env = " ".join(i.args for i in final.all("ENV"))
+    run = " ".join(i.args for i in final.all("RUN"))
+    for setting in ("HOME=/tmp", "TMPDIR=/tmp", "PYTHONDONTWRITEBYTECODE=1", "PATH=/opt/venv/bin"):
+        assert setting in env
+    assert "install -y --no-install-recommends ffmpeg" in run
+    assert any(i.args.startswith("--from=builder /opt/venv") for i in final.all("COPY"))
+
+
+@pytest.mark.parametrize(
+    "relpath, ignored",
+    [
+        (".venv/bin/python", True),
+        (".git/HEAD", True),
+        (".run/kafka.log", True),
+        ("tests/unit/test_docker.py", True),
+        ("libs/dubset_common/src/dubset_common/__pycache__/bus.cpython-311.pyc", True),
+        ("libs/dubset_common/src/dubset_common.egg-info/PKG-INFO", True),
+        (".mypy_cache/3.11/x.json", True),
+        ("libs/dubset_common/pyproject.toml", False),
+        ("services/alignment/src/dubset_alignment/server.py", False),
+        ("requirements/lock.txt", False),
+    ],
+)
+def test_dockerignore_keeps_sources_and_drops_the_rest(relpath: str, ignored: bool) -> None:
+    assert is_ignored(relpath) is ignored
