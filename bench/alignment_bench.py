@@ -1,4 +1,4 @@
-"""Alignment benchmark: core speed per episode and catalogue, and request latency via broker + S3."""
+"""Alignment benchmark: core speed per episode and catalogue; request latency via broker + S3."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import infra  # noqa: E402
-from dubset.v1 import alignment_pb2, common_pb2  # noqa: E402
 from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 
+from dubset.v1 import alignment_pb2, common_pb2  # noqa: E402
 from dubset_alignment.core.align import align  # noqa: E402
 from dubset_alignment.core.model import Segment  # noqa: E402
 from dubset_common import topics  # noqa: E402
@@ -49,7 +49,7 @@ def episode(seed: int, lines: int = 400) -> tuple[list[Segment], list[Segment]]:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def bench_core(catalogue: int) -> dict[str, object]:
@@ -147,8 +147,8 @@ def _round(
     warmup: bool,
 ) -> dict[str, float]:
     latencies = []
-    for i, req in enumerate(requests):
-        req = common_pb2.StageRequest.FromString(req.SerializeToString())
+    for i, original in enumerate(requests):
+        req = common_pb2.StageRequest.FromString(original.SerializeToString())
         req.request_id = uuid.uuid4().hex
         t0 = time.perf_counter()
         producer.publish(topic, req.episode_id.encode(), req.SerializeToString())  # type: ignore[attr-defined]

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 from dubset.v1 import alignment_pb2, common_pb2
-
 from dubset_common import topics
 from dubset_common.kafkabus import KafkaBus
 from dubset_common.objstore import S3Store

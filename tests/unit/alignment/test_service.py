@@ -7,9 +7,9 @@ from pathlib import Path
 
 import grpc
 import pytest
-from dubset.v1 import alignment_pb2, alignment_pb2_grpc, common_pb2
 from prometheus_client import CollectorRegistry
 
+from dubset.v1 import alignment_pb2, alignment_pb2_grpc, common_pb2
 from dubset_alignment.handler import AlignmentStage
 from dubset_alignment.server import start
 from dubset_common.bus import InProcBus

@@ -111,7 +111,7 @@ def test_empty_poll_times_out_without_hanging() -> None:
     assert 0.04 <= time.monotonic() - started < 1.0
     started = time.monotonic()
     assert consumer.poll(0) == []
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.5
 
 
 def test_poll_wakes_up_when_a_record_arrives() -> None:

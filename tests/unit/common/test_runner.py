@@ -77,9 +77,8 @@ def test_replay_reuses_without_running_or_writing(tmp_path: Path) -> None:
     stage = FakeStage()
     executor, store = new_executor(tmp_path / "s", stage)
     first = executor.execute(make_request(store, request_id="r1"))
-    listing, puts = store.list(""), len(store.puts)
     replay = make_request(store, request_id="r2")  # same bytes, same params
-    puts = len(store.puts)
+    listing, puts = store.list(""), len(store.puts)
     second = executor.execute(replay)
     assert stage.calls == 1
     assert second.reused and not first.reused

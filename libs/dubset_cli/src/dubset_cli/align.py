@@ -20,10 +20,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Segments that overlap or lie within --max-gap-ms of each other, in either "
         "language, merge transitively; groups holding both languages become clip pairs.",
     )
-    p.add_argument("--en", required=True, type=Path, help="EN segments: JSON list of {start_ms, end_ms, text}")
+    p.add_argument(
+        "--en", required=True, type=Path, help="EN segments: JSON list of {start_ms, end_ms, text}"
+    )
     p.add_argument("--ja", required=True, type=Path, help="JA segments, same format")
-    p.add_argument("--max-gap-ms", type=int, default=DEFAULT_MAX_GAP_MS, help="merge gap, inclusive (default 125)")
-    p.add_argument("--ja-offset-ms", type=int, default=0, help="JA time = EN time + offset (default 0)")
+    p.add_argument(
+        "--max-gap-ms",
+        type=int,
+        default=DEFAULT_MAX_GAP_MS,
+        help="merge gap, inclusive (default 125)",
+    )
+    p.add_argument(
+        "--ja-offset-ms", type=int, default=0, help="JA time = EN time + offset (default 0)"
+    )
     p.set_defaults(func=run)
 
 

@@ -23,7 +23,11 @@ class Record:
 
 class Producer(Protocol):
     def publish(
-        self, topic: str, key: bytes | None, value: bytes, headers: tuple[tuple[str, bytes], ...] = ()
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: tuple[tuple[str, bytes], ...] = (),
     ) -> None:
         """Send and wait until the broker has it durably; raise TransientError otherwise."""
 
@@ -86,8 +90,9 @@ class InProcBus:
         with self._cond:
             return [r for part in self._log(topic) for r in part]
 
-    def fetch(self, group: str, topics: list[str], positions: dict[tuple[str, int], int],
-              max_records: int) -> list[Record]:
+    def fetch(
+        self, group: str, topics: list[str], positions: dict[tuple[str, int], int], max_records: int
+    ) -> list[Record]:
         out: list[Record] = []
         for topic in topics:
             for part, log in enumerate(self._log(topic)):
@@ -124,7 +129,11 @@ class InProcProducer:
         self._bus = bus
 
     def publish(
-        self, topic: str, key: bytes | None, value: bytes, headers: tuple[tuple[str, bytes], ...] = ()
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: tuple[tuple[str, bytes], ...] = (),
     ) -> None:
         self._bus.append(topic, key, value, headers)
 

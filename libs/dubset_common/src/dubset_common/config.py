@@ -60,7 +60,7 @@ def load_settings(service: str, env: Mapping[str, str] | None = None) -> Setting
     source = os.environ if env is None else env
     base = Settings(service=service)
     values: dict[str, object] = {"service": service}
-    for name, f in base.__dataclass_fields__.items():
+    for name in base.__dataclass_fields__:
         if name == "service":
             continue
         default = getattr(base, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -55,10 +56,8 @@ class KafkaBus:
                 if t not in existing
             ]
             if new:
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):
                     admin.create_topics(new)
-                except TopicAlreadyExistsError:
-                    pass
         except KafkaError as exc:
             raise TransientError(f"cannot create topics {topics}: {exc}") from exc
         finally:
@@ -85,7 +84,11 @@ class KafkaProducerAdapter:
             raise TransientError(f"Kafka unreachable at {options.bootstrap}: {exc}") from exc
 
     def publish(
-        self, topic: str, key: bytes | None, value: bytes, headers: tuple[tuple[str, bytes], ...] = ()
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: tuple[tuple[str, bytes], ...] = (),
     ) -> None:
         from kafka.errors import KafkaError
 
@@ -170,8 +173,13 @@ class KafkaConsumerAdapter:
             self._consumer.commit(offsets)
         except CommitFailedError as exc:
             # Rebalanced away: the next owner redelivers and the stage skips finished work.
-            log.warning("commit of %s:%d@%d lost to a rebalance: %s",
-                        record.topic, record.partition, record.offset, exc)
+            log.warning(
+                "commit of %s:%d@%d lost to a rebalance: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                exc,
+            )
         except KafkaError as exc:
             raise TransientError(f"commit failed: {exc}") from exc
 

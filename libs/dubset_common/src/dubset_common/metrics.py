@@ -8,7 +8,25 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 _STAGE = re.compile(r"^[a-z][a-z0-9_]*$")
-_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
+_LATENCY_BUCKETS = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+    30,
+    60,
+    120,
+    300,
+    600,
+    1800,
+)
 
 
 @dataclass(frozen=True)
@@ -31,16 +49,22 @@ class StageMetrics:
         p = f"dubset_{stage}"
         return cls(
             requests=Counter(
-                f"{p}_requests", f"{stage} requests handled, by outcome (ok, reused, failed) and backend",
-                ["outcome", "backend"], registry=registry,
+                f"{p}_requests",
+                f"{stage} requests handled, by outcome (ok, reused, failed) and backend",
+                ["outcome", "backend"],
+                registry=registry,
             ),
             processing_seconds=Histogram(
-                f"{p}_processing_seconds", f"{stage} wall time per request that did work",
-                buckets=_LATENCY_BUCKETS, registry=registry,
+                f"{p}_processing_seconds",
+                f"{stage} wall time per request that did work",
+                buckets=_LATENCY_BUCKETS,
+                registry=registry,
             ),
             handoff_seconds=Histogram(
-                f"{p}_handoff_seconds", f"time from a {stage} request's submission to its pickup",
-                buckets=_LATENCY_BUCKETS, registry=registry,
+                f"{p}_handoff_seconds",
+                f"time from a {stage} request's submission to its pickup",
+                buckets=_LATENCY_BUCKETS,
+                registry=registry,
             ),
             retries=Counter(f"{p}_retries", f"{stage} attempts retried", registry=registry),
             dead_letters=Counter(

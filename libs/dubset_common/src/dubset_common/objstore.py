@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -74,7 +76,9 @@ class LocalStore:
     ) -> ObjectInfo:
         path = self._path(key)
         self._atomic_write(path, lambda fh: fh.write(data))
-        return ObjectInfo(key, self.uri(key), hashlib.sha256(data).hexdigest(), len(data), content_type)
+        return ObjectInfo(
+            key, self.uri(key), hashlib.sha256(data).hexdigest(), len(data), content_type
+        )
 
     def put_file(
         self, key: str, path: Path, content_type: str = "application/octet-stream"
@@ -82,7 +86,9 @@ class LocalStore:
         target = self._path(key)
         with path.open("rb") as src:
             self._atomic_write(target, lambda fh: shutil.copyfileobj(src, fh, _CHUNK))
-        return ObjectInfo(key, self.uri(key), file_sha256(target), target.stat().st_size, content_type)
+        return ObjectInfo(
+            key, self.uri(key), file_sha256(target), target.stat().st_size, content_type
+        )
 
     def _atomic_write(self, path: Path, write: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -207,8 +213,10 @@ class S3Store:
         return int(head["ContentLength"])
 
     def list(self, prefix: str) -> list[str]:
-        full = self._full(prefix.rstrip("/")) + "/" if prefix.strip("/") else (
-            self.prefix + "/" if self.prefix else ""
+        full = (
+            self._full(prefix.rstrip("/")) + "/"
+            if prefix.strip("/")
+            else (self.prefix + "/" if self.prefix else "")
         )
         strip = len(self.prefix) + 1 if self.prefix else 0
         keys: list[str] = []
@@ -237,31 +245,23 @@ class S3Store:
         return full
 
 
-class _s3_errors:
+@contextlib.contextmanager
+def _s3_errors(key: str) -> Iterator[None]:
     """Map botocore failures onto NotFoundError / TransientError."""
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    def __init__(self, key: str) -> None:
-        self._key = key
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
-        if exc is None:
-            return False
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if isinstance(exc, ClientError):
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-            if code in ("404", "NoSuchKey", "NotFound"):
-                raise NotFoundError(f"object {self._key} not found") from None
-            if status >= 500 or code in ("SlowDown", "RequestTimeout", "ServiceUnavailable"):
-                raise TransientError(f"S3 unavailable ({code}) for {self._key}") from exc
-            return False
-        if isinstance(exc, BotoCoreError):
-            raise TransientError(f"S3 unreachable for {self._key}: {type(exc).__name__}") from exc
-        return False
+    try:
+        yield
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        if code in ("404", "NoSuchKey", "NotFound"):
+            raise NotFoundError(f"object {key} not found") from None
+        if status >= 500 or code in ("SlowDown", "RequestTimeout", "ServiceUnavailable"):
+            raise TransientError(f"S3 unavailable ({code}) for {key}") from exc
+        raise
+    except BotoCoreError as exc:
+        raise TransientError(f"S3 unreachable for {key}: {type(exc).__name__}") from exc
 
 
 def make_s3_client(endpoint: str, region: str, access_key: str, secret_key: str) -> S3Client:

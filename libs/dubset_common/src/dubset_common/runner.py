@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Protocol
 
 from dubset.v1 import common_pb2
-
 from dubset_common.errors import IntegrityError, InvalidInputError
 from dubset_common.keys import canonical_json, check_id, content_key, join_key, sha256_hex
 from dubset_common.metrics import StageMetrics
@@ -54,6 +53,7 @@ class StageContext:
     workdir: Path
     hook: ProgressHook
     max_input_bytes: int
+    count_input: Callable[[int], None] = lambda _n: None
 
     def read_input(self, name: str) -> bytes:
         """The bytes of a named input, checked against the sha256 it was referenced with."""
@@ -61,6 +61,7 @@ class StageContext:
         data = self.store.get_bytes(self.store.key_of(ref.uri), max_bytes=self.max_input_bytes)
         if sha256_hex(data) != ref.sha256:
             raise IntegrityError(f"input {name} ({ref.uri}) does not match its sha256")
+        self.count_input(len(data))
         return data
 
 
@@ -106,7 +107,9 @@ class StageExecutor:
         check_id(request.job_id, "job id")
         check_id(request.episode_id, "episode id")
         if request.stage != self.stage.name:
-            raise InvalidInputError(f"request for stage {request.stage!r} sent to {self.stage.name}")
+            raise InvalidInputError(
+                f"request for stage {request.stage!r} sent to {self.stage.name}"
+            )
         missing = [n for n in self.stage.inputs if n not in request.inputs]
         if missing:
             raise InvalidInputError(f"missing inputs: {', '.join(missing)}")
@@ -131,7 +134,9 @@ class StageExecutor:
             return self._result(request, key, manifest, reused=True)
         started = time.monotonic()
         with self.metrics.inflight.track_inprogress(), tempfile.TemporaryDirectory() as tmp:
-            ctx = StageContext(request, params, self.store, Path(tmp), self.hook, self.max_input_bytes)
+            ctx = StageContext(
+                request, params, self.store, Path(tmp), self.hook, self.max_input_bytes
+            )
             outcome = self.stage.run(ctx)
             written = {o.name: self._write(prefix, o) for o in outcome.outputs}
         if self.pause_before_manifest_s:
@@ -169,15 +174,24 @@ class StageExecutor:
             "params": dict(params),
             "inputs": {n: request.inputs[n].sha256 for n in self.stage.inputs},
             "outputs": {
-                name: {"key": i.key, "sha256": i.sha256, "size_bytes": i.size_bytes,
-                       "content_type": i.content_type}
+                name: {
+                    "key": i.key,
+                    "sha256": i.sha256,
+                    "size_bytes": i.size_bytes,
+                    "content_type": i.content_type,
+                }
                 for name, i in sorted(written.items())
             },
             "info": dict(outcome.info),
         }
 
     def _result(
-        self, request: common_pb2.StageRequest, key: str, manifest: Mapping[str, object], *, reused: bool
+        self,
+        request: common_pb2.StageRequest,
+        key: str,
+        manifest: Mapping[str, object],
+        *,
+        reused: bool,
     ) -> common_pb2.StageResult:
         prefix = join_key("stages", self.stage.name, key)
         manifest_key = join_key(prefix, MANIFEST)
@@ -193,14 +207,22 @@ class StageExecutor:
         )
         raw = canonical_json(manifest)
         result.manifest.CopyFrom(
-            common_pb2.MediaRef(uri=self.store.uri(manifest_key), sha256=sha256_hex(raw),
-                                mime="application/json", size_bytes=len(raw))
+            common_pb2.MediaRef(
+                uri=self.store.uri(manifest_key),
+                sha256=sha256_hex(raw),
+                mime="application/json",
+                size_bytes=len(raw),
+            )
         )
         outputs = manifest["outputs"]
         assert isinstance(outputs, dict)
         for name, o in outputs.items():
             result.outputs[name].CopyFrom(
-                common_pb2.MediaRef(uri=self.store.uri(o["key"]), sha256=o["sha256"],
-                                    mime=o["content_type"], size_bytes=o["size_bytes"])
+                common_pb2.MediaRef(
+                    uri=self.store.uri(o["key"]),
+                    sha256=o["sha256"],
+                    mime=o["content_type"],
+                    size_bytes=o["size_bytes"],
+                )
             )
         return result

@@ -6,9 +6,9 @@ import time
 import uuid
 from collections.abc import Mapping
 
-from dubset.v1 import common_pb2
 from google.protobuf.message import Message
 
+from dubset.v1 import common_pb2
 from dubset_common.objstore import ObjectInfo
 
 

@@ -9,9 +9,9 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from dubset.v1 import common_pb2
 from google.protobuf.message import DecodeError
 
+from dubset.v1 import common_pb2
 from dubset_common import topics
 from dubset_common.bus import Bus, Consumer, Producer, Record
 from dubset_common.errors import DubsetError, TransientError
@@ -88,8 +88,12 @@ class StageWorker:
             if self._deliver(producer, self._dead_letter(record, failure)):
                 consumer.commit(record)
             return
-        with log_context(job_id=request.job_id, episode_id=request.episode_id,
-                         stage=self.executor.stage.name, request_id=request.request_id):
+        with log_context(
+            job_id=request.job_id,
+            episode_id=request.episode_id,
+            stage=self.executor.stage.name,
+            request_id=request.request_id,
+        ):
             if request.submitted_unix_ms > 0:
                 lag = max(0.0, time.time() - request.submitted_unix_ms / 1000)
                 self.executor.metrics.handoff_seconds.observe(lag)
@@ -160,9 +164,14 @@ class StageWorker:
     def _dead_letter(self, record: Record, failure: Failure) -> tuple[str, bytes | None, bytes]:
         self.executor.metrics.dead_letters.inc()
         letter = common_pb2.DeadLetter(
-            source_topic=record.topic, partition=record.partition, offset=record.offset,
-            key=record.key or b"", value=record.value, error_code=failure.code,
-            error_message=failure.message, attempts=failure.attempts,
+            source_topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key or b"",
+            value=record.value,
+            error_code=failure.code,
+            error_message=failure.message,
+            attempts=failure.attempts,
         )
         return (self.dlq_topic, record.key, letter.SerializeToString())
 
@@ -171,8 +180,13 @@ class StageWorker:
     ) -> common_pb2.StageResult:
         self.executor.metrics.requests.labels("failed", "").inc()
         return common_pb2.StageResult(
-            request_id=request.request_id, job_id=request.job_id, episode_id=request.episode_id,
-            stage=self.executor.stage.name, status=common_pb2.STAGE_STATUS_FAILED,
-            error_code=failure.code, error_message=failure.message, attempts=failure.attempts,
+            request_id=request.request_id,
+            job_id=request.job_id,
+            episode_id=request.episode_id,
+            stage=self.executor.stage.name,
+            status=common_pb2.STAGE_STATUS_FAILED,
+            error_code=failure.code,
+            error_message=failure.message,
+            attempts=failure.attempts,
             finished_unix_ms=int(time.time() * 1000),
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dubset.v1 import alignment_pb2, common_pb2
-
 from dubset_alignment.core.model import DEFAULT_MAX_GAP_MS, Alignment, Segment
 
 
@@ -23,8 +22,14 @@ def alignment_to_proto(al: Alignment) -> alignment_pb2.AlignResponse:
     return alignment_pb2.AlignResponse(
         clips=[
             common_pb2.ClipPair(
-                start_ms=c.start_ms, end_ms=c.end_ms, ja_start_ms=c.ja_start_ms,
-                ja_end_ms=c.ja_end_ms, en=c.en, ja=c.ja, en_text=c.en_text, ja_text=c.ja_text,
+                start_ms=c.start_ms,
+                end_ms=c.end_ms,
+                ja_start_ms=c.ja_start_ms,
+                ja_end_ms=c.ja_end_ms,
+                en=c.en,
+                ja=c.ja,
+                en_text=c.en_text,
+                ja_text=c.ja_text,
             )
             for c in al.clips
         ],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dubset.v1 import alignment_pb2, common_pb2
-
 from dubset_alignment import STAGE, VERSION
 from dubset_alignment.convert import alignment_to_proto, params_from_proto, segments_from_proto
 from dubset_alignment.core.align import align
@@ -31,7 +30,7 @@ class AlignmentStage:
 
     name = STAGE
     version = VERSION
-    inputs = ("en", "ja")
+    inputs: tuple[str, ...] = ("en", "ja")
 
     def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
         params = alignment_pb2.AlignmentParams()
@@ -55,6 +54,9 @@ class AlignmentStage:
         except AlignmentInputError as exc:
             raise InvalidInputError(str(exc)) from None
         out = Output("clips", "clips.json", "application/json", data=dumps(al))
-        info = {"clips": len(al.clips), "unpaired_en": len(al.unpaired_en),
-                "unpaired_ja": len(al.unpaired_ja)}
+        info = {
+            "clips": len(al.clips),
+            "unpaired_en": len(al.unpaired_en),
+            "unpaired_ja": len(al.unpaired_ja),
+        }
         return StageOutcome(outputs=(out,), backend=BACKEND, info=info)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import grpc
-from dubset.v1 import alignment_pb2, alignment_pb2_grpc
 
+from dubset.v1 import alignment_pb2, alignment_pb2_grpc
 from dubset_alignment.handler import align_inline
 from dubset_common.errors import DubsetError
 from dubset_common.grpcserver import RunningServer, create_server, status_for
@@ -28,5 +28,9 @@ def start(addr: str) -> RunningServer:
     return create_server(
         addr,
         [SERVICE_NAME],
-        [lambda server: alignment_pb2_grpc.add_AlignmentServiceServicer_to_server(servicer, server)],
+        [
+            lambda server: alignment_pb2_grpc.add_AlignmentServiceServicer_to_server(
+                servicer, server
+            )
+        ],
     )

@@ -1,4 +1,4 @@
-"""The Anim-400K rule: merge JA and EN segments that overlap or lie within max_gap_ms, transitively."""
+"""The Anim-400K rule: JA and EN segments within max_gap_ms of each other merge, transitively."""
 
 from __future__ import annotations
 
@@ -107,6 +107,8 @@ def _check_int(name: str, value: object, *, allow_negative: bool = False) -> Non
     if isinstance(value, float) and math.isnan(value):
         raise AlignmentInputError(f"{name} is NaN")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise AlignmentInputError(f"{name} must be an integer number of milliseconds, got {value!r:.40}")
+        raise AlignmentInputError(
+            f"{name} must be an integer number of milliseconds, got {value!r:.40}"
+        )
     if value < 0 and not allow_negative:
         raise AlignmentInputError(f"{name} is negative ({value})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from dubset_alignment.core.model import Alignment, AlignmentInputError, Segment
 
@@ -20,7 +21,9 @@ def parse_segments(raw: bytes | str, name: str) -> list[Segment]:
     if not isinstance(value, list):
         raise AlignmentInputError(f"{name}: expected a JSON list of segments")
     if len(value) > _MAX_SEGMENTS:
-        raise AlignmentInputError(f"{name}: {len(value)} segments is over the limit of {_MAX_SEGMENTS}")
+        raise AlignmentInputError(
+            f"{name}: {len(value)} segments is over the limit of {_MAX_SEGMENTS}"
+        )
     return [_segment(item, f"{name} segment {i}") for i, item in enumerate(value)]
 
 
@@ -33,7 +36,7 @@ def _segment(item: object, where: str) -> Segment:
     text = item.get("text", "")
     start, end = item["start_ms"], item["end_ms"]
     for key, value in (("start_ms", start), ("end_ms", end)):
-        if isinstance(value, float) and value != value:
+        if isinstance(value, float) and math.isnan(value):
             raise AlignmentInputError(f"{where}: {key} is NaN")
         if isinstance(value, bool) or not isinstance(value, int):
             raise AlignmentInputError(f"{where}: {key} must be an integer, got {value!r:.40}")
