@@ -135,7 +135,13 @@ class StageExecutor:
         started = time.monotonic()
         with self.metrics.inflight.track_inprogress(), tempfile.TemporaryDirectory() as tmp:
             ctx = StageContext(
-                request, params, self.store, Path(tmp), self.hook, self.max_input_bytes
+                request,
+                params,
+                self.store,
+                Path(tmp),
+                self.hook,
+                self.max_input_bytes,
+                self.metrics.input_bytes.inc,
             )
             outcome = self.stage.run(ctx)
             written = {o.name: self._write(prefix, o) for o in outcome.outputs}
