@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from dubset.v1 import alignment_pb2, common_pb2
@@ -14,7 +16,7 @@ from dubset_common import topics
 from dubset_common.kafkabus import KafkaBus
 from dubset_common.objstore import S3Store
 from dubset_common.stagerequest import build_request
-from tests.integration.conftest import Spawn, read_topic, service_env
+from tests.integration.conftest import Spawn, infra, read_topic, service_env
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -132,3 +134,64 @@ def test_sigkill_mid_request_then_restart_finishes_exactly_once(
     assert sorted(k.rsplit("/", 1)[1] for k in stage_keys) == ["_manifest.json", "clips.json"]
     assert s3_store.get_bytes(s3_store.key_of(results[0].outputs["clips"].uri)) == _expected_clips()
     producer.close()
+
+
+def test_work_longer_than_max_poll_interval_is_done_once(
+    infra_env: dict[str, str], namespace: str, s3_store: S3Store, kafka_bus: KafkaBus, spawn: Spawn
+) -> None:
+    """The worker keeps polling (paused) while it works, so the group never evicts it."""
+    bootstrap = infra_env["DUBSET_KAFKA_BOOTSTRAP"]
+    prefix = f"{namespace}."
+    results_topic = topics.results("alignment", prefix)
+    env = service_env(
+        infra_env,
+        namespace,
+        DUBSET_KAFKA_MAX_POLL_INTERVAL_MS="6000",
+        DUBSET_DEBUG_PAUSE_BEFORE_MANIFEST_S="15",
+    )
+    spawn(WORKER, env, "worker-long")
+    request = _request(s3_store, "ep-long")
+    producer = kafka_bus.producer()
+    kafka_bus.ensure_topics([topics.requests("alignment", prefix), results_topic])
+    producer.publish(topics.requests("alignment", prefix), b"ep-long", request.SerializeToString())
+    results = _results(bootstrap, results_topic, request.request_id, 1, timeout_s=90)
+    assert len(results) == 1 and not results[0].reused
+    # Had the group evicted the worker, the request would come back and be answered again.
+    assert len(_results(bootstrap, results_topic, request.request_id, 2, timeout_s=12)) == 1
+    producer.close()
+
+
+def test_prometheus_scrapes_the_worker_metrics(
+    infra_env: dict[str, str], namespace: str, s3_store: S3Store, kafka_bus: KafkaBus, spawn: Spawn
+) -> None:
+    port = infra.free_ports(1)[0]
+    env = service_env(
+        infra_env, namespace, DUBSET_METRICS_PORT=str(port), DUBSET_METRICS_ADDR="127.0.0.1"
+    )
+    spawn(WORKER, env, "worker-metrics")
+    run_dir = Path(infra_env["DUBSET_PROM_TARGETS_DIR"]).parent
+    infra.register_scrape_target(namespace, f"127.0.0.1:{port}", run_dir)
+    try:
+        prefix = f"{namespace}."
+        request = _request(s3_store, "ep-metrics")
+        producer = kafka_bus.producer()
+        kafka_bus.ensure_topics([topics.requests("alignment", prefix)])
+        producer.publish(topics.requests("alignment", prefix), b"ep", request.SerializeToString())
+        producer.close()
+        query = f'sum(dubset_alignment_requests_total{{service="{namespace}",outcome="ok"}})'
+        deadline = time.monotonic() + 60
+        value = 0.0
+        while time.monotonic() < deadline and value < 1:
+            value = _prom_value(infra_env["DUBSET_PROMETHEUS_URL"], query)
+            time.sleep(1)
+        assert value == 1
+    finally:
+        infra.unregister_scrape_target(namespace, run_dir)
+
+
+def _prom_value(base: str, query: str) -> float:
+    url = f"{base}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
+    with urllib.request.urlopen(url, timeout=5) as reply:
+        body = json.load(reply)
+    result = body["data"]["result"]
+    return float(result[0]["value"][1]) if result else 0.0

@@ -118,3 +118,24 @@ def test_stage_rejects_foreign_params(tmp_path: Path) -> None:
     request.params.Pack(common_pb2.MediaRef(uri="x"))
     with pytest.raises(Exception, match="AlignmentParams"):
         executor.execute(request)
+
+
+def test_grpc_calls_are_counted_by_method_and_code() -> None:
+    registry = CollectorRegistry()
+    running = start("127.0.0.1:0", registry)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            client = alignment_pb2_grpc.AlignmentServiceStub(channel)
+            client.Align(alignment_pb2.AlignRequest(en=[seg(0, 10)], ja=[seg(0, 10)]))
+            with pytest.raises(grpc.RpcError):
+                client.Align(alignment_pb2.AlignRequest(en=[seg(10, 0)]))
+    finally:
+        running.drain(1)
+    method = "/dubset.v1.AlignmentService/Align"
+    name = "dubset_alignment_grpc_requests_total"
+    assert registry.get_sample_value(name, {"method": method, "code": "OK"}) == 1
+    assert registry.get_sample_value(name, {"method": method, "code": "INVALID_ARGUMENT"}) == 1
+    count = registry.get_sample_value(
+        "dubset_alignment_grpc_request_seconds_count", {"method": method}
+    )
+    assert count == 2

@@ -41,11 +41,13 @@ def create_server(
     add_servicers: Iterable[AddServicer],
     *,
     max_workers: int = 8,
+    interceptors: Iterable[grpc.ServerInterceptor] = (),  # type: ignore[type-arg]
 ) -> RunningServer:
     """Build and start a server on addr ('host:0' picks a free port) with health + reflection."""
     names = tuple(service_names)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
+        interceptors=list(interceptors),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 _STAGE = re.compile(r"^[a-z][a-z0-9_]*$")
-_LATENCY_BUCKETS = (
+LATENCY_BUCKETS = (
     0.005,
     0.01,
     0.025,
@@ -29,6 +29,13 @@ _LATENCY_BUCKETS = (
 )
 
 
+def check_stage(stage: str) -> str:
+    """Return stage if it is a metric-safe noun, else raise ValueError."""
+    if not _STAGE.fullmatch(stage):
+        raise ValueError(f"stage name {stage!r} is not a metric-safe noun")
+    return stage
+
+
 @dataclass(frozen=True)
 class StageMetrics:
     """dubset_<stage>_* series: requests by outcome and backend, latency, retries, DLQ, bytes."""
@@ -44,9 +51,7 @@ class StageMetrics:
 
     @classmethod
     def create(cls, registry: CollectorRegistry, stage: str) -> StageMetrics:
-        if not _STAGE.fullmatch(stage):
-            raise ValueError(f"stage name {stage!r} is not a metric-safe noun")
-        p = f"dubset_{stage}"
+        p = f"dubset_{check_stage(stage)}"
         return cls(
             requests=Counter(
                 f"{p}_requests",
@@ -57,13 +62,13 @@ class StageMetrics:
             processing_seconds=Histogram(
                 f"{p}_processing_seconds",
                 f"{stage} wall time per request that did work",
-                buckets=_LATENCY_BUCKETS,
+                buckets=LATENCY_BUCKETS,
                 registry=registry,
             ),
             handoff_seconds=Histogram(
                 f"{p}_handoff_seconds",
                 f"time from a {stage} request's submission to its pickup",
-                buckets=_LATENCY_BUCKETS,
+                buckets=LATENCY_BUCKETS,
                 registry=registry,
             ),
             retries=Counter(f"{p}_retries", f"{stage} attempts retried", registry=registry),

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         port = serve_metrics(registry, settings.metrics_port, settings.metrics_addr)
         log.info("metrics on port %d", port)
     if args.role == "serve":
-        serve_until_signal(start(settings.grpc_addr), settings.grpc_grace_s)
+        serve_until_signal(start(settings.grpc_addr, registry), settings.grpc_grace_s)
         return 0
     worker = build_worker(settings, build_store(settings), build_bus(settings), registry)
     install_stop_signals(worker.stop.set)
