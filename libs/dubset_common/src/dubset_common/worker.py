@@ -78,12 +78,8 @@ class StageWorker:
 
     def handle(self, record: Record, consumer: Consumer, producer: Producer) -> None:
         """Process one record fully, then commit it. Returns without committing only on stop."""
-        request = common_pb2.StageRequest()
-        try:
-            request.ParseFromString(record.value)
-        except DecodeError:
-            request = None  # type: ignore[assignment]
-        if request is None or not request.request_id:
+        request = _parse(record.value)
+        if request is None:
             failure = Failure("INVALID_INPUT", "message is not a StageRequest", 0)
             if self._deliver(producer, self._dead_letter(record, failure)):
                 consumer.commit(record)
@@ -190,3 +186,13 @@ class StageWorker:
             attempts=failure.attempts,
             finished_unix_ms=int(time.time() * 1000),
         )
+
+
+def _parse(value: bytes) -> common_pb2.StageRequest | None:
+    """The request in a record's value, or None when it is not a StageRequest."""
+    request = common_pb2.StageRequest()
+    try:
+        request.ParseFromString(value)
+    except DecodeError:
+        return None
+    return request if request.request_id else None
