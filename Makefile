@@ -61,7 +61,7 @@ test-integration: setup ## Integration tests against the real broker and S3 serv
 
 bench: setup ## Benchmarks: alignment speed and broker+S3 request latency (writes bench/out/report.json)
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
-	$(PY) bench/alignment_bench.py --out bench/out/report.json
+	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/alignment_bench.py --out bench/out/report.json
 
 demo: setup ## Align the shipped example episode (the full pipeline replaces this later)
 	$(VENV)/bin/dubset align --en examples/en.json --ja examples/ja.json

@@ -23,6 +23,7 @@ class Settings:
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
     kafka_max_poll_interval_ms: int = 300_000
+    kafka_fetch_max_wait_ms: int = 500
     kafka_partitions: int = 6
     topic_prefix: str = ""  # namespaces every topic (tenants, tests)
     kafka_sasl_password: str = field(default="", repr=False)

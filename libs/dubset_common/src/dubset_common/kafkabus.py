@@ -21,6 +21,7 @@ class KafkaOptions:
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
     max_poll_interval_ms: int = 300_000
+    fetch_max_wait_ms: int = 500
     max_message_bytes: int = 1_048_576
     publish_timeout_s: float = 30.0
 
@@ -120,6 +121,7 @@ class KafkaConsumerAdapter:
                 session_timeout_ms=options.session_timeout_ms,
                 heartbeat_interval_ms=options.heartbeat_interval_ms,
                 max_poll_interval_ms=options.max_poll_interval_ms,
+                fetch_max_wait_ms=options.fetch_max_wait_ms,
                 fetch_max_bytes=max(options.max_message_bytes * 4, 4 * 1_048_576),
             )
         except KafkaError as exc:
