@@ -102,4 +102,5 @@ def test_kafka_group_resumes_from_commit_and_keepalive_loses_nothing(
 
 def test_kafka_unreachable_is_transient() -> None:
     with pytest.raises(TransientError):
-        KafkaBus(KafkaOptions(bootstrap="127.0.0.1:9")).ensure_topics(["x"])
+        options = KafkaOptions(bootstrap="127.0.0.1:9", bootstrap_timeout_ms=2000)
+        KafkaBus(options).ensure_topics(["x"])

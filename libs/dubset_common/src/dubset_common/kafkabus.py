@@ -22,6 +22,7 @@ class KafkaOptions:
     heartbeat_interval_ms: int = 3_000
     max_poll_interval_ms: int = 300_000
     fetch_max_wait_ms: int = 500
+    bootstrap_timeout_ms: int = 30_000
     max_message_bytes: int = 1_048_576
     publish_timeout_s: float = 30.0
 
@@ -45,7 +46,11 @@ class KafkaBus:
 
         opts = self.options
         try:
-            admin = KafkaAdminClient(bootstrap_servers=opts.bootstrap, client_id=opts.client_id)
+            admin = KafkaAdminClient(
+                bootstrap_servers=opts.bootstrap,
+                client_id=opts.client_id,
+                bootstrap_timeout_ms=opts.bootstrap_timeout_ms,
+            )
         except KafkaError as exc:
             raise TransientError(f"Kafka unreachable at {opts.bootstrap}: {exc}") from exc
         try:
