@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import grpc
@@ -139,3 +142,17 @@ def test_grpc_calls_are_counted_by_method_and_code() -> None:
         "dubset_alignment_grpc_request_seconds_count", {"method": method}
     )
     assert count == 2
+
+
+def test_service_without_required_settings_stops_with_a_clear_message() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBSET_")}
+    out = subprocess.run(
+        [sys.executable, "-m", "dubset_alignment", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert "DUBSET_KAFKA_BOOTSTRAP is required" in out.stderr

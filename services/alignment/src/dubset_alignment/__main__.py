@@ -30,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"dubset-alignment: {exc}", file=sys.stderr)
         return 2
-    configure_logging(f"{STAGE}-{args.role}", settings.log_level, secrets_of(settings))
+    configure_logging(
+        f"{STAGE}-{'server' if args.role == 'serve' else 'worker'}",
+        settings.log_level,
+        secrets_of(settings),
+    )
     registry = CollectorRegistry()
     if settings.metrics_port:
         port = serve_metrics(registry, settings.metrics_port, settings.metrics_addr)
