@@ -35,8 +35,8 @@ up: setup ## Start Kafka-protocol broker, S3 server and Prometheus on 127.0.0.1 
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
 
 down: ## Stop exactly what `make up` (and `make services`) started
-	@$(PY) tools/services.py down --dir $(RUN_DIR) 2>/dev/null || true
-	@$(PY) tools/infra.py down --dir $(RUN_DIR)
+	@if [ -x $(PY) ]; then $(PY) tools/services.py down --dir $(RUN_DIR) 2>/dev/null || true; \
+	  $(PY) tools/infra.py down --dir $(RUN_DIR); fi
 
 status: ## Show whether the local infrastructure and services are healthy
 	@$(PY) tools/infra.py status --dir $(RUN_DIR)

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from dubset.v1 import common_pb2
 from dubset_common import topics
 from dubset_common.bus import InProcBus, partition_for
+from dubset_common.errors import TransientError
 from dubset_common.keys import sha256_hex
 from dubset_common.logs import JsonFormatter
 from dubset_common.metrics import StageMetrics
@@ -346,3 +347,52 @@ def test_log_lines_of_the_work_carry_the_request_context(rig: Rig, json_logs: io
         STAGE,
     )
     assert work.get("request_id") == "req-1"
+
+
+def test_oversized_garbage_is_trimmed_so_its_dead_letter_fits_a_kafka_message(rig: Rig) -> None:
+    huge = b"\xff" * (3 * 1024 * 1024)
+    with running(rig.worker):
+        rig.send(huge, key=b"ep-1")
+        wait_for(lambda: rig.committed(b"ep-1") == 1)
+    (raw,) = [r.value for r in rig.bus.records(DLQ)]
+    assert len(raw) < 1024 * 1024
+    letter = common_pb2.DeadLetter.FromString(raw)
+    assert letter.value == huge[: len(letter.value)] and letter.offset == 0
+
+
+class _CommitFails:
+    """A consumer whose first commit fails the way a commit during a rebalance does."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.failed = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def commit(self, record: object) -> None:
+        if not self.failed:
+            self.failed = True
+            raise TransientError("rebalance in progress")
+        self.inner.commit(record)  # type: ignore[attr-defined]
+
+
+def test_a_failed_commit_leaves_the_record_and_the_worker_keeps_running(tmp_path: Path) -> None:
+    inproc = InProcBus()
+
+    class Bus:
+        def __getattr__(self, name: str) -> object:
+            return getattr(inproc, name)
+
+        def consumer(self, topics_: list[str], group: str) -> object:
+            return _CommitFails(inproc.consumer(topics_, group))
+
+    rig = make_rig(tmp_path, bus=Bus(), inproc=inproc)
+    first = make_request(rig.store, episode_id="ep-a", request_id="req-a")
+    second = make_request(rig.store, episode_id="ep-b", request_id="req-b")
+    with running(rig.worker) as thread:
+        rig.send(first)
+        rig.send(second)
+        wait_for(lambda: len(rig.results()) == 2)
+        assert thread.is_alive()
+    assert {r.status for r in rig.results()} == {common_pb2.STAGE_STATUS_OK}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from dubset_common.errors import ConfigError
 
-_SECRET_FIELDS = frozenset({"s3_secret_key", "kafka_sasl_password"})
+_SECRET_FIELDS = frozenset({"s3_secret_key"})
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,6 @@ class Settings:
     kafka_fetch_max_wait_ms: int = 500
     kafka_partitions: int = 6
     topic_prefix: str = ""  # namespaces every topic (tenants, tests)
-    kafka_sasl_password: str = field(default="", repr=False)
     store: str = "s3"  # s3 | local
     s3_endpoint: str = ""
     s3_region: str = "us-east-1"
@@ -95,5 +94,9 @@ def _validate(s: Settings) -> None:
         raise ConfigError("DUBSET_KAFKA_BOOTSTRAP is required when DUBSET_BUS=kafka")
     if s.store == "s3" and not s.s3_bucket:
         raise ConfigError("DUBSET_S3_BUCKET is required when DUBSET_STORE=s3")
+    if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(
+            f"DUBSET_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {s.log_level!r}"
+        )
     if s.max_attempts < 1:
         raise ConfigError("DUBSET_MAX_ATTEMPTS must be at least 1")

@@ -160,7 +160,7 @@ class KafkaConsumerAdapter:
             self._paused = True
         try:
             batches = self._consumer.poll(timeout_ms=200, max_records=1)
-        except KafkaError as exc:
+        except (KafkaError, OSError) as exc:
             log.warning("keepalive poll failed: %s", exc)
             return
         for tp, records in batches.items():
@@ -168,7 +168,7 @@ class KafkaConsumerAdapter:
             self._consumer.pause(tp)
 
     def commit(self, record: Record) -> None:
-        from kafka.errors import CommitFailedError, KafkaError
+        from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
         from kafka.structs import OffsetAndMetadata, TopicPartition
 
         offsets = {
@@ -178,7 +178,7 @@ class KafkaConsumerAdapter:
         }
         try:
             self._consumer.commit(offsets)
-        except CommitFailedError as exc:
+        except (CommitFailedError, RebalanceInProgressError) as exc:
             # Rebalanced away: the next owner redelivers and the stage skips finished work.
             log.warning(
                 "commit of %s:%d@%d lost to a rebalance: %s",

@@ -193,8 +193,9 @@ class S3Store:
     def get_bytes(self, key: str, max_bytes: int | None = None) -> bytes:
         with _s3_errors(key):
             obj = self._s3.get_object(Bucket=self.bucket, Key=self._full(key))
-            _too_big(key, int(obj["ContentLength"]), max_bytes)
-            return obj["Body"].read()
+            with contextlib.closing(obj["Body"]) as body:
+                _too_big(key, int(obj["ContentLength"]), max_bytes)
+                return body.read()
 
     def get_file(self, key: str, path: Path) -> None:
         with _s3_errors(key):

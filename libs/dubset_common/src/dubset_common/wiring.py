@@ -37,4 +37,4 @@ def build_bus(settings: Settings) -> Bus:
 
 def secrets_of(settings: Settings) -> tuple[str, ...]:
     """Values that must never reach a log line."""
-    return tuple(s for s in (settings.s3_secret_key, settings.kafka_sasl_password) if s)
+    return tuple(s for s in (settings.s3_secret_key,) if s)

@@ -20,6 +20,12 @@ from dubset_common.runner import StageExecutor
 
 log = logging.getLogger(__name__)
 
+MAX_BACKOFF_S = 30.0
+# A dead letter or failed result must always fit in a Kafka message (1 MiB by default).
+MAX_LETTER_VALUE_BYTES = 512 * 1024
+MAX_LETTER_KEY_BYTES = 1024
+MAX_ERROR_CHARS = 4096
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -70,7 +76,11 @@ class StageWorker:
                     self.stop.wait(self.backoff_s)
                     continue
                 for record in records:
-                    self.handle(record, consumer, producer)
+                    try:
+                        self.handle(record, consumer, producer)
+                    except TransientError as exc:
+                        # Not committed: the record comes back and finished work is skipped.
+                        log.warning("record left uncommitted: %s", exc)
         finally:
             consumer.close()
             producer.close()
@@ -81,7 +91,7 @@ class StageWorker:
         request = _parse(record.value)
         if request is None:
             failure = Failure("INVALID_INPUT", "message is not a StageRequest", 0)
-            if self._deliver(producer, self._dead_letter(record, failure)):
+            if self._deliver(producer, self._dead_letter(record, failure), consumer):
                 consumer.commit(record)
             return
         with log_context(
@@ -102,7 +112,7 @@ class StageWorker:
                 messages.append(self._dead_letter(record, outcome))
                 outcome = self._failed_result(request, outcome)
             messages.append((self.results_topic, record.key, outcome.SerializeToString()))
-            if all(self._deliver(producer, m) for m in messages):
+            if all(self._deliver(producer, m, consumer) for m in messages):
                 consumer.commit(record)
 
     def _attempts(
@@ -126,7 +136,7 @@ class StageWorker:
                 if attempt >= self.max_attempts:
                     return Failure("INTERNAL", f"{type(exc).__name__}: {exc}", attempt)
             self.executor.metrics.retries.inc()
-            if self.stop.wait(self.backoff_s * 2 ** (attempt - 1)):
+            if self._pause(consumer, self.backoff_s * 2 ** (attempt - 1)):
                 return None
 
     def _run_keeping_alive(
@@ -143,7 +153,18 @@ class StageWorker:
             except TimeoutError:
                 consumer.keepalive()
 
-    def _deliver(self, producer: Producer, message: tuple[str, bytes | None, bytes]) -> bool:
+    def _pause(self, consumer: Consumer, seconds: float) -> bool:
+        """Wait up to MAX_BACKOFF_S while staying in the group; True when stop came."""
+        deadline = time.monotonic() + min(seconds, MAX_BACKOFF_S)
+        while (left := deadline - time.monotonic()) > 0:
+            if self.stop.wait(min(left, self.poll_timeout_s)):
+                return True
+            consumer.keepalive()
+        return self.stop.is_set()
+
+    def _deliver(
+        self, producer: Producer, message: tuple[str, bytes | None, bytes], consumer: Consumer
+    ) -> bool:
         """Publish until durable; give up only when asked to stop (the record is redelivered)."""
         topic, key, value = message
         delay = self.backoff_s
@@ -153,9 +174,9 @@ class StageWorker:
                 return True
             except TransientError as exc:
                 log.warning("publish to %s failed, retrying: %s", topic, exc)
-                if self.stop.wait(delay):
+                if self._pause(consumer, delay):
                     return False
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, MAX_BACKOFF_S)
 
     def _dead_letter(self, record: Record, failure: Failure) -> tuple[str, bytes | None, bytes]:
         self.executor.metrics.dead_letters.inc()
@@ -163,10 +184,10 @@ class StageWorker:
             source_topic=record.topic,
             partition=record.partition,
             offset=record.offset,
-            key=record.key or b"",
-            value=record.value,
+            key=(record.key or b"")[:MAX_LETTER_KEY_BYTES],
+            value=record.value[:MAX_LETTER_VALUE_BYTES],
             error_code=failure.code,
-            error_message=failure.message,
+            error_message=failure.message[:MAX_ERROR_CHARS],
             attempts=failure.attempts,
         )
         return (self.dlq_topic, record.key, letter.SerializeToString())
@@ -182,7 +203,7 @@ class StageWorker:
             stage=self.executor.stage.name,
             status=common_pb2.STAGE_STATUS_FAILED,
             error_code=failure.code,
-            error_message=failure.message,
+            error_message=failure.message[:MAX_ERROR_CHARS],
             attempts=failure.attempts,
             finished_unix_ms=int(time.time() * 1000),
         )
