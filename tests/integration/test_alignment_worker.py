@@ -48,6 +48,14 @@ def _request(store: S3Store, episode: str = "ep-1") -> common_pb2.StageRequest:
     return build_request("alignment", "job-1", episode, {"en": en, "ja": ja}, params)
 
 
+def _publish(bus: KafkaBus, prefix: str, request: common_pb2.StageRequest) -> None:
+    """Put a request on the namespaced alignment requests topic, keyed by its episode."""
+    topic = topics.requests("alignment", prefix)
+    bus.ensure_topics([topic, topics.results("alignment", prefix)])
+    producer = bus.producer()
+    producer.publish(topic, request.episode_id.encode(), request.SerializeToString())
+
+
 def _results(
     bootstrap: str, topic: str, request_id: str, count: int, timeout_s: float = 60.0
 ) -> list[common_pb2.StageResult]:
@@ -76,9 +84,7 @@ def test_request_result_replay(
     prefix = f"{namespace}."
     spawn(WORKER, service_env(infra_env, namespace), "worker")
     request = _request(s3_store)
-    producer = kafka_bus.producer()
-    kafka_bus.ensure_topics([topics.requests("alignment", prefix)])
-    producer.publish(topics.requests("alignment", prefix), b"ep-1", request.SerializeToString())
+    _publish(kafka_bus, prefix, request)
 
     (result,) = _results(bootstrap, topics.results("alignment", prefix), request.request_id, 1)
     assert result.status == common_pb2.STAGE_STATUS_OK, result.error_message
@@ -91,13 +97,12 @@ def test_request_result_replay(
     before = _snapshot(s3_store)
 
     # The same message again (a replay), then the same work under a new request id.
-    producer.publish(topics.requests("alignment", prefix), b"ep-1", request.SerializeToString())
+    _publish(kafka_bus, prefix, request)
     again = _results(bootstrap, topics.results("alignment", prefix), request.request_id, 2)
     assert len(again) == 2 and again[1].reused
     assert again[1].outputs["clips"] == result.outputs["clips"]
     assert again[1].output_key == result.output_key
     assert _snapshot(s3_store) == before
-    producer.close()
 
 
 def test_sigkill_mid_request_then_restart_finishes_exactly_once(
@@ -109,9 +114,7 @@ def test_sigkill_mid_request_then_restart_finishes_exactly_once(
     slow = service_env(infra_env, namespace, DUBSET_DEBUG_PAUSE_BEFORE_MANIFEST_S="30")
     first = spawn(WORKER, slow, "worker-slow")
     request = _request(s3_store, "ep-kill")
-    producer = kafka_bus.producer()
-    kafka_bus.ensure_topics([topics.requests("alignment", prefix), results_topic])
-    producer.publish(topics.requests("alignment", prefix), b"ep-kill", request.SerializeToString())
+    _publish(kafka_bus, prefix, request)
 
     # Wait until the worker is inside the request: outputs written, manifest not yet.
     deadline = time.monotonic() + 60
@@ -133,7 +136,6 @@ def test_sigkill_mid_request_then_restart_finishes_exactly_once(
     stage_keys = s3_store.list("stages")
     assert sorted(k.rsplit("/", 1)[1] for k in stage_keys) == ["_manifest.json", "clips.json"]
     assert s3_store.get_bytes(s3_store.key_of(results[0].outputs["clips"].uri)) == _expected_clips()
-    producer.close()
 
 
 def test_work_longer_than_max_poll_interval_is_done_once(
@@ -151,14 +153,11 @@ def test_work_longer_than_max_poll_interval_is_done_once(
     )
     spawn(WORKER, env, "worker-long")
     request = _request(s3_store, "ep-long")
-    producer = kafka_bus.producer()
-    kafka_bus.ensure_topics([topics.requests("alignment", prefix), results_topic])
-    producer.publish(topics.requests("alignment", prefix), b"ep-long", request.SerializeToString())
+    _publish(kafka_bus, prefix, request)
     results = _results(bootstrap, results_topic, request.request_id, 1, timeout_s=90)
     assert len(results) == 1 and not results[0].reused
     # Had the group evicted the worker, the request would come back and be answered again.
     assert len(_results(bootstrap, results_topic, request.request_id, 2, timeout_s=12)) == 1
-    producer.close()
 
 
 def test_prometheus_scrapes_the_worker_metrics(
@@ -174,10 +173,7 @@ def test_prometheus_scrapes_the_worker_metrics(
     try:
         prefix = f"{namespace}."
         request = _request(s3_store, "ep-metrics")
-        producer = kafka_bus.producer()
-        kafka_bus.ensure_topics([topics.requests("alignment", prefix)])
-        producer.publish(topics.requests("alignment", prefix), b"ep", request.SerializeToString())
-        producer.close()
+        _publish(kafka_bus, prefix, request)
         query = f'sum(dubset_alignment_requests_total{{service="{namespace}",outcome="ok"}})'
         deadline = time.monotonic() + 60
         value = 0.0
