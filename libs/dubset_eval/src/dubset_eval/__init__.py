@@ -1,0 +1,1 @@
+"""Scoring of pipeline outputs against a test episode's truth."""
