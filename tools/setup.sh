@@ -5,7 +5,10 @@ cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
-APT_PACKAGES=(ffmpeg prometheus)
+# ffmpeg: media; prometheus: local metrics; festival/espeak-ng: stock voices of the sample
+# generator and TTS; pocketsphinx-testdata: LibriVox utterances scored by the ASR tests.
+APT_PACKAGES=(ffmpeg prometheus festival festvox-kallpc16k festvox-us-slt-hts espeak-ng
+  pocketsphinx-testdata)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -27,6 +30,12 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   "$PYTHON" -m venv "$VENV"
 fi
 stamp="$VENV/.dubset-setup"
+# Anim-style art (Ren'Py demo games, Expat) for the sample generator's picture.
+if [[ $(id -u) -eq 0 ]] || [[ -f "$VENV/share/dubset/art/.dubset-art" ]]; then
+  bash tools/fetch_art.sh "$VENV/share/dubset/art"
+else
+  echo "setup: run as root once (or sudo) to fetch the Ren'Py art: tools/fetch_art.sh" >&2
+fi
 inputs=$(cat requirements/lock.txt libs/*/pyproject.toml services/*/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$inputs" ]]; then
   echo "setup: up to date"
@@ -34,9 +43,10 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$inputs" ]]; then
 fi
 echo "setup: installing pinned packages into $VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -r requirements/lock.txt
+# The lock is a complete freeze, so no resolution: some wheels' declared deps are replaced.
+"$VENV/bin/python" -m pip install -q --no-deps -r requirements/lock.txt
 editable=()
-for pkg in libs/dubset_protos libs/dubset_common services/*/ libs/dubset_cli; do
+for pkg in libs/dubset_protos libs/dubset_common services/*/ libs/dubset_sample libs/dubset_eval libs/dubset_cli; do
   editable+=(-e "$pkg")
 done
 "$VENV/bin/python" -m pip install -q --no-deps "${editable[@]}"

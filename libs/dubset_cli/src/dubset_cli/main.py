@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dubset_cli import align
+from dubset_cli import align, evaluate, sample
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,6 +14,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     align.register(sub)
+    evaluate.register(sub)
+    sample.register(sub)
     return parser
 
 

@@ -1,0 +1,146 @@
+"""truth.json: every line, speaker, timing, shot and stem of a generated episode."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from dubset_alignment.core.align import align
+from dubset_alignment.core.model import DEFAULT_MAX_GAP_MS, Segment
+from dubset_sample.art import Look
+from dubset_sample.picture import Shot
+from dubset_sample.script import ScriptLine
+from dubset_sample.voices import CastMember
+
+FORMAT = "dubset-truth/1"
+
+
+@dataclass(frozen=True)
+class TruthInputs:
+    seed: int
+    seconds: float
+    characters: int
+    overlap_rate: float
+    noise_db: float | None
+    version: str
+    episode: int
+    sample_rate: int
+    ja_offset_ms: int
+
+
+def episode_id(seed: int, episode: int) -> str:
+    return f"sample-{seed}-e{episode:02d}"
+
+
+def show_name(seed: int) -> str:
+    return f"Sample Show {seed}"
+
+
+def build(
+    *,
+    opts: TruthInputs,
+    cast: Sequence[CastMember],
+    lines: Sequence[ScriptLine],
+    intro: Mapping[str, int],
+    durations: Mapping[str, int],
+    shots: Mapping[str, Sequence[Shot]],
+    looks: Mapping[str, Look],
+    similarity: Mapping[str, object] | None,
+) -> dict[str, object]:
+    placed = [_line(ln, intro) for ln in lines]
+    value: dict[str, object] = {
+        "format": FORMAT,
+        "generator": {
+            "seed": opts.seed,
+            "seconds": opts.seconds,
+            "characters": opts.characters,
+            "overlap_rate": opts.overlap_rate,
+            "noise_db": opts.noise_db,
+            "version": opts.version,
+        },
+        "episode_id": episode_id(opts.seed, opts.episode),
+        "show": show_name(opts.seed),
+        "episode_number": opts.episode,
+        "sample_rate": opts.sample_rate,
+        "ja_offset_ms": opts.ja_offset_ms,
+        "duration_ms": {lang: durations[lang] for lang in ("ja", "en")},
+        "characters": [
+            {
+                "id": f"S{i}",
+                "name": m.name,
+                "gender": m.gender,
+                "voices": {"ja": m.ja.label, "en": m.en.label},
+                "sprite": looks[f"S{i}"].sprite,
+            }
+            for i, m in enumerate(cast)
+        ],
+        "lines": placed,
+        "pairs": expected_pairs(placed, opts.ja_offset_ms),
+        "shots": {lang: [_shot(s) for s in shots[lang]] for lang in ("ja", "en")},
+        "stems": {
+            "ja": {"dialogue": "ja_dialogue.wav", "backing": "ja_backing.wav"},
+            "en": {"dialogue": "en_dialogue.wav", "backing": "en_backing.wav"},
+            "backing": "backing.wav",
+        },
+        "videos": {"ja": "ja.mp4", "en": "en.mp4"},
+    }
+    if similarity is not None:
+        value["voices"] = dict(similarity)
+    return value
+
+
+def _line(ln: ScriptLine, intro: Mapping[str, int]) -> dict[str, object]:
+    return {
+        "index": ln.index,
+        "line_id": ln.line.id,
+        "speaker": f"S{ln.speaker}",
+        "transition": ln.transition,
+        "ja": {
+            "text": ln.line.ja,
+            "start_ms": ln.ja.start_ms + intro["ja"],
+            "end_ms": ln.ja.end_ms + intro["ja"],
+        },
+        "en": {
+            "text": ln.line.en,
+            "start_ms": ln.en.start_ms + intro["en"],
+            "end_ms": ln.en.end_ms + intro["en"],
+        },
+    }
+
+
+def expected_pairs(lines: Sequence[dict[str, object]], ja_offset_ms: int) -> list[object]:
+    """The clip pairs a perfect pipeline makes: the truth lines through the Anim-400K rule."""
+
+    def seg(line: dict[str, object], lang: str) -> Segment:
+        span = line[lang]
+        assert isinstance(span, dict)
+        return Segment(int(span["start_ms"]), int(span["end_ms"]), str(span["text"]))
+
+    en = [seg(ln, "en") for ln in lines]
+    ja = [seg(ln, "ja") for ln in lines]
+    result = align(en, ja, DEFAULT_MAX_GAP_MS, ja_offset_ms)
+    pairs: list[object] = []
+    for clip in result.clips:
+        members = sorted(set(clip.en) | set(clip.ja))
+        speakers = sorted({str(lines[i]["speaker"]) for i in members})
+        pairs.append(
+            {
+                "lines": members,
+                "ja_start_ms": clip.ja_start_ms,
+                "ja_end_ms": clip.ja_end_ms,
+                "en_start_ms": clip.start_ms,
+                "en_end_ms": clip.end_ms,
+                "speakers": speakers,
+            }
+        )
+    return pairs
+
+
+def _shot(shot: Shot) -> dict[str, object]:
+    return {
+        "start_ms": shot.start_ms,
+        "end_ms": shot.end_ms,
+        "background": shot.background,
+        "characters": list(shot.characters),
+        "motion": shot.motion,
+    }
