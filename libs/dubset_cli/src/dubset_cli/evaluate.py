@@ -7,10 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from dubset_eval.errors import EvalInputError
-from dubset_eval.evaluate import evaluate
-from dubset_eval.report import to_json, to_text
-
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
@@ -33,6 +29,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here so that other subcommands do not pay for numpy and scipy at start-up.
+    from dubset_eval.errors import EvalInputError
+    from dubset_eval.evaluate import evaluate
+    from dubset_eval.report import to_json, to_text
+
     try:
         report = evaluate(args.truth, args.result)
     except EvalInputError as exc:

@@ -43,7 +43,7 @@ class SampleOptions:
     overlap_rate: float = 0.05
     noise_db: float | None = None
     episode: int = 1
-    check_voices: bool = True
+    check_voices: bool = False
     art_dir: Path | None = None
 
     def validate(self) -> None:

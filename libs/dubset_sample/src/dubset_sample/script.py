@@ -97,7 +97,7 @@ def _transition(done: list[ScriptLine], params: ScriptParams, rng: np.random.Gen
     if can_overlap and roll < params.overlap_rate:
         return "overlap"
     roll = float(rng.random())
-    if roll < QUICK_RATE:
+    if roll < QUICK_RATE and params.characters > 1:
         return "quick"
     if roll < QUICK_RATE + PAUSE_RATE:
         return "pause"
@@ -107,8 +107,9 @@ def _transition(done: list[ScriptLine], params: ScriptParams, rng: np.random.Gen
 def _next_speaker(previous: int, characters: int, transition: str, rng: np.random.Generator) -> int:
     if characters == 1:
         return 0
-    # Mostly a different character answers; an overlap is always someone else cutting in.
-    if transition != "overlap" and float(rng.random()) < 0.15:
+    # Mostly a different character answers; quick back-and-forth and cutting in are always
+    # someone else.
+    if transition in ("normal", "pause") and float(rng.random()) < 0.15:
         return previous
     return (previous + 1 + int(rng.integers(characters - 1))) % characters
 

@@ -1,0 +1,211 @@
+"""Score everything recognised under a result path against a truth: the one entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dubset_eval.audio import read_mono
+from dubset_eval.clips import ClipSpan, score_clips
+from dubset_eval.completeness import (
+    check,
+    parse_dataset_manifest,
+    parse_stage_manifest,
+    referenced_media,
+)
+from dubset_eval.der import Turn, diarization_error
+from dubset_eval.discover import ANNOTATIONS, DATASET_MANIFEST, Found, discover, read_json
+from dubset_eval.errors import EvalInputError
+from dubset_eval.fields import FieldError
+from dubset_eval.report import (
+    AsrRow,
+    ClipsRow,
+    CompletenessRow,
+    DiarizationRow,
+    OffsetRow,
+    Report,
+    SeparationRow,
+)
+from dubset_eval.results import (
+    DatasetEpisode,
+    Segment,
+    parse_alignment,
+    parse_annotations,
+    parse_offset,
+    parse_segments,
+    parse_turns,
+    select_episode,
+)
+from dubset_eval.sisdr import si_sdr
+from dubset_eval.text import cer, wer
+from dubset_eval.truth import Truth, load_truth
+
+
+def asr_row(truth: Truth, source: str, language: str, segments: Sequence[Segment]) -> AsrRow:
+    """Truth lines of the language in time order, joined, against the segments likewise."""
+    lines = sorted(truth.lines, key=lambda ln: (ln.in_language(language).start_ms, ln.index))
+    ref = " ".join(ln.in_language(language).text for ln in lines)
+    hyp = " ".join(s.text for s in sorted(segments, key=lambda s: (s.start_ms, s.end_ms)))
+    if language == "ja":
+        return AsrRow(source, language, "CER", cer(ref, hyp))
+    return AsrRow(source, language, "WER", wer(ref, hyp))
+
+
+def reference_turns(truth: Truth, language: str) -> list[Turn]:
+    return [
+        Turn(ln.speaker, ln.in_language(language).start_ms, ln.in_language(language).end_ms)
+        for ln in truth.lines
+    ]
+
+
+def truth_clips(truth: Truth) -> list[ClipSpan]:
+    return [ClipSpan(p.ja_start_ms, p.ja_end_ms, p.en_start_ms, p.en_end_ms) for p in truth.pairs]
+
+
+@dataclass
+class _Scoring:
+    """Rows gathered while walking the results; truth stems read once each."""
+
+    truth: Truth
+    root: Path
+    asr: list[AsrRow] = field(default_factory=list)
+    diarization: list[DiarizationRow] = field(default_factory=list)
+    separation: list[SeparationRow] = field(default_factory=list)
+    clips: list[ClipsRow] = field(default_factory=list)
+    offsets: list[OffsetRow] = field(default_factory=list)
+    completeness: list[CompletenessRow] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    stems: dict[Path, NDArray[np.float64]] = field(default_factory=dict)
+
+    def source(self, path: Path) -> str:
+        return (
+            path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
+        )
+
+    def stem(self, path: Path) -> NDArray[np.float64]:
+        if path not in self.stems:
+            try:
+                self.stems[path] = read_mono(path, self.truth.sample_rate)
+            except ValueError as exc:
+                raise EvalInputError(f"truth stem {path}: {exc}") from None
+        return self.stems[path]
+
+    def score(self, found: Found) -> None:
+        source = self.source(found.path)
+        language = found.language
+        if found.kind in ("asr", "diarization", "separation") and language is None:
+            self.problems.append(f"{source}: {found.kind} result of unknown language")
+        elif found.kind == "asr" and language is not None:
+            self.asr.append(asr_row(self.truth, source, language, parse_segments(found.value)))
+        elif found.kind == "diarization" and language is not None:
+            score = diarization_error(
+                reference_turns(self.truth, language),
+                parse_turns(found.value),
+                duration_ms=self.truth.duration_ms[language],
+            )
+            self.diarization.append(DiarizationRow(source, language, score))
+        elif found.kind == "separation" and language is not None and found.stem is not None:
+            self.separate(found.path, source, language, found.stem)
+        elif found.kind == "alignment":
+            clips = score_clips(truth_clips(self.truth), parse_alignment(found.value))
+            self.clips.append(ClipsRow(source, clips))
+        elif found.kind == "offset":
+            result = parse_offset(found.value)
+            self.offsets.append(OffsetRow(source, result, self.truth.ja_offset_ms))
+        elif found.kind == "stage-manifest":
+            listed = parse_stage_manifest(found.value)
+            self.completeness.append(CompletenessRow(source, check(found.path.parent, listed)))
+        elif found.kind == "dataset":
+            self.dataset(found.path)
+
+    def separate(self, path: Path, source: str, language: str, stem: str) -> None:
+        """SI-SDR of the estimate and of the mixture (dialogue + backing) against the stem."""
+        stems = self.truth.stems[language]
+        dialogue, backing = self.stem(stems.dialogue), self.stem(stems.backing)
+        try:
+            estimate = read_mono(path, self.truth.sample_rate)
+        except ValueError as exc:
+            self.problems.append(f"{source}: {exc}")
+            return
+        n = min(len(estimate), len(dialogue), len(backing))
+        clean = dialogue[:n] if stem == "dialogue" else backing[:n]
+        self.separation.append(
+            SeparationRow(
+                source,
+                language,
+                stem,
+                n / self.truth.sample_rate,
+                si_sdr(estimate[:n], clean),
+                si_sdr(dialogue[:n] + backing[:n], clean),
+            )
+        )
+
+    def dataset(self, root: Path) -> None:
+        episodes: tuple[DatasetEpisode, ...] = ()
+        annotations = root / ANNOTATIONS
+        if annotations.is_file():
+            source = self.source(annotations)
+            try:
+                episodes = parse_annotations(read_json(annotations))
+                episode = select_episode(episodes, self.truth.show, self.truth.episode_number)
+            except (ValueError, FieldError) as exc:
+                self.problems.append(f"{source}: {exc}")
+            else:
+                spans = [c.span for c in episode.clips]
+                self.clips.append(ClipsRow(source, score_clips(truth_clips(self.truth), spans)))
+                for lang in ("ja", "en"):
+                    segments = [
+                        Segment(c.span.ja_start_ms, c.span.ja_end_ms, c.jp_text)
+                        if lang == "ja"
+                        else Segment(c.span.en_start_ms, c.span.en_end_ms, c.en_text)
+                        for c in episode.clips
+                    ]
+                    self.asr.append(asr_row(self.truth, source, lang, segments))
+        manifest = root / DATASET_MANIFEST
+        source = self.source(manifest)
+        try:
+            listed = parse_dataset_manifest(manifest.read_bytes())
+        except OSError as exc:
+            self.problems.append(f"{source}: {exc.strerror or exc}")
+            listed = ()
+        except FieldError as exc:
+            self.problems.append(f"{source}: {exc}")
+            return
+        result = check(root, listed, referenced_media(episodes))
+        self.completeness.append(CompletenessRow(source, result))
+
+
+def evaluate(truth_path: Path, result_path: Path) -> Report:
+    """Load the truth, find the results under result_path, score each one.
+
+    Raises EvalInputError for an unreadable or invalid truth, a missing result path, or when
+    nothing under it is recognised. A malformed result file becomes a problem in the report.
+    """
+    truth = load_truth(truth_path)
+    found = discover(result_path, truth.files())
+    if not found.found and not found.problems:
+        raise EvalInputError(f"nothing recognised under {result_path}")
+    scoring = _Scoring(truth, found.root, problems=list(found.problems))
+    for item in found.found:
+        try:
+            scoring.score(item)
+        except FieldError as exc:
+            scoring.problems.append(f"{scoring.source(item.path)}: {exc}")
+    return Report(
+        truth=str(truth_path),
+        episode_id=truth.episode_id,
+        result=str(result_path),
+        asr=tuple(scoring.asr),
+        diarization=tuple(scoring.diarization),
+        separation=tuple(scoring.separation),
+        clips=tuple(scoring.clips),
+        offsets=tuple(scoring.offsets),
+        completeness=tuple(scoring.completeness),
+        problems=tuple(scoring.problems),
+        notes=found.notes,
+        ignored=found.ignored,
+    )

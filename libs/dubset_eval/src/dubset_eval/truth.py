@@ -1,0 +1,184 @@
+"""truth.json of a generated test episode (docs/truth-format.md) as typed, validated values."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dubset_eval.errors import EvalInputError
+from dubset_eval.fields import FieldError, array, integer, obj, span, string, strings
+
+FORMAT = "dubset-truth/1"
+LANGUAGES = ("ja", "en")
+MAX_TRUTH_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A line as spoken in one language, in that language's video timeline."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Line:
+    index: int
+    line_id: str
+    speaker: str
+    ja: Utterance
+    en: Utterance
+
+    def in_language(self, language: str) -> Utterance:
+        return self.ja if language == "ja" else self.en
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A clip pair a perfect pipeline produces."""
+
+    lines: tuple[int, ...]
+    ja_start_ms: int
+    ja_end_ms: int
+    en_start_ms: int
+    en_end_ms: int
+    speakers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Stems:
+    """Absolute paths of one language's clean stems; their sum is the language's mixture."""
+
+    dialogue: Path
+    backing: Path
+
+
+@dataclass(frozen=True)
+class Truth:
+    path: Path
+    episode_id: str
+    show: str
+    episode_number: int
+    sample_rate: int
+    ja_offset_ms: int
+    duration_ms: Mapping[str, int]
+    characters: tuple[str, ...]
+    lines: tuple[Line, ...]
+    pairs: tuple[Pair, ...]
+    stems: Mapping[str, Stems]
+    bed: Path | None = None
+
+    def files(self) -> frozenset[Path]:
+        """Every file of the truth itself, resolved (never scored as a result)."""
+        paths = {self.path} if self.bed is None else {self.path, self.bed}
+        for s in self.stems.values():
+            paths |= {s.dialogue, s.backing}
+        return frozenset(p.resolve() for p in paths)
+
+
+def _utterance(value: object, where: str) -> Utterance:
+    d = obj(value, where)
+    start, end = span(d, "start_ms", "end_ms", where)
+    return Utterance(string(d, "text", where), start, end)
+
+
+def _line(value: object, where: str, characters: frozenset[str]) -> Line:
+    d = obj(value, where)
+    speaker = string(d, "speaker", where)
+    if speaker not in characters:
+        raise FieldError(f"{where}.speaker: {speaker!r} is not a character id")
+    return Line(
+        integer(d, "index", where),
+        string(d, "line_id", where),
+        speaker,
+        _utterance(d.get("ja"), f"{where}.ja"),
+        _utterance(d.get("en"), f"{where}.en"),
+    )
+
+
+def _pair(value: object, where: str, n_lines: int) -> Pair:
+    d = obj(value, where)
+    members = array(d, "lines", where)
+    indices = tuple(
+        i for i in members if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n_lines
+    )
+    if len(indices) != len(members):
+        raise FieldError(f"{where}.lines: expected indices of lines (0..{n_lines - 1})")
+    ja = span(d, "ja_start_ms", "ja_end_ms", where)
+    en = span(d, "en_start_ms", "en_end_ms", where)
+    return Pair(indices, *ja, *en, strings(d, "speakers", where))
+
+
+def _stems(value: object, root: Path) -> dict[str, Stems]:
+    d = obj(value, "stems")
+    out = {}
+    for lang in LANGUAGES:
+        s = obj(d.get(lang), f"stems.{lang}")
+        where = f"stems.{lang}"
+        out[lang] = Stems(root / string(s, "dialogue", where), root / string(s, "backing", where))
+    return out
+
+
+def _bed(value: object, root: Path) -> Path | None:
+    """The shared music-and-effects bed (stems.backing), when recorded."""
+    d = obj(value, "stems")
+    return root / string(d, "backing", "stems") if "backing" in d else None
+
+
+def parse_truth(value: object, path: Path) -> Truth:
+    """Validate a parsed truth.json; raises FieldError naming the first bad field."""
+    d = obj(value, "truth")
+    if d.get("format") != FORMAT:
+        raise FieldError(f"format: expected {FORMAT!r}, got {d.get('format')!r:.40}")
+    durations = obj(d.get("duration_ms"), "duration_ms")
+    characters = tuple(
+        string(obj(c, f"characters[{i}]"), "id", f"characters[{i}]")
+        for i, c in enumerate(array(d, "characters", "truth"))
+    )
+    if len(set(characters)) != len(characters):
+        raise FieldError("characters: ids are not unique")
+    lines = tuple(
+        _line(v, f"lines[{i}]", frozenset(characters))
+        for i, v in enumerate(array(d, "lines", "truth"))
+    )
+    pairs = tuple(
+        _pair(v, f"pairs[{i}]", len(lines)) for i, v in enumerate(array(d, "pairs", "truth"))
+    )
+    return Truth(
+        path=path,
+        episode_id=string(d, "episode_id", "truth"),
+        show=string(d, "show", "truth"),
+        episode_number=integer(d, "episode_number", "truth"),
+        sample_rate=integer(d, "sample_rate", "truth", minimum=1),
+        ja_offset_ms=integer(d, "ja_offset_ms", "truth"),
+        duration_ms={
+            lang: integer(durations, lang, "duration_ms", minimum=0) for lang in LANGUAGES
+        },
+        characters=characters,
+        lines=lines,
+        pairs=pairs,
+        stems=_stems(d.get("stems"), path.parent),
+        bed=_bed(d.get("stems"), path.parent),
+    )
+
+
+def load_truth(path: Path) -> Truth:
+    """Read and validate truth.json; raises EvalInputError with a one-line reason."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_TRUTH_BYTES:
+            raise EvalInputError(f"{path}: {size} bytes is over the limit of {MAX_TRUTH_BYTES}")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise EvalInputError(f"cannot read truth {path}: {exc.strerror or exc}") from None
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise EvalInputError(f"{path}: not valid JSON ({exc})") from None
+    try:
+        return parse_truth(value, path)
+    except FieldError as exc:
+        raise EvalInputError(f"{path}: {exc}") from None
