@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -91,7 +92,7 @@ def test_truth_pairs_cover_every_line_and_shots_tile_the_video(episode: Path) ->
     for lang in ("ja", "en"):
         shots = truth["shots"][lang]
         assert shots[0]["start_ms"] == 0 and shots[-1]["end_ms"] == truth["duration_ms"][lang]
-        assert all(a["end_ms"] == b["start_ms"] for a, b in zip(shots, shots[1:], strict=False))
+        assert all(a["end_ms"] == b["start_ms"] for a, b in itertools.pairwise(shots))
     ids = {c["id"] for c in truth["characters"]}
     assert {ln["speaker"] for ln in truth["lines"]} <= ids
 
@@ -143,7 +144,7 @@ def test_bad_options_exit_2_with_a_message(
 
 
 def test_missing_art_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(Exception, match="make setup|DUBSET_ART_DIR"):
+    with pytest.raises(Exception, match=r"make setup|DUBSET_ART_DIR"):
         generate(SampleOptions(out=tmp_path, seconds=8, art_dir=tmp_path / "none"))
     with pytest.raises(SampleError):
         SampleOptions(out=tmp_path, seconds=3).validate()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +28,8 @@ def fake_duration(speaker: int, lang: str, line: BankLine) -> int:
 
 
 def script(seed: int, seconds: int = 120, characters: int = 3, overlap: float = 0.05):
-    return write_script(BANK, ScriptParams(seconds * 1000, characters, overlap, seed), fake_duration)
+    params = ScriptParams(seconds * 1000, characters, overlap, seed)
+    return write_script(BANK, params, fake_duration)
 
 
 def spans(lines: tuple[ScriptLine, ...], lang: str) -> list[tuple[int, int, int]]:
@@ -50,7 +53,7 @@ def test_timing_invariants(seed: int, seconds: int, characters: int, overlap: fl
             # Nobody talks over themselves.
             assert start >= prev_end_by_speaker.get(speaker, 0)
             prev_end_by_speaker[speaker] = end
-    for a, b in zip(lines, lines[1:], strict=False):
+    for a, b in itertools.pairwise(lines):
         assert b.ja.start_ms > a.ja.start_ms and b.en.start_ms > a.en.start_ms
         if b.transition == "overlap":
             assert a.speaker != b.speaker and a.transition != "overlap"
