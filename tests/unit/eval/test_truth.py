@@ -43,7 +43,7 @@ def test_errors_name_the_bad_field(tmp_path: Path) -> None:
     assert "lines[0].speaker" in _broken(tmp_path, lambda v: v["lines"][0].update(speaker="S9"))
     assert "pairs[1].lines" in _broken(tmp_path, lambda v: v["pairs"][1].update(lines=[7]))
     assert "end_ms" in _broken(tmp_path, lambda v: v["lines"][2]["ja"].update(end_ms=1))
-    assert "stems.en" in _broken(tmp_path, lambda v: v["stems"].pop("en"))
+    assert "stems.en" in _broken(tmp_path, lambda v: v["stems"]["en"].pop("dialogue"))
     assert "'sample_rate'" in _broken(tmp_path, lambda v: v.pop("sample_rate"))
 
 
@@ -83,3 +83,28 @@ def test_timestamps(text: str, ms: int) -> None:
 def test_timestamps_are_strict(text: object) -> None:
     with pytest.raises(FieldError, match=r"HH:MM:SS\.mmm"):
         timestamp_ms(text, "t")
+
+
+def test_a_language_may_be_absent_from_a_line_and_the_stems(tmp_path: Path) -> None:
+    """An English-only fixture (LibriVox): JA null on every line, EN dialogue stem only."""
+    from dubset_eval.truth import parse_truth
+
+    value = {
+        "format": "dubset-truth/1",
+        "episode_id": "x",
+        "show": "x",
+        "episode_number": 1,
+        "sample_rate": 16000,
+        "ja_offset_ms": 0,
+        "duration_ms": {"en": 5000},
+        "characters": [{"id": "S0"}],
+        "lines": [
+            {"index": 0, "line_id": "u1", "speaker": "S0", "ja": None,
+             "en": {"text": "hello there", "start_ms": 100, "end_ms": 900}},
+        ],
+        "pairs": [],
+        "stems": {"en": {"dialogue": "en_dialogue.wav"}},
+    }  # fmt: skip
+    truth = parse_truth(value, tmp_path / "truth.json")
+    assert truth.spoken("ja") == [] and [u.text for _, u in truth.spoken("en")] == ["hello there"]
+    assert truth.stems["en"].backing is None and "ja" not in truth.stems

@@ -47,8 +47,8 @@ from dubset_eval.truth import Truth, load_truth
 
 def asr_row(truth: Truth, source: str, language: str, segments: Sequence[Segment]) -> AsrRow:
     """Truth lines of the language in time order, joined, against the segments likewise."""
-    lines = sorted(truth.lines, key=lambda ln: (ln.in_language(language).start_ms, ln.index))
-    ref = " ".join(ln.in_language(language).text for ln in lines)
+    lines = sorted(truth.spoken(language), key=lambda lu: (lu[1].start_ms, lu[0].index))
+    ref = " ".join(utterance.text for _, utterance in lines)
     hyp = " ".join(s.text for s in sorted(segments, key=lambda s: (s.start_ms, s.end_ms)))
     if language == "ja":
         return AsrRow(source, language, "CER", cer(ref, hyp))
@@ -56,10 +56,7 @@ def asr_row(truth: Truth, source: str, language: str, segments: Sequence[Segment
 
 
 def reference_turns(truth: Truth, language: str) -> list[Turn]:
-    return [
-        Turn(ln.speaker, ln.in_language(language).start_ms, ln.in_language(language).end_ms)
-        for ln in truth.lines
-    ]
+    return [Turn(ln.speaker, u.start_ms, u.end_ms) for ln, u in truth.spoken(language)]
 
 
 def truth_clips(truth: Truth) -> list[ClipSpan]:
@@ -99,13 +96,15 @@ class _Scoring:
         language = found.language
         if found.kind in ("asr", "diarization", "separation") and language is None:
             self.problems.append(f"{source}: {found.kind} result of unknown language")
+        elif found.kind in ("asr", "diarization") and not self.truth.spoken(language or ""):
+            self.problems.append(f"{source}: the truth has no {language} lines")
         elif found.kind == "asr" and language is not None:
             self.asr.append(asr_row(self.truth, source, language, parse_segments(found.value)))
         elif found.kind == "diarization" and language is not None:
             score = diarization_error(
                 reference_turns(self.truth, language),
                 parse_turns(found.value),
-                duration_ms=self.truth.duration_ms[language],
+                duration_ms=self.truth.duration_ms.get(language, 0),
             )
             self.diarization.append(DiarizationRow(source, language, score))
         elif found.kind == "separation" and language is not None and found.stem is not None:
@@ -124,7 +123,10 @@ class _Scoring:
 
     def separate(self, path: Path, source: str, language: str, stem: str) -> None:
         """SI-SDR of the estimate and of the mixture (dialogue + backing) against the stem."""
-        stems = self.truth.stems[language]
+        stems = self.truth.stems.get(language)
+        if stems is None or stems.backing is None:
+            self.problems.append(f"{source}: the truth has no {language} dialogue+backing stems")
+            return
         dialogue, backing = self.stem(stems.dialogue), self.stem(stems.backing)
         try:
             estimate = read_mono(path, self.truth.sample_rate)

@@ -29,10 +29,10 @@ class Line:
     index: int
     line_id: str
     speaker: str
-    ja: Utterance
-    en: Utterance
+    ja: Utterance | None  # None: the line has no such language (an English-only fixture)
+    en: Utterance | None
 
-    def in_language(self, language: str) -> Utterance:
+    def in_language(self, language: str) -> Utterance | None:
         return self.ja if language == "ja" else self.en
 
 
@@ -53,7 +53,7 @@ class Stems:
     """Absolute paths of one language's clean stems; their sum is the language's mixture."""
 
     dialogue: Path
-    backing: Path
+    backing: Path | None  # None: a dialogue-only fixture
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,22 @@ class Truth:
         """Every file of the truth itself, resolved (never scored as a result)."""
         paths = {self.path} if self.bed is None else {self.path, self.bed}
         for s in self.stems.values():
-            paths |= {s.dialogue, s.backing}
+            paths |= {s.dialogue} if s.backing is None else {s.dialogue, s.backing}
         return frozenset(p.resolve() for p in paths)
 
+    def spoken(self, language: str) -> list[tuple[Line, Utterance]]:
+        """The lines that have this language, with their utterance in it."""
+        out = []
+        for line in self.lines:
+            utterance = line.in_language(language)
+            if utterance is not None:
+                out.append((line, utterance))
+        return out
 
-def _utterance(value: object, where: str) -> Utterance:
+
+def _utterance(value: object, where: str) -> Utterance | None:
+    if value is None:
+        return None
     d = obj(value, where)
     start, end = span(d, "start_ms", "end_ms", where)
     return Utterance(string(d, "text", where), start, end)
@@ -116,9 +127,12 @@ def _stems(value: object, root: Path) -> dict[str, Stems]:
     d = obj(value, "stems")
     out = {}
     for lang in LANGUAGES:
+        if lang not in d:
+            continue
         s = obj(d.get(lang), f"stems.{lang}")
         where = f"stems.{lang}"
-        out[lang] = Stems(root / string(s, "dialogue", where), root / string(s, "backing", where))
+        backing = root / string(s, "backing", where) if "backing" in s else None
+        out[lang] = Stems(root / string(s, "dialogue", where), backing)
     return out
 
 
@@ -155,7 +169,9 @@ def parse_truth(value: object, path: Path) -> Truth:
         sample_rate=integer(d, "sample_rate", "truth", minimum=1),
         ja_offset_ms=integer(d, "ja_offset_ms", "truth"),
         duration_ms={
-            lang: integer(durations, lang, "duration_ms", minimum=0) for lang in LANGUAGES
+            lang: integer(durations, lang, "duration_ms", minimum=0)
+            for lang in LANGUAGES
+            if lang in durations
         },
         characters=characters,
         lines=lines,
