@@ -4,10 +4,11 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 RUN_DIR ?= .run
+SAMPLE_BENCH_SECONDS ?= 120
 PYTEST_ARGS ?=
 
 .PHONY: help setup protos check-protos lint fmt test test-unit test-integration up down status \
-        services services-down bench demo clean
+        services services-down bench demo sample clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -59,12 +60,24 @@ test-integration: setup ## Integration tests against the real broker and S3 serv
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
 	$(VENV)/bin/pytest tests/integration -q $(PYTEST_ARGS)
 
-bench: setup ## Benchmarks: alignment speed and broker+S3 request latency (writes bench/out/report.json)
+bench: setup ## Benchmarks: alignment + broker/S3 latency (bench/out/report.json), sample generation (sample.json)
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
 	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/alignment_bench.py --out bench/out/report.json
+	$(PY) bench/sample_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --out bench/out/sample.json
 
-demo: setup ## Align the shipped example episode (the full pipeline replaces this later)
-	$(VENV)/bin/dubset align --en examples/en.json --ja examples/ja.json
+DEMO_DIR ?= $(RUN_DIR)/demo
+
+demo: setup ## Generate a 60 s test episode, align its oracle transcripts, score with dubset eval
+	$(VENV)/bin/dubset sample --out $(DEMO_DIR)/episode --seconds 60 --seed 1 --ja-offset-ms 1500
+	@mkdir -p $(DEMO_DIR)/result
+	$(PY) tools/oracle_segments.py $(DEMO_DIR)/episode/truth.json ja > $(DEMO_DIR)/result/ja.json
+	$(PY) tools/oracle_segments.py $(DEMO_DIR)/episode/truth.json en > $(DEMO_DIR)/result/en.json
+	$(VENV)/bin/dubset align --en $(DEMO_DIR)/result/en.json --ja $(DEMO_DIR)/result/ja.json \
+		--ja-offset-ms 1500 > $(DEMO_DIR)/result/clips.json
+	$(VENV)/bin/dubset eval --truth $(DEMO_DIR)/episode/truth.json --result $(DEMO_DIR)/result
+
+sample: setup ## Generate a 2-minute test episode with ground truth into $(RUN_DIR)/sample
+	$(VENV)/bin/dubset sample --out $(RUN_DIR)/sample --seconds 120
 
 clean: down ## Remove caches and local run state
 	rm -rf $(RUN_DIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis
