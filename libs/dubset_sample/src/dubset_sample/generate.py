@@ -77,9 +77,11 @@ def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
     voices = VoiceBank(SAMPLE_RATE)
     lines = _script(opts, cast, voices, program_ms, hook)
     intro = {"ja": max(0, opts.ja_offset_ms), "en": max(0, -opts.ja_offset_ms)}
+    hook("bed and mix", 0.0)
     stems = _stems(opts, cast, voices, lines, program_ms, intro)
     for name, audio in stems.items():
         sf.write(opts.out / f"{name}.wav", mix.to_pcm16(audio), SAMPLE_RATE, subtype="PCM_16")
+    hook("bed and mix", 1.0)
     shots = _shots(opts, lines, program_ms, intro)
     looks = {f"S{i}": look_for(i) for i in range(len(cast))}
     with tempfile.TemporaryDirectory(prefix="dubset-sample-") as tmp:
