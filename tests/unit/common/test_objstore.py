@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from dubset_common.errors import InvalidInputError, NotFoundError
-from dubset_common.objstore import LocalStore, file_sha256
+from dubset_common.keys import file_sha256
+from dubset_common.objstore import LocalStore
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from dubset_common.errors import InvalidInputError
 
@@ -63,3 +64,12 @@ def content_key(
         digests = sorted(input_digests)
     payload = {"stage": stage, "version": version, "inputs": digests, "params": params}
     return sha256_hex(canonical_json(payload))
+
+
+def file_sha256(path: Path, chunk_bytes: int = 1 << 20) -> str:
+    """sha256 hex of a file, read in chunks (media files do not fit in memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from dubset_common.errors import InvalidInputError, NotFoundError, TransientError
-from dubset_common.keys import check_key, join_key
+from dubset_common.keys import check_key, file_sha256, join_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -46,14 +46,6 @@ class ObjectStore(Protocol):
     def delete(self, key: str) -> None: ...
     def uri(self, key: str) -> str: ...
     def key_of(self, uri: str) -> str: ...
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _too_big(key: str, size: int, max_bytes: int | None) -> None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from dubset_common.keys import file_sha256
 from dubset_eval.fields import FieldError, integer, obj, string
 from dubset_eval.results import DatasetEpisode
 
 AUDIO_DIR = "anim400k_audio_clips"
 VIDEO_DIR = "anim400k_video_clips"
-_CHUNK = 1 << 20
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -91,14 +90,6 @@ def referenced_media(episodes: Iterable[DatasetEpisode]) -> set[str]:
 def _safe(rel: str) -> bool:
     p = PurePosixPath(rel)
     return bool(rel) and "\\" not in rel and not p.is_absolute() and ".." not in p.parts
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check(root: Path, listed: Sequence[Listed], referenced: Iterable[str] = ()) -> Completeness:
