@@ -27,7 +27,7 @@ def test_separability_on_constructed_vectors() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_every_cast_voice_is_distinguishable(lang: str) -> None:
-    lines = load_bank()[:4]
+    lines = load_bank()[:6]
     bank = VoiceBank(48000)
     labels, audio = [], []
     for speaker, member in enumerate(CAST):
@@ -37,7 +37,7 @@ def test_every_cast_voice_is_distinguishable(lang: str) -> None:
             labels.append(speaker)
     report = separability(labels, embed(audio, 48000))
     assert report["identification_accuracy"] >= 0.9, report
-    assert report["max_cross_similarity"] < 0.95, report
+    assert report["max_cross_similarity"] < 0.9, report
     # The default three-character cast is far apart.
     sim = np.array(report["similarity"])[:3, :3]
     assert sim[~np.eye(3, dtype=bool)].max() < 0.85, report

@@ -63,7 +63,7 @@ CAST: tuple[CastMember, ...] = (
     CastMember(
         "Sora",
         "m",
-        VoiceSpec("kokoro", "jm_kumo", pitch_hz=150.0, formant=1.08),
+        VoiceSpec("kokoro", "jm_kumo", pitch_hz=165.0, formant=1.15),
         VoiceSpec("festival", "kal"),
     ),
     CastMember("Hana", "f", VoiceSpec("kokoro", "jf_nezumi"), VoiceSpec("espeak", "en-us+f2")),
@@ -79,7 +79,12 @@ CAST: tuple[CastMember, ...] = (
         VoiceSpec("kokoro", "jf_gongitsune", pitch_hz=290.0, formant=1.1),
         VoiceSpec("festival", "slt", pitch_hz=250.0, formant=1.06),
     ),
-    CastMember("Rin", "f", VoiceSpec("kokoro", "jf_tebukuro"), VoiceSpec("espeak", "en-us+f4")),
+    CastMember(
+        "Rin",
+        "f",
+        VoiceSpec("kokoro", "jf_tebukuro", pitch_hz=165.0, formant=0.95),
+        VoiceSpec("espeak", "en-us+f4"),
+    ),
 )
 MAX_CHARACTERS = len(CAST)
 
