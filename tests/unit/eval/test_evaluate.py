@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dubset_eval.errors import EvalInputError
@@ -178,3 +179,17 @@ def test_nothing_recognised(tmp_path: Path) -> None:
     # The truth's own folder holds nothing but the truth.
     with pytest.raises(EvalInputError, match="nothing recognised"):
         evaluate(truth, truth.parent)
+
+
+def test_audio_over_four_hours_is_refused_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import soundfile as sf
+
+    from dubset_eval import audio
+
+    path = tmp_path / "long.wav"
+    sf.write(path, np.zeros(1600, np.float32), 16000)
+    monkeypatch.setattr(audio, "MAX_AUDIO_SECONDS", 0.05)
+    with pytest.raises(ValueError, match="over the limit"):
+        audio.read_mono(path, 16000)
