@@ -1,0 +1,4 @@
+"""dubset asr service: speech recognition with word timestamps (faster-whisper, aws-transcribe)."""
+
+STAGE = "asr"
+VERSION = "1"

@@ -1,0 +1,4 @@
+"""dubset media service: probe and validate both videos, extract canonical audio, estimate the JA-EN offset."""
+
+STAGE = "media"
+VERSION = "1"
