@@ -1,0 +1,1 @@
+"""The music-and-effects bed: score, instruments, drums, sound effects and mastering."""
