@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dubset_cli import align, evaluate, sample
+from dubset_cli import align, evaluate, media, sample
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     align.register(sub)
     evaluate.register(sub)
     sample.register(sub)
+    media.register(sub)
     return parser
 
 

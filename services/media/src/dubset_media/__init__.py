@@ -1,4 +1,4 @@
-"""dubset media service: probe and validate both videos, extract canonical audio, estimate the JA-EN offset."""
+"""dubset media service: check both videos, extract canonical audio, estimate the JA-EN offset."""
 
 STAGE = "media"
 VERSION = "1"

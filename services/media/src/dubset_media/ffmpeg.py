@@ -1,0 +1,204 @@
+"""ffprobe and ffmpeg as locked-down subprocesses: local files only, known demuxers, timeouts.
+
+Inputs are opened as absolute `file:` URLs with `-protocol_whitelist file`, so nothing can
+reach the network, and with a demuxer whitelist of plain containers, so playlists (HLS, DASH),
+concat lists and image sequences, which would open other files named inside them, are refused
+before they read anything.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from dubset_media.core.model import MediaInfo, MediaInputError
+from dubset_media.core.probe import parse_ffprobe
+
+PROTOCOLS = "file"
+DEMUXERS = "mov,matroska,webm,avi,mpegts,flv,asf,ogg,mpeg,wav"
+STDERR_TAIL = 4096
+MAX_PROBE_BYTES = 4 * 1024 * 1024
+CHECK_SECONDS = 5.0
+
+
+class ToolError(RuntimeError):
+    """ffmpeg or ffprobe is missing or broke in a way that says nothing about the input."""
+
+
+@dataclass(frozen=True)
+class Tools:
+    ffmpeg: str = "ffmpeg"
+    ffprobe: str = "ffprobe"
+    probe_timeout_s: float = 60.0
+    # Extraction gets a base plus a share of the media's duration.
+    extract_timeout_s: float = 120.0
+    extract_timeout_per_media_s: float = 0.5
+
+    def resolve(self) -> Tools:
+        found = {}
+        for name in ("ffmpeg", "ffprobe"):
+            exe = shutil.which(getattr(self, name))
+            if exe is None:
+                raise ToolError(f"{getattr(self, name)} not found on PATH (install ffmpeg)")
+            found[name] = exe
+        return Tools(
+            found["ffmpeg"],
+            found["ffprobe"],
+            self.probe_timeout_s,
+            self.extract_timeout_s,
+            self.extract_timeout_per_media_s,
+        )
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+    def reason(self) -> str:
+        lines = [ln.strip() for ln in self.stderr.splitlines() if ln.strip()]
+        return lines[-1] if lines else f"exit status {self.returncode}"
+
+
+def _drain(stream: IO[bytes], keep: int, head: bool, out: bytearray, over: list[bool]) -> None:
+    """Read a pipe to its end, keeping its first (head) or last `keep` bytes."""
+    while chunk := stream.read(65536):
+        out.extend(chunk)
+        if len(out) > keep:
+            over.append(True)
+            if head:
+                del out[keep:]
+            else:
+                del out[: len(out) - keep]
+
+
+def run_tool(argv: list[str], timeout_s: float, max_stdout: int = MAX_PROBE_BYTES) -> ToolResult:
+    """Run argv with no stdin, bounded captured output and a wall-clock limit."""
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"},
+        )
+    except OSError as exc:
+        raise ToolError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = bytearray(), bytearray()
+    out_over: list[bool] = []
+    readers = [
+        threading.Thread(target=_drain, args=(proc.stdout, max_stdout, True, out, out_over)),
+        threading.Thread(target=_drain, args=(proc.stderr, STDERR_TAIL, False, err, [])),
+    ]
+    for t in readers:
+        t.start()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise MediaInputError(
+            f"{Path(argv[0]).name} took longer than {timeout_s:.0f} s: refused"
+        ) from None
+    finally:
+        for t in readers:
+            t.join()
+    if out_over:
+        raise MediaInputError(f"{Path(argv[0]).name} reported more than {max_stdout} bytes")
+    return ToolResult(proc.returncode, bytes(out), err.decode("utf-8", "replace"))
+
+
+def input_url(path: Path) -> str:
+    """The absolute file: URL of a regular file; anything else (FIFO, device, dir) is refused."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise MediaInputError(f"{path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise MediaInputError(f"{path}: not a regular file")
+    if st.st_size == 0:
+        raise MediaInputError(f"{path}: empty file")
+    return "file:" + str(path.resolve())
+
+
+def _input_args(path: Path) -> list[str]:
+    return ["-protocol_whitelist", PROTOCOLS, "-format_whitelist", DEMUXERS, "-i", input_url(path)]
+
+
+def probe(path: Path, tools: Tools) -> MediaInfo:
+    """ffprobe's view of a local file; MediaInputError when it is not media we accept."""
+    url = input_url(path)
+    argv = [tools.ffprobe, "-v", "error", "-hide_banner", "-protocol_whitelist", PROTOCOLS]
+    argv += ["-format_whitelist", DEMUXERS, "-show_format", "-show_streams", "-of", "json", url]
+    result = run_tool(argv, tools.probe_timeout_s)
+    if result.returncode != 0:
+        reason = result.reason().replace(url, path.name)
+        if "not on whitelist" in result.stderr:
+            reason = "not a plain media container (playlists, lists and sequences are refused)"
+        raise MediaInputError(f"{path.name}: not a readable media file: {reason}")
+    return parse_ffprobe(result.stdout, path.stat().st_size)
+
+
+def _decoded(progress: bytes) -> tuple[int, int]:
+    """(frames, output microseconds) from ffmpeg's -progress report."""
+    frames = out_us = 0
+    for line in progress.decode("ascii", "replace").splitlines():
+        key, _, value = line.partition("=")
+        if key == "frame" and value.strip().isdigit():
+            frames = int(value)
+        elif key == "out_time_us" and value.strip().lstrip("-").isdigit():
+            out_us = int(value)
+    return frames, out_us
+
+
+def check_video_decodes(path: Path, info: MediaInfo, tools: Tools) -> None:
+    """Decode a few seconds of the first video stream at the start and near the end."""
+    starts = [0.0]
+    if info.duration_ms / 1000 > 2 * CHECK_SECONDS:
+        starts.append(info.duration_ms / 1000 - CHECK_SECONDS)
+    for start in starts:
+        argv = [tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-nostats"]
+        argv += ["-ss", f"{start:.3f}", "-t", f"{CHECK_SECONDS:.3f}", *_input_args(path)]
+        argv += ["-map", "0:V:0", "-progress", "pipe:1", "-f", "null", "-"]
+        result = run_tool(argv, tools.probe_timeout_s)
+        frames, _ = _decoded(result.stdout)
+        where = "start" if start == 0 else f"{start:.1f} s"
+        if result.returncode != 0:
+            raise MediaInputError(
+                f"{path.name}: video does not decode at {where}: {result.reason()}"
+            )
+        if frames == 0:
+            raise MediaInputError(
+                f"{path.name}: no video frame decodes at {where} (truncated or corrupt file)"
+            )
+
+
+def extract_audio(
+    path: Path,
+    out: Path,
+    stream_index: int,
+    sample_rate_hz: int,
+    channels: int,
+    duration_ms: int,
+    tools: Tools,
+) -> None:
+    """One audio stream as PCM s16le WAV, resampled and downmixed by ffmpeg (streamed to disk)."""
+    argv = [tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-nostats"]
+    argv += [*_input_args(path), "-map", f"0:{stream_index}", "-vn", "-sn", "-dn"]
+    argv += ["-ac", str(channels), "-ar", str(sample_rate_hz), "-c:a", "pcm_s16le"]
+    argv += ["-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1"]
+    argv += ["-f", "wav", "-y", "file:" + str(out.resolve())]
+    timeout = tools.extract_timeout_s + tools.extract_timeout_per_media_s * duration_ms / 1000
+    result = run_tool(argv, timeout)
+    if result.returncode != 0:
+        raise MediaInputError(
+            f"{path.name}: audio stream {stream_index} does not decode: {result.reason()}"
+        )

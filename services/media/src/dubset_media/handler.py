@@ -1,0 +1,340 @@
+"""Media wired to its ports: probe, extract and offset on files; the stage the runner executes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from dubset.v1 import common_pb2, media_pb2
+from dubset_common.errors import ConfigError, IntegrityError, InvalidInputError
+from dubset_common.keys import content_key, file_sha256, join_key
+from dubset_common.objstore import ObjectStore
+from dubset_common.runner import Output, ProgressHook, StageContext, StageOutcome
+from dubset_common.stagerequest import media_ref
+from dubset_media import STAGE, VERSION
+from dubset_media.convert import LANGUAGES, estimate_to_proto, info_to_proto, params_from_proto
+from dubset_media.core.model import (
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_OFFSET_MS,
+    DEFAULT_SAMPLE_RATE_HZ,
+    Limits,
+    MediaInfo,
+    MediaInputError,
+    OffsetEstimate,
+)
+from dubset_media.core.offset import estimate_offset, require_same_episode
+from dubset_media.core.probe import check_episode, check_pair, pick_audio_stream
+from dubset_media.ffmpeg import ToolError, Tools, check_video_decodes, extract_audio, probe
+from dubset_media.wavfile import open_mono, read_info
+
+BACKEND = "ffmpeg+band-flux-xcorr+gcc-phat"
+MAX_INPUT_BYTES = 16 * 1024**3
+MAX_OFFSET_LIMIT_MS = 3600 * 1000
+# Decoded audio may end this much (or 2 %) before the duration the container claims.
+AUDIO_SHORTFALL_MS = 2000
+
+
+@dataclass(frozen=True)
+class Extracted:
+    path: Path
+    stream_index: int
+    sample_rate_hz: int
+    channels: int
+    frames: int
+    duration_ms: int
+
+
+def _quiet(_fraction: float, _message: str) -> None:
+    return None
+
+
+def inspect(path: Path, tools: Tools, limits: Limits = DEFAULT_LIMITS) -> MediaInfo:
+    """Probe a video and check it is a usable episode: streams, length, video that decodes."""
+    info = probe(path, tools)
+    try:
+        check_episode(info, limits)
+    except MediaInputError as exc:
+        raise MediaInputError(f"{path.name}: {exc}") from None
+    check_video_decodes(path, info, tools)
+    return info
+
+
+def extract(
+    path: Path,
+    info: MediaInfo,
+    out: Path,
+    tools: Tools,
+    *,
+    language: str = "",
+    stream_index: int | None = None,
+    sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
+    channels: int = 1,
+) -> Extracted:
+    """One audio stream of path as PCM WAV at out; refuses audio that stops short (truncation)."""
+    stream = pick_audio_stream(info, language, stream_index)
+    extract_audio(path, out, stream.index, sample_rate_hz, channels, info.duration_ms, tools)
+    wav = read_info(out)
+    claimed = stream.duration_ms or info.duration_ms
+    if wav.duration_ms < claimed - max(AUDIO_SHORTFALL_MS, claimed // 50):
+        raise MediaInputError(
+            f"{path.name}: audio stream {stream.index} decodes to {wav.duration_ms} ms of the "
+            f"{claimed} ms the file claims (truncated or corrupt)"
+        )
+    return Extracted(
+        out, stream.index, wav.sample_rate_hz, wav.channels, wav.frames, wav.duration_ms
+    )
+
+
+def offset_of(
+    en_wav: Path, ja_wav: Path, max_offset_ms: int, hook: ProgressHook = _quiet
+) -> OffsetEstimate:
+    """The JA-EN offset of two mono WAV files at one rate (memory-mapped, not loaded)."""
+    en, en_rate = open_mono(en_wav)
+    ja, ja_rate = open_mono(ja_wav)
+    if en_rate != ja_rate:
+        raise MediaInputError(f"sample rates differ: EN {en_rate} Hz, JA {ja_rate} Hz")
+    try:
+        return estimate_offset(en, ja, en_rate, max_offset_ms, hook)
+    except ValueError as exc:
+        raise MediaInputError(str(exc)) from None
+
+
+def info_json(info: MediaInfo, sha256: str) -> dict[str, object]:
+    value = asdict(info)
+    value["sha256"] = sha256
+    return value
+
+
+def _fetch(ctx: StageContext, name: str) -> tuple[Path, str]:
+    """An input copied to the work directory (videos do not fit in memory), sha256 checked."""
+    ref = ctx.request.inputs[name]
+    key = ctx.store.key_of(ref.uri)
+    size = ctx.store.size(key)
+    if size > ctx.max_input_bytes:
+        raise InvalidInputError(f"input {name} is {size} bytes, over {ctx.max_input_bytes}")
+    path = ctx.workdir / f"input-{name}"
+    ctx.store.get_file(key, path)
+    if file_sha256(path) != ref.sha256:
+        raise IntegrityError(f"input {name} ({ref.uri}) does not match its sha256")
+    ctx.count_input(size)
+    return path, ref.sha256
+
+
+def _int(params: object, name: str) -> int | None:
+    assert isinstance(params, dict)
+    value = params[name]
+    assert value is None or isinstance(value, int)
+    return value
+
+
+class MediaStage:
+    """Inputs `ja` and `en` are the two videos; outputs ja.wav, en.wav and media.json."""
+
+    name = STAGE
+    version = VERSION
+    inputs: tuple[str, ...] = ("ja", "en")
+
+    def __init__(self, tools: Tools | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
+        self._tools = tools
+        self.limits = limits
+
+    @property
+    def tools(self) -> Tools:
+        if self._tools is None:
+            try:
+                self._tools = Tools().resolve()
+            except ToolError as exc:
+                raise ConfigError(str(exc)) from None
+        return self._tools
+
+    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+        params = media_pb2.MediaParams()
+        if request.HasField("params") and not request.params.Unpack(params):
+            raise InvalidInputError(
+                f"media params must be dubset.v1.MediaParams, not {request.params.type_url}"
+            )
+        value = params_from_proto(params)
+        rate, channels = _int(value, "sample_rate_hz"), _int(value, "channels")
+        if rate is None or not 8000 <= rate <= 192_000:
+            raise InvalidInputError(f"sample_rate_hz must be 8000..192000 ({rate})")
+        if channels is None or not 1 <= channels <= 8:
+            raise InvalidInputError(f"channels must be 1..8 ({channels})")
+        max_offset = _int(value, "max_offset_ms")
+        if max_offset is None or not 0 <= max_offset <= MAX_OFFSET_LIMIT_MS:
+            raise InvalidInputError(f"max_offset_ms must be 0..{MAX_OFFSET_LIMIT_MS}")
+        diff = _int(value, "max_duration_diff_ms")
+        if diff is None or diff < 0:
+            raise InvalidInputError("max_duration_diff_ms must not be negative")
+        for name in ("ja_stream_index", "en_stream_index"):
+            index = _int(value, name)
+            if index is not None and index < 0:
+                raise InvalidInputError(f"{name} must not be negative ({index})")
+        return value
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        try:
+            return self._run(ctx)
+        except MediaInputError as exc:
+            raise InvalidInputError(str(exc)) from None
+        except ToolError as exc:
+            raise ConfigError(str(exc)) from None
+
+    def _run(self, ctx: StageContext) -> StageOutcome:
+        p = dict(ctx.params)
+        rate, channels = _int(p, "sample_rate_hz"), _int(p, "channels")
+        max_offset, max_diff = _int(p, "max_offset_ms"), _int(p, "max_duration_diff_ms")
+        assert rate and channels and max_offset is not None and max_diff is not None
+        files, infos, audio = {}, {}, {}
+        for i, lang in enumerate(("ja", "en")):
+            ctx.hook(0.05 + 0.1 * i, f"probing {lang}")
+            files[lang] = _fetch(ctx, lang)
+            try:
+                infos[lang] = inspect(files[lang][0], self.tools, self.limits)
+            except MediaInputError as exc:
+                raise MediaInputError(f"{lang} video: {exc}") from None
+        check_pair(infos["ja"], infos["en"], max_diff)
+        for i, lang in enumerate(("ja", "en")):
+            ctx.hook(0.25 + 0.2 * i, f"extracting {lang} audio")
+            audio[lang] = extract(
+                files[lang][0],
+                infos[lang],
+                ctx.workdir / f"{lang}.wav",
+                self.tools,
+                language=lang,
+                stream_index=_int(p, f"{lang}_stream_index"),
+                sample_rate_hz=rate,
+                channels=channels,
+            )
+        analysis = {lang: audio[lang].path for lang in ("ja", "en")}
+        if rate != DEFAULT_SAMPLE_RATE_HZ or channels != 1:
+            for lang in ("ja", "en"):
+                analysis[lang] = extract(
+                    files[lang][0],
+                    infos[lang],
+                    ctx.workdir / f"{lang}-analysis.wav",
+                    self.tools,
+                    stream_index=audio[lang].stream_index,
+                ).path
+
+        def hook(fraction: float, message: str) -> None:
+            ctx.hook(0.65 + 0.3 * fraction, message)
+
+        estimate = require_same_episode(offset_of(analysis["en"], analysis["ja"], max_offset, hook))
+        media = {
+            "format": "dubset-media/1",
+            "ja": info_json(infos["ja"], files["ja"][1]),
+            "en": info_json(infos["en"], files["en"][1]),
+            "audio": {
+                lang: {k: v for k, v in asdict(audio[lang]).items() if k != "path"}
+                for lang in ("ja", "en")
+            },
+            "offset": estimate.to_json(),
+        }
+        data = json.dumps(media, indent=2, sort_keys=True).encode() + b"\n"
+        outputs = (
+            Output("ja", "ja.wav", "audio/wav", path=audio["ja"].path),
+            Output("en", "en.wav", "audio/wav", path=audio["en"].path),
+            Output("media", "media.json", "application/json", data=data),
+        )
+        info = {
+            "ja_offset_ms": estimate.ja_offset_ms,
+            "confidence": round(estimate.confidence, 4),
+            "method": estimate.method,
+            "ja_stream_index": audio["ja"].stream_index,
+            "en_stream_index": audio["en"].stream_index,
+            "ja_duration_ms": infos["ja"].duration_ms,
+            "en_duration_ms": infos["en"].duration_ms,
+        }
+        return StageOutcome(outputs=outputs, backend=BACKEND, info=info)
+
+
+def _fetch_ref(store: ObjectStore, ref: common_pb2.MediaRef, workdir: Path, name: str) -> Path:
+    """A referenced object copied into workdir, its sha256 checked when the ref carries one."""
+    if not ref.uri:
+        raise InvalidInputError(f"{name}: no uri")
+    key = store.key_of(ref.uri)
+    size = store.size(key)
+    if size > MAX_INPUT_BYTES:
+        raise InvalidInputError(f"{name} is {size} bytes, over {MAX_INPUT_BYTES}")
+    path = workdir / name
+    store.get_file(key, path)
+    if ref.sha256 and file_sha256(path) != ref.sha256:
+        raise IntegrityError(f"{name} ({ref.uri}) does not match its sha256")
+    return path
+
+
+class MediaCalls:
+    """The MediaService rpcs on objects of one store (what the gRPC servicer calls)."""
+
+    def __init__(self, store: ObjectStore, tools: Tools | None = None) -> None:
+        self.store = store
+        self.stage = MediaStage(tools)
+
+    def probe(self, request: media_pb2.ProbeRequest) -> media_pb2.ProbeResponse:
+        with tempfile.TemporaryDirectory(prefix="dubset-media-") as tmp, _domain_errors():
+            path = _fetch_ref(self.store, request.media, Path(tmp), "media")
+            info = probe(path, self.stage.tools)
+            return media_pb2.ProbeResponse(info=info_to_proto(info, request.media))
+
+    def extract(self, request: media_pb2.ExtractRequest) -> media_pb2.ExtractResponse:
+        rate = request.sample_rate_hz if request.HasField("sample_rate_hz") else 16_000
+        channels = request.channels if request.HasField("channels") else 1
+        index = request.stream_index if request.HasField("stream_index") else None
+        if not 8000 <= rate <= 192_000 or not 1 <= channels <= 8:
+            raise InvalidInputError("sample_rate_hz must be 8000..192000 and channels 1..8")
+        language = LANGUAGES.get(request.language, "")
+        params = {"rate": rate, "channels": channels, "stream": index, "language": language}
+        with tempfile.TemporaryDirectory(prefix="dubset-media-") as tmp, _domain_errors():
+            path = _fetch_ref(self.store, request.media, Path(tmp), "media")
+            info = probe(path, self.stage.tools)
+            out = extract(
+                path,
+                info,
+                Path(tmp) / "audio.wav",
+                self.stage.tools,
+                language=language,
+                stream_index=index,
+                sample_rate_hz=rate,
+                channels=channels,
+            )
+            digest = request.media.sha256 or file_sha256(path)
+            key = content_key(f"{STAGE}-extract", VERSION, [digest], params)
+            stored = self.store.put_file(
+                join_key("stages", f"{STAGE}-extract", key, "audio.wav"), out.path, "audio/wav"
+            )
+        audio = media_ref(stored)
+        audio.duration_ms = out.duration_ms
+        return media_pb2.ExtractResponse(
+            audio=audio,
+            stream_index=out.stream_index,
+            sample_rate_hz=out.sample_rate_hz,
+            channels=out.channels,
+        )
+
+    def estimate_offset(
+        self, request: media_pb2.EstimateOffsetRequest
+    ) -> media_pb2.EstimateOffsetResponse:
+        max_offset = (
+            request.max_offset_ms if request.HasField("max_offset_ms") else DEFAULT_MAX_OFFSET_MS
+        )
+        if not 0 <= max_offset <= MAX_OFFSET_LIMIT_MS:
+            raise InvalidInputError(f"max_offset_ms must be 0..{MAX_OFFSET_LIMIT_MS}")
+        with tempfile.TemporaryDirectory(prefix="dubset-media-") as tmp, _domain_errors():
+            en = _fetch_ref(self.store, request.en_audio, Path(tmp), "en_audio")
+            ja = _fetch_ref(self.store, request.ja_audio, Path(tmp), "ja_audio")
+            estimate = offset_of(en, ja, max_offset)
+        return media_pb2.EstimateOffsetResponse(estimate=estimate_to_proto(estimate))
+
+
+@contextlib.contextmanager
+def _domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except MediaInputError as exc:
+        raise InvalidInputError(str(exc)) from None
+    except ToolError as exc:
+        raise ConfigError(str(exc)) from None
