@@ -20,6 +20,8 @@ import infra
 SERVICES = (
     ("alignment", "serve", "dubset.v1.AlignmentService"),
     ("alignment", "worker", ""),
+    ("media", "serve", "dubset.v1.MediaService"),
+    ("media", "worker", ""),
 )
 READY_TIMEOUT_S = 30.0
 
