@@ -1,0 +1,85 @@
+"""The media worker through the real broker and S3 server: a generated episode pair in, canonical
+audio and the JA-EN offset out; a mismatched pair gets a FAILED result that says why."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from dubset.v1 import common_pb2, media_pb2
+from dubset_common import topics
+from dubset_common.kafkabus import KafkaBus
+from dubset_common.objstore import S3Store
+from dubset_common.stagerequest import build_request
+from dubset_sample.generate import SampleOptions, generate
+from tests.integration.conftest import Spawn, read_topic, service_env
+
+WORKER = [sys.executable, "-m", "dubset_media", "worker"]
+OFFSET_MS = 1500
+
+
+@pytest.fixture(scope="module")
+def episodes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    one, other = tmp_path_factory.mktemp("ep-a"), tmp_path_factory.mktemp("ep-b")
+    generate(SampleOptions(out=one, seconds=20, characters=2, seed=21, ja_offset_ms=OFFSET_MS))
+    generate(SampleOptions(out=other, seconds=20, characters=2, seed=22))
+    return one, other
+
+
+def _request(store: S3Store, ja: Path, en: Path, episode: str) -> common_pb2.StageRequest:
+    refs = {
+        "ja": store.put_file(f"inputs/{episode}/ja.mp4", ja, "video/mp4"),
+        "en": store.put_file(f"inputs/{episode}/en.mp4", en, "video/mp4"),
+    }
+    return build_request("media", "job-1", episode, refs, media_pb2.MediaParams())
+
+
+def _publish(bus: KafkaBus, prefix: str, request: common_pb2.StageRequest) -> None:
+    topic = topics.requests("media", prefix)
+    bus.ensure_topics([topic, topics.results("media", prefix)])
+    bus.producer().publish(topic, request.episode_id.encode(), request.SerializeToString())
+
+
+def _result(bootstrap: str, prefix: str, request_id: str) -> common_pb2.StageResult:
+    def mine(values: list[bytes]) -> list[common_pb2.StageResult]:
+        out = [common_pb2.StageResult.FromString(v) for v in values]
+        return [r for r in out if r.request_id == request_id]
+
+    topic = topics.results("media", prefix)
+    values = read_topic(bootstrap, topic, lambda v: len(mine(v)) >= 1, 180.0)
+    return mine(values)[0]
+
+
+def test_episode_pair_gives_audio_and_offset_and_a_mismatch_fails_clearly(
+    infra_env: dict[str, str],
+    namespace: str,
+    s3_store: S3Store,
+    kafka_bus: KafkaBus,
+    spawn: Spawn,
+    episodes: tuple[Path, Path],
+) -> None:
+    one, other = episodes
+    bootstrap = infra_env["DUBSET_KAFKA_BOOTSTRAP"]
+    prefix = f"{namespace}."
+    spawn(WORKER, service_env(infra_env, namespace, DUBSET_MAX_ATTEMPTS="1"), "media-worker")
+
+    good = _request(s3_store, one / "ja.mp4", one / "en.mp4", "ep-good")
+    _publish(kafka_bus, prefix, good)
+    result = _result(bootstrap, prefix, good.request_id)
+    assert result.status == common_pb2.STAGE_STATUS_OK, result.error_message
+    media = json.loads(s3_store.get_bytes(s3_store.key_of(result.outputs["media"].uri)))
+    assert abs(media["offset"]["ja_offset_ms"] - OFFSET_MS) <= 20
+    assert media["offset"]["same_episode"] is True
+    for lang in ("ja", "en"):
+        key = s3_store.key_of(result.outputs[lang].uri)
+        assert key == f"stages/media/{result.output_key}/{lang}.wav"
+        assert s3_store.size(key) > 16000 * 2 * 19  # ≥ 19 s of 16 kHz 16-bit mono
+
+    mismatched = _request(s3_store, one / "ja.mp4", other / "en.mp4", "ep-mismatch")
+    _publish(kafka_bus, prefix, mismatched)
+    failed = _result(bootstrap, prefix, mismatched.request_id)
+    assert failed.status == common_pb2.STAGE_STATUS_FAILED
+    assert "same episode" in failed.error_message
