@@ -22,6 +22,8 @@ SERVICES = (
     ("alignment", "worker", ""),
     ("media", "serve", "dubset.v1.MediaService"),
     ("media", "worker", ""),
+    ("separation", "serve", "dubset.v1.SeparationService"),
+    ("separation", "worker", ""),
 )
 READY_TIMEOUT_S = 30.0
 

@@ -36,6 +36,8 @@ if [[ $(id -u) -eq 0 ]] || [[ -f "$VENV/share/dubset/art/.dubset-art" ]]; then
 else
   echo "setup: run as root once (or sudo) to fetch the Ren'Py art: tools/fetch_art.sh" >&2
 fi
+# Spleeter (the paper's separation backend) needs TensorFlow 2.12 + numpy < 2: its own venv.
+bash tools/setup_spleeter.sh
 inputs=$(cat requirements/lock.txt libs/*/pyproject.toml services/*/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$inputs" ]]; then
   echo "setup: up to date"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dubset_cli import align, evaluate, media, sample
+from dubset_cli import align, evaluate, media, sample, separate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.register(sub)
     sample.register(sub)
     media.register(sub)
+    separate.register(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""dubset separation service: dialogue and music-and-effects stems per language (dualdub, repet, spleeter)."""
+"""dubset separation service: dialogue and backing stems per language (dualdub, repet, spleeter)."""
 
 STAGE = "separation"
 VERSION = "1"

@@ -1,0 +1,1 @@
+"""The pure separation algorithms: a backing estimate, and dialogue = mixture - backing."""

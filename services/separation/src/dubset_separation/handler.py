@@ -1,0 +1,126 @@
+"""Separation wired to its ports: the stage the runner executes, also behind gRPC."""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import ExitStack
+from pathlib import Path
+
+from dubset.v1 import common_pb2, separation_pb2
+from dubset_common.errors import ConfigError, IntegrityError, InvalidInputError
+from dubset_common.keys import file_sha256
+from dubset_common.runner import Output, StageContext, StageOutcome
+from dubset_separation import STAGE, VERSION
+from dubset_separation.core.audio import AudioSource
+from dubset_separation.core.model import (
+    BACKENDS,
+    LANGS,
+    BackendUnavailableError,
+    SeparationInputError,
+)
+from dubset_separation.core.separate import ExternalSeparator, separate, stem_names
+from dubset_separation.spleeter_backend import SpleeterSeparator
+
+# A 4-hour 48 kHz stereo 16-bit WAV is 2.8 GB; inputs are files on disk, read in chunks.
+MAX_INPUT_BYTES = 4 * 1024 * 1024 * 1024
+RESULT_FILE = "separation.json"
+
+
+def params_from_proto(params: separation_pb2.SeparationParams) -> dict[str, object]:
+    backend = params.backend.strip().lower()
+    if backend and backend not in BACKENDS:
+        raise InvalidInputError(f"unknown backend {params.backend!r}; choose one of {BACKENDS}")
+    if params.model and backend != "spleeter":
+        raise InvalidInputError(f"model {params.model!r} applies only to the spleeter backend")
+    if params.model and params.model != "spleeter:2stems":
+        raise InvalidInputError(f"unknown spleeter model {params.model!r}; have spleeter:2stems")
+    return {"backend": backend, "model": params.model, "ja_offset_ms": int(params.ja_offset_ms)}
+
+
+class SeparationStage:
+    """Inputs `ja` and/or `en` are audio files by reference; outputs one WAV per stem."""
+
+    name = STAGE
+    version = VERSION
+
+    def __init__(
+        self, inputs: tuple[str, ...] = LANGS, spleeter_model_dir: Path | None = None
+    ) -> None:
+        if not inputs or any(lang not in LANGS for lang in inputs):
+            raise ValueError(f"inputs must be ja and/or en, not {inputs}")
+        self.inputs = inputs
+        self.spleeter_model_dir = spleeter_model_dir or (
+            Path(os.environ["DUBSET_SPLEETER_MODEL_DIR"])
+            if os.environ.get("DUBSET_SPLEETER_MODEL_DIR")
+            else None
+        )
+
+    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+        params = separation_pb2.SeparationParams()
+        if request.HasField("params") and not request.params.Unpack(params):
+            raise InvalidInputError(
+                f"separation params must be dubset.v1.SeparationParams, not "
+                f"{request.params.type_url}"
+            )
+        parsed = params_from_proto(params)
+        if parsed["backend"] == "dualdub" and len(self.inputs) < 2:
+            raise InvalidInputError("dualdub needs both the ja and the en input")
+        return parsed
+
+    def _fetch(self, ctx: StageContext, lang: str) -> Path:
+        ref = ctx.request.inputs[lang]
+        key = ctx.store.key_of(ref.uri)
+        size = ctx.store.size(key)
+        if size > ctx.max_input_bytes:
+            raise InvalidInputError(f"input {lang}: {size} bytes is over {ctx.max_input_bytes}")
+        path = ctx.workdir / f"input_{lang}"
+        ctx.store.get_file(key, path)
+        if file_sha256(path) != ref.sha256:
+            raise IntegrityError(f"input {lang} ({ref.uri}) does not match its sha256")
+        ctx.count_input(size)
+        return path
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        backend, offset = ctx.params["backend"], ctx.params["ja_offset_ms"]
+        assert isinstance(backend, str) and isinstance(offset, int)
+        out_dir = ctx.workdir / "out"
+        out_dir.mkdir()
+        try:
+            external: ExternalSeparator | None = None
+            if backend == "spleeter":
+                external = SpleeterSeparator.from_env(self.spleeter_model_dir)
+            with ExitStack() as stack:
+                sources = {
+                    lang: stack.enter_context(AudioSource(self._fetch(ctx, lang), lang))
+                    for lang in self.inputs
+                }
+                result = separate(
+                    sources,
+                    out_dir,
+                    backend=backend,
+                    ja_offset_ms=offset,
+                    external=external,
+                    hook=ctx.hook,
+                )
+        except SeparationInputError as exc:
+            raise InvalidInputError(str(exc)) from None
+        except BackendUnavailableError as exc:
+            # The requested model cannot run here: an operator's fix, never another backend.
+            raise ConfigError(str(exc)) from None
+        summary = result.to_json()
+        outputs = [
+            Output(
+                "summary",
+                RESULT_FILE,
+                "application/json",
+                data=(json.dumps(summary, indent=2, sort_keys=True) + "\n").encode(),
+            )
+        ]
+        for lang in self.inputs:
+            for stem, filename in zip(("dialogue", "backing"), stem_names(lang), strict=True):
+                outputs.append(
+                    Output(f"{lang}_{stem}", filename, "audio/wav", path=out_dir / filename)
+                )
+        info = {"stage_version": VERSION, **summary}
+        return StageOutcome(outputs=tuple(outputs), backend=result.backend, info=info)
