@@ -24,6 +24,8 @@ SERVICES = (
     ("media", "worker", ""),
     ("separation", "serve", "dubset.v1.SeparationService"),
     ("separation", "worker", ""),
+    ("asr", "serve", "dubset.v1.AsrService"),
+    ("asr", "worker", ""),
 )
 READY_TIMEOUT_S = 30.0
 

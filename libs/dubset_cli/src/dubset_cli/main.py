@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dubset_cli import align, evaluate, media, sample, separate
+from dubset_cli import align, asr, evaluate, media, sample, separate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.register(sub)
     media.register(sub)
     separate.register(sub)
+    asr.register(sub)
     return parser
 
 

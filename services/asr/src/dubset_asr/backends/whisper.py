@@ -1,0 +1,146 @@
+"""faster-whisper backend: a CTranslate2 Whisper model directory, never a hub download."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from dubset_asr.assemble import file_sha256
+from dubset_asr.audio import SAMPLE_RATE, duration_s, stream_16k
+from dubset_asr.core.blocks import split_blocks
+from dubset_asr.core.model import (
+    DecodeOptions,
+    ModelUnavailableError,
+    ProgressHook,
+    RawWord,
+    Segment,
+    Transcript,
+)
+from dubset_asr.core.words import build_segment
+
+NAME = "faster-whisper"
+REQUIRED_FILES = ("model.bin", "config.json")
+BLOCK_S = 600.0
+
+
+def check_model_dir(model_dir: Path, hint: str) -> None:
+    """Fail with a message a person can act on when model_dir is not a CTranslate2 Whisper dir."""
+    if not model_dir.is_dir():
+        raise ModelUnavailableError(
+            f"faster-whisper model directory {model_dir} is missing; {hint}"
+        )
+    missing = [n for n in REQUIRED_FILES if not (model_dir / n).is_file()]
+    if not (model_dir / "tokenizer.json").is_file() and not any(model_dir.glob("vocabulary.*")):
+        missing.append("tokenizer.json or vocabulary.*")
+    if missing:
+        raise ModelUnavailableError(
+            f"{model_dir} is not a CTranslate2 Whisper model (missing {', '.join(missing)}); {hint}"
+        )
+
+
+class FasterWhisperBackend:
+    """One loaded model; decoding settings come per call, so a worker loads each model once."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        model_dir: Path,
+        model: str,
+        *,
+        expected_sha256: str | None = None,
+        hint: str = "",
+        compute_type: str = "int8",
+        cpu_threads: int = 2,
+        device: str = "cpu",
+    ) -> None:
+        check_model_dir(model_dir, hint)
+        self.model = model
+        self.model_dir = model_dir
+        self.sha256 = file_sha256(model_dir / "model.bin")
+        if expected_sha256 is not None and self.sha256 != expected_sha256:
+            raise ModelUnavailableError(
+                f"{model_dir}/model.bin has sha256 {self.sha256}, "
+                f"expected {expected_sha256}; {hint}"
+            )
+        self.compute_type = compute_type
+        from faster_whisper import WhisperModel  # heavy import, only when a model is loaded
+
+        try:
+            self._model = WhisperModel(
+                str(model_dir),
+                device=device,
+                compute_type=compute_type,
+                cpu_threads=cpu_threads,
+                num_workers=1,
+                local_files_only=True,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelUnavailableError(f"cannot load {model_dir}: {exc}") from None
+        self._lock = threading.Lock()
+
+    def info(self) -> Mapping[str, object]:
+        return {
+            "model": self.model,
+            "model_sha256": self.sha256,
+            "compute_type": self.compute_type,
+            "faster_whisper": version("faster-whisper"),
+            "ctranslate2": version("ctranslate2"),
+        }
+
+    def multilingual(self) -> bool:
+        return bool(self._model.model.is_multilingual)
+
+    def transcribe(
+        self, audio: Path, language: str, options: DecodeOptions, hook: ProgressHook
+    ) -> Transcript:
+        if language != "en" and not self.multilingual():
+            raise ModelUnavailableError(f"model {self.model} is English-only, cannot do {language}")
+        segments: list[Segment] = []
+        total = 0
+        floor = 0
+        expected_s = duration_s(audio)
+        with self._lock:  # one decode at a time per model: CTranslate2 threads are fixed
+            for offset, block in split_blocks(stream_16k(audio), SAMPLE_RATE, block_s=BLOCK_S):
+                offset_ms = offset * 1000 // SAMPLE_RATE
+                end_ms = (offset + len(block)) * 1000 // SAMPLE_RATE
+                total = offset + len(block)
+                for seg in self._decode(block, language, options):
+                    built = build_segment(
+                        seg, language, offset_ms=offset_ms, duration_ms=end_ms, floor_ms=floor
+                    )
+                    if built is not None:
+                        segments.append(built)
+                        floor = built.start_ms
+                        done = built.end_ms / 1000
+                        fraction = min(1.0, done / expected_s) if expected_s else 0.0
+                        hook(fraction, f"{done:.0f} s transcribed")
+        return Transcript(language, tuple(segments), total * 1000 // SAMPLE_RATE)
+
+    def _decode(
+        self, block: npt.NDArray[np.float32], language: str, options: DecodeOptions
+    ) -> list[list[RawWord]]:
+        from faster_whisper.vad import VadOptions
+
+        segments, _info = self._model.transcribe(
+            block,
+            language=language,
+            task="transcribe",
+            beam_size=options.beam_size,
+            temperature=[options.temperature],
+            word_timestamps=True,
+            vad_filter=options.vad,
+            vad_parameters=VadOptions() if options.vad else None,
+            initial_prompt=options.initial_prompt or None,
+            condition_on_previous_text=True,
+        )
+        out: list[list[RawWord]] = []
+        for seg in segments:
+            words = seg.words or []
+            out.append([RawWord(w.word, w.start, w.end, w.probability) for w in words])
+        return out

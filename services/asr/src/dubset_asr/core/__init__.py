@@ -1,0 +1,1 @@
+"""Pure ASR logic: domain values, word/segment assembly, audio blocking, output parsing."""

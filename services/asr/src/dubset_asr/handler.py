@@ -1,0 +1,191 @@
+"""ASR wired to its ports: the stage the runner executes and the call gRPC serves."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path, PurePosixPath
+
+from dubset.v1 import asr_pb2, common_pb2
+from dubset_asr import STAGE, VERSION
+from dubset_asr.backends import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    DEFAULT_MODEL,
+    FASTER_WHISPER,
+    check_model_name,
+    load_backend,
+)
+from dubset_asr.convert import LANGUAGE_FROM_PROTO, transcript_to_proto
+from dubset_asr.core.jsonio import dumps
+from dubset_asr.core.model import (
+    AsrBackend,
+    AsrInputError,
+    BackendFailedError,
+    DecodeOptions,
+    ModelUnavailableError,
+    ProgressHook,
+    Transcript,
+)
+from dubset_common.errors import (
+    ConfigError,
+    DubsetError,
+    IntegrityError,
+    InvalidInputError,
+    TransientError,
+)
+from dubset_common.objstore import ObjectStore
+from dubset_common.runner import Output, StageContext, StageOutcome
+
+MAX_INPUT_BYTES = 4 * 1024 * 1024 * 1024
+MAX_PROMPT_CHARS = 1000
+BackendLoader = Callable[[str, str], AsrBackend]
+_AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".mp4", ".m4a", ".mkv", ".webm"})
+
+
+def default_loader(backend: str, model: str) -> AsrBackend:
+    return load_backend(backend, model)
+
+
+def params_from_proto(params: asr_pb2.AsrParams) -> dict[str, object]:
+    """Validated params as plain JSON values (they are hashed into the output key)."""
+    language = LANGUAGE_FROM_PROTO.get(params.language)
+    if language is None:
+        raise InvalidInputError("asr params: language is required (LANGUAGE_JA or LANGUAGE_EN)")
+    backend = params.backend or DEFAULT_BACKEND
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"asr params: unknown backend {backend!r:.40}; one of {BACKENDS}")
+    try:
+        model = check_model_name(params.model)
+    except AsrInputError as exc:
+        raise InvalidInputError(f"asr params: {exc}") from None
+    if backend == FASTER_WHISPER:
+        model = model or DEFAULT_MODEL
+    elif model not in ("", "aws"):
+        raise InvalidInputError("asr params: aws-transcribe takes no model")
+    beam = params.beam_size if params.HasField("beam_size") else 5
+    if not 1 <= beam <= 20:
+        raise InvalidInputError(f"asr params: beam_size must be 1..20, not {beam}")
+    temperature = round(params.temperature, 4) if params.HasField("temperature") else 0.0
+    if temperature != 0.0:
+        raise InvalidInputError(
+            "asr params: only temperature 0 is supported (deterministic output)"
+        )
+    if len(params.initial_prompt) > MAX_PROMPT_CHARS:
+        raise InvalidInputError(f"asr params: initial_prompt over {MAX_PROMPT_CHARS} characters")
+    if params.backend_options:
+        keys = ", ".join(sorted(params.backend_options))
+        raise InvalidInputError(f"asr params: backend_options are not supported ({keys})")
+    return {
+        "language": language,
+        "backend": backend,
+        "model": model,
+        "vad": params.vad if params.HasField("vad") else True,
+        "beam_size": beam,
+        "temperature": temperature,
+        "initial_prompt": params.initial_prompt,
+    }
+
+
+def _options(params: Mapping[str, object]) -> DecodeOptions:
+    beam, vad, prompt = params["beam_size"], params["vad"], params["initial_prompt"]
+    assert isinstance(beam, int) and isinstance(vad, bool) and isinstance(prompt, str)
+    return DecodeOptions(beam_size=beam, vad=vad, initial_prompt=prompt)
+
+
+def run_backend(
+    loader: BackendLoader, params: Mapping[str, object], audio: Path, hook: ProgressHook
+) -> tuple[AsrBackend, Transcript]:
+    """Load and run the requested backend; domain failures become dubset errors."""
+    backend, model, language = params["backend"], params["model"], params["language"]
+    assert isinstance(backend, str) and isinstance(model, str) and isinstance(language, str)
+    try:
+        asr = loader(backend, model)
+        return asr, asr.transcribe(audio, language, _options(params), hook)
+    except AsrInputError as exc:
+        raise InvalidInputError(str(exc)) from None
+    except ModelUnavailableError as exc:
+        raise ConfigError(str(exc)) from None
+    except BackendFailedError as exc:
+        if exc.retryable:
+            raise TransientError(str(exc)) from None
+        raise DubsetError(str(exc)) from None
+
+
+def backend_label(asr: AsrBackend) -> str:
+    return f"{asr.name}:{asr.model}"
+
+
+def _suffix(uri: str) -> str:
+    suffix = PurePosixPath(uri).suffix.lower()
+    return suffix if suffix in _AUDIO_SUFFIXES else ""
+
+
+def fetch_audio(store: ObjectStore, ref: common_pb2.MediaRef, workdir: Path, limit: int) -> Path:
+    """Copy the referenced audio into workdir (streamed), checked against its size and sha256."""
+    key = store.key_of(ref.uri)
+    size = store.size(key)
+    if size > limit:
+        raise InvalidInputError(f"audio {ref.uri} is {size} bytes, over the limit of {limit}")
+    path = workdir / f"audio{_suffix(ref.uri)}"
+    store.get_file(key, path)
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(4 * 1024 * 1024):
+            digest.update(chunk)
+    if ref.sha256 and digest.hexdigest() != ref.sha256:
+        raise IntegrityError(f"audio {ref.uri} does not match its sha256")
+    return path
+
+
+class AsrStage:
+    """Input `audio` (a WAV, normally the dialogue stem); output `transcript` (transcript.json)."""
+
+    name = STAGE
+    version = VERSION
+    inputs: tuple[str, ...] = ("audio",)
+
+    def __init__(self, loader: BackendLoader = default_loader) -> None:
+        self.loader = loader
+
+    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+        params = asr_pb2.AsrParams()
+        if request.HasField("params") and not request.params.Unpack(params):
+            raise InvalidInputError(
+                f"asr params must be dubset.v1.AsrParams, not {request.params.type_url}"
+            )
+        return params_from_proto(params)
+
+    def run(self, ctx: StageContext) -> StageOutcome:
+        audio = fetch_audio(
+            ctx.store, ctx.request.inputs["audio"], ctx.workdir, ctx.max_input_bytes
+        )
+        asr, transcript = run_backend(self.loader, ctx.params, audio, ctx.hook)
+        out = Output("transcript", "transcript.json", "application/json", data=dumps(transcript))
+        words = sum(len(s.words) for s in transcript.segments)
+        info: dict[str, object] = dict(asr.info())
+        info.update(
+            {
+                "vad": bool(ctx.params["vad"]) if asr.name == FASTER_WHISPER else "n/a",
+                "segments": len(transcript.segments),
+                "words": words,
+                "audio_duration_ms": transcript.duration_ms,
+            }
+        )
+        return StageOutcome(outputs=(out,), backend=backend_label(asr), info=info)
+
+
+def transcribe_inline(
+    request: asr_pb2.TranscribeRequest,
+    store: ObjectStore,
+    workdir: Path,
+    loader: BackendLoader = default_loader,
+    max_input_bytes: int = MAX_INPUT_BYTES,
+) -> asr_pb2.TranscribeResponse:
+    """Transcribe the audio a request references (read from the object store)."""
+    params = params_from_proto(request.params)
+    if not request.audio.uri:
+        raise InvalidInputError("audio.uri is required")
+    audio = fetch_audio(store, request.audio, workdir, max_input_bytes)
+    asr, transcript = run_backend(loader, params, audio, lambda _f, _m: None)
+    return transcript_to_proto(transcript, asr.name, asr.model)
