@@ -26,6 +26,8 @@ SERVICES = (
     ("separation", "worker", ""),
     ("asr", "serve", "dubset.v1.AsrService"),
     ("asr", "worker", ""),
+    ("diarization", "serve", "dubset.v1.DiarizationService"),
+    ("diarization", "worker", ""),
 )
 READY_TIMEOUT_S = 30.0
 

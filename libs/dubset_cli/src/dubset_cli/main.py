@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dubset_cli import align, asr, evaluate, media, sample, separate
+from dubset_cli import align, asr, diarize, evaluate, media, sample, separate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     media.register(sub)
     separate.register(sub)
     asr.register(sub)
+    diarize.register(sub)
     return parser
 
 

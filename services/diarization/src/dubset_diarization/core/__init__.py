@@ -1,0 +1,1 @@
+"""Pure diarization: speech regions, window embeddings, clustering, speaker turns."""
