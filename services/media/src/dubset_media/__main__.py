@@ -2,57 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
 
-from prometheus_client import CollectorRegistry
-
-from dubset_common.config import load_settings
-from dubset_common.errors import ConfigError
-from dubset_common.grpcserver import install_stop_signals, serve_until_signal
-from dubset_common.logs import configure_logging
-from dubset_common.metrics import serve_metrics
-from dubset_common.wiring import build_bus, build_store, secrets_of
+from dubset_common.service import run_service
+from dubset_common.wiring import build_bus, build_store
 from dubset_media import STAGE
 from dubset_media.ffmpeg import ToolError
 from dubset_media.server import start
 from dubset_media.worker import build_worker
 
-log = logging.getLogger("dubset_media")
-
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dubset_media")
-    parser.add_argument("role", choices=["serve", "worker"], help="gRPC server or Kafka worker")
-    args = parser.parse_args(argv)
-    try:
-        settings = load_settings(STAGE)
-    except ConfigError as exc:
-        print(f"dubset-media: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(
-        f"{STAGE}-{'server' if args.role == 'serve' else 'worker'}",
-        settings.log_level,
-        secrets_of(settings),
+    return run_service(
+        STAGE,
+        lambda s, r: start(s.grpc_addr, build_store(s), r),
+        lambda s, r: build_worker(s, build_store(s), build_bus(s), r),
+        argv,
+        startup_errors=(ToolError,),
     )
-    registry = CollectorRegistry()
-    if settings.metrics_port:
-        port = serve_metrics(registry, settings.metrics_port, settings.metrics_addr)
-        log.info("metrics on port %d", port)
-    try:
-        if args.role == "serve":
-            running = start(settings.grpc_addr, build_store(settings), registry)
-            serve_until_signal(running, settings.grpc_grace_s)
-            return 0
-        worker = build_worker(settings, build_store(settings), build_bus(settings), registry)
-    except ToolError as exc:
-        print(f"dubset-media: {exc}", file=sys.stderr)
-        return 2
-    install_stop_signals(worker.stop.set)
-    worker.run()
-    log.info("worker stopped")
-    return 0
 
 
 if __name__ == "__main__":
