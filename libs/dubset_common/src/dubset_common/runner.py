@@ -55,8 +55,14 @@ class StageContext:
     max_input_bytes: int
     count_input: Callable[[int], None] = lambda _n: None
 
+    def has_input(self, name: str) -> bool:
+        """Whether the request gave this input (always true for a stage's required inputs)."""
+        return name in self.request.inputs
+
     def read_input(self, name: str) -> bytes:
         """The bytes of a named input, checked against the sha256 it was referenced with."""
+        if not self.has_input(name):
+            raise InvalidInputError(f"input {name} was not given")
         ref = self.request.inputs[name]
         data = self.store.get_bytes(self.store.key_of(ref.uri), max_bytes=self.max_input_bytes)
         if sha256_hex(data) != ref.sha256:
@@ -66,7 +72,13 @@ class StageContext:
 
 
 class Stage(Protocol):
-    """A stage plugs its pure work into the runner through this."""
+    """A stage plugs its pure work into the runner through this.
+
+    inputs are required. A stage may also set `optional_inputs: tuple[str, ...]` (read with
+    optional_inputs_of, default none): names a request may leave out; the stage checks which
+    ones it got with StageContext.has_input (parse_params sees the request, so it can refuse a
+    combination before any work). Any other input name is refused.
+    """
 
     name: str
     version: str
@@ -76,6 +88,14 @@ class Stage(Protocol):
         """Validated params as plain JSON values (hashed into the output key)."""
 
     def run(self, ctx: StageContext) -> StageOutcome: ...
+
+
+def optional_inputs_of(stage: Stage) -> tuple[str, ...]:
+    """The inputs a stage accepts but does not require (none unless it declares some)."""
+    optional = getattr(stage, "optional_inputs", ())
+    if not isinstance(optional, tuple) or not all(isinstance(n, str) for n in optional):
+        raise TypeError(f"{stage.name}.optional_inputs must be a tuple of names")
+    return tuple(n for n in optional if n not in stage.inputs)
 
 
 def _log_hook(fraction: float, message: str) -> None:
@@ -110,11 +130,20 @@ class StageExecutor:
             raise InvalidInputError(
                 f"request for stage {request.stage!r} sent to {self.stage.name}"
             )
+        optional = optional_inputs_of(self.stage)
+        known = (*self.stage.inputs, *optional)
+        unknown = sorted(n for n in request.inputs if n not in known)
+        if unknown:
+            raise InvalidInputError(
+                f"unknown inputs for {self.stage.name}: {', '.join(unknown)}; "
+                f"it takes {_describe(self.stage.inputs, optional)}"
+            )
         missing = [n for n in self.stage.inputs if n not in request.inputs]
         if missing:
             raise InvalidInputError(f"missing inputs: {', '.join(missing)}")
+        # Names and sha256s both go into the key: "ja only" and "en only" differ.
         digests = {}
-        for name in self.stage.inputs:
+        for name in self.present_inputs(request):
             ref = request.inputs[name]
             if len(ref.sha256) != 64 or any(c not in "0123456789abcdef" for c in ref.sha256):
                 raise InvalidInputError(f"input {name} has no valid sha256")
@@ -122,6 +151,11 @@ class StageExecutor:
             digests[name] = ref.sha256
         params = self.stage.parse_params(request)
         return content_key(self.stage.name, self.stage.version, digests, params), params
+
+    def present_inputs(self, request: common_pb2.StageRequest) -> tuple[str, ...]:
+        """The stage's declared inputs that this request gives, required ones first."""
+        known = (*self.stage.inputs, *optional_inputs_of(self.stage))
+        return tuple(n for n in known if n in request.inputs)
 
     def execute(self, request: common_pb2.StageRequest) -> common_pb2.StageResult:
         key, params = self.output_key(request)
@@ -178,7 +212,7 @@ class StageExecutor:
             "key": key,
             "backend": outcome.backend,
             "params": dict(params),
-            "inputs": {n: request.inputs[n].sha256 for n in self.stage.inputs},
+            "inputs": {n: request.inputs[n].sha256 for n in self.present_inputs(request)},
             "outputs": {
                 name: {
                     "key": i.key,
@@ -232,3 +266,12 @@ class StageExecutor:
                 )
             )
         return result
+
+
+def _describe(required: tuple[str, ...], optional: tuple[str, ...]) -> str:
+    parts = []
+    if required:
+        parts.append(", ".join(required))
+    if optional:
+        parts.append(f"optionally {', '.join(optional)}")
+    return " and ".join(parts) or "no inputs"

@@ -19,7 +19,12 @@ from dubset_separation.core.model import (
     BackendUnavailableError,
     SeparationInputError,
 )
-from dubset_separation.core.separate import ExternalSeparator, separate, stem_names
+from dubset_separation.core.separate import (
+    ExternalSeparator,
+    choose_backend,
+    separate,
+    stem_names,
+)
 from dubset_separation.spleeter_backend import SpleeterSeparator
 
 # A 4-hour 48 kHz stereo 16-bit WAV is 2.8 GB; inputs are files on disk, read in chunks.
@@ -39,17 +44,18 @@ def params_from_proto(params: separation_pb2.SeparationParams) -> dict[str, obje
 
 
 class SeparationStage:
-    """Inputs `ja` and/or `en` are audio files by reference; outputs one WAV per stem."""
+    """Inputs `ja` and/or `en` are audio files by reference; outputs one WAV per stem.
+
+    Both inputs are optional to the runner; which ones a request gives is checked against the
+    backend in parse_params: dualdub needs both, repet and spleeter run on either or both.
+    """
 
     name = STAGE
     version = VERSION
+    inputs: tuple[str, ...] = ()
+    optional_inputs: tuple[str, ...] = LANGS
 
-    def __init__(
-        self, inputs: tuple[str, ...] = LANGS, spleeter_model_dir: Path | None = None
-    ) -> None:
-        if not inputs or any(lang not in LANGS for lang in inputs):
-            raise ValueError(f"inputs must be ja and/or en, not {inputs}")
-        self.inputs = inputs
+    def __init__(self, spleeter_model_dir: Path | None = None) -> None:
         self.spleeter_model_dir = spleeter_model_dir or (
             Path(os.environ["DUBSET_SPLEETER_MODEL_DIR"])
             if os.environ.get("DUBSET_SPLEETER_MODEL_DIR")
@@ -64,9 +70,19 @@ class SeparationStage:
                 f"{request.params.type_url}"
             )
         parsed = params_from_proto(params)
-        if parsed["backend"] == "dualdub" and len(self.inputs) < 2:
-            raise InvalidInputError("dualdub needs both the ja and the en input")
+        backend = parsed["backend"]
+        assert isinstance(backend, str)
+        try:
+            # Refuses no input at all, and dualdub without both tracks, before any work.
+            choose_backend(backend, set(self.languages(request)))
+        except SeparationInputError as exc:
+            raise InvalidInputError(str(exc)) from None
         return parsed
+
+    @staticmethod
+    def languages(request: common_pb2.StageRequest) -> tuple[str, ...]:
+        """The languages a request gives, in ja, en order."""
+        return tuple(lang for lang in LANGS if lang in request.inputs)
 
     def _fetch(self, ctx: StageContext, lang: str) -> Path:
         ref = ctx.request.inputs[lang]
@@ -84,6 +100,7 @@ class SeparationStage:
     def run(self, ctx: StageContext) -> StageOutcome:
         backend, offset = ctx.params["backend"], ctx.params["ja_offset_ms"]
         assert isinstance(backend, str) and isinstance(offset, int)
+        langs = tuple(lang for lang in LANGS if ctx.has_input(lang))
         out_dir = ctx.workdir / "out"
         out_dir.mkdir()
         try:
@@ -93,7 +110,7 @@ class SeparationStage:
             with ExitStack() as stack:
                 sources = {
                     lang: stack.enter_context(AudioSource(self._fetch(ctx, lang), lang))
-                    for lang in self.inputs
+                    for lang in langs
                 }
                 result = separate(
                     sources,
@@ -117,7 +134,7 @@ class SeparationStage:
                 data=(json.dumps(summary, indent=2, sort_keys=True) + "\n").encode(),
             )
         ]
-        for lang in self.inputs:
+        for lang in langs:
             for stem, filename in zip(("dialogue", "backing"), stem_names(lang), strict=True):
                 outputs.append(
                     Output(f"{lang}_{stem}", filename, "audio/wav", path=out_dir / filename)

@@ -20,15 +20,12 @@ INLINE_JOB = "grpc"
 
 
 class SeparationServicer(separation_pb2_grpc.SeparationServiceServicer):
-    """Runs the same stage as the worker, one executor per set of languages given."""
+    """Runs the same stage (and outputs under the same keys) as the worker."""
 
     def __init__(self, store: ObjectStore, metrics: StageMetrics) -> None:
-        self.executors: dict[tuple[str, ...], StageExecutor] = {
-            langs: StageExecutor(
-                SeparationStage(langs), store, metrics, max_input_bytes=MAX_INPUT_BYTES
-            )
-            for langs in (("ja", "en"), ("ja",), ("en",))
-        }
+        self.executor = StageExecutor(
+            SeparationStage(), store, metrics, max_input_bytes=MAX_INPUT_BYTES
+        )
 
     def Separate(
         self, request: separation_pb2.SeparateRequest, context: grpc.ServicerContext
@@ -52,7 +49,7 @@ class SeparationServicer(separation_pb2_grpc.SeparationServiceServicer):
         for lang, ref in refs.items():
             stage_request.inputs[lang].CopyFrom(ref)
         stage_request.params.Pack(request.params)
-        result = self.executors[tuple(refs)].execute(stage_request)
+        result = self.executor.execute(stage_request)
         response = separation_pb2.SeparateResponse(backend=result.backend)
         for lang in refs:
             stems = response.ja if lang == "ja" else response.en
