@@ -60,10 +60,11 @@ test-integration: setup ## Integration tests against the real broker and S3 serv
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
 	$(VENV)/bin/pytest tests/integration -q $(PYTEST_ARGS)
 
-bench: setup ## Benchmarks: alignment + broker/S3 latency (bench/out/report.json), sample generation (sample.json)
+bench: setup ## Benchmarks: alignment + broker/S3 (report.json), sample generation, per-stage RTF/memory/quality (stages.json)
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
 	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/alignment_bench.py --out bench/out/report.json
 	$(PY) bench/sample_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --out bench/out/sample.json
+	$(PY) bench/stages_bench.py --generate $(SAMPLE_BENCH_SECONDS) --librivox --out bench/out/stages.json
 
 DEMO_DIR ?= $(RUN_DIR)/demo
 
