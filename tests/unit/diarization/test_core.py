@@ -80,6 +80,22 @@ def test_cluster_absorbs_outliers_into_speakers() -> None:
     assert len(set(labels.tolist())) == 2
 
 
+def test_cluster_drops_a_diffuse_group_of_in_between_windows_on_long_inputs() -> None:
+    rng = np.random.default_rng(7)
+    x = _blobs([400, 350, 300], noise=0.3, seed=2)
+    # windows mixing two speakers lie between them: enough on long audio to pass the size test
+    pairs = rng.integers(0, 3, size=(80, 2))
+    mixed = 0.5 * (x[pairs[:, 0] * 350] + x[(pairs[:, 1] + 1) % 3 * 350])
+    noisy = mixed + 0.4 * rng.standard_normal(mixed.shape)
+    labels = cluster(np.concatenate([x, noisy.astype(np.float32)]), SpeakerBounds())
+    assert len(set(labels.tolist())) == 3
+    assert _partition(labels[:1050]) == {
+        frozenset(range(400)),
+        frozenset(range(400, 750)),
+        frozenset(range(750, 1050)),
+    }
+
+
 def test_cluster_subsamples_long_inputs_with_the_same_result() -> None:
     x = _blobs([300, 200, 100])
     full = cluster(x, SpeakerBounds())

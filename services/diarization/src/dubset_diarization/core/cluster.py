@@ -15,13 +15,19 @@ IntArray = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """threshold: average-linkage cosine distance at which two groups stop merging."""
+    """threshold: average-linkage cosine distance at which two groups stop merging.
+
+    min_silhouette: when the count is estimated, a cluster whose windows' mean silhouette (on the
+    subsample) is below this is not a speaker but a diffuse group of mixed or transitional windows,
+    which long audio has enough of to pass the size test; its windows go to the other speakers.
+    """
 
     threshold: float = 0.32
     max_windows: int = 3000
     min_cluster_windows: int = 4
     min_cluster_share: float = 0.01
     refine_iterations: int = 3
+    min_silhouette: float = 0.15
 
 
 def _normalise(x: FloatArray) -> npt.NDArray[np.float64]:
@@ -76,11 +82,53 @@ def cluster(
     if len(big) < target:
         big = _big(labels, 1)
     centroids = np.stack([xs[labels == c].mean(axis=0) for c in big[:target]])
-    assigned = np.zeros(n, dtype=np.int64)
-    for _ in range(max(1, config.refine_iterations)):
+    assigned, centroids = _refine(x, centroids, config.refine_iterations)
+    if bounds.num is None:
+        floor = bounds.clamp(1)
+        distances = 1.0 - xs @ xs.T
+        while len(centroids) > floor:
+            scores = _silhouettes(distances, assigned[sample], len(centroids))
+            worst = int(np.argmin(scores))
+            if scores[worst] >= config.min_silhouette:
+                break
+            keep = np.array([c for c in range(len(centroids)) if c != worst])
+            assigned, centroids = _refine(x, centroids[keep], config.refine_iterations)
+    result: IntArray = assigned.astype(np.int64)
+    return result
+
+
+def _refine(
+    x: npt.NDArray[np.float64], centroids: npt.NDArray[np.float64], iterations: int
+) -> tuple[IntArray, npt.NDArray[np.float64]]:
+    """Nearest-centroid assignment refined like k-means; clusters left empty are dropped."""
+    assigned = np.zeros(len(x), dtype=np.int64)
+    for _ in range(max(1, iterations)):
         assigned = np.argmax(x @ _normalise(centroids.astype(np.float32)).T, axis=1)
         kept = [c for c in range(len(centroids)) if np.any(assigned == c)]
         centroids = np.stack([x[assigned == c].mean(axis=0) for c in kept])
     assigned = np.argmax(x @ _normalise(centroids.astype(np.float32)).T, axis=1)
-    result: IntArray = assigned.astype(np.int64)
-    return result
+    kept = sorted(set(assigned.tolist()))
+    remap = np.zeros(len(centroids), dtype=np.int64)
+    remap[kept] = np.arange(len(kept))
+    return remap[assigned].astype(np.int64), centroids[kept]
+
+
+def _silhouettes(
+    distances: npt.NDArray[np.float64], labels: IntArray, k: int
+) -> npt.NDArray[np.float64]:
+    """Mean silhouette of each cluster 0..k-1 (1.0 for one absent from labels)."""
+    onehot = np.zeros((len(labels), k), dtype=np.float64)
+    onehot[np.arange(len(labels)), labels] = 1.0
+    counts = onehot.sum(axis=0)
+    sums = distances @ onehot
+    own = counts[labels]
+    a = sums[np.arange(len(labels)), labels] / np.maximum(own - 1.0, 1.0)
+    others = np.where(onehot > 0, np.inf, sums / np.maximum(counts, 1.0))
+    others[:, counts == 0] = np.inf
+    b = others.min(axis=1) if k > 1 else np.zeros(len(labels))
+    s = np.where(own > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+    out = np.ones(k, dtype=np.float64)
+    for c in range(k):
+        if counts[c]:
+            out[c] = float(s[labels == c].mean())
+    return out
