@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from dubset.v1 import common_pb2
+from dubset_common import topics
 from dubset_common.kafkabus import KafkaBus, KafkaOptions
 from dubset_common.objstore import S3Store, make_s3_client
 
@@ -133,3 +135,28 @@ def read_topic(
     finally:
         consumer.close()
     return values
+
+
+def publish_request(bus: KafkaBus, prefix: str, request: common_pb2.StageRequest) -> None:
+    """Put a request on its stage's namespaced requests topic, keyed by its episode."""
+    topic = topics.requests(request.stage, prefix)
+    bus.ensure_topics([topic, topics.results(request.stage, prefix)])
+    bus.producer().publish(topic, request.episode_id.encode(), request.SerializeToString())
+
+
+def stage_results(
+    bootstrap: str,
+    stage: str,
+    prefix: str,
+    request_id: str,
+    count: int = 1,
+    timeout_s: float = 240.0,
+) -> list[common_pb2.StageResult]:
+    """The results of one request on the stage's results topic, once count have arrived."""
+
+    def mine(values: list[bytes]) -> list[common_pb2.StageResult]:
+        out = [common_pb2.StageResult.FromString(v) for v in values]
+        return [r for r in out if r.request_id == request_id]
+
+    topic = topics.results(stage, prefix)
+    return mine(read_topic(bootstrap, topic, lambda v: len(mine(v)) >= count, timeout_s))

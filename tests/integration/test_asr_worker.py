@@ -15,7 +15,7 @@ from dubset_common import topics
 from dubset_common.kafkabus import KafkaBus
 from dubset_common.objstore import S3Store
 from dubset_common.stagerequest import build_request
-from tests.integration.conftest import Spawn, read_topic, service_env
+from tests.integration.conftest import Spawn, service_env, stage_results
 
 CLIP = Path(
     "/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav"
@@ -40,16 +40,6 @@ def _cli_output() -> bytes:
     return out.stdout
 
 
-def _results(
-    bootstrap: str, topic: str, request_id: str, count: int
-) -> list[common_pb2.StageResult]:
-    def parse(values: list[bytes]) -> list[common_pb2.StageResult]:
-        out = [common_pb2.StageResult.FromString(v) for v in values]
-        return [r for r in out if r.request_id == request_id]
-
-    return parse(read_topic(bootstrap, topic, lambda v: len(parse(v)) >= count, 180.0))
-
-
 def test_transcript_result_and_replay(
     infra_env: dict[str, str], namespace: str, s3_store: S3Store, kafka_bus: KafkaBus, spawn: Spawn
 ) -> None:
@@ -63,7 +53,7 @@ def test_transcript_result_and_replay(
     kafka_bus.ensure_topics([requests_topic, results_topic])
     for _ in range(2):
         kafka_bus.producer().publish(requests_topic, b"ep-1", request.SerializeToString())
-    first, second = _results(bootstrap, results_topic, request.request_id, 2)
+    first, second = stage_results(bootstrap, "asr", prefix, request.request_id, 2, 180.0)
     assert first.status == common_pb2.STAGE_STATUS_OK, first.error_message
     assert first.backend == "faster-whisper:base" and not first.reused
     key = s3_store.key_of(first.outputs["transcript"].uri)

@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 
 from dubset.v1 import common_pb2, diarization_pb2
-from dubset_common import topics
 from dubset_common.kafkabus import KafkaBus
 from dubset_common.objstore import S3Store
 from dubset_common.stagerequest import build_request
 from dubset_eval.der import Turn, diarization_error
 from dubset_sample.generate import SampleOptions, generate
-from tests.integration.conftest import Spawn, read_topic, service_env
+from tests.integration.conftest import Spawn, publish_request, service_env, stage_results
 
 WORKER = [sys.executable, "-m", "dubset_diarization", "worker"]
 
@@ -26,15 +25,6 @@ def episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ep")
     generate(SampleOptions(out=out, seconds=40, characters=3, seed=41))
     return out
-
-
-def _result(bootstrap: str, prefix: str, request_id: str) -> common_pb2.StageResult:
-    def mine(values: list[bytes]) -> list[common_pb2.StageResult]:
-        out = [common_pb2.StageResult.FromString(v) for v in values]
-        return [r for r in out if r.request_id == request_id]
-
-    topic = topics.results("diarization", prefix)
-    return mine(read_topic(bootstrap, topic, lambda v: len(mine(v)) >= 1, 240.0))[0]
 
 
 def test_turns_find_the_three_speakers(
@@ -51,11 +41,9 @@ def test_turns_find_the_three_speakers(
     audio = s3_store.put_file("inputs/en.wav", episode / "en_dialogue.wav", "audio/wav")
     params = diarization_pb2.DiarizationParams(language=common_pb2.LANGUAGE_EN)
     request = build_request("diarization", "job-1", "ep-diar", {"audio": audio}, params)
-    topic = topics.requests("diarization", prefix)
-    kafka_bus.ensure_topics([topic, topics.results("diarization", prefix)])
-    kafka_bus.producer().publish(topic, b"ep-diar", request.SerializeToString())
+    publish_request(kafka_bus, prefix, request)
 
-    result = _result(bootstrap, prefix, request.request_id)
+    (result,) = stage_results(bootstrap, "diarization", prefix, request.request_id)
     assert result.status == common_pb2.STAGE_STATUS_OK, result.error_message
     turns = json.loads(s3_store.get_bytes(s3_store.key_of(result.outputs["turns"].uri)))
     assert turns["language"] == "en" and len(turns["speakers"]) == 3

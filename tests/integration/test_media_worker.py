@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from dubset.v1 import common_pb2, media_pb2
-from dubset_common import topics
 from dubset_common.kafkabus import KafkaBus
 from dubset_common.objstore import S3Store
 from dubset_common.stagerequest import build_request
 from dubset_sample.generate import SampleOptions, generate
-from tests.integration.conftest import Spawn, read_topic, service_env
+from tests.integration.conftest import Spawn, publish_request, service_env, stage_results
 
 WORKER = [sys.executable, "-m", "dubset_media", "worker"]
 OFFSET_MS = 1500
@@ -37,22 +36,6 @@ def _request(store: S3Store, ja: Path, en: Path, episode: str) -> common_pb2.Sta
     return build_request("media", "job-1", episode, refs, media_pb2.MediaParams())
 
 
-def _publish(bus: KafkaBus, prefix: str, request: common_pb2.StageRequest) -> None:
-    topic = topics.requests("media", prefix)
-    bus.ensure_topics([topic, topics.results("media", prefix)])
-    bus.producer().publish(topic, request.episode_id.encode(), request.SerializeToString())
-
-
-def _result(bootstrap: str, prefix: str, request_id: str) -> common_pb2.StageResult:
-    def mine(values: list[bytes]) -> list[common_pb2.StageResult]:
-        out = [common_pb2.StageResult.FromString(v) for v in values]
-        return [r for r in out if r.request_id == request_id]
-
-    topic = topics.results("media", prefix)
-    values = read_topic(bootstrap, topic, lambda v: len(mine(v)) >= 1, 180.0)
-    return mine(values)[0]
-
-
 def test_episode_pair_gives_audio_and_offset_and_a_mismatch_fails_clearly(
     infra_env: dict[str, str],
     namespace: str,
@@ -67,8 +50,8 @@ def test_episode_pair_gives_audio_and_offset_and_a_mismatch_fails_clearly(
     spawn(WORKER, service_env(infra_env, namespace, DUBSET_MAX_ATTEMPTS="1"), "media-worker")
 
     good = _request(s3_store, one / "ja.mp4", one / "en.mp4", "ep-good")
-    _publish(kafka_bus, prefix, good)
-    result = _result(bootstrap, prefix, good.request_id)
+    publish_request(kafka_bus, prefix, good)
+    (result,) = stage_results(bootstrap, "media", prefix, good.request_id)
     assert result.status == common_pb2.STAGE_STATUS_OK, result.error_message
     media = json.loads(s3_store.get_bytes(s3_store.key_of(result.outputs["media"].uri)))
     assert abs(media["offset"]["ja_offset_ms"] - OFFSET_MS) <= 20
@@ -79,7 +62,7 @@ def test_episode_pair_gives_audio_and_offset_and_a_mismatch_fails_clearly(
         assert s3_store.size(key) > 16000 * 2 * 19  # ≥ 19 s of 16 kHz 16-bit mono
 
     mismatched = _request(s3_store, one / "ja.mp4", other / "en.mp4", "ep-mismatch")
-    _publish(kafka_bus, prefix, mismatched)
-    failed = _result(bootstrap, prefix, mismatched.request_id)
+    publish_request(kafka_bus, prefix, mismatched)
+    (failed,) = stage_results(bootstrap, "media", prefix, mismatched.request_id)
     assert failed.status == common_pb2.STAGE_STATUS_FAILED
     assert "same episode" in failed.error_message

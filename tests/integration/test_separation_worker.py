@@ -12,13 +12,12 @@ import pytest
 import soundfile as sf
 
 from dubset.v1 import common_pb2, separation_pb2
-from dubset_common import topics
 from dubset_common.kafkabus import KafkaBus
 from dubset_common.objstore import S3Store
 from dubset_common.stagerequest import build_request
 from dubset_eval.sisdr import si_sdr
 from dubset_sample.generate import SampleOptions, generate
-from tests.integration.conftest import Spawn, read_topic, service_env
+from tests.integration.conftest import Spawn, publish_request, service_env, stage_results
 
 WORKER = [sys.executable, "-m", "dubset_separation", "worker"]
 OFFSET_MS = 1000
@@ -33,15 +32,6 @@ def episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
         backing, _ = sf.read(out / f"{lang}_backing.wav", dtype="float32")
         sf.write(out / f"{lang}_mix.wav", dialogue + backing, rate, subtype="PCM_16")
     return out
-
-
-def _result(bootstrap: str, prefix: str, request_id: str) -> common_pb2.StageResult:
-    def mine(values: list[bytes]) -> list[common_pb2.StageResult]:
-        out = [common_pb2.StageResult.FromString(v) for v in values]
-        return [r for r in out if r.request_id == request_id]
-
-    topic = topics.results("separation", prefix)
-    return mine(read_topic(bootstrap, topic, lambda v: len(mine(v)) >= 1, 240.0))[0]
 
 
 def test_dualdub_stems_beat_the_mixture(
@@ -61,11 +51,9 @@ def test_dualdub_stems_beat_the_mixture(
     }
     params = separation_pb2.SeparationParams(backend="dualdub", ja_offset_ms=OFFSET_MS)
     request = build_request("separation", "job-1", "ep-sep", refs, params)
-    topic = topics.requests("separation", prefix)
-    kafka_bus.ensure_topics([topic, topics.results("separation", prefix)])
-    kafka_bus.producer().publish(topic, b"ep-sep", request.SerializeToString())
+    publish_request(kafka_bus, prefix, request)
 
-    result = _result(bootstrap, prefix, request.request_id)
+    (result,) = stage_results(bootstrap, "separation", prefix, request.request_id)
     assert result.status == common_pb2.STAGE_STATUS_OK, result.error_message
     assert result.backend.startswith("dualdub")
     for lang in ("ja", "en"):
