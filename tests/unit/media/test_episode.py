@@ -65,6 +65,12 @@ def test_stage_on_the_videos_writes_audio_and_an_offset_eval_scores(
     assert abs(media["ja"]["duration_ms"] - media["en"]["duration_ms"] - INTRO_MS) < 100
     again = executor.execute(request)
     assert again.reused and again.outputs["ja"].sha256 == result.outputs["ja"].sha256
+    # Which tool made the audio is recorded with it (the backend and the ffmpeg build).
+    manifest = json.loads(store.get_bytes(store.key_of(result.manifest.uri)))
+    version = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True, check=True)
+    version_word = version.stdout.split()[2]
+    assert manifest["backend"] == result.backend and manifest["backend"].startswith("ffmpeg")
+    assert manifest["info"]["ffmpeg_version"] == version_word
     out = tmp_path / "result"
     out.mkdir()
     (out / "media.json").write_bytes(store.get_bytes(store.key_of(result.outputs["media"].uri)))

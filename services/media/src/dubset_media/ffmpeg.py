@@ -8,6 +8,7 @@ before they read anything.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import stat
@@ -54,6 +55,21 @@ class Tools:
             self.extract_timeout_s,
             self.extract_timeout_per_media_s,
         )
+
+
+@functools.cache
+def tool_version(exe: str) -> str:
+    """The version word of `exe -version` ("5.1.8-0+deb12u1"), recorded with every output."""
+    try:
+        proc = subprocess.run(
+            [exe, "-hide_banner", "-version"], capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ToolError(f"{exe} -version failed: {exc}") from None
+    words = proc.stdout.decode(errors="replace").split()
+    if proc.returncode != 0 or len(words) < 3 or words[1] != "version":
+        raise ToolError(f"{exe} -version printed no version (exit {proc.returncode})")
+    return words[2]
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,14 @@ from dubset_media.core.model import (
 )
 from dubset_media.core.offset import estimate_offset, require_same_episode
 from dubset_media.core.probe import check_episode, check_pair, pick_audio_stream
-from dubset_media.ffmpeg import ToolError, Tools, check_video_decodes, extract_audio, probe
+from dubset_media.ffmpeg import (
+    ToolError,
+    Tools,
+    check_video_decodes,
+    extract_audio,
+    probe,
+    tool_version,
+)
 from dubset_media.wavfile import open_mono, read_info
 
 BACKEND = "ffmpeg+band-flux-xcorr+gcc-phat"
@@ -248,6 +255,7 @@ class MediaStage:
             "en_stream_index": audio["en"].stream_index,
             "ja_duration_ms": infos["ja"].duration_ms,
             "en_duration_ms": infos["en"].duration_ms,
+            "ffmpeg_version": tool_version(self.tools.ffmpeg),
         }
         return StageOutcome(outputs=outputs, backend=BACKEND, info=info)
 
