@@ -13,7 +13,14 @@ from typing import Protocol
 
 from dubset.v1 import common_pb2
 from dubset_common.errors import IntegrityError, InvalidInputError
-from dubset_common.keys import canonical_json, check_id, content_key, join_key, sha256_hex
+from dubset_common.keys import (
+    canonical_json,
+    check_id,
+    content_key,
+    file_sha256,
+    join_key,
+    sha256_hex,
+)
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import ObjectInfo, ObjectStore
 
@@ -69,6 +76,36 @@ class StageContext:
             raise IntegrityError(f"input {name} ({ref.uri}) does not match its sha256")
         self.count_input(len(data))
         return data
+
+    def input_file(self, name: str, filename: str | None = None) -> Path:
+        """A named input streamed into the work directory (media does not fit in memory),
+        checked against its size limit and sha256."""
+        if not self.has_input(name):
+            raise InvalidInputError(f"input {name} was not given")
+        path = self.workdir / (filename or f"input-{name}")
+        ref = self.request.inputs[name]
+        self.count_input(
+            fetch_to_file(self.store, ref, path, self.max_input_bytes, f"input {name}")
+        )
+        return path
+
+
+def fetch_to_file(
+    store: ObjectStore, ref: common_pb2.MediaRef, dest: Path, max_bytes: int, what: str
+) -> int:
+    """Copy a referenced object to dest, streamed; refuse it over max_bytes or when it does not
+    match the ref's sha256 (when the ref carries one). Returns its size."""
+    if not ref.uri:
+        raise InvalidInputError(f"{what}: no uri")
+    key = store.key_of(ref.uri)
+    size = store.size(key)
+    if size > max_bytes:
+        raise InvalidInputError(f"{what} is {size} bytes, over the limit of {max_bytes}")
+    store.get_file(key, dest)
+    if ref.sha256 and file_sha256(dest) != ref.sha256:
+        dest.unlink(missing_ok=True)
+        raise IntegrityError(f"{what} ({ref.uri}) does not match its sha256")
+    return size
 
 
 class Stage(Protocol):

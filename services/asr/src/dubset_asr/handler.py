@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 
@@ -30,12 +29,11 @@ from dubset_asr.core.model import (
 from dubset_common.errors import (
     ConfigError,
     DubsetError,
-    IntegrityError,
     InvalidInputError,
     TransientError,
 )
 from dubset_common.objstore import ObjectStore
-from dubset_common.runner import Output, StageContext, StageOutcome
+from dubset_common.runner import Output, StageContext, StageOutcome, fetch_to_file
 
 MAX_INPUT_BYTES = 4 * 1024 * 1024 * 1024
 MAX_PROMPT_CHARS = 1000
@@ -123,18 +121,8 @@ def _suffix(uri: str) -> str:
 
 def fetch_audio(store: ObjectStore, ref: common_pb2.MediaRef, workdir: Path, limit: int) -> Path:
     """Copy the referenced audio into workdir (streamed), checked against its size and sha256."""
-    key = store.key_of(ref.uri)
-    size = store.size(key)
-    if size > limit:
-        raise InvalidInputError(f"audio {ref.uri} is {size} bytes, over the limit of {limit}")
     path = workdir / f"audio{_suffix(ref.uri)}"
-    store.get_file(key, path)
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(4 * 1024 * 1024):
-            digest.update(chunk)
-    if ref.sha256 and digest.hexdigest() != ref.sha256:
-        raise IntegrityError(f"audio {ref.uri} does not match its sha256")
+    fetch_to_file(store, ref, path, limit, f"audio {ref.uri}")
     return path
 
 

@@ -3,7 +3,6 @@ executes and the inline call gRPC serves."""
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -11,9 +10,9 @@ from pathlib import Path
 from typing import Protocol
 
 from dubset.v1 import common_pb2, diarization_pb2
-from dubset_common.errors import ConfigError, IntegrityError, InvalidInputError
+from dubset_common.errors import ConfigError, InvalidInputError
 from dubset_common.objstore import ObjectStore
-from dubset_common.runner import Output, StageContext, StageOutcome
+from dubset_common.runner import Output, StageContext, StageOutcome, fetch_to_file
 from dubset_diarization import STAGE, VERSION
 from dubset_diarization.audio import AudioInfo, chunks, probe
 from dubset_diarization.config import BACKENDS, DiarizationConfig
@@ -188,17 +187,7 @@ def bounds_of(params: diarization_pb2.DiarizationParams) -> SpeakerBounds:
 
 
 def _fetch(store: ObjectStore, ref: common_pb2.MediaRef, dest: Path, max_bytes: int) -> Path:
-    key = store.key_of(ref.uri)
-    size = store.size(key)
-    if size > max_bytes:
-        raise InvalidInputError(f"audio {ref.uri} is {size} bytes, over the limit of {max_bytes}")
-    store.get_file(key, dest)
-    h = hashlib.sha256()
-    with dest.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    if ref.sha256 and h.hexdigest() != ref.sha256:
-        raise IntegrityError(f"audio {ref.uri} does not match its sha256")
+    fetch_to_file(store, ref, dest, max_bytes, f"audio {ref.uri}")
     return dest
 
 

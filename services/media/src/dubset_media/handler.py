@@ -10,10 +10,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dubset.v1 import common_pb2, media_pb2
-from dubset_common.errors import ConfigError, IntegrityError, InvalidInputError
+from dubset_common.errors import ConfigError, InvalidInputError
 from dubset_common.keys import content_key, file_sha256, join_key
 from dubset_common.objstore import ObjectStore
-from dubset_common.runner import Output, ProgressHook, StageContext, StageOutcome
+from dubset_common.runner import Output, ProgressHook, StageContext, StageOutcome, fetch_to_file
 from dubset_common.stagerequest import media_ref
 from dubset_media import STAGE, VERSION
 from dubset_media.convert import LANGUAGES, estimate_to_proto, info_to_proto, params_from_proto
@@ -118,17 +118,7 @@ def info_json(info: MediaInfo, sha256: str) -> dict[str, object]:
 
 def _fetch(ctx: StageContext, name: str) -> tuple[Path, str]:
     """An input copied to the work directory (videos do not fit in memory), sha256 checked."""
-    ref = ctx.request.inputs[name]
-    key = ctx.store.key_of(ref.uri)
-    size = ctx.store.size(key)
-    if size > ctx.max_input_bytes:
-        raise InvalidInputError(f"input {name} is {size} bytes, over {ctx.max_input_bytes}")
-    path = ctx.workdir / f"input-{name}"
-    ctx.store.get_file(key, path)
-    if file_sha256(path) != ref.sha256:
-        raise IntegrityError(f"input {name} ({ref.uri}) does not match its sha256")
-    ctx.count_input(size)
-    return path, ref.sha256
+    return ctx.input_file(name), ctx.request.inputs[name].sha256
 
 
 def _int(params: object, name: str) -> int | None:
@@ -262,16 +252,8 @@ class MediaStage:
 
 def _fetch_ref(store: ObjectStore, ref: common_pb2.MediaRef, workdir: Path, name: str) -> Path:
     """A referenced object copied into workdir, its sha256 checked when the ref carries one."""
-    if not ref.uri:
-        raise InvalidInputError(f"{name}: no uri")
-    key = store.key_of(ref.uri)
-    size = store.size(key)
-    if size > MAX_INPUT_BYTES:
-        raise InvalidInputError(f"{name} is {size} bytes, over {MAX_INPUT_BYTES}")
     path = workdir / name
-    store.get_file(key, path)
-    if ref.sha256 and file_sha256(path) != ref.sha256:
-        raise IntegrityError(f"{name} ({ref.uri}) does not match its sha256")
+    fetch_to_file(store, ref, path, MAX_INPUT_BYTES, name)
     return path
 
 

@@ -8,8 +8,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from dubset.v1 import common_pb2, separation_pb2
-from dubset_common.errors import ConfigError, IntegrityError, InvalidInputError
-from dubset_common.keys import file_sha256
+from dubset_common.errors import ConfigError, InvalidInputError
 from dubset_common.runner import Output, StageContext, StageOutcome
 from dubset_separation import STAGE, VERSION
 from dubset_separation.core.audio import AudioSource
@@ -85,17 +84,7 @@ class SeparationStage:
         return tuple(lang for lang in LANGS if lang in request.inputs)
 
     def _fetch(self, ctx: StageContext, lang: str) -> Path:
-        ref = ctx.request.inputs[lang]
-        key = ctx.store.key_of(ref.uri)
-        size = ctx.store.size(key)
-        if size > ctx.max_input_bytes:
-            raise InvalidInputError(f"input {lang}: {size} bytes is over {ctx.max_input_bytes}")
-        path = ctx.workdir / f"input_{lang}"
-        ctx.store.get_file(key, path)
-        if file_sha256(path) != ref.sha256:
-            raise IntegrityError(f"input {lang} ({ref.uri}) does not match its sha256")
-        ctx.count_input(size)
-        return path
+        return ctx.input_file(lang, f"input_{lang}")
 
     def run(self, ctx: StageContext) -> StageOutcome:
         backend, offset = ctx.params["backend"], ctx.params["ja_offset_ms"]
