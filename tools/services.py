@@ -28,6 +28,10 @@ SERVICES = (
     ("asr", "worker", ""),
     ("diarization", "serve", "dubset.v1.DiarizationService"),
     ("diarization", "worker", ""),
+    ("packaging", "serve", "dubset.v1.PackagingService"),
+    ("packaging", "worker", ""),
+    # Last: the orchestrator publishes to every stage's topics, so its workers come first.
+    ("jobs", "serve", "dubset.v1.JobService"),
 )
 READY_TIMEOUT_S = 30.0
 

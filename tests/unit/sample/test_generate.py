@@ -160,3 +160,12 @@ def test_librivox_fixture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     audio = load(tmp_path / "en_dialogue.wav")
     assert len(audio) == truth["duration_ms"]["en"] * truth["sample_rate"] // 1000
     assert os.path.getsize(tmp_path / "en_dialogue.wav") > 100_000
+
+
+def test_episodes_of_one_show_differ_in_content_but_episode_1_keeps_the_show_seed() -> None:
+    first = SampleOptions(out=Path("x"), seed=7, episode=1)
+    second = SampleOptions(out=Path("x"), seed=7, episode=2)
+    assert first.content_seed == 7
+    assert second.content_seed != 7
+    assert second.content_seed == SampleOptions(out=Path("y"), seed=7, episode=2).content_seed
+    assert SampleOptions(out=Path("x"), seed=7, episode=3).content_seed != second.content_seed

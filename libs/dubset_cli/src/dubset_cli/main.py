@@ -5,7 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dubset_cli import align, asr, diarize, evaluate, media, sample, separate
+from dubset_cli import (
+    align,
+    asr,
+    diarize,
+    evaluate,
+    jobs,
+    media,
+    minionotify,
+    run,
+    sample,
+    separate,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dubset", description="Build Anim-400K dubbing datasets from dubbed episodes."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run.register(sub)
+    jobs.register(sub)
+    minionotify.register(sub)
     align.register(sub)
     evaluate.register(sub)
     sample.register(sub)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import tempfile
 from collections.abc import Callable
@@ -45,6 +46,14 @@ class SampleOptions:
     episode: int = 1
     check_voices: bool = False
     art_dir: Path | None = None
+
+    @property
+    def content_seed(self) -> int:
+        """The seed of what is said and shown: the show's seed for episode 1, so episodes of
+        one show (same --seed) differ while the show's name, cast and theme stay."""
+        if self.episode == 1:
+            return self.seed
+        return int.from_bytes(hashlib.sha256(f"{self.seed}/{self.episode}".encode()).digest()[:4])
 
     def validate(self) -> None:
         if not 5 <= self.seconds <= MAX_SECONDS:
@@ -144,7 +153,7 @@ def _script(
         hook("voices", min(0.99, done))
         return ms
 
-    params = ScriptParams(program_ms, opts.characters, opts.overlap_rate, opts.seed)
+    params = ScriptParams(program_ms, opts.characters, opts.overlap_rate, opts.content_seed)
     lines = write_script(load_bank(), params, tracked)
     hook("voices", 1.0)
     if not lines:
@@ -166,9 +175,9 @@ def _stems(
 ) -> dict[str, mix.Audio]:
     rate = SAMPLE_RATE
     out: dict[str, mix.Audio] = {}
-    bed = render_bed(program_ms, rate, opts.seed).audio
+    bed = render_bed(program_ms, rate, opts.content_seed).audio
     theme = render_intro(abs(opts.ja_offset_ms), rate, opts.seed)
-    noise_rng = np.random.default_rng([opts.seed, 2])
+    noise_rng = np.random.default_rng([opts.content_seed, 2])
     for lang in LANGS:
         total = program_ms + intro[lang]
         placed = [
@@ -200,7 +209,7 @@ def _shots(
     # The animation is timed to the Japanese track; both releases show the same program.
     speech = [(f"S{ln.speaker}", ln.ja.start_ms, ln.ja.end_ms) for ln in lines]
     ids = [f"S{i}" for i in range(opts.characters)]
-    program = plan_shots(speech, program_ms, ids, opts.seed)
+    program = plan_shots(speech, program_ms, ids, opts.content_seed)
     out: dict[str, tuple[Shot, ...]] = {}
     for lang in LANGS:
         lead = title_shots(intro[lang], opts.seed) if intro[lang] else ()
