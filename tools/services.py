@@ -63,10 +63,17 @@ def _metrics_ready(addr: str) -> bool:
         return False
 
 
-def up(run_dir: Path) -> dict[str, dict[str, str]]:
-    env = infra.load_env(run_dir)
+def up(
+    run_dir: Path,
+    infra_env: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, dict[str, str]]:
+    """Start every service that is not running; infra_env defaults to run_dir's `make up`, and
+    extra_env (e.g. a DUBSET_TOPIC_PREFIX for tests) is added to each one's environment."""
+    env = infra_env if infra_env is not None else infra.load_env(run_dir)
     if env is None:
         raise SystemExit("services: the local infrastructure is not up: run `make up` first")
+    env = {**env, **(extra_env or {})}
     state: dict[str, dict[str, str]] = {}
     for service, role, grpc_name in SERVICES:
         name = _name(service, role)

@@ -134,3 +134,22 @@ def test_record_offsets_are_dense_per_partition(partitions: int) -> None:
     for part in range(partitions):
         offsets = [r.offset for r in bus.records(T) if r.partition == part]
         assert offsets == list(range(len(offsets)))
+
+
+def test_read_topic_returns_everything_without_a_group_or_commits() -> None:
+    bus = InProcBus(partitions=3)
+    producer = bus.producer()
+    for i in range(6):
+        producer.publish(T, f"k{i}".encode(), f"v{i}".encode())
+    records = bus.read_topic(T)
+    assert sorted(r.value for r in records) == [f"v{i}".encode() for i in range(6)]
+    assert records == sorted(records, key=lambda r: (r.partition, r.offset))
+    assert bus.read_topic("dubset.none.v1") == []
+    consumer = bus.consumer([T], "g")
+    assert len(consumer.poll(0, max_records=10)) == 6  # reading moved no group's offsets
+
+
+def test_prefixed_topic_names() -> None:
+    assert topics.ingest("t.") == "t.dubset.ingest.v1"
+    assert topics.jobs_state() == "dubset.jobs.state.v1"
+    assert topics.progress("p.") == "p.dubset.progress.v1"

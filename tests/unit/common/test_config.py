@@ -136,3 +136,15 @@ def test_settings_are_frozen() -> None:
 def test_bad_log_level_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="DUBSET_LOG_LEVEL"):
         load_settings("asr", {**KAFKA_S3, "DUBSET_LOG_LEVEL": "LOUD"})
+
+
+def test_jobs_settings_parse_and_validate() -> None:
+    env = {"DUBSET_BUS": "inproc", "DUBSET_STORE": "local"}
+    s = load_settings(
+        "jobs", {**env, "DUBSET_JOBS_STAGE_TIMEOUT_S": "90", "DUBSET_JOBS_MAX_TRIES": "5"}
+    )
+    assert (s.jobs_stage_timeout_s, s.jobs_max_tries) == (90.0, 5)
+    assert s.jobs_max_media_bytes == 20 * 1024**3 and s.jobs_retry_backoff_s == 5.0
+    for name, raw in (("STAGE_TIMEOUT_S", "0"), ("MAX_TRIES", "0"), ("RETRY_BACKOFF_S", "-1")):
+        with pytest.raises(ConfigError, match=f"DUBSET_JOBS_{name}"):
+            load_settings("jobs", {**env, f"DUBSET_JOBS_{name}": raw})

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from dubset.v1 import common_pb2
 from dubset_common import topics
+from dubset_common import worker as worker_module
 from dubset_common.bus import InProcBus, partition_for
 from dubset_common.errors import TransientError
 from dubset_common.keys import sha256_hex
@@ -22,7 +23,7 @@ from dubset_common.logs import JsonFormatter
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import LocalStore
 from dubset_common.runner import MANIFEST, StageExecutor
-from dubset_common.worker import StageWorker
+from dubset_common.worker import ProgressPublisher, StageWorker
 
 from .fakes import (
     BACKEND,
@@ -396,3 +397,40 @@ def test_a_failed_commit_leaves_the_record_and_the_worker_keeps_running(tmp_path
         wait_for(lambda: len(rig.results()) == 2)
         assert thread.is_alive()
     assert {r.status for r in rig.results()} == {common_pb2.STAGE_STATUS_OK}
+
+
+def test_progress_of_the_request_in_work_is_published_keyed_by_episode(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.worker = StageWorker(
+        rig.worker.executor, rig.bus, poll_timeout_s=0.02, progress=True, topic_prefix=""
+    )
+    with running(rig.worker):
+        rig.send(make_request(rig.store, request_id="req-p"))
+        wait_for(lambda: len(rig.results()) == 1)
+    (record,) = rig.bus.records(topics.progress())
+    event = common_pb2.StageProgressEvent.FromString(record.value)
+    assert record.key == b"ep-1"
+    assert (event.request_id, event.job_id, event.episode_id) == ("req-p", "job-1", "ep-1")
+    assert event.progress.fraction == pytest.approx(0.5)
+    assert event.progress.message == "halfway" and event.progress.stage == STAGE
+    (result,) = rig.results()
+    assert 0 < result.started_unix_ms <= result.finished_unix_ms
+
+
+def test_progress_is_throttled_and_needs_a_current_request() -> None:
+    bus = InProcBus()
+    publisher = ProgressPublisher(bus, STAGE, topics.progress(), min_interval_s=60, min_step=0.1)
+    publisher.report(0.1, "no request in this context")
+    assert bus.records(topics.progress()) == []
+    request = common_pb2.StageRequest(request_id="r", job_id="j", episode_id="e")
+    token = worker_module._CURRENT.set(request)
+    try:
+        for fraction in (0.0, 0.01, 0.05, 0.12, 0.13, 0.5, 1.0):
+            publisher.report(fraction, "x")
+    finally:
+        worker_module._CURRENT.reset(token)
+    fractions = [
+        round(common_pb2.StageProgressEvent.FromString(r.value).progress.fraction, 2)
+        for r in bus.records(topics.progress())
+    ]
+    assert fractions == [0.0, 0.12, 0.5, 1.0]  # a 10 % step or a second apart, not every tick

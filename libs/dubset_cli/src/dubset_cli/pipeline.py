@@ -8,8 +8,9 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
@@ -18,6 +19,9 @@ from dubset_common.bus import Bus, InProcBus
 from dubset_common.config import Settings, load_settings
 from dubset_common.objstore import LocalStore, ObjectStore
 from dubset_common.worker import StageWorker
+
+if TYPE_CHECKING:
+    from dubset_jobs.orchestrator import Orchestrator
 
 log = logging.getLogger(__name__)
 
@@ -63,29 +67,30 @@ class Embedded:
     store: LocalStore
     bus: InProcBus
     registry: CollectorRegistry
-    orchestrator: object
+    orchestrator: Orchestrator
     workers: list[StageWorker] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
 
     def submit(self, submission: jobs_pb2.EpisodeSubmission) -> tuple[jobs_pb2.JobStatus, bool]:
-        job, existing = self.orchestrator.submit(submission)  # type: ignore[attr-defined]
-        return job, bool(existing)
+        return self.orchestrator.submit(submission, source="embedded")
 
     def watch(self, job_id: str) -> Iterator[jobs_pb2.JobStatus]:
-        yield from self.orchestrator.watch(job_id)  # type: ignore[attr-defined]
+        yield from self.orchestrator.watch(job_id)
 
 
 @contextmanager
 def embedded(root: Path, settings: Settings | None = None) -> Iterator[Embedded]:
     """Start the orchestrator and one worker thread per stage over root; stop them on exit."""
-    from dubset_jobs.orchestrator import Orchestrator, options_from_settings
+    from dubset_jobs.orchestrator import JobsOptions, Orchestrator
 
     settings = settings or embedded_settings(root)
     store = LocalStore(root)
     bus = InProcBus()
     registry = CollectorRegistry()
     workers = [build(settings, store, bus, registry) for build in stage_builders().values()]
-    orchestrator = Orchestrator(bus, store, options_from_settings(settings), registry)
+    # In one process the bus answers at once: poll and tick fast.
+    options = replace(JobsOptions.from_settings(settings), tick_s=0.05, poll_timeout_s=0.05)
+    orchestrator = Orchestrator(bus, store, options, registry)
     running = Embedded(store, bus, registry, orchestrator, workers)
     try:
         for worker in workers:

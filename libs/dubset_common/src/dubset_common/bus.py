@@ -51,6 +51,10 @@ class Bus(Protocol):
     def consumer(self, topics: list[str], group: str) -> Consumer: ...
     def ensure_topics(self, topics: list[str], compacted: bool = False) -> None: ...
 
+    def read_topic(self, topic: str) -> list[Record]:
+        """Every record of a topic up to its end at call time, in partition then offset order,
+        without joining a group or committing (state rebuild); a missing topic is empty."""
+
 
 def partition_for(key: bytes | None, partitions: int) -> int:
     """Stable partition choice so one episode's events stay in order."""
@@ -89,6 +93,9 @@ class InProcBus:
         """Every record of a topic, in partition then offset order (tests, state rebuild)."""
         with self._cond:
             return [r for part in self._log(topic) for r in part]
+
+    def read_topic(self, topic: str) -> list[Record]:
+        return self.records(topic)
 
     def fetch(
         self, group: str, topics: list[str], positions: dict[tuple[str, int], int], max_records: int

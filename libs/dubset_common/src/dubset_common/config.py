@@ -41,6 +41,11 @@ class Settings:
     max_attempts: int = 3
     retry_backoff_s: float = 1.0
     debug_pause_before_manifest_s: float = 0.0
+    # The jobs service (orchestrator): DUBSET_JOBS_*.
+    jobs_stage_timeout_s: float = 3600.0  # no result for this long: the request is re-sent
+    jobs_max_tries: int = 3  # requests per task and job attempt before the job fails
+    jobs_retry_backoff_s: float = 5.0  # before the 2nd try; doubles per try
+    jobs_max_media_bytes: int = 20 * 1024**3  # a submitted video over this is refused
 
     def redacted(self) -> dict[str, object]:
         """The settings as a dict with secrets masked, safe to log."""
@@ -100,3 +105,11 @@ def _validate(s: Settings) -> None:
         )
     if s.max_attempts < 1:
         raise ConfigError("DUBSET_MAX_ATTEMPTS must be at least 1")
+    if s.jobs_stage_timeout_s <= 0:
+        raise ConfigError("DUBSET_JOBS_STAGE_TIMEOUT_S must be positive")
+    if s.jobs_max_tries < 1:
+        raise ConfigError("DUBSET_JOBS_MAX_TRIES must be at least 1")
+    if s.jobs_retry_backoff_s < 0:
+        raise ConfigError("DUBSET_JOBS_RETRY_BACKOFF_S must not be negative")
+    if s.jobs_max_media_bytes < 1:
+        raise ConfigError("DUBSET_JOBS_MAX_MEDIA_BYTES must be positive")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +69,59 @@ class KafkaBus:
             raise TransientError(f"cannot create topics {topics}: {exc}") from exc
         finally:
             admin.close()
+
+    def read_topic(self, topic: str) -> list[Record]:
+        """A group-less consumer on every partition, from the beginning to the end offsets
+        taken now; records published meanwhile are left for the caller's group consumer."""
+        from kafka import KafkaConsumer, TopicPartition
+        from kafka.errors import KafkaError
+
+        opts = self.options
+        try:
+            consumer: Any = KafkaConsumer(
+                bootstrap_servers=opts.bootstrap,
+                client_id=opts.client_id,
+                group_id=None,
+                enable_auto_commit=False,
+                fetch_max_wait_ms=opts.fetch_max_wait_ms,
+                fetch_max_bytes=max(opts.max_message_bytes * 4, 4 * 1_048_576),
+            )
+        except KafkaError as exc:
+            raise TransientError(f"Kafka unreachable at {opts.bootstrap}: {exc}") from exc
+        try:
+            return _read_to_end(consumer, topic, TopicPartition, opts.bootstrap_timeout_ms)
+        except KafkaError as exc:
+            raise TransientError(f"cannot read {topic}: {exc}") from exc
+        finally:
+            consumer.close(autocommit=False)
+
+
+def _read_to_end(consumer: Any, topic: str, tp_type: Any, timeout_ms: int) -> list[Record]:
+    parts = consumer.partitions_for_topic(topic)
+    if not parts:
+        return []
+    tps = [tp_type(topic, p) for p in sorted(parts)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    ends = {tp: int(off) for tp, off in consumer.end_offsets(tps).items()}
+    out: list[Record] = []
+    deadline = time.monotonic() + timeout_ms / 1000
+    while any(consumer.position(tp) < end for tp, end in ends.items()):
+        if time.monotonic() > deadline:
+            raise TransientError(f"reading {topic} to its end stalled for {timeout_ms} ms")
+        batches = consumer.poll(timeout_ms=500, max_records=500)
+        if batches:
+            deadline = time.monotonic() + timeout_ms / 1000  # a stall, not a long topic, fails
+        for tp, records in batches.items():
+            end = ends.get(tp, 0)
+            out.extend(
+                Record(
+                    r.topic, r.partition, r.offset, r.key, r.value or b"", tuple(r.headers or ())
+                )
+                for r in records
+                if r.offset < end
+            )
+    return sorted(out, key=lambda r: (r.partition, r.offset))
 
 
 class KafkaProducerAdapter:

@@ -93,4 +93,5 @@ def stage_worker(
         max_attempts=settings.max_attempts,
         backoff_s=settings.retry_backoff_s,
         topic_prefix=settings.topic_prefix,
+        progress=True,
     )

@@ -25,6 +25,10 @@ MAX_BACKOFF_S = 30.0
 MAX_LETTER_VALUE_BYTES = 512 * 1024
 MAX_LETTER_KEY_BYTES = 1024
 MAX_ERROR_CHARS = 4096
+# The request whose work runs in this context: progress hooks report against it.
+_CURRENT: contextvars.ContextVar[common_pb2.StageRequest | None] = contextvars.ContextVar(
+    "dubset_current_request", default=None
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,73 @@ class Failure:
     code: str
     message: str
     attempts: int
+    started_unix_ms: int = 0
+
+
+class ProgressPublisher:
+    """Publishes the executor's hook(fraction, message) for the request being worked on as
+    StageProgressEvents, at most one per min_interval_s unless the fraction moved min_step."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        stage: str,
+        topic: str,
+        *,
+        min_interval_s: float = 1.0,
+        min_step: float = 0.1,
+    ) -> None:
+        self.bus = bus
+        self.stage = stage
+        self.topic = topic
+        self.min_interval_s = min_interval_s
+        self.min_step = min_step
+        self._producer: Producer | None = None
+        self._lock = threading.Lock()
+        self._last: tuple[str, float, float] | None = None  # request id, time, fraction
+
+    def report(self, fraction: float, message: str) -> None:
+        """Best effort: a broker failure is logged, never raised into the work."""
+        request = _CURRENT.get()
+        if request is None:
+            return
+        fraction = min(1.0, max(0.0, float(fraction)))
+        now = time.monotonic()
+        with self._lock:
+            last = self._last
+            if (
+                last is not None
+                and last[0] == request.request_id
+                and now - last[1] < self.min_interval_s
+                and abs(fraction - last[2]) < self.min_step
+            ):
+                return
+            self._last = (request.request_id, now, fraction)
+            if self._producer is None:
+                self._producer = self.bus.producer()
+            producer = self._producer
+        event = common_pb2.StageProgressEvent(
+            job_id=request.job_id,
+            episode_id=request.episode_id,
+            request_id=request.request_id,
+            progress=common_pb2.StageProgress(
+                stage=self.stage,
+                state="RUNNING",
+                fraction=fraction,
+                message=message[:MAX_ERROR_CHARS],
+                request_id=request.request_id,
+            ),
+        )
+        try:
+            producer.publish(self.topic, request.episode_id.encode(), event.SerializeToString())
+        except TransientError as exc:
+            log.warning("progress not published: %s", exc)
+
+    def close(self) -> None:
+        with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.close()
 
 
 class StageWorker:
@@ -47,7 +118,9 @@ class StageWorker:
         backoff_s: float = 1.0,
         poll_timeout_s: float = 0.5,
         topic_prefix: str = "",
+        progress: bool = False,
     ) -> None:
+        """progress: also publish the work's progress hook on the progress topic."""
         stage = executor.stage.name
         self.executor = executor
         self.bus = bus
@@ -60,6 +133,17 @@ class StageWorker:
         self.dlq_topic = topics.dlq(stage, topic_prefix)
         self.stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{stage}-work")
+        self.progress: ProgressPublisher | None = None
+        if progress:
+            publisher = ProgressPublisher(bus, stage, topics.progress(topic_prefix))
+            inner = executor.hook
+
+            def hook(fraction: float, message: str) -> None:
+                inner(fraction, message)
+                publisher.report(fraction, message)
+
+            executor.hook = hook
+            self.progress = publisher
 
     def run(self) -> None:
         """Loop until stop is set; the message in hand is finished and committed first."""
@@ -85,6 +169,8 @@ class StageWorker:
             consumer.close()
             producer.close()
             self._pool.shutdown(wait=True)
+            if self.progress is not None:
+                self.progress.close()
 
     def handle(self, record: Record, consumer: Consumer, producer: Producer) -> None:
         """Process one record fully, then commit it. Returns without committing only on stop."""
@@ -120,21 +206,23 @@ class StageWorker:
     ) -> common_pb2.StageResult | Failure | None:
         """The result, a Failure to report, or None when stop came during a retry backoff."""
         attempt = 0
+        started = int(time.time() * 1000)
         while True:
             attempt += 1
             try:
                 result = self._run_keeping_alive(request, consumer)
                 result.attempts = attempt
+                result.started_unix_ms = started
                 result.finished_unix_ms = int(time.time() * 1000)
                 return result
             except DubsetError as exc:
                 if not exc.retryable or attempt >= self.max_attempts:
-                    return Failure(exc.code, str(exc), attempt)
+                    return Failure(exc.code, str(exc), attempt, started)
                 log.warning("attempt %d failed, retrying: %s", attempt, exc)
             except Exception as exc:  # a bug or an unknown library failure: retry, then DLQ
                 log.exception("attempt %d crashed", attempt)
                 if attempt >= self.max_attempts:
-                    return Failure("INTERNAL", f"{type(exc).__name__}: {exc}", attempt)
+                    return Failure("INTERNAL", f"{type(exc).__name__}: {exc}", attempt, started)
             self.executor.metrics.retries.inc()
             if self._pause(consumer, self.backoff_s * 2 ** (attempt - 1)):
                 return None
@@ -144,6 +232,7 @@ class StageWorker:
     ) -> common_pb2.StageResult:
         # Run in a copy of this context so the work's log lines keep job_id, episode_id, stage.
         context = contextvars.copy_context()
+        context.run(_CURRENT.set, request)
         future: Future[common_pb2.StageResult] = self._pool.submit(
             context.run, self.executor.execute, request
         )
@@ -205,6 +294,7 @@ class StageWorker:
             error_code=failure.code,
             error_message=failure.message[:MAX_ERROR_CHARS],
             attempts=failure.attempts,
+            started_unix_ms=failure.started_unix_ms,
             finished_unix_ms=int(time.time() * 1000),
         )
 

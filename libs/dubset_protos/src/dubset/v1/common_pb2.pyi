@@ -344,6 +344,7 @@ class StageResult(_message.Message):
     ERROR_MESSAGE_FIELD_NUMBER: _builtins.int
     ATTEMPTS_FIELD_NUMBER: _builtins.int
     FINISHED_UNIX_MS_FIELD_NUMBER: _builtins.int
+    STARTED_UNIX_MS_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     job_id: _builtins.str
     episode_id: _builtins.str
@@ -361,6 +362,8 @@ class StageResult(_message.Message):
     """a reason a person can act on"""
     attempts: _builtins.int
     finished_unix_ms: _builtins.int
+    started_unix_ms: _builtins.int
+    """when the worker began this request (0: unknown)"""
     @_builtins.property
     def manifest(self) -> Global___MediaRef:
         """the stage's _manifest.json"""
@@ -384,10 +387,11 @@ class StageResult(_message.Message):
         error_message: _builtins.str = ...,
         attempts: _builtins.int = ...,
         finished_unix_ms: _builtins.int = ...,
+        started_unix_ms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["manifest", b"manifest"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "backend", b"backend", "episode_id", b"episode_id", "error_code", b"error_code", "error_message", b"error_message", "finished_unix_ms", b"finished_unix_ms", "job_id", b"job_id", "manifest", b"manifest", "output_key", b"output_key", "outputs", b"outputs", "request_id", b"request_id", "reused", b"reused", "stage", b"stage", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "backend", b"backend", "episode_id", b"episode_id", "error_code", b"error_code", "error_message", b"error_message", "finished_unix_ms", b"finished_unix_ms", "job_id", b"job_id", "manifest", b"manifest", "output_key", b"output_key", "outputs", b"outputs", "request_id", b"request_id", "reused", b"reused", "stage", b"stage", "started_unix_ms", b"started_unix_ms", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -445,12 +449,41 @@ class StageProgress(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     FRACTION_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    TRIES_FIELD_NUMBER: _builtins.int
+    BACKEND_FIELD_NUMBER: _builtins.int
+    REUSED_FIELD_NUMBER: _builtins.int
+    SENT_UNIX_MS_FIELD_NUMBER: _builtins.int
+    STARTED_UNIX_MS_FIELD_NUMBER: _builtins.int
+    FINISHED_UNIX_MS_FIELD_NUMBER: _builtins.int
+    RECEIVED_UNIX_MS_FIELD_NUMBER: _builtins.int
+    ERROR_CODE_FIELD_NUMBER: _builtins.int
     stage: _builtins.str
     state: _builtins.str
     """PENDING, RUNNING, DONE, FAILED, SKIPPED"""
     fraction: _builtins.float
     """0..1"""
     message: _builtins.str
+    request_id: _builtins.str
+    """Set by the jobs service for each task of a job (stage holds the task name, e.g. "asr.ja").
+    the task's current request
+    """
+    tries: _builtins.int
+    """requests sent for the task in the job's current attempt"""
+    backend: _builtins.str
+    """StageResult.backend once done"""
+    reused: _builtins.bool
+    """the stage answered from finished work"""
+    sent_unix_ms: _builtins.int
+    """when the current request was sent"""
+    started_unix_ms: _builtins.int
+    """StageResult.started_unix_ms"""
+    finished_unix_ms: _builtins.int
+    """StageResult.finished_unix_ms"""
+    received_unix_ms: _builtins.int
+    """when the jobs service got the result"""
+    error_code: _builtins.str
+    """of the task's last failure"""
     def __init__(
         self,
         *,
@@ -458,11 +491,51 @@ class StageProgress(_message.Message):
         state: _builtins.str = ...,
         fraction: _builtins.float = ...,
         message: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        tries: _builtins.int = ...,
+        backend: _builtins.str = ...,
+        reused: _builtins.bool = ...,
+        sent_unix_ms: _builtins.int = ...,
+        started_unix_ms: _builtins.int = ...,
+        finished_unix_ms: _builtins.int = ...,
+        received_unix_ms: _builtins.int = ...,
+        error_code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["fraction", b"fraction", "message", b"message", "stage", b"stage", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "error_code", b"error_code", "finished_unix_ms", b"finished_unix_ms", "fraction", b"fraction", "message", b"message", "received_unix_ms", b"received_unix_ms", "request_id", b"request_id", "reused", b"reused", "sent_unix_ms", b"sent_unix_ms", "stage", b"stage", "started_unix_ms", b"started_unix_ms", "state", b"state", "tries", b"tries"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StageProgress: _TypeAlias = StageProgress  # noqa: Y015
+
+@_typing.final
+class StageProgressEvent(_message.Message):
+    """A worker's progress on one request; the value on dubset.progress.v1 (key: episode_id)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    EPISODE_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PROGRESS_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    episode_id: _builtins.str
+    request_id: _builtins.str
+    @_builtins.property
+    def progress(self) -> Global___StageProgress: ...
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+        episode_id: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        progress: Global___StageProgress | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["progress", b"progress"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["episode_id", b"episode_id", "job_id", b"job_id", "progress", b"progress", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StageProgressEvent: _TypeAlias = StageProgressEvent  # noqa: Y015

@@ -493,6 +493,8 @@ class JobStatus(_message.Message):
     ATTEMPT_FIELD_NUMBER: _builtins.int
     SUBMISSION_FIELD_NUMBER: _builtins.int
     OUTPUTS_FIELD_NUMBER: _builtins.int
+    JA_OFFSET_MS_FIELD_NUMBER: _builtins.int
+    JA_OFFSET_KNOWN_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     episode_id: _builtins.str
     state: Global___JobState.ValueType
@@ -508,6 +510,10 @@ class JobStatus(_message.Message):
     """grows with every change; lets readers drop stale updates"""
     attempt: _builtins.int
     """1 for the first run, +1 per RetryJob"""
+    ja_offset_ms: _builtins.int
+    """JA time = EN time + offset, as the media stage measured"""
+    ja_offset_known: _builtins.bool
+    """true once the media stage has answered"""
     @_builtins.property
     def stages(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.StageProgress]:
         """in pipeline order"""
@@ -536,10 +542,12 @@ class JobStatus(_message.Message):
         attempt: _builtins.int = ...,
         submission: Global___EpisodeSubmission | None = ...,
         outputs: _abc.Mapping[_builtins.str, _common_pb2.MediaRef] | None = ...,
+        ja_offset_ms: _builtins.int = ...,
+        ja_offset_known: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["submission", b"submission"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "created_unix_ms", b"created_unix_ms", "episode_id", b"episode_id", "error_code", b"error_code", "error_reason", b"error_reason", "error_stage", b"error_stage", "job_id", b"job_id", "outputs", b"outputs", "revision", b"revision", "stages", b"stages", "state", b"state", "submission", b"submission", "updated_unix_ms", b"updated_unix_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "created_unix_ms", b"created_unix_ms", "episode_id", b"episode_id", "error_code", b"error_code", "error_reason", b"error_reason", "error_stage", b"error_stage", "ja_offset_known", b"ja_offset_known", "ja_offset_ms", b"ja_offset_ms", "job_id", b"job_id", "outputs", b"outputs", "revision", b"revision", "stages", b"stages", "state", b"state", "submission", b"submission", "updated_unix_ms", b"updated_unix_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,3 @@
+"""dubset jobs: episode submissions, the per-episode orchestrator and job state."""
+
+STAGE = "jobs"

@@ -1,0 +1,141 @@
+"""The per-episode DAG as data, and the inputs and params each task's request gets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dubset_common.errors import InvalidInputError
+from dubset_jobs.core.model import Job, Ref
+
+# The params message each stage noun takes (JobOptions.stage_params is checked against it).
+PARAMS_TYPES: dict[str, str] = {
+    "media": "dubset.v1.MediaParams",
+    "separation": "dubset.v1.SeparationParams",
+    "asr": "dubset.v1.AsrParams",
+    "diarization": "dubset.v1.DiarizationParams",
+    "alignment": "dubset.v1.AlignmentParams",
+    "packaging": "dubset.v1.PackagingParams",
+}
+LANGUAGE = {"ja": "LANGUAGE_JA", "en": "LANGUAGE_EN"}
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    stage: str  # the stage noun: topics, params type
+    needs: tuple[str, ...]
+    produces: tuple[str, ...]  # outputs later tasks read; a result without them is refused
+    language: str = ""
+
+
+TASKS: tuple[Task, ...] = (
+    Task("media", "media", (), ("ja", "en", "media")),
+    Task("separation", "separation", ("media",), ("ja_dialogue", "en_dialogue")),
+    Task("asr.ja", "asr", ("separation",), ("transcript",), "ja"),
+    Task("asr.en", "asr", ("separation",), ("transcript",), "en"),
+    Task("diarization.ja", "diarization", ("separation",), ("turns",), "ja"),
+    Task("diarization.en", "diarization", ("separation",), ("turns",), "en"),
+    Task("alignment", "alignment", ("media", "asr.ja", "asr.en"), ("clips",)),
+    # Packaging needs every backend for the episode document's provenance.
+    Task(
+        "packaging",
+        "packaging",
+        (
+            "media",
+            "separation",
+            "asr.ja",
+            "asr.en",
+            "diarization.ja",
+            "diarization.en",
+            "alignment",
+        ),
+        ("episode",),
+    ),
+)
+BY_NAME: dict[str, Task] = {t.name: t for t in TASKS}
+STAGES: tuple[str, ...] = tuple(dict.fromkeys(t.stage for t in TASKS))
+PACKAGING = "packaging"
+
+
+def check_overrides(type_names: Mapping[str, str]) -> None:
+    """Refuse params overrides for unknown stages or of the wrong message type."""
+    for noun, type_name in sorted(type_names.items()):
+        want = PARAMS_TYPES.get(noun)
+        if want is None:
+            raise InvalidInputError(
+                f"stage_params has no stage {noun!r}; stages: {', '.join(PARAMS_TYPES)}"
+            )
+        if type_name != want:
+            raise InvalidInputError(
+                f"stage_params[{noun!r}] must be a {want}, not {type_name or 'an empty Any'}"
+            )
+
+
+def _out(job: Job, task: str, name: str) -> Ref:
+    ref = job.task(task).outputs.get(name)
+    if ref is None:
+        raise KeyError(f"{task} has no output {name}")
+    return ref
+
+
+def inputs_for(job: Job, task: Task) -> dict[str, Ref]:
+    """The named inputs of a task whose needs are done (KeyError when one is missing)."""
+    spec = job.spec
+    if task.name == "media":
+        return {"ja": spec.ja, "en": spec.en}
+    if task.name == "separation":
+        return {"ja": _out(job, "media", "ja"), "en": _out(job, "media", "en")}
+    if task.stage in ("asr", "diarization"):
+        return {"audio": _out(job, "separation", f"{task.language}_dialogue")}
+    if task.name == "alignment":
+        return {"en": _out(job, "asr.en", "transcript"), "ja": _out(job, "asr.ja", "transcript")}
+    if task.name == PACKAGING:
+        if job.episode_doc is None:
+            raise KeyError("packaging needs the episode document")
+        return {
+            "ja_video": spec.ja,
+            "en_video": spec.en,
+            "media": _out(job, "media", "media"),
+            "clips": _out(job, "alignment", "clips"),
+            "ja_turns": _out(job, "diarization.ja", "turns"),
+            "en_turns": _out(job, "diarization.en", "turns"),
+            "episode": job.episode_doc,
+        }
+    raise KeyError(f"unknown task {task.name}")
+
+
+def params_for(job: Job, task: Task) -> dict[str, object]:
+    """Params fields (proto JSON names): the task's own, then the submission's overrides, then
+    what the task fixes (its language). The measured offset yields to an explicit override."""
+    params: dict[str, object] = {}
+    if task.stage in ("separation", "alignment") and job.ja_offset_ms is not None:
+        params["ja_offset_ms"] = job.ja_offset_ms
+    if task.stage == PACKAGING:
+        params["dataset"] = job.spec.dataset
+    params.update(job.spec.overrides.get(task.stage, {}))
+    if task.language:
+        params["language"] = LANGUAGE[task.language]
+    return params
+
+
+def provenance(job: Job) -> dict[str, str]:
+    """Which backend produced each task's outputs (for the episode document)."""
+    return {t.name: t.backend for t in job.tasks if t.name != PACKAGING}
+
+
+def episode_document(job: Job) -> dict[str, object]:
+    """The packaging stage's "episode" input; empty video ids become the videos' sha256."""
+    episode = dict(job.spec.episode)
+    if not episode.get("jp_video_id"):
+        episode["jp_video_id"] = job.spec.ja.sha256
+    if not episode.get("en_video_id"):
+        episode["en_video_id"] = job.spec.en.sha256
+    return {
+        "format": "dubset-episode/1",
+        "episode_id": job.spec.episode_id,
+        "episode_number": job.spec.episode_number,
+        "show": {k: v for k, v in job.spec.show.items() if k != "episodes"},
+        "episode": episode,
+        "provenance": provenance(job),
+    }

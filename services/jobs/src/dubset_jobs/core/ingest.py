@@ -1,0 +1,191 @@
+"""Records on dubset.ingest.v1: a protobuf submission, or an S3/MinIO bucket notification for
+an uploaded episode manifest (*.episode.json), and the manifest itself."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import unquote_plus
+
+from dubset_common.errors import InvalidInputError
+from dubset_common.keys import check_id, check_key
+
+MANIFEST_SUFFIX = ".episode.json"
+MANIFEST_FORMAT = "dubset-episode-manifest/1"
+MAX_MANIFEST_BYTES = 1024 * 1024
+_MANIFEST_KEYS = frozenset(
+    {"format", "show", "show_file", "episode_number", "ja", "en", "episode", "options"}
+)
+_OPTION_KEYS = frozenset({"dataset", "labels"})
+
+
+@dataclass(frozen=True)
+class ObjectEvent:
+    """One object created in a bucket (key decoded)."""
+
+    bucket: str
+    key: str
+    event_name: str
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A bucket notification: manifests to ingest, and why the other records were skipped."""
+
+    manifests: tuple[ObjectEvent, ...]
+    ignored: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """An episode manifest with every path resolved to a key in the manifest's bucket."""
+
+    episode_number: int
+    ja_key: str
+    en_key: str
+    show: Mapping[str, object] | None = None
+    show_key: str | None = None
+    episode: Mapping[str, object] = field(default_factory=dict)
+    dataset: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+def as_json_object(value: bytes) -> dict[str, object] | None:
+    """The record as a JSON object, or None when it is not one (then it is protobuf).
+
+    A serialized EpisodeSubmission never starts with "{" (it would be field 15, a group), and
+    one that happens to after a leading varint would not also parse as a JSON object.
+    """
+    if not value.lstrip(b" \t\r\n").startswith(b"{"):
+        return None
+    try:
+        doc = json.loads(value.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def parse_notification(doc: Mapping[str, object]) -> Notification:
+    """MinIO's Kafka notification ({"EventName", "Key", "Records"}) or AWS's ({"Records"})."""
+    records = doc.get("Records")
+    if records is None:
+        if doc.get("Event") == "s3:TestEvent":
+            return Notification((), ("s3:TestEvent",))
+        raise InvalidInputError("JSON record is not an S3 bucket notification (no Records)")
+    if not isinstance(records, list):
+        raise InvalidInputError("bucket notification Records is not a list")
+    found: list[ObjectEvent] = []
+    ignored: list[str] = []
+    for i, rec in enumerate(records):
+        event = _object_event(rec, i)
+        if "ObjectCreated:" not in event.event_name:
+            ignored.append(f"{event.key}: event {event.event_name} is not an object creation")
+        elif not event.key.endswith(MANIFEST_SUFFIX):
+            ignored.append(f"{event.key}: not a *{MANIFEST_SUFFIX} manifest")
+        else:
+            found.append(event)
+    return Notification(tuple(found), tuple(ignored))
+
+
+def _object_event(rec: object, i: int) -> ObjectEvent:
+    where = f"Records[{i}]"
+    if not isinstance(rec, dict):
+        raise InvalidInputError(f"{where} is not an object")
+    s3 = rec.get("s3")
+    if not isinstance(s3, dict):
+        raise InvalidInputError(f"{where} has no s3 object")
+    bucket, obj = s3.get("bucket"), s3.get("object")
+    if not isinstance(bucket, dict) or not isinstance(obj, dict):
+        raise InvalidInputError(f"{where}.s3 has no bucket or object")
+    name, key = bucket.get("name"), obj.get("key")
+    if not isinstance(name, str) or not name or not isinstance(key, str) or not key:
+        raise InvalidInputError(f"{where} has no bucket name or object key")
+    size = obj.get("size", 0)
+    event_name = rec.get("eventName", "")
+    return ObjectEvent(
+        bucket=name,
+        key=unquote_plus(key),  # both MinIO and AWS form-encode keys ("+" is a space)
+        event_name=event_name if isinstance(event_name, str) else "",
+        size=size if isinstance(size, int) and not isinstance(size, bool) else 0,
+    )
+
+
+def resolve(manifest_key: str, relative: object, what: str) -> str:
+    """A path from the manifest, relative to its folder, as a key in the same bucket."""
+    if not isinstance(relative, str) or not relative:
+        raise InvalidInputError(f"manifest {what} must be a relative path, not {relative!r:.80}")
+    bad = (
+        relative.startswith("/")
+        or "\\" in relative
+        or "://" in relative
+        or ".." in relative.split("/")
+    )
+    if bad:
+        raise InvalidInputError(
+            f"manifest {what} {relative!r:.80} must stay in the manifest's folder: "
+            "no absolute paths, no '..', no URLs"
+        )
+    folder = posixpath.dirname(manifest_key)
+    return check_key(posixpath.join(folder, relative) if folder else relative)
+
+
+def parse_manifest(data: bytes, manifest_key: str) -> Manifest:
+    """Validate an episode manifest; every error names what to fix."""
+    where = f"manifest {manifest_key}"
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise InvalidInputError(f"{where} is over {MAX_MANIFEST_BYTES} bytes")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInputError(f"{where} is not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise InvalidInputError(f"{where} is not a JSON object")
+    if doc.get("format") != MANIFEST_FORMAT:
+        raise InvalidInputError(f"{where}: format must be {MANIFEST_FORMAT!r}")
+    unknown = sorted(set(doc) - _MANIFEST_KEYS)
+    if unknown:
+        raise InvalidInputError(f"{where}: unknown keys {', '.join(unknown)}")
+    number = doc.get("episode_number")
+    if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+        raise InvalidInputError(f"{where}: episode_number must be an integer >= 0")
+    show, show_file = doc.get("show"), doc.get("show_file")
+    if (show is None) == (show_file is None):
+        raise InvalidInputError(f"{where}: give exactly one of show (an object) or show_file")
+    if show is not None and not isinstance(show, dict):
+        raise InvalidInputError(f"{where}: show must be a JSON object")
+    episode = doc.get("episode", {})
+    if not isinstance(episode, dict):
+        raise InvalidInputError(f"{where}: episode must be a JSON object")
+    dataset, labels = _options(doc.get("options", {}), where)
+    return Manifest(
+        episode_number=number,
+        ja_key=resolve(manifest_key, doc.get("ja"), "ja"),
+        en_key=resolve(manifest_key, doc.get("en"), "en"),
+        show=show,
+        show_key=None if show_file is None else resolve(manifest_key, show_file, "show_file"),
+        episode=episode,
+        dataset=dataset,
+        labels=labels,
+    )
+
+
+def _options(options: object, where: str) -> tuple[str, dict[str, str]]:
+    if not isinstance(options, dict):
+        raise InvalidInputError(f"{where}: options must be a JSON object")
+    unknown = sorted(set(options) - _OPTION_KEYS)
+    if unknown:
+        raise InvalidInputError(f"{where}: unknown options {', '.join(unknown)}")
+    dataset = options.get("dataset", "")
+    if not isinstance(dataset, str):
+        raise InvalidInputError(f"{where}: options.dataset must be a string")
+    if dataset:
+        check_id(dataset, "dataset name")
+    labels = options.get("labels", {})
+    if not isinstance(labels, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    ):
+        raise InvalidInputError(f"{where}: options.labels must map strings to strings")
+    return dataset, dict(labels)

@@ -1,0 +1,100 @@
+"""JobService over gRPC: each RPC maps onto the Orchestrator."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import grpc
+from prometheus_client import CollectorRegistry
+
+from dubset.v1 import jobs_pb2, jobs_pb2_grpc
+from dubset_common.errors import DubsetError
+from dubset_common.grpcmetrics import MetricsInterceptor
+from dubset_common.grpcserver import RunningServer, create_server, status_for
+from dubset_jobs.orchestrator import Orchestrator
+
+SERVICE = "dubset.v1.JobService"
+
+
+def _abort(context: grpc.ServicerContext, exc: DubsetError) -> None:
+    context.abort(status_for(exc.code), str(exc))
+
+
+class JobServicer(jobs_pb2_grpc.JobServiceServicer):
+    def __init__(self, orchestrator: Orchestrator) -> None:
+        self.orch = orchestrator
+
+    def SubmitEpisode(
+        self, request: jobs_pb2.SubmitEpisodeRequest, context: grpc.ServicerContext
+    ) -> jobs_pb2.SubmitEpisodeResponse:
+        try:
+            job, existing = self.orch.submit(request.submission, "grpc")
+        except DubsetError as exc:
+            _abort(context, exc)
+            raise
+        return jobs_pb2.SubmitEpisodeResponse(job=job, existing=existing)
+
+    def GetJob(
+        self, request: jobs_pb2.GetJobRequest, context: grpc.ServicerContext
+    ) -> jobs_pb2.JobStatus:
+        try:
+            return self.orch.get(request.job_id)
+        except DubsetError as exc:
+            _abort(context, exc)
+            raise
+
+    def WatchJob(
+        self, request: jobs_pb2.WatchJobRequest, context: grpc.ServicerContext
+    ) -> Iterator[jobs_pb2.JobStatus]:
+        gone = threading.Event()
+        context.add_callback(gone.set)  # the client went away or the server is stopping
+        try:
+            for status in self.orch.watch(request.job_id, gone):
+                if not context.is_active():
+                    return
+                yield status
+        except DubsetError as exc:
+            _abort(context, exc)
+
+    def ListJobs(
+        self, request: jobs_pb2.ListJobsRequest, context: grpc.ServicerContext
+    ) -> jobs_pb2.ListJobsResponse:
+        try:
+            jobs, token = self.orch.list_jobs(
+                list(request.states), request.episode_id, request.page_size, request.page_token
+            )
+        except DubsetError as exc:
+            _abort(context, exc)
+            raise
+        return jobs_pb2.ListJobsResponse(jobs=jobs, next_page_token=token)
+
+    def CancelJob(
+        self, request: jobs_pb2.CancelJobRequest, context: grpc.ServicerContext
+    ) -> jobs_pb2.JobStatus:
+        try:
+            return self.orch.cancel(request.job_id, request.reason)
+        except DubsetError as exc:
+            _abort(context, exc)
+            raise
+
+    def RetryJob(
+        self, request: jobs_pb2.RetryJobRequest, context: grpc.ServicerContext
+    ) -> jobs_pb2.JobStatus:
+        try:
+            return self.orch.retry(request.job_id)
+        except DubsetError as exc:
+            _abort(context, exc)
+            raise
+
+
+def start(addr: str, orchestrator: Orchestrator, registry: CollectorRegistry) -> RunningServer:
+    """Serve JobService on addr ('127.0.0.1:0' picks a free port)."""
+    servicer = JobServicer(orchestrator)
+    return create_server(
+        addr,
+        [SERVICE],
+        [lambda server: jobs_pb2_grpc.add_JobServiceServicer_to_server(servicer, server)],
+        interceptors=[MetricsInterceptor(registry, "jobs")],
+        max_workers=16,
+    )
