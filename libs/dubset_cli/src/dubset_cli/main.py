@@ -10,12 +10,15 @@ from dubset_cli import (
     asr,
     diarize,
     evaluate,
+    export,
     jobs,
     media,
     minionotify,
+    package,
     run,
     sample,
     separate,
+    verify,
 )
 
 
@@ -27,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.register(sub)
     jobs.register(sub)
     minionotify.register(sub)
+    export.register(sub)
+    verify.register(sub)
+    package.register(sub)
     align.register(sub)
     evaluate.register(sub)
     sample.register(sub)

@@ -1,0 +1,78 @@
+"""Episode-level speaker ids per clip from the EN and JA diarization turns.
+
+The ids are the EN labels as they appear in the EN turns.json (e.g. `SPEAKER_00`). A JA label is
+mapped onto the EN label its turns overlap most once moved into the EN timeline (JA time = EN
+time + ja_offset_ms), ties going to the smaller EN label, so a clip whose speaker was found only
+in the JA audio still gets the episode-level id. A JA label that never co-occurs with any EN
+speaker keeps its own label prefixed `JA_` (it cannot collide with an EN label).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from dubset_packaging.core.model import Span, Turn
+
+UNMATCHED_PREFIX = "JA_"
+# A speaker belongs to a clip when their turns cover at least this much of it (or half a short
+# clip): a turn that only grazes a clip's edge is a neighbour's line, not a voice in the clip.
+MIN_SPEAKER_MS = 200
+
+
+def map_ja_speakers(
+    en_turns: Sequence[Turn], ja_turns: Sequence[Turn], ja_offset_ms: int
+) -> dict[str, str]:
+    """Each JA label → the EN label it co-occurs with most (see the module docstring)."""
+    overlap: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    en_sorted = sorted(en_turns, key=lambda t: (t.start_ms, t.end_ms))
+    for ja in ja_turns:
+        moved = Span(ja.start_ms - ja_offset_ms, ja.end_ms - ja_offset_ms)
+        overlap[ja.speaker]  # a JA speaker with no EN overlap still gets an entry
+        for en in _overlapping(en_sorted, moved):
+            overlap[ja.speaker][en.speaker] += en.span.overlap_ms(moved)
+    mapping = {}
+    for ja_label, counts in overlap.items():
+        best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        mapping[ja_label] = best[0][0] if best else UNMATCHED_PREFIX + ja_label
+    return dict(sorted(mapping.items()))
+
+
+def _overlapping(turns: Sequence[Turn], span: Span) -> list[Turn]:
+    """Turns (sorted by start) that overlap span."""
+    return [t for t in turns if t.start_ms < span.end_ms and t.end_ms > span.start_ms]
+
+
+def _covered(turns: Sequence[Turn], span: Span) -> dict[str, int]:
+    """Per speaker, how many ms of span their turns cover (overlapping turns of one speaker
+    are counted once)."""
+    per: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for t in _overlapping(turns, span):
+        per[t.speaker].append((max(t.start_ms, span.start_ms), min(t.end_ms, span.end_ms)))
+    covered = {}
+    for speaker, pieces in per.items():
+        total, end = 0, span.start_ms
+        for begin, stop in sorted(pieces):
+            start = max(begin, end)
+            if stop > start:
+                total += stop - start
+                end = stop
+        covered[speaker] = total
+    return covered
+
+
+def clip_speakers(
+    en_span: Span,
+    ja_span: Span,
+    en_turns: Sequence[Turn],
+    ja_turns: Sequence[Turn],
+    ja_to_en: Mapping[str, str],
+) -> tuple[str, ...]:
+    """The episode-level speaker ids present in a clip, sorted."""
+    found: set[str] = set()
+    for turns, span, rename in ((en_turns, en_span, None), (ja_turns, ja_span, ja_to_en)):
+        need = min(MIN_SPEAKER_MS, max(1, span.duration_ms // 2))
+        for speaker, ms in _covered(turns, span).items():
+            if ms >= need:
+                found.add(rename.get(speaker, UNMATCHED_PREFIX + speaker) if rename else speaker)
+    return tuple(sorted(found))

@@ -1,0 +1,57 @@
+"""`dubset export` and `dubset verify` as a user runs them on a local store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dubset_cli import export, verify
+from dubset_common.objstore import LocalStore
+
+from .test_export_fixtures import add_episode, show
+
+
+def cli(module: object, argv: list[str]) -> int:
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers()
+    module.register(sub)  # type: ignore[attr-defined]
+    args = p.parse_args(argv)
+    return int(args.func(args))
+
+
+def test_export_then_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = LocalStore(tmp_path / "store")
+    add_episode(store, "ds", show("Alpha"), "1", num_clips=2)
+    add_episode(store, "ds", show("Beta"), "1", num_clips=1, video=False)
+    rc = cli(
+        export, ["export", "--dataset", "ds", "--store", str(tmp_path / "store"), "--archives"]
+    )
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    assert "shows 2  episodes 2  clips 3" in out and "anim400k_audio_clips.tar.gz" in out
+    assert "reading episode fragments" in err  # progress on stderr
+
+    root = tmp_path / "store" / "datasets" / "ds"
+    assert cli(verify, ["verify", str(root)]) == 0
+    assert ": ok, 10 files checked" in capsys.readouterr().err
+
+    (root / "anim400k_audio_clips.tar.gz").unlink()
+    next((root / "anim400k_audio_clips").rglob("*.mp3")).unlink()
+    assert cli(verify, ["verify", str(root), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and [p["kind"] for p in report["problems"]] == ["missing"]
+
+
+def test_usage_and_io_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(verify, ["verify", str(tmp_path / "nowhere")]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+    store = str(tmp_path / "store")
+    assert cli(export, ["export", "--dataset", "ds", "--store", store, "--splits", "1,2"]) == 2
+    assert "three split ratios" in capsys.readouterr().err
+    assert cli(export, ["export", "--dataset", "ds", "--store", store]) == 2
+    assert "no episode fragments" in capsys.readouterr().err
+    shutil.rmtree(store)
