@@ -21,7 +21,7 @@ from dubset_asr.core.model import (
     Segment,
     Transcript,
 )
-from dubset_asr.core.words import build_segment
+from dubset_asr.core.words import build_segment, split_at_pauses
 
 NAME = "faster-whisper"
 REQUIRED_FILES = ("model.bin", "config.json")
@@ -110,9 +110,13 @@ class FasterWhisperBackend:
                 offset_ms = offset * 1000 // SAMPLE_RATE
                 end_ms = (offset + len(block)) * 1000 // SAMPLE_RATE
                 total = offset + len(block)
-                for seg in self._decode(block, language, options):
+                for utterance in self._utterances(block, language, options):
                     built = build_segment(
-                        seg, language, offset_ms=offset_ms, duration_ms=end_ms, floor_ms=floor
+                        utterance,
+                        language,
+                        offset_ms=offset_ms,
+                        duration_ms=end_ms,
+                        floor_ms=floor,
                     )
                     if built is not None:
                         segments.append(built)
@@ -121,6 +125,14 @@ class FasterWhisperBackend:
                         fraction = min(1.0, done / expected_s) if expected_s else 0.0
                         hook(fraction, f"{done:.0f} s transcribed")
         return Transcript(language, tuple(segments), total * 1000 // SAMPLE_RATE)
+
+    def _utterances(
+        self, block: npt.NDArray[np.float32], language: str, options: DecodeOptions
+    ) -> list[list[RawWord]]:
+        """Whisper's segments, each cut where its words pause (one per utterance)."""
+        return [
+            part for seg in self._decode(block, language, options) for part in split_at_pauses(seg)
+        ]
 
     def _decode(
         self, block: npt.NDArray[np.float32], language: str, options: DecodeOptions

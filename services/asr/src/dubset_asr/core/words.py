@@ -7,6 +7,13 @@ from collections.abc import Sequence
 from dubset_asr.core.model import RawWord, Segment, Word
 
 _UNSPACED = frozenset({"ja", "zh", "th", "lo", "my", "yue"})
+_SENTENCE_END = frozenset(".?!。？！…")
+# A recogniser's segment can run over several lines of dialogue (Whisper joins utterances up to
+# 30 s apart). Alignment needs one segment per utterance, so a segment is split where its words
+# pause: after this long anywhere, or after this long behind a sentence end. Too fine a split is
+# harmless: alignment merges segments again when the other language's speech spans them.
+PAUSE_MS = 300
+SENTENCE_PAUSE_MS = 150
 
 
 def seconds_to_ms(seconds: float) -> int:
@@ -16,6 +23,29 @@ def seconds_to_ms(seconds: float) -> int:
 def joiner(language: str) -> str:
     """How words join into text: nothing for Japanese (no spaces between words), else a space."""
     return "" if language in _UNSPACED else " "
+
+
+def split_at_pauses(
+    words: Sequence[RawWord],
+    pause_ms: int = PAUSE_MS,
+    sentence_pause_ms: int = SENTENCE_PAUSE_MS,
+) -> list[list[RawWord]]:
+    """words cut into utterances where they pause (see PAUSE_MS); empty words never split."""
+    out: list[list[RawWord]] = []
+    current: list[RawWord] = []
+    for word in words:
+        if current and word.text.strip():
+            last = next((w for w in reversed(current) if w.text.strip()), None)
+            if last is not None:
+                gap = seconds_to_ms(word.start_s) - seconds_to_ms(last.end_s)
+                ends = last.text.strip()[-1:] in _SENTENCE_END
+                if gap >= pause_ms or (ends and gap >= sentence_pause_ms):
+                    out.append(current)
+                    current = []
+        current.append(word)
+    if current:
+        out.append(current)
+    return out
 
 
 def build_segment(
