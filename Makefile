@@ -60,22 +60,21 @@ test-integration: setup ## Integration tests against the real broker and S3 serv
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
 	$(VENV)/bin/pytest tests/integration -q $(PYTEST_ARGS)
 
-bench: setup ## Benchmarks: alignment + broker/S3 (report.json), sample generation, per-stage RTF/memory/quality (stages.json)
+bench: setup ## Benchmarks: alignment + broker/S3, sample generation, per-stage RTF/memory/quality, whole pipeline embedded + distributed (bench/out/*.json)
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
 	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/alignment_bench.py --out bench/out/report.json
 	$(PY) bench/sample_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --out bench/out/sample.json
 	$(PY) bench/stages_bench.py --generate $(SAMPLE_BENCH_SECONDS) --librivox --out bench/out/stages.json
+	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --distributed --out bench/out/pipeline.json
 
 DEMO_DIR ?= $(RUN_DIR)/demo
 
-demo: setup ## Generate a 60 s test episode, align its oracle transcripts, score with dubset eval
+demo: setup ## Generate a 60 s test episode, run the whole pipeline on it (dubset run), verify and score the dataset
 	$(VENV)/bin/dubset sample --out $(DEMO_DIR)/episode --seconds 60 --seed 1 --ja-offset-ms 1500
-	@mkdir -p $(DEMO_DIR)/result
-	$(PY) tools/oracle_segments.py $(DEMO_DIR)/episode/truth.json ja > $(DEMO_DIR)/result/ja.json
-	$(PY) tools/oracle_segments.py $(DEMO_DIR)/episode/truth.json en > $(DEMO_DIR)/result/en.json
-	$(VENV)/bin/dubset align --en $(DEMO_DIR)/result/en.json --ja $(DEMO_DIR)/result/ja.json \
-		--ja-offset-ms 1500 > $(DEMO_DIR)/result/clips.json
-	$(VENV)/bin/dubset eval --truth $(DEMO_DIR)/episode/truth.json --result $(DEMO_DIR)/result
+	$(VENV)/bin/dubset run --ja $(DEMO_DIR)/episode/ja.mp4 --en $(DEMO_DIR)/episode/en.mp4 \
+		--show $(DEMO_DIR)/episode/show.json --out $(DEMO_DIR)/out
+	$(VENV)/bin/dubset verify $(DEMO_DIR)/out/datasets/default
+	$(VENV)/bin/dubset eval --truth $(DEMO_DIR)/episode/truth.json --result $(DEMO_DIR)/out
 
 sample: setup ## Generate a 2-minute test episode with ground truth into $(RUN_DIR)/sample
 	$(VENV)/bin/dubset sample --out $(RUN_DIR)/sample --seconds 120

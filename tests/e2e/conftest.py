@@ -1,0 +1,178 @@
+"""Generated episodes, the embedded run, and every service as a process over `make up`'s servers."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+
+from dubset.v1 import jobs_pb2, jobs_pb2_grpc
+from dubset_cli.main import main as dubset
+from dubset_common.objstore import S3Store, make_s3_client
+from dubset_sample.generate import SampleOptions, generate
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import infra  # noqa: E402
+
+import services  # noqa: E402
+
+SECONDS = 30.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass(frozen=True)
+class Episode:
+    name: str
+    dir: Path
+    seed: int
+    number: int
+
+    @property
+    def ja(self) -> Path:
+        return self.dir / "ja.mp4"
+
+    @property
+    def en(self) -> Path:
+        return self.dir / "en.mp4"
+
+    @property
+    def show(self) -> Path:
+        return self.dir / "show.json"
+
+    @property
+    def truth(self) -> Path:
+        return self.dir / "truth.json"
+
+
+# Two episodes of one show, one of another, one announced by a bucket notification.
+PLAN = {"a1": (11, 1, 1500), "a2": (11, 2, 1500), "b1": (12, 1, -800), "c1": (13, 1, 0)}
+
+
+@pytest.fixture(scope="session")
+def episodes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Episode]:
+    root = tmp_path_factory.mktemp("episodes")
+    out = {}
+    for name, (seed, number, offset) in PLAN.items():
+        folder = root / name
+        generate(
+            SampleOptions(
+                out=folder,
+                seconds=SECONDS,
+                characters=3,
+                seed=seed,
+                episode=number,
+                ja_offset_ms=offset,
+            )
+        )
+        out[name] = Episode(name, folder, seed, number)
+    return out
+
+
+@pytest.fixture(scope="session")
+def embedded_a1(episodes: dict[str, Episode], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`dubset run` of episode a1; returns its output directory."""
+    ep = episodes["a1"]
+    out = tmp_path_factory.mktemp("embedded")
+    code = dubset(
+        ["run", "--ja", str(ep.ja), "--en", str(ep.en), "--show", str(ep.show), "--out", str(out)]
+    )
+    assert code == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def infra_env() -> dict[str, str]:
+    return infra.ensure_up(Path(os.environ.get("DUBSET_RUN_DIR", ROOT / ".run")))
+
+
+@dataclass
+class Cluster:
+    """Every dubset service as a process on a private topic/key namespace."""
+
+    run_dir: Path
+    namespace: str
+    infra: dict[str, str]
+    env: dict[str, str]
+    addrs: dict[str, dict[str, str]]
+
+    @property
+    def jobs_addr(self) -> str:
+        return self.addrs["jobs-server"]["grpc"]
+
+    def stub(self) -> tuple[grpc.Channel, jobs_pb2_grpc.JobServiceStub]:
+        channel = grpc.insecure_channel(self.jobs_addr)
+        return channel, jobs_pb2_grpc.JobServiceStub(channel)
+
+    def store(self) -> S3Store:
+        client = make_s3_client(
+            self.infra["DUBSET_S3_ENDPOINT"],
+            self.infra["DUBSET_S3_REGION"],
+            self.infra["DUBSET_S3_ACCESS_KEY"],
+            self.infra["DUBSET_S3_SECRET_KEY"],
+        )
+        return S3Store(client, self.infra["DUBSET_S3_BUCKET"], self.namespace)
+
+    def pid(self, name: str) -> int:
+        pid = infra.read_pid(self.run_dir, name)
+        assert pid is not None, f"{name} is not running"
+        return pid
+
+    def restart_missing(self) -> None:
+        self.addrs |= services.up(self.run_dir, self.infra, self.env)
+
+    def wait(self, job_id: str, timeout_s: float = 600.0) -> jobs_pb2.JobStatus:
+        """The job once it is terminal."""
+        channel, stub = self.stub()
+        deadline = time.monotonic() + timeout_s
+        with channel:
+            while time.monotonic() < deadline:
+                job = stub.GetJob(jobs_pb2.GetJobRequest(job_id=job_id), timeout=10)
+                if job.state in (
+                    jobs_pb2.JOB_STATE_SUCCEEDED,
+                    jobs_pb2.JOB_STATE_FAILED,
+                    jobs_pb2.JOB_STATE_CANCELLED,
+                ):
+                    return job
+                time.sleep(0.5)
+        raise AssertionError(f"job {job_id} did not finish in {timeout_s} s")
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    infra_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    namespace = f"e2e{uuid.uuid4().hex[:8]}"
+    run_dir = tmp_path_factory.mktemp("services")
+    env = {
+        "DUBSET_TOPIC_PREFIX": f"{namespace}.",
+        "DUBSET_S3_PREFIX": namespace,
+        "DUBSET_KAFKA_SESSION_TIMEOUT_MS": "6000",
+        "DUBSET_KAFKA_HEARTBEAT_INTERVAL_MS": "1000",
+        "DUBSET_KAFKA_PARTITIONS": "2",
+        "DUBSET_RETRY_BACKOFF_S": "0.5",
+        "DUBSET_LOG_LEVEL": "INFO",
+    }
+    try:
+        addrs = services.up(run_dir, infra_env, env)
+        yield Cluster(run_dir, namespace, infra_env, env, addrs)
+    finally:
+        services.down(run_dir)
+        for log in sorted((run_dir / "logs").glob("*.log")):
+            text = log.read_text(errors="replace").splitlines()
+            errors = [ln for ln in text if '"ERROR"' in ln or "Traceback" in ln]
+            if errors:
+                print(f"--- {log.name}: {len(errors)} error lines, last: {errors[-1][:300]}")

@@ -1,0 +1,345 @@
+"""The whole pipeline: episodes in by gRPC and by bucket notification, an Anim-400K dataset out.
+
+Every service runs as its own process against the real broker and S3 server of `make up`.
+While the good episodes run, a worker of two stages is killed and restarted and bad
+submissions arrive; at the end the dataset is exported, verified and scored against the
+episodes' ground truth, and compared byte for byte with the embedded run of one episode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import pytest
+from kafka import KafkaProducer
+
+from dubset.v1 import common_pb2, jobs_pb2
+from dubset_common import topics
+from dubset_common.keys import file_sha256
+from dubset_eval.evaluate import evaluate
+from tests.e2e.conftest import Cluster, Episode
+
+# The module's first test builds everything (episodes, the cluster, the run): minutes.
+pytestmark = pytest.mark.timeout(1800)
+
+DUBSET = [sys.executable, "-m", "dubset_cli.main"]
+DATASET = "e2e"
+# Floors from measurement on 30 s generated episodes (see the issue 5 note): clip F1 measured
+# 0.8-1.0, median boundary error 60-200 ms; they catch a broken stage, not model drift.
+MIN_CLIP_F1 = 0.6
+MAX_MEDIAN_BOUNDARY_MS = 600.0
+MAX_EN_WER = 0.35
+
+
+@dataclass
+class Run:
+    jobs: dict[str, str] = field(default_factory=dict)
+    final: dict[str, jobs_pb2.JobStatus] = field(default_factory=dict)
+    killed: list[str] = field(default_factory=list)
+    bad: dict[str, str] = field(default_factory=dict)  # case -> what the user saw
+    dataset_dir: Path | None = None
+    verify_output: str = ""
+    single_dir: Path | None = None
+
+
+def _cli(cluster: Cluster, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **cluster.infra, **cluster.env, "DUBSET_JOBS_SERVER": cluster.jobs_addr}
+    proc = subprocess.run(
+        [*DUBSET, *args], check=False, env=env, capture_output=True, text=True, timeout=300
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+def _submit(cluster: Cluster, ep: Episode, dataset: str = DATASET) -> str:
+    proc = _cli(
+        cluster,
+        [
+            "submit",
+            "--show",
+            str(ep.show),
+            "--episode",
+            str(ep.number),
+            "--ja",
+            str(ep.ja),
+            "--en",
+            str(ep.en),
+            "--dataset",
+            dataset,
+        ],
+    )
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def _announce(cluster: Cluster, ep: Episode) -> None:
+    """Upload an episode manifest and put MinIO's notification of it on the ingest topic."""
+    store = cluster.store()
+    folder = f"incoming/{ep.name}"
+    for path in (ep.ja, ep.en, ep.show):
+        store.put_file(f"{folder}/{path.name}", path)
+    manifest = {
+        "format": "dubset-episode-manifest/1",
+        "show_file": "show.json",
+        "episode_number": ep.number,
+        "ja": "ja.mp4",
+        "en": "en.mp4",
+        "options": {"dataset": DATASET},
+    }
+    key = f"{folder}/{ep.name}.episode.json"
+    info = store.put_bytes(key, json.dumps(manifest).encode(), "application/json")
+    bucket = cluster.infra["DUBSET_S3_BUCKET"]
+    object_key = f"{cluster.namespace}/{key}"
+    event = {
+        "EventName": "s3:ObjectCreated:Put",
+        "Key": f"{bucket}/{object_key}",
+        "Records": [
+            {
+                "eventVersion": "2.0",
+                "eventSource": "minio:s3",
+                "awsRegion": "",
+                "eventTime": "2026-11-21T12:00:00.000Z",
+                "eventName": "s3:ObjectCreated:Put",
+                "userIdentity": {"principalId": "dubset"},
+                "requestParameters": {"principalId": "dubset", "region": "", "sourceIPAddress": ""},
+                "responseElements": {"x-amz-request-id": "1", "x-minio-origin-endpoint": ""},
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "dubset-ingest-dubset",
+                    "bucket": {
+                        "name": bucket,
+                        "ownerIdentity": {"principalId": "dubset"},
+                        "arn": f"arn:aws:s3:::{bucket}",
+                    },
+                    "object": {
+                        "key": urllib.parse.quote(object_key),
+                        "size": info.size_bytes,
+                        "eTag": info.sha256[:32],
+                        "contentType": "application/json",
+                        "sequencer": "1",
+                    },
+                },
+                "source": {"host": "127.0.0.1", "port": "", "userAgent": "MinIO"},
+            }
+        ],
+    }
+    producer = KafkaProducer(bootstrap_servers=cluster.infra["DUBSET_KAFKA_BOOTSTRAP"])
+    try:
+        topic = f"{cluster.namespace}.{topics.INGEST}"
+        producer.send(
+            topic, key=f"{bucket}/{object_key}".encode(), value=json.dumps(event).encode()
+        )
+        producer.flush(30)
+    finally:
+        producer.close()
+
+
+def _find_job(cluster: Cluster, show: str, timeout_s: float = 120.0) -> str:
+    channel, stub = cluster.stub()
+    deadline = time.monotonic() + timeout_s
+    with channel:
+        while time.monotonic() < deadline:
+            for job in stub.ListJobs(jobs_pb2.ListJobsRequest(page_size=100), timeout=10).jobs:
+                if job.submission.show.show == show:
+                    return job.job_id
+            time.sleep(1.0)
+    raise AssertionError(f"no job for {show} appeared after the bucket notification")
+
+
+def _stage_state(cluster: Cluster, job_id: str) -> dict[str, str]:
+    channel, stub = cluster.stub()
+    with channel:
+        job = stub.GetJob(jobs_pb2.GetJobRequest(job_id=job_id), timeout=10)
+    return {s.stage: s.state for s in job.stages}
+
+
+def _kill_during(cluster: Cluster, job_id: str, stage: str, worker: str) -> bool:
+    """SIGKILL the worker once the job's stage is running, then start it again."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        states = _stage_state(cluster, job_id)
+        running = [t for t, s in states.items() if t.split(".")[0] == stage and s == "RUNNING"]
+        if running:
+            time.sleep(1.0)  # let it get into the work
+            os.killpg(cluster.pid(worker), signal.SIGKILL)
+            time.sleep(1.0)
+            cluster.restart_missing()
+            return True
+        if all(s == "DONE" for t, s in states.items() if t.split(".")[0] == stage) and states:
+            return False
+        time.sleep(0.3)
+    return False
+
+
+def _bad_submissions(cluster: Cluster, episodes: dict[str, Episode], run: Run) -> list[str]:
+    """Submit what must be refused or fail alone; returns the job ids that must end FAILED."""
+    a1, b1 = episodes["a1"], episodes["b1"]
+    store = cluster.store()
+    channel, stub = cluster.stub()
+    must_fail = []
+    show = json.loads(a1.show.read_text())
+
+    def refs(ja: Path, en: Path) -> tuple[common_pb2.MediaRef, common_pb2.MediaRef]:
+        out = []
+        for p in (ja, en):
+            info = store.put_file(f"uploads/bad/{file_sha256(p)}/{p.name}", p)
+            out.append(
+                common_pb2.MediaRef(uri=info.uri, sha256=info.sha256, size_bytes=info.size_bytes)
+            )
+        return out[0], out[1]
+
+    from dubset_cli.upload import submission
+
+    def submit(sub: jobs_pb2.EpisodeSubmission) -> jobs_pb2.SubmitEpisodeResponse:
+        return stub.SubmitEpisode(jobs_pb2.SubmitEpisodeRequest(submission=sub), timeout=60)
+
+    with channel:
+        ja, en = refs(a1.ja, a1.en)
+        # A video that is not there.
+        missing = common_pb2.MediaRef(uri=store.uri("uploads/nope/ja.mp4"), sha256="0" * 64)
+        with pytest.raises(grpc.RpcError) as err:
+            submit(submission(show, 7, missing, en, dataset=DATASET))
+        run.bad["missing file"] = f"{err.value.code().name}: {err.value.details()}"
+        # Unknown show fields.
+        sub = submission(show, 7, ja, en, dataset=DATASET)
+        sub.show.raw_json = json.dumps({"colour": "red"})
+        with pytest.raises(grpc.RpcError) as err:
+            submit(sub)
+        run.bad["unknown show field"] = f"{err.value.code().name}: {err.value.details()}"
+        # Hostile ids.
+        sub = submission(show, 7, ja, en, dataset=DATASET)
+        sub.episode_id = "../../x"
+        with pytest.raises(grpc.RpcError) as err:
+            submit(sub)
+        run.bad["hostile id"] = f"{err.value.code().name}: {err.value.details()}"
+        sub = submission(show, 7, ja, en, dataset="../../x")
+        with pytest.raises(grpc.RpcError) as err:
+            submit(sub)
+        run.bad["hostile dataset"] = f"{err.value.code().name}: {err.value.details()}"
+        # Not a video.
+        text = a1.dir / "notes.mp4"
+        text.write_text("these are not the droids you are looking for\n" * 100)
+        nv, _ = refs(text, a1.en)
+        reply = submit(submission(show, 8, nv, en, dataset=DATASET))
+        must_fail.append(reply.job.job_id)
+        run.bad["not a video"] = reply.job.job_id
+        # The JA of one episode and the EN of another.
+        _, other_en = refs(b1.ja, b1.en)
+        reply = submit(submission(show, 9, ja, other_en, dataset=DATASET))
+        must_fail.append(reply.job.job_id)
+        run.bad["different episodes"] = reply.job.job_id
+        # The same submission twice.
+        first = submit(submission(show, 10, ja, en, dataset="dupes"))
+        second = submit(submission(show, 10, ja, en, dataset="dupes"))
+        assert second.existing and second.job.job_id == first.job.job_id
+        run.bad["duplicate"] = first.job.job_id
+    return must_fail
+
+
+@pytest.fixture(scope="module")
+def run(
+    cluster: Cluster, episodes: dict[str, Episode], tmp_path_factory: pytest.TempPathFactory
+) -> Run:
+    out = Run()
+    out.jobs["a1"] = _submit(cluster, episodes["a1"])
+    out.jobs["a2"] = _submit(cluster, episodes["a2"])
+    out.jobs["b1"] = _submit(cluster, episodes["b1"])
+    _announce(cluster, episodes["c1"])
+    out.jobs["c1"] = _find_job(cluster, "Sample Show 13")
+    must_fail = _bad_submissions(cluster, episodes, out)
+    for stage, worker in (("asr", "asr-worker"), ("packaging", "packaging-worker")):
+        if _kill_during(cluster, out.jobs["a1"], stage, worker):
+            out.killed.append(worker)
+    for name, job_id in out.jobs.items():
+        out.final[name] = cluster.wait(job_id)
+    for job_id in must_fail:
+        out.final[job_id] = cluster.wait(job_id)
+    out.final["duplicate"] = cluster.wait(out.bad["duplicate"])
+    _cli(cluster, ["export", "--dataset", DATASET, "--lhotse"])
+    bucket = cluster.infra["DUBSET_S3_BUCKET"]
+    uri = f"s3://{bucket}/{cluster.namespace}/datasets/{DATASET}"
+    out.verify_output = _cli(cluster, ["verify", uri]).stdout
+    out.dataset_dir = _download(cluster, f"datasets/{DATASET}", tmp_path_factory.mktemp("ds"))
+    # a1 alone into a second dataset: only packaging runs again, the rest is reused.
+    single = _submit(cluster, episodes["a1"], dataset="single")
+    out.final["single"] = cluster.wait(single)
+    _cli(cluster, ["export", "--dataset", "single"])
+    out.single_dir = _download(cluster, "datasets/single", tmp_path_factory.mktemp("single"))
+    return out
+
+
+def _download(cluster: Cluster, prefix: str, dest: Path) -> Path:
+    store = cluster.store()
+    for key in store.list(prefix + "/"):
+        target = dest / key[len(prefix) + 1 :]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        store.get_file(key, target)
+    return dest
+
+
+def test_every_good_episode_succeeds_even_with_workers_killed(run: Run) -> None:
+    for name in ("a1", "a2", "b1", "c1", "single"):
+        job = run.final[name]
+        assert job.state == jobs_pb2.JOB_STATE_SUCCEEDED, (name, job.error_stage, job.error_reason)
+    assert run.killed, "no worker was killed mid-episode: the test did not test restarts"
+
+
+def test_bad_submissions_get_a_clear_error_each(run: Run) -> None:
+    assert (
+        run.bad["missing file"].startswith("NOT_FOUND")
+        and "does not exist" in run.bad["missing file"]
+    )
+    assert run.bad["unknown show field"].startswith("INVALID_ARGUMENT")
+    assert "colour" in run.bad["unknown show field"]
+    assert run.bad["hostile id"].startswith("INVALID_ARGUMENT")
+    assert run.bad["hostile dataset"].startswith("INVALID_ARGUMENT")
+    not_video = run.final[run.bad["not a video"]]
+    assert not_video.state == jobs_pb2.JOB_STATE_FAILED
+    assert not_video.error_stage == "media" and not_video.error_code == "INVALID_INPUT"
+    different = run.final[run.bad["different episodes"]]
+    assert different.state == jobs_pb2.JOB_STATE_FAILED
+    assert different.error_stage == "media" and "episode" in different.error_reason
+    assert run.final["duplicate"].state == jobs_pb2.JOB_STATE_SUCCEEDED
+
+
+def test_the_exported_dataset_verifies_and_holds_every_episode(run: Run) -> None:
+    assert run.dataset_dir is not None
+    value = json.loads((run.dataset_dir / "anim400k_annotations.json").read_text())
+    shows = {s["show"]: s for split in ("train", "val", "test") for s in value[split]}
+    assert sorted(shows) == ["Sample Show 11", "Sample Show 12", "Sample Show 13"]
+    assert sorted(shows["Sample Show 11"]["episodes"]) == ["1", "2"]
+    assert (run.dataset_dir / "lhotse" / "cuts.jsonl.gz").is_file()
+
+
+@pytest.mark.parametrize("name", ["a1", "a2", "b1", "c1"])
+def test_each_episode_scores_above_the_floors(
+    run: Run, episodes: dict[str, Episode], name: str
+) -> None:
+    assert run.dataset_dir is not None
+    report = evaluate(episodes[name].truth, run.dataset_dir)
+    assert report.clips, report.problems
+    score = report.clips[0].score
+    assert score.f1 is not None and score.f1 >= MIN_CLIP_F1, score
+    assert score.median_boundary_error_ms is not None
+    assert score.median_boundary_error_ms <= MAX_MEDIAN_BOUNDARY_MS
+    en = [r for r in report.asr if r.language == "en"]
+    assert en and en[0].counts.rate is not None and en[0].counts.rate <= MAX_EN_WER
+    assert all(c.result.defects == 0 for c in report.completeness)
+
+
+def test_embedded_and_distributed_give_byte_identical_annotations(
+    run: Run, embedded_a1: Path
+) -> None:
+    assert run.single_dir is not None
+    local = embedded_a1 / "datasets" / "default"
+    for name in ("anim400k_annotations.json", "manifest.jsonl"):
+        assert (run.single_dir / name).read_bytes() == (local / name).read_bytes(), name
