@@ -7,7 +7,7 @@ RUN_DIR ?= .run
 SAMPLE_BENCH_SECONDS ?= 120
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos check-protos lint fmt test test-unit test-integration up down status \
+.PHONY: help setup protos check-protos lint fmt test test-unit test-integration infra up down status \
         services services-down bench demo sample clean
 
 help: ## List the targets
@@ -32,8 +32,10 @@ fmt: setup ## Format the code with ruff
 	$(VENV)/bin/ruff format libs services tests tools bench
 	$(VENV)/bin/ruff check --fix libs services tests tools bench
 
-up: setup ## Start Kafka-protocol broker, S3 server and Prometheus on 127.0.0.1 (writes .run/infra.env)
+infra: setup ## Start the Kafka-protocol broker, S3 server and Prometheus on 127.0.0.1 (writes .run/infra.env)
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
+
+up: services ## Start the broker, S3 server, Prometheus and every dubset service on 127.0.0.1
 
 down: ## Stop exactly what `make up` (and `make services`) started
 	@if [ -x $(PY) ]; then $(PY) tools/services.py down --dir $(RUN_DIR) 2>/dev/null || true; \
@@ -43,7 +45,7 @@ status: ## Show whether the local infrastructure and services are healthy
 	@$(PY) tools/infra.py status --dir $(RUN_DIR)
 	@$(PY) tools/services.py status --dir $(RUN_DIR)
 
-services: up ## Start every service (gRPC server + Kafka worker) as local processes
+services: infra ## Start every service (gRPC servers, Kafka workers, jobs) as local processes
 	@$(PY) tools/services.py up --dir $(RUN_DIR)
 
 services-down: ## Stop the local service processes

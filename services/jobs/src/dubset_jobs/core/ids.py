@@ -24,7 +24,10 @@ def episode_id_for(show: str, season: str, episode_number: int) -> str:
     if episode_number < 0:
         raise InvalidInputError(f"episode_number must not be negative ({episode_number})")
     digest = sha256_hex(canonical_json([show, season, episode_number]))[:8]
-    parts = [slug(show, 60) or "show", slug(season, 24), f"e{episode_number:02d}", digest]
+    head, tail = slug(show, 60) or "show", slug(season, 84)
+    # Seasons often repeat the show's name ("Frieren Season 2"): say it once.
+    tail = tail.removeprefix(head).lstrip("-") if tail.startswith(head) else tail
+    parts = [head, tail[:24].rstrip("-"), f"e{episode_number:02d}", digest]
     return check_id("-".join(p for p in parts if p), "episode id")
 
 
