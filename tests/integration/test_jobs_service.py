@@ -11,7 +11,7 @@ import grpc
 import pytest
 from prometheus_client import CollectorRegistry
 
-from dubset.v1 import jobs_pb2, jobs_pb2_grpc
+from dubset.v1 import common_pb2, jobs_pb2, jobs_pb2_grpc
 from dubset_common import topics
 from dubset_common.kafkabus import KafkaBus
 from dubset_common.objstore import S3Store
@@ -120,3 +120,31 @@ def test_kafka_read_topic_reads_to_the_end_at_call_time(
         producer.publish(topic, f"k{i}".encode(), f"v{i}".encode())
     records = kafka_bus.read_topic(topic)
     assert sorted(r.value for r in records) == [f"v{i}".encode() for i in range(5)]
+
+
+def test_a_submission_message_on_the_ingest_topic_starts_a_job_and_garbage_is_dead_lettered(
+    service: tuple[Orchestrator, jobs_pb2_grpc.JobServiceStub],
+    s3_store: S3Store,
+    kafka_bus: KafkaBus,
+    namespace: str,
+) -> None:
+    orch, stub = service
+    sub = submission(s3_store, n=5, show="Kafka Show")
+    producer = kafka_bus.producer()
+    ingest = topics.ingest(f"{namespace}.")
+    producer.publish(ingest, b"garbage", b"\x00\x01 not a submission")
+    producer.publish(ingest, b"kafka-show", sub.SerializeToString())
+    deadline = time.monotonic() + 120
+    jobs: list[jobs_pb2.JobStatus] = []
+    while time.monotonic() < deadline and not jobs:
+        jobs = list(stub.ListJobs(jobs_pb2.ListJobsRequest()).jobs)
+        time.sleep(0.5)
+    (job,) = jobs
+    assert job.submission.show.show == "Kafka Show"
+    assert orch.wait(job.job_id, 180).state == jobs_pb2.JOB_STATE_SUCCEEDED
+    letters = [
+        common_pb2.DeadLetter.FromString(r.value)
+        for r in kafka_bus.read_topic(topics.dlq("ingest", f"{namespace}."))
+    ]
+    assert [bytes(d.key) for d in letters] == [b"garbage"]
+    assert letters[0].error_message
