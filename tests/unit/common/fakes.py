@@ -19,6 +19,9 @@ from dubset_common.errors import InvalidInputError, TransientError
 from dubset_common.objstore import LocalStore, ObjectInfo
 from dubset_common.runner import Output, StageContext, StageOutcome
 
+# (topic, value) -> True when the broker can never take that message (too large).
+Refuse = Callable[[str, bytes | None], bool]
+
 STAGE = "fake"
 BACKEND = "fake-backend"
 log = logging.getLogger("tests.fake_stage")
@@ -41,8 +44,10 @@ class FakeStage:
         invalid: bool = False,
         crash: bool = False,
         block: threading.Event | None = None,
+        error: Exception | None = None,
     ) -> None:
         self.calls = 0
+        self.error = error
         self.transient_left = transient
         self.invalid = invalid
         self.crash = crash
@@ -70,6 +75,8 @@ class FakeStage:
             raise InvalidInputError("the source has no dialogue")
         if self.crash:
             raise RuntimeError("boom in the model")
+        if self.error is not None:
+            raise self.error
         data = ctx.read_input("src")
         ctx.hook(0.5, "halfway")
         suffix = str(ctx.params["suffix"]).encode()
@@ -149,23 +156,33 @@ class EventLog:
 
 
 class FlakyProducer:
-    """Fails the first `fail_first` publishes (or all of them) with TransientError."""
+    """Fails the first `fail_first` publishes (or all of them) with TransientError, and the
+    messages `refuse` picks with InvalidInputError (as KafkaBus does for a too large one)."""
 
     def __init__(
-        self, inner: Any, events: EventLog, fail_first: int = 0, always: bool = False
+        self,
+        inner: Any,
+        events: EventLog,
+        fail_first: int = 0,
+        always: bool = False,
+        refuse: Refuse | None = None,
     ) -> None:
         self.inner = inner
         self.events = events
         self.fail_left = fail_first
         self.always = always
+        self.refuse = refuse
 
     def publish(
         self,
         topic: str,
         key: bytes | None,
-        value: bytes,
+        value: bytes | None,
         headers: tuple[tuple[str, bytes], ...] = (),
     ) -> None:
+        if self.refuse is not None and self.refuse(topic, value):
+            self.events.add("publish-refused", topic)
+            raise InvalidInputError(f"message too large for {topic}")
         if self.always or self.fail_left > 0:
             self.fail_left -= 1
             self.events.add("publish-failed", topic)
@@ -200,15 +217,24 @@ class WrappedBus:
     """An InProcBus whose producer and consumer are wrapped to record or inject failures."""
 
     def __init__(
-        self, inner: InProcBus, events: EventLog, *, fail_first: int = 0, always_fail: bool = False
+        self,
+        inner: InProcBus,
+        events: EventLog,
+        *,
+        fail_first: int = 0,
+        always_fail: bool = False,
+        refuse: Refuse | None = None,
     ) -> None:
         self.inner = inner
         self.events = events
         self.fail_first = fail_first
         self.always_fail = always_fail
+        self.refuse = refuse
 
     def producer(self) -> FlakyProducer:
-        return FlakyProducer(self.inner.producer(), self.events, self.fail_first, self.always_fail)
+        return FlakyProducer(
+            self.inner.producer(), self.events, self.fail_first, self.always_fail, self.refuse
+        )
 
     def consumer(self, topics: list[str], group: str) -> RecordingConsumer:
         return RecordingConsumer(self.inner.consumer(topics, group), self.events)

@@ -153,3 +153,11 @@ def test_prefixed_topic_names() -> None:
     assert topics.ingest("t.") == "t.dubset.ingest.v1"
     assert topics.jobs_state() == "dubset.jobs.state.v1"
     assert topics.progress("p.") == "p.dubset.progress.v1"
+
+
+def test_a_none_value_is_a_tombstone_read_back_empty() -> None:
+    bus = InProcBus(partitions=2)
+    producer = bus.producer()
+    producer.publish(T, b"job-1", b"state")
+    producer.publish(T, b"job-1", None)
+    assert [(r.key, r.value) for r in bus.read_topic(T)] == [(b"job-1", b"state"), (b"job-1", b"")]

@@ -148,3 +148,16 @@ def test_jobs_settings_parse_and_validate() -> None:
     for name, raw in (("STAGE_TIMEOUT_S", "0"), ("MAX_TRIES", "0"), ("RETRY_BACKOFF_S", "-1")):
         with pytest.raises(ConfigError, match=f"DUBSET_JOBS_{name}"):
             load_settings("jobs", {**env, f"DUBSET_JOBS_{name}": raw})
+
+
+def test_jobs_retention_and_watch_cap_settings() -> None:
+    env = {"DUBSET_BUS": "inproc", "DUBSET_STORE": "local"}
+    s = load_settings("jobs", env)
+    assert (s.jobs_retention_s, s.jobs_max_watches) == (7 * 24 * 3600.0, 64)
+    s = load_settings(
+        "jobs", {**env, "DUBSET_JOBS_RETENTION_S": "3600", "DUBSET_JOBS_MAX_WATCHES": "8"}
+    )
+    assert (s.jobs_retention_s, s.jobs_max_watches) == (3600.0, 8)
+    for name, raw in (("RETENTION_S", "0"), ("MAX_WATCHES", "0")):
+        with pytest.raises(ConfigError, match=f"DUBSET_JOBS_{name}"):
+            load_settings("jobs", {**env, f"DUBSET_JOBS_{name}": raw})

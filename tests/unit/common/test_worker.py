@@ -434,3 +434,62 @@ def test_progress_is_throttled_and_needs_a_current_request() -> None:
         for r in bus.records(topics.progress())
     ]
     assert fractions == [0.0, 0.12, 0.5, 1.0]  # a 10 % step or a second apart, not every tick
+
+
+def test_a_stage_raising_timeout_error_fails_instead_of_stalling_the_partition(
+    tmp_path: Path,
+) -> None:
+    # TimeoutError (socket.timeout too) is concurrent.futures.TimeoutError in 3.11: the work's
+    # own must not look like "still running" to the loop that waits for it.
+    error = TimeoutError("read timed out")
+    rig = make_rig(tmp_path, FakeStage(error=error), max_attempts=2)
+    with running(rig.worker):
+        rig.send(make_request(rig.store))
+        rig.send(make_request(rig.store, episode_id="ep-2", request_id="req-2"))
+        wait_for(lambda: len(rig.results()) == 2)
+    assert rig.stage.calls == 4  # two attempts per request, then reported
+    for result in rig.results():
+        assert result.status == common_pb2.STAGE_STATUS_FAILED
+        assert result.error_code == "INTERNAL" and type(error).__name__ in result.error_message
+    assert rig.committed(b"ep-1") == 1 and rig.committed(b"ep-2") == 1
+
+
+def test_a_result_the_broker_refuses_is_reported_as_a_failure_and_committed(
+    tmp_path: Path,
+) -> None:
+    events = EventLog()
+    inproc = InProcBus()
+
+    def too_large(topic: str, value: bytes | None) -> bool:
+        if topic != RESULTS or value is None:
+            return False
+        return common_pb2.StageResult.FromString(value).status == common_pb2.STAGE_STATUS_OK
+
+    rig = make_rig(tmp_path, bus=WrappedBus(inproc, events, refuse=too_large), inproc=inproc)
+    with running(rig.worker) as thread:
+        rig.send(make_request(rig.store))
+        rig.send(make_request(rig.store, episode_id="ep-2", request_id="req-2"))
+        wait_for(lambda: rig.committed(b"ep-1") == 1 and rig.committed(b"ep-2") == 1)
+        assert thread.is_alive()
+    results = rig.results()
+    assert sorted(r.request_id for r in results) == ["req-1", "req-2"]
+    for result in results:
+        assert result.status == common_pb2.STAGE_STATUS_FAILED
+        assert result.error_code == "INVALID_INPUT"
+        assert "cannot be published" in result.error_message
+    assert len(rig.dead_letters()) == 2
+
+
+def test_a_failure_the_broker_refuses_too_is_dropped_and_the_worker_goes_on(
+    tmp_path: Path,
+) -> None:
+    events = EventLog()
+    inproc = InProcBus()
+    rig = make_rig(
+        tmp_path, bus=WrappedBus(inproc, events, refuse=lambda t, _v: t != REQUESTS), inproc=inproc
+    )
+    with running(rig.worker) as thread:
+        rig.send(make_request(rig.store))
+        wait_for(lambda: rig.committed(b"ep-1") == 1)
+        assert thread.is_alive()
+    assert rig.results() == [] and "publish-refused" in events.kinds()

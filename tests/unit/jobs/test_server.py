@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,3 +74,40 @@ def test_errors_map_to_grpc_codes(rig: tuple) -> None:
     with pytest.raises(grpc.RpcError) as exc:
         list(stub.WatchJob(jobs_pb2.WatchJobRequest(job_id="nope")))
     assert exc.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_watches_are_capped_and_a_watch_ends_when_its_client_goes_away(tmp_path: Path) -> None:
+    bus, store, registry = InProcBus(2), LocalStore(tmp_path), CollectorRegistry()
+    workers = FakeWorkers(bus, store, hold={"media"}).start()
+    orch = Orchestrator(bus, store, OPTIONS, registry)
+    orch.start()
+    running = start("127.0.0.1:0", orch, registry, max_watches=1)
+    channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
+    try:
+        stub = jobs_pb2_grpc.JobServiceStub(channel)
+        job = stub.SubmitEpisode(jobs_pb2.SubmitEpisodeRequest(submission=submission(store))).job
+        request = jobs_pb2.WatchJobRequest(job_id=job.job_id)
+        first = stub.WatchJob(request)
+        assert next(first).job_id == job.job_id  # holds the only watch: the job is held
+        with pytest.raises(grpc.RpcError) as exc:
+            next(stub.WatchJob(request))
+        assert exc.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "1 watches are open" in (exc.value.details() or "")
+        assert stub.GetJob(jobs_pb2.GetJobRequest(job_id=job.job_id)).job_id == job.job_id
+        first.cancel()  # the client goes away: its watch ends and frees the slot
+        for _ in range(100):
+            try:
+                again = stub.WatchJob(request)
+                assert next(again).job_id == job.job_id
+                again.cancel()
+                break
+            except grpc.RpcError as err:
+                assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                threading.Event().wait(0.05)
+        else:
+            raise AssertionError("the cancelled watch never gave its slot back")
+    finally:
+        channel.close()
+        running.drain(1)
+        orch.stop()
+        workers.close()

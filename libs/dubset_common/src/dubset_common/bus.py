@@ -26,10 +26,12 @@ class Producer(Protocol):
         self,
         topic: str,
         key: bytes | None,
-        value: bytes,
+        value: bytes | None,
         headers: tuple[tuple[str, bytes], ...] = (),
     ) -> None:
-        """Send and wait until the broker has it durably; raise TransientError otherwise."""
+        """Send and wait until the broker has it durably; raise TransientError otherwise.
+        value None is a tombstone (compacted topics: deletes key); consumers see it as b"".
+        A message the broker can never take (too large) raises InvalidInputError."""
 
     def close(self) -> None: ...
 
@@ -81,12 +83,16 @@ class InProcBus:
                 self._log(topic)
 
     def append(
-        self, topic: str, key: bytes | None, value: bytes, headers: tuple[tuple[str, bytes], ...]
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: tuple[tuple[str, bytes], ...],
     ) -> None:
         with self._cond:
             log = self._log(topic)
             part = partition_for(key, self.partitions)
-            log[part].append(Record(topic, part, len(log[part]), key, value, headers))
+            log[part].append(Record(topic, part, len(log[part]), key, value or b"", headers))
             self._cond.notify_all()
 
     def records(self, topic: str) -> list[Record]:
@@ -139,7 +145,7 @@ class InProcProducer:
         self,
         topic: str,
         key: bytes | None,
-        value: bytes,
+        value: bytes | None,
         headers: tuple[tuple[str, bytes], ...] = (),
     ) -> None:
         self._bus.append(topic, key, value, headers)

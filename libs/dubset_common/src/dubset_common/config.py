@@ -46,6 +46,8 @@ class Settings:
     jobs_max_tries: int = 3  # requests per task and job attempt before the job fails
     jobs_retry_backoff_s: float = 5.0  # before the 2nd try; doubles per try
     jobs_max_media_bytes: int = 20 * 1024**3  # a submitted video over this is refused
+    jobs_retention_s: float = 7 * 24 * 3600.0  # a finished job is forgotten after this
+    jobs_max_watches: int = 64  # concurrent WatchJob streams; more get RESOURCE_EXHAUSTED
 
     def redacted(self) -> dict[str, object]:
         """The settings as a dict with secrets masked, safe to log."""
@@ -113,3 +115,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError("DUBSET_JOBS_RETRY_BACKOFF_S must not be negative")
     if s.jobs_max_media_bytes < 1:
         raise ConfigError("DUBSET_JOBS_MAX_MEDIA_BYTES must be positive")
+    if s.jobs_retention_s <= 0:
+        raise ConfigError("DUBSET_JOBS_RETENTION_S must be positive")
+    if s.jobs_max_watches < 1:
+        raise ConfigError("DUBSET_JOBS_MAX_WATCHES must be at least 1")

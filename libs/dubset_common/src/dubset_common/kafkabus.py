@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dubset_common.bus import Record
-from dubset_common.errors import TransientError
+from dubset_common.errors import InvalidInputError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,7 @@ class KafkaProducerAdapter:
         from kafka.errors import KafkaError
 
         self._timeout = options.publish_timeout_s
+        self._max_bytes = options.max_message_bytes
         try:
             self._producer = KafkaProducer(
                 bootstrap_servers=options.bootstrap,
@@ -147,14 +148,32 @@ class KafkaProducerAdapter:
         self,
         topic: str,
         key: bytes | None,
-        value: bytes,
+        value: bytes | None,
         headers: tuple[tuple[str, bytes], ...] = (),
     ) -> None:
-        from kafka.errors import KafkaError
+        """value None: a real Kafka tombstone (a null value, which compaction deletes)."""
+        from kafka.errors import (
+            AuthorizationError,
+            BrokerResponseError,
+            KafkaError,
+            MessageSizeTooLargeError,
+        )
 
         try:
             future = self._producer.send(topic, key=key, value=value, headers=list(headers))
             future.get(timeout=self._timeout)
+        except MessageSizeTooLargeError as exc:
+            size = len(value or b"") + len(key or b"")
+            raise InvalidInputError(
+                f"a {size}-byte message is too large for {topic} "
+                f"(limit {self._max_bytes} bytes): {exc}"
+            ) from exc
+        except AuthorizationError as exc:  # an operator can grant it: waited out
+            raise TransientError(f"publish to {topic} not authorized: {exc}") from exc
+        except BrokerResponseError as exc:
+            if not exc.retriable:  # the broker refuses this record (invalid topic, corrupt...)
+                raise InvalidInputError(f"publish to {topic} refused: {exc}") from exc
+            raise TransientError(f"publish to {topic} failed: {exc}") from exc
         except KafkaError as exc:
             raise TransientError(f"publish to {topic} failed: {exc}") from exc
 

@@ -6,7 +6,7 @@ import contextvars
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
@@ -14,7 +14,7 @@ from google.protobuf.message import DecodeError
 from dubset.v1 import common_pb2
 from dubset_common import topics
 from dubset_common.bus import Bus, Consumer, Producer, Record
-from dubset_common.errors import DubsetError, TransientError
+from dubset_common.errors import DubsetError, InvalidInputError, TransientError
 from dubset_common.logs import log_context
 from dubset_common.runner import StageExecutor
 
@@ -177,7 +177,7 @@ class StageWorker:
         request = _parse(record.value)
         if request is None:
             failure = Failure("INVALID_INPUT", "message is not a StageRequest", 0)
-            if self._deliver(producer, self._dead_letter(record, failure), consumer):
+            if self._deliver_all(producer, [self._dead_letter(record, failure)], consumer):
                 consumer.commit(record)
             return
         with log_context(
@@ -192,14 +192,48 @@ class StageWorker:
             outcome = self._attempts(request, consumer)
             if outcome is None:
                 return  # stopping mid-retry: left uncommitted, so it is redelivered
-            messages: list[tuple[str, bytes | None, bytes]] = []
-            if isinstance(outcome, Failure):
-                log.error("request failed: %s: %s", outcome.code, outcome.message)
-                messages.append(self._dead_letter(record, outcome))
-                outcome = self._failed_result(request, outcome)
-            messages.append((self.results_topic, record.key, outcome.SerializeToString()))
-            if all(self._deliver(producer, m, consumer) for m in messages):
+            try:
+                delivered = self._report(record, request, outcome, consumer, producer)
+            except InvalidInputError as exc:
+                # The broker can never take the result (too large): report that instead, so the
+                # job fails with a reason rather than this partition retrying forever.
+                attempts = outcome.attempts
+                started = outcome.started_unix_ms
+                failure = Failure(
+                    "INVALID_INPUT", f"the result cannot be published: {exc}", attempts, started
+                )
+                try:
+                    delivered = self._report(record, request, failure, consumer, producer)
+                except InvalidInputError as again:
+                    log.error("request dropped: not even its failure can be published: %s", again)
+                    delivered = True
+            if delivered:
                 consumer.commit(record)
+
+    def _report(
+        self,
+        record: Record,
+        request: common_pb2.StageRequest,
+        outcome: common_pb2.StageResult | Failure,
+        consumer: Consumer,
+        producer: Producer,
+    ) -> bool:
+        """Publish the result (and a dead letter for a failure); False when stop came."""
+        messages: list[tuple[str, bytes | None, bytes]] = []
+        if isinstance(outcome, Failure):
+            log.error("request failed: %s: %s", outcome.code, outcome.message)
+            messages.append(self._dead_letter(record, outcome))
+            outcome = self._failed_result(request, outcome)
+        messages.append((self.results_topic, record.key, outcome.SerializeToString()))
+        return self._deliver_all(producer, messages, consumer)
+
+    def _deliver_all(
+        self,
+        producer: Producer,
+        messages: list[tuple[str, bytes | None, bytes]],
+        consumer: Consumer,
+    ) -> bool:
+        return all(self._deliver(producer, m, consumer) for m in messages)
 
     def _attempts(
         self, request: common_pb2.StageRequest, consumer: Consumer
@@ -236,11 +270,11 @@ class StageWorker:
         future: Future[common_pb2.StageResult] = self._pool.submit(
             context.run, self.executor.execute, request
         )
-        while True:
-            try:
-                return future.result(timeout=self.poll_timeout_s)
-            except TimeoutError:
-                consumer.keepalive()
+        # Not future.result(timeout): its TimeoutError is the builtin one (3.11), so the work's
+        # own TimeoutError (socket.timeout) would look like "not done yet" forever.
+        while not wait([future], timeout=self.poll_timeout_s).done:
+            consumer.keepalive()
+        return future.result()
 
     def _pause(self, consumer: Consumer, seconds: float) -> bool:
         """Wait up to MAX_BACKOFF_S while staying in the group; True when stop came."""
@@ -254,7 +288,8 @@ class StageWorker:
     def _deliver(
         self, producer: Producer, message: tuple[str, bytes | None, bytes], consumer: Consumer
     ) -> bool:
-        """Publish until durable; give up only when asked to stop (the record is redelivered)."""
+        """Publish until durable; give up only when asked to stop (the record is redelivered).
+        InvalidInputError: the broker can never take this message."""
         topic, key, value = message
         delay = self.backoff_s
         while True:

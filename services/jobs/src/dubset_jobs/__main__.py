@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         orchestrator.start()
-        running = start(settings.grpc_addr, orchestrator, registry)
+        running = start(settings.grpc_addr, orchestrator, registry, settings.jobs_max_watches)
     except (ConfigError, TransientError, OSError) as exc:
         print(f"dubset-jobs: {exc}", file=sys.stderr)
         orchestrator.stop()

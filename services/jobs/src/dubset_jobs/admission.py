@@ -19,6 +19,9 @@ from dubset_jobs.core.model import JobSpec
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 NAMES = {"ja": "JA video", "en": "EN video"}
+# A job's state (its submission included) must fit one message on the state topic (the broker
+# takes 1 MiB by default); task state and output refs need far less than the rest.
+MAX_SUBMISSION_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ def admit(
     """
     sub = jobs_pb2.EpisodeSubmission()
     sub.CopyFrom(submission)
+    _check_size(sub)
     if sub.submission_id:
         client_id(sub.submission_id, "submission id")
     if sub.episode_number < 0:
@@ -58,6 +62,7 @@ def admit(
     for lang, field in (("ja", sub.ja_media), ("en", sub.en_media)):
         _resolve(lang, field, store, max_media_bytes)
     spec = spec_of(sub)
+    _check_size(sub)
     digest = sha256_hex(
         canonical_json(
             {
@@ -71,6 +76,16 @@ def admit(
     )
     job_id = job_id_for(sub.episode_id, sub.ja_media.sha256, sub.en_media.sha256, digest)
     return Admitted(job_id, spec, sub)
+
+
+def _check_size(sub: jobs_pb2.EpisodeSubmission) -> None:
+    size = sub.ByteSize()
+    if size > MAX_SUBMISSION_BYTES:
+        raise InvalidInputError(
+            f"the submission is {size} bytes serialized, over the limit of {MAX_SUBMISSION_BYTES} "
+            f"({MAX_SUBMISSION_BYTES // 1024} KiB); shorten the show and episode metadata "
+            "(synopses, characters, extra keys)"
+        )
 
 
 def _resolve(lang: str, ref: common_pb2.MediaRef, store: ObjectStore, limit: int) -> None:

@@ -18,8 +18,8 @@ from dubset.v1 import (
 from dubset_common.anim400k_proto import episode_info_from_proto, show_from_proto
 from dubset_common.errors import InvalidInputError
 from dubset_jobs.core import dag
+from dubset_jobs.core.events import Send, StageAnswer
 from dubset_jobs.core.model import Job, JobPhase, JobSpec, Ref, TaskPhase, TaskState
-from dubset_jobs.core.state import Send, StageAnswer
 
 PARAMS: dict[str, type[Message]] = {
     "media": media_pb2.MediaParams,
@@ -165,7 +165,7 @@ def job_of(status: jobs_pb2.JobStatus, now_ms: int, timeout_ms: int) -> Job:
                 tries=p.tries,
                 request_id=p.request_id,
                 sent_ms=p.sent_unix_ms,
-                due_ms=now_ms + timeout_ms if phase is TaskPhase.RUNNING else 0,
+                due_ms=_due_after_rebuild(phase, p.tries, now_ms, timeout_ms),
                 outputs=outputs.get(t.name, {}) if phase is TaskPhase.DONE else {},
                 backend=p.backend,
                 reused=p.reused,
@@ -193,3 +193,11 @@ def job_of(status: jobs_pb2.JobStatus, now_ms: int, timeout_ms: int) -> Job:
         ja_offset_ms=status.ja_offset_ms if status.ja_offset_known else None,
         episode_doc=None if doc is None else ref_from_proto(doc),
     )
+
+
+def _due_after_rebuild(phase: TaskPhase, tries: int, now_ms: int, timeout_ms: int) -> int:
+    """RUNNING: times out a full timeout from now; PENDING after a failed try (its backoff
+    deadline is not on the state topic): due now, so the first Tick re-sends it."""
+    if phase is TaskPhase.RUNNING:
+        return now_ms + timeout_ms
+    return now_ms if phase is TaskPhase.PENDING and tries else 0

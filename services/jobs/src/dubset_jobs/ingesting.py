@@ -123,6 +123,13 @@ class Ingest:
                         return submission_from_manifest(orch.store, store_key(orch.store, e))
 
                     self._submit(record, make, source, name)
+        except TransientError as exc:
+            if orch.stopping.is_set():
+                log.info(
+                    "ingest record %s@%d left for redelivery: %s", record.topic, record.offset, exc
+                )
+                return  # not done, so not committed: admitted again after the restart
+            self._reject(record, exc, "")
         except DubsetError as exc:
             self._reject(record, exc, "")
         except Exception as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import logging
 import threading
@@ -23,8 +22,9 @@ from dubset_common.keys import canonical_json, join_key, sha256_hex
 from dubset_common.objstore import ObjectStore
 from dubset_jobs import convert
 from dubset_jobs.admission import admit
-from dubset_jobs.core import dag, state
+from dubset_jobs.core import dag, events, state
 from dubset_jobs.core.model import Job, Ref
+from dubset_jobs.jobtable import JobTable, broken_status
 from dubset_jobs.metrics import JobsMetrics
 from dubset_jobs.statestore import StateStore
 
@@ -43,11 +43,16 @@ class JobsOptions:
     tick_s: float = 0.5
     poll_timeout_s: float = 0.5
     admission_workers: int = 2
+    retention_s: float = 7 * 24 * 3600.0  # a finished job is forgotten (tombstoned) after this
 
     @classmethod
     def from_settings(cls, s: Settings) -> JobsOptions:
         return cls(
-            s.jobs_stage_timeout_s, s.jobs_max_tries, s.jobs_retry_backoff_s, s.jobs_max_media_bytes
+            s.jobs_stage_timeout_s,
+            s.jobs_max_tries,
+            s.jobs_retry_backoff_s,
+            s.jobs_max_media_bytes,
+            retention_s=s.jobs_retention_s,
         )
 
 
@@ -68,7 +73,7 @@ class Orchestrator:
     ) -> None:
         self.bus, self.store, self.options, self.prefix = bus, store, options, topic_prefix
         self.metrics = JobsMetrics.create(registry or CollectorRegistry())
-        self.policy = state.Policy(
+        self.policy = events.Policy(
             int(options.stage_timeout_s * 1000),
             options.max_tries,
             int(options.retry_backoff_s * 1000),
@@ -79,12 +84,13 @@ class Orchestrator:
         self.group = f"{topic_prefix}dubset-jobs"
         self.results_topics = {topics.results(s, topic_prefix): s for s in dag.STAGES}
         self.states = StateStore(bus, topics.jobs_state(topic_prefix))
-        self._jobs: dict[str, Job] = {}
-        self._subs: dict[str, jobs_pb2.EpisodeSubmission] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._versions: dict[str, int] = {}
-        self._cond = threading.Condition()
         self._stop = threading.Event()
+        self.table = JobTable(self._stop)
+        # The table's own objects, shared: the writers below change them under _cond.
+        self._cond, self._jobs, self._subs = self.table.cond, self.table.jobs, self.table.subs
+        self._locks, self._versions = self.table.locks, self.table.versions
+        self._broken = self.table.broken
+        self._next_evict = 0.0
         self._threads: list[threading.Thread] = []
         self._producer: Producer | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -93,7 +99,9 @@ class Orchestrator:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Rebuild from the state topic, re-send running requests, then consume and tick."""
+        """Rebuild from the state topic, re-send running requests and step every active job
+        once (re-sends tasks that were waiting out a backoff, re-writes a lost episode document),
+        then consume and tick."""
         from dubset_jobs.ingesting import Ingest
 
         self.bus.ensure_topics([self.states.topic], compacted=True)
@@ -107,18 +115,19 @@ class Orchestrator:
         for job_id, status in self._retrying(self.states.load).items():
             try:
                 job = convert.job_of(status, now, self.policy.stage_timeout_ms)
-            except DubsetError as exc:
+            except Exception as exc:  # a state this version cannot read: shown, not dropped
                 log.error("cannot rebuild job %s: %s", job_id, exc)
+                self._broken[job_id] = broken_status(status, exc)
                 continue
             with self._cond:
                 self._jobs[job_id], self._subs[job_id] = job, status.submission
                 self._locks[job_id] = threading.Lock()
                 self._versions[job_id] = 0
         for job in list(self._jobs.values()):
-            for send in state.resend(job):
-                self._send(job, send)
+            if not job.terminal:
+                self._restart(job)
         self._gauge()
-        log.info("rebuilt %d jobs (%d active)", len(self._jobs), self._active())
+        log.info("rebuilt %d jobs (%d active)", len(self._jobs), self.table.active())
         self._pool = ThreadPoolExecutor(self.options.admission_workers, "jobs-admit")
         ingest = Ingest(self)
         self._ingest = ingest
@@ -126,6 +135,20 @@ class Orchestrator:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def _restart(self, job: Job) -> None:
+        """Re-send a rebuilt job's running requests, then Tick it; a job that cannot be re-sent
+        fails with a reason instead of stopping the service."""
+        try:
+            for send in state.resend(job):
+                self._send(job, send)
+        except Exception as exc:
+            if self._stop.is_set():
+                raise
+            log.exception("job %s: cannot re-send its requests", job.job_id)
+            self._step(job.job_id, self._abort(exc))
+            return
+        self._step(job.job_id, events.Tick())
 
     def stop(self) -> None:
         self._stop.set()
@@ -155,44 +178,30 @@ class Orchestrator:
         job_id = admitted.job_id
         with self._cond:
             if job_id in self._jobs:
-                return self._status(job_id), True
+                return self.table.status(job_id), True
             lock = self._locks.setdefault(job_id, threading.Lock())
         with lock:
             with self._cond:
                 if job_id in self._jobs:
-                    return self._status(job_id), True
+                    return self.table.status(job_id), True
             job, actions = state.new_job(job_id, admitted.spec, self.policy, now_ms())
             self._subs[job_id] = admitted.submission
+            self._broken.pop(job_id, None)
             self._commit_change(None, job)
             self._run_actions(job_id, job, list(actions))
         self.metrics.submitted.labels(source).inc()
         log.info("job %s submitted for %s", job_id, admitted.spec.episode_id)
-        return self._status(job_id), False
+        return self.table.status(job_id), False
 
     def get(self, job_id: str) -> jobs_pb2.JobStatus:
-        with self._cond:
-            if job_id not in self._jobs:
-                raise NotFoundError(f"no job {job_id!r:.140}")
-            return self._status(job_id)
+        return self.table.get(job_id)
 
     def watch(
         self, job_id: str, stop: threading.Event | None = None
     ) -> Iterator[jobs_pb2.JobStatus]:
-        """The current status, then each change (progress included); ends after a terminal one."""
-        seen = -1
-        while True:
-            with self._cond:
-                if job_id not in self._jobs:
-                    raise NotFoundError(f"no job {job_id!r:.140}")
-                while self._versions[job_id] == seen and not self._halted(stop):
-                    self._cond.wait(0.5)
-                if self._halted(stop):
-                    return
-                seen = self._versions[job_id]
-                status, terminal = self._status(job_id), self._jobs[job_id].terminal
-            yield status
-            if terminal:
-                return
+        """The current status, then each change (progress included); ends after a terminal one
+        or when stop (or the service's own stop) is set."""
+        return self.table.watch(job_id, stop)
 
     def list_jobs(
         self,
@@ -201,47 +210,19 @@ class Orchestrator:
         page_size: int = 0,
         page_token: str = "",
     ) -> tuple[list[jobs_pb2.JobStatus], str]:
-        size = min(MAX_PAGE, page_size if page_size > 0 else DEFAULT_PAGE)
-        after = _decode_token(page_token) if page_token else None
-        with self._cond:
-            jobs = sorted(self._jobs.values(), key=lambda j: (j.created_ms, j.job_id), reverse=True)
-            wanted = {
-                jobs_pb2.JobState.Name(jobs_pb2.JobState.ValueType(s)).removeprefix("JOB_STATE_")
-                for s in states
-            }
-            picked = [
-                j
-                for j in jobs
-                if (not wanted or j.phase.value in wanted)
-                and (not episode_id or j.spec.episode_id == episode_id)
-                and (after is None or (j.created_ms, j.job_id) < after)
-            ]
-            page = picked[:size]
-            out = [self._status(j.job_id) for j in page]
-        token = _encode_token(page[-1]) if len(picked) > size else ""
-        return out, token
-
-    def cancel(self, job_id: str, reason: str = "") -> jobs_pb2.JobStatus:
-        self._step(job_id, state.Cancel(reason or "cancelled by request"))
-        return self.get(job_id)
-
-    def retry(self, job_id: str) -> jobs_pb2.JobStatus:
-        self._step(job_id, state.Retry())
-        return self.get(job_id)
+        return self.table.list_jobs(states, episode_id, page_size, page_token)
 
     def wait(self, job_id: str, timeout_s: float | None = None) -> jobs_pb2.JobStatus:
         """Block until the job is terminal (TimeoutError after timeout_s)."""
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        with self._cond:
-            while True:
-                if job_id not in self._jobs:
-                    raise NotFoundError(f"no job {job_id!r:.140}")
-                if self._jobs[job_id].terminal:
-                    return self._status(job_id)
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    raise TimeoutError(f"job {job_id} not finished after {timeout_s} s")
-                self._cond.wait(0.5 if left is None else min(left, 0.5))
+        return self.table.wait(job_id, timeout_s)
+
+    def cancel(self, job_id: str, reason: str = "") -> jobs_pb2.JobStatus:
+        self._step(job_id, events.Cancel(reason or "cancelled by request"))
+        return self.get(job_id)
+
+    def retry(self, job_id: str) -> jobs_pb2.JobStatus:
+        self._step(job_id, events.Retry())
+        return self.get(job_id)
 
     # -- events from the consumer and the timer ----------------------------------------------
 
@@ -261,11 +242,17 @@ class Orchestrator:
             if event.job_id not in self._jobs:
                 return
         p = event.progress
-        self._step(event.job_id, state.Progress(event.request_id, p.fraction, p.message))
+        self._step(event.job_id, events.Progress(event.request_id, p.fraction, p.message))
 
     def _timer(self) -> None:
         while not self._stop.wait(self.options.tick_s):
             now = now_ms()
+            if time.monotonic() >= self._next_evict:
+                self._next_evict = time.monotonic() + min(60.0, self.options.retention_s)
+                try:
+                    self._evict(now - int(self.options.retention_s * 1000))
+                except TransientError as exc:  # only when stopping
+                    log.warning("eviction stopped: %s", exc)
             with self._cond:
                 due = [
                     j.job_id
@@ -273,7 +260,34 @@ class Orchestrator:
                     if (d := state.next_due(j)) is not None and d <= now
                 ]
             for job_id in due:
-                self._step(job_id, state.Tick())
+                self._step(job_id, events.Tick())
+
+    def _evict(self, horizon_ms: int) -> None:
+        """Forget finished jobs last changed before horizon_ms: a tombstone on the state topic
+        (compaction then drops the job), then out of memory. A job being changed is skipped."""
+        with self._cond:
+            old = [
+                j.job_id for j in self._jobs.values() if j.terminal and j.updated_ms < horizon_ms
+            ]
+        for job_id in old:
+            lock = self._locks.get(job_id)
+            if lock is None or not lock.acquire(blocking=False):
+                continue
+            try:
+                job = self._jobs.get(job_id)
+                if job is None or not job.terminal or job.updated_ms >= horizon_ms:
+                    continue
+                self._retrying(functools.partial(self.states.delete, job_id))
+                with self._cond:
+                    self._jobs.pop(job_id, None)
+                    self._subs.pop(job_id, None)
+                    self._versions.pop(job_id, None)
+                    self._locks.pop(job_id, None)
+                    self._cond.notify_all()
+                log.info("job %s forgotten after its retention", job_id)
+            finally:
+                lock.release()
+        self._gauge()
 
     def _media_offset(self, result: common_pb2.StageResult) -> int | None:
         """ja_offset_ms from the media stage's manifest info (checked against its sha256)."""
@@ -299,13 +313,15 @@ class Orchestrator:
 
     # -- applying events ----------------------------------------------------------------------
 
-    def _step(self, job_id: str, event: state.Event) -> None:
+    def _step(self, job_id: str, event: events.Event) -> None:
         with self._cond:
             if job_id not in self._jobs:
                 raise NotFoundError(f"no job {job_id!r:.140}")
             lock = self._locks[job_id]
         with lock:
-            job = self._jobs[job_id]
+            job = self._jobs.get(job_id)
+            if job is None:  # evicted meanwhile
+                raise NotFoundError(f"no job {job_id!r:.140}")
             try:
                 new, actions = state.apply(job, event, self.policy, now_ms())
             except (InvalidInputError, NotFoundError):
@@ -313,27 +329,26 @@ class Orchestrator:
             except Exception as exc:  # a bug: contained to this job
                 log.exception("job %s failed in the jobs service", job_id)
                 new, actions = state.apply(job, self._abort(exc), self.policy, now_ms())
-            if new is job:
-                return
-            self._commit_change(job, new)
+            if new is not job:
+                self._commit_change(job, new)
             self._run_actions(job_id, new, list(actions))
 
-    def _abort(self, exc: Exception) -> state.Abort:
-        return state.Abort(
+    def _abort(self, exc: Exception) -> events.Abort:
+        return events.Abort(
             f"the jobs service failed on this job ({type(exc).__name__}: {exc}); "
             "see its logs, then retry the job"
         )
 
-    def _run_actions(self, job_id: str, job: Job, actions: list[state.Action]) -> None:
+    def _run_actions(self, job_id: str, job: Job, actions: list[events.Action]) -> None:
         """Send requests and write the episode document (then feed DocWritten back)."""
         while actions:
             action = actions.pop(0)
             try:
-                if isinstance(action, state.Send):
+                if isinstance(action, events.Send):
                     self._send(job, action)
                     continue
                 ref = self._retrying(functools.partial(self._write_doc, action.doc))
-                new, more = state.apply(job, state.DocWritten(ref), self.policy, now_ms())
+                new, more = state.apply(job, events.DocWritten(ref), self.policy, now_ms())
             except Exception as exc:
                 if self._stop.is_set():
                     return  # rebuild re-sends on the next start
@@ -350,7 +365,7 @@ class Orchestrator:
         info = self.store.put_bytes(key, data, "application/json")
         return Ref(info.uri, info.sha256, info.size_bytes, "application/json")
 
-    def _send(self, job: Job, send: state.Send) -> None:
+    def _send(self, job: Job, send: events.Send) -> None:
         request = convert.request_of(job, send, now_ms())
         if send.tries > 1:
             self.metrics.retries.labels(send.stage).inc()
@@ -397,27 +412,6 @@ class Orchestrator:
                 self._stop.wait(delay)
                 delay = min(delay * 2, 10.0)
 
-    def _status(self, job_id: str) -> jobs_pb2.JobStatus:
-        return convert.status_of(self._jobs[job_id], self._subs[job_id])
-
-    def _halted(self, stop: threading.Event | None) -> bool:
-        return self._stop.is_set() or (stop is not None and stop.is_set())
-
-    def _active(self) -> int:
-        return sum(1 for j in self._jobs.values() if not j.terminal)
-
     def _gauge(self) -> None:
         with self._cond:
-            self.metrics.active.set(self._active())
-
-
-def _encode_token(job: Job) -> str:
-    return base64.urlsafe_b64encode(f"{job.created_ms}:{job.job_id}".encode()).decode()
-
-
-def _decode_token(token: str) -> tuple[int, str]:
-    try:
-        created, _, job_id = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        return int(created), job_id
-    except ValueError:
-        raise InvalidInputError(f"page_token {token!r:.40} is not one this service gave") from None
+            self.metrics.active.set(self.table.active())

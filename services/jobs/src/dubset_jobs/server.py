@@ -21,9 +21,16 @@ def _abort(context: grpc.ServicerContext, exc: DubsetError) -> None:
     context.abort(status_for(exc.code), str(exc))
 
 
+DEFAULT_MAX_WATCHES = 64
+SPARE_WORKERS = 16  # threads for unary calls beyond the watches' cap
+
+
 class JobServicer(jobs_pb2_grpc.JobServiceServicer):
-    def __init__(self, orchestrator: Orchestrator) -> None:
+    def __init__(self, orchestrator: Orchestrator, max_watches: int = DEFAULT_MAX_WATCHES) -> None:
         self.orch = orchestrator
+        self.max_watches = max_watches
+        # Each watch holds a server thread until its job ends or its client goes away.
+        self._watches = threading.BoundedSemaphore(max_watches)
 
     def SubmitEpisode(
         self, request: jobs_pb2.SubmitEpisodeRequest, context: grpc.ServicerContext
@@ -47,15 +54,25 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
     def WatchJob(
         self, request: jobs_pb2.WatchJobRequest, context: grpc.ServicerContext
     ) -> Iterator[jobs_pb2.JobStatus]:
-        gone = threading.Event()
-        context.add_callback(gone.set)  # the client went away or the server is stopping
+        if not self._watches.acquire(blocking=False):
+            context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{self.max_watches} watches are open, the most this service serves; "
+                "poll GetJob instead or watch again later",
+            )
         try:
+            gone = threading.Event()
+            # Set when the client goes away or the server stops: the watch then ends.
+            if not context.add_callback(gone.set):
+                return  # already over
             for status in self.orch.watch(request.job_id, gone):
                 if not context.is_active():
                     return
                 yield status
         except DubsetError as exc:
             _abort(context, exc)
+        finally:
+            self._watches.release()
 
     def ListJobs(
         self, request: jobs_pb2.ListJobsRequest, context: grpc.ServicerContext
@@ -88,13 +105,19 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
             raise
 
 
-def start(addr: str, orchestrator: Orchestrator, registry: CollectorRegistry) -> RunningServer:
-    """Serve JobService on addr ('127.0.0.1:0' picks a free port)."""
-    servicer = JobServicer(orchestrator)
+def start(
+    addr: str,
+    orchestrator: Orchestrator,
+    registry: CollectorRegistry,
+    max_watches: int = DEFAULT_MAX_WATCHES,
+) -> RunningServer:
+    """Serve JobService on addr ('127.0.0.1:0' picks a free port); at most max_watches
+    WatchJob streams at once, with threads to spare for the other calls."""
+    servicer = JobServicer(orchestrator, max_watches)
     return create_server(
         addr,
         [SERVICE],
         [lambda server: jobs_pb2_grpc.add_JobServiceServicer_to_server(servicer, server)],
         interceptors=[MetricsInterceptor(registry, "jobs")],
-        max_workers=16,
+        max_workers=max_watches + SPARE_WORKERS,
     )

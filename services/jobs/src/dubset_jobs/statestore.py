@@ -47,6 +47,12 @@ class StateStore:
             self._producer = self.bus.producer()
         self._producer.publish(self.topic, status.job_id.encode(), status.SerializeToString())
 
+    def delete(self, job_id: str) -> None:
+        """A tombstone for job_id: compaction drops the job, and load() forgets it."""
+        if self._producer is None:
+            self._producer = self.bus.producer()
+        self._producer.publish(self.topic, job_id.encode(), None)
+
     def close(self) -> None:
         if self._producer is not None:
             self._producer.close()
