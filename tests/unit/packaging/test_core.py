@@ -14,12 +14,20 @@ from dubset_packaging.core.annotate import FileEntry, fragment, parse_episode
 from dubset_packaging.core.batches import plan_batches
 from dubset_packaging.core.clips import plan_clips
 from dubset_packaging.core.docs import parse_clips, parse_media, parse_turns
-from dubset_packaging.core.ids import DUBSET_NAMESPACE, audio_path, clip_id, video_path
+from dubset_packaging.core.ids import (
+    DUBSET_NAMESPACE,
+    audio_path,
+    clip_id,
+    encoding_digest,
+    video_path,
+)
 from dubset_packaging.core.model import ClipPair, PackagingInputError, Span, Turn
 from dubset_packaging.core.speakers import clip_speakers, map_ja_speakers
+from dubset_packaging.cutter import Encoding
 from tests.unit.packaging.helpers import episode_doc, media_doc
 
 ID = re.compile(r"^([0-9a-f]{2})/([0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12})$")
+ENC = encoding_digest(Encoding().settings(video=True, encoder="ffmpeg-test"))
 SHOW = {"show": "Test Show", "season": "Test Show Season 1", "episodes": {"3": {"url": "u"}}}
 
 
@@ -28,42 +36,65 @@ def pair(en: tuple[int, int], ja: tuple[int, int], text: str = "hi") -> ClipPair
 
 
 def test_clip_ids_are_deterministic_uuid5_with_their_folder() -> None:
-    a = clip_id("ep1", "ja", Span(1000, 2500))
-    assert a == clip_id("ep1", "ja", Span(1000, 2500))
+    a = clip_id("ep1", "ja", Span(1000, 2500), ENC)
+    assert a == clip_id("ep1", "ja", Span(1000, 2500), ENC)
     m = ID.match(a)
     assert m and m[2].startswith(m[1])
-    assert m[2] == str(uuid.uuid5(DUBSET_NAMESPACE, "ep1/ja/1000/2500"))
-    others = {clip_id("ep1", "en", Span(1000, 2500)), clip_id("ep2", "ja", Span(1000, 2500))}
-    assert a not in others | {clip_id("ep1", "ja", Span(1000, 2501))}
+    assert m[2] == str(uuid.uuid5(DUBSET_NAMESPACE, f"ep1/ja/1000/2500/{ENC}"))
+    others = {
+        clip_id("ep1", "en", Span(1000, 2500), ENC),
+        clip_id("ep2", "ja", Span(1000, 2500), ENC),
+        clip_id("ep1", "ja", Span(1000, 2501), ENC),
+    }
+    assert a not in others
     assert audio_path(a) == f"anim400k_audio_clips/{a}.mp3"
     assert video_path(a) == f"anim400k_video_clips/{a}.mp4"
 
 
+def test_other_encoding_settings_never_share_a_clip_id() -> None:
+    """Two jobs packaging one episode with other settings must write other files."""
+    base = Encoding()
+    variants = [
+        base.settings(video=True, encoder="ffmpeg-test"),
+        base.settings(video=False, encoder="ffmpeg-test"),
+        Encoding(audio_bitrate_kbps=64).settings(video=True, encoder="ffmpeg-test"),
+        base.settings(video=True, encoder="ffmpeg-other"),
+        {**base.settings(video=True, encoder="ffmpeg-test"), "cutter": "next"},
+    ]
+    digests = [encoding_digest(v) for v in variants]
+    assert digests[0] == ENC and all(re.fullmatch("[0-9a-f]{16}", d) for d in digests)
+    ids = {clip_id("ep1", "ja", Span(1000, 2500), d) for d in digests}
+    assert len(ids) == len(variants)
+    with pytest.raises(ValueError, match="encoding"):
+        clip_id("ep1", "ja", Span(1000, 2500), "")
+
+
 def test_plan_orders_by_en_time_and_clamps_into_each_video() -> None:
     clips = [pair((5000, 6000), (4500, 5500)), pair((100, 900), (-300, 500))]
-    plan = plan_clips("ep", clips, {"ja": 5200, "en": 10_000}, [], [], -500)
+    plan = plan_clips("ep", clips, {"ja": 5200, "en": 10_000}, [], [], -500, encoding=ENC)
     assert [c.en for c in plan.clips] == [Span(100, 900), Span(5000, 6000)]
     assert plan.clips[0].ja == Span(0, 500)  # negative JA start clamped
     assert plan.clips[1].ja == Span(4500, 5200)  # past the JA end clamped
-    assert plan.clips[0].jp_clip == clip_id("ep", "ja", Span(0, 500))
+    assert plan.clips[0].jp_clip == clip_id("ep", "ja", Span(0, 500), ENC)
     assert plan.dropped == 0
 
 
 def test_a_clip_under_100_ms_after_clamping_is_dropped_and_counted() -> None:
     clips = [pair((1000, 2000), (1000, 2000)), pair((8000, 9000), (9950, 10_950))]
-    plan = plan_clips("ep", clips, {"ja": 10_000, "en": 10_000}, [], [], 0)
+    plan = plan_clips("ep", clips, {"ja": 10_000, "en": 10_000}, [], [], 0, encoding=ENC)
     assert len(plan.clips) == 1 and plan.dropped == 1
 
 
 def test_a_clip_wholly_outside_a_video_is_refused() -> None:
     with pytest.raises(PackagingInputError, match="outside the en video"):
-        plan_clips("ep", [pair((20_000, 21_000), (100, 900))], {"ja": 9000, "en": 9000}, [], [], 0)
+        plan_clips("ep", [pair((20_000, 21_000), (100, 900))], {"ja": 9000, "en": 9000}, [], [], 0,
+                   encoding=ENC)  # fmt: skip
 
 
 def test_repeated_clips_are_refused() -> None:
     clips = [pair((1000, 2000), (1000, 2000))] * 2
     with pytest.raises(PackagingInputError, match="must not repeat"):
-        plan_clips("ep", clips, {"ja": 9000, "en": 9000}, [], [], 0)
+        plan_clips("ep", clips, {"ja": 9000, "en": 9000}, [], [], 0, encoding=ENC)
 
 
 def test_ja_speakers_take_the_en_label_they_overlap_most() -> None:
@@ -92,7 +123,7 @@ def test_fragment_matches_the_anim400k_clip_and_episode_format() -> None:
     doc = parse_episode(episode_doc(SHOW, "3", "test-ep-3"))
     en = [Turn(0, 3000, "SPEAKER_00")]
     plan = plan_clips("test-ep-3", [pair((1000, 2500), (2000, 3500))], {"ja": 9000, "en": 9000},
-                      en, [], 1000)  # fmt: skip
+                      en, [], 1000, encoding=ENC)  # fmt: skip
     c = plan.clips[0]
     f = FileEntry(audio_path(c.en_clip), "0" * 64, 10, 1500, "mp3", "audio", "en", c.en_clip)
     frag = json.loads(json.dumps(fragment(doc, plan.clips, [f], "ffmpeg-x")))

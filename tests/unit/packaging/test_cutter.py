@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dubset_packaging.core.batches import Batch
 from dubset_packaging.core.model import Span
-from dubset_packaging.cutter import CutRequest, Encoding, batch_argv, cut_clips
+from dubset_packaging.cutter import CutRequest, Encoding, batch_argv, batch_timeout_s, cut_clips
 from dubset_packaging.ffmpeg import Tools
 
 FRAME_MS = 1001 / 24
@@ -69,3 +69,8 @@ def test_one_ffmpeg_per_batch_seeks_once_and_strips_metadata(tmp_path: Path) -> 
     assert argv.count("-map_metadata") == 6 and argv.count("+bitexact") >= 6
     threads = [argv[i + 1] for i, a in enumerate(argv) if a == "-threads"]
     assert threads == ["1"] * 6  # fixed encoder threads: the same bytes on any machine
+
+
+def test_the_ffmpeg_time_limit_grows_with_the_media_of_the_batch() -> None:
+    short, long = batch_timeout_s(10_000, video=False), batch_timeout_s(600_000, video=False)
+    assert 120 <= short < long and batch_timeout_s(600_000, video=True) > long

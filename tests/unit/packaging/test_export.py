@@ -8,6 +8,7 @@ import json
 import random
 import tarfile
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -153,6 +154,30 @@ def test_duplicate_episode_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="comes from two fragments"):
         export_dataset(store, ExportOptions(DS))
     assert not store.exists(f"datasets/{DS}/anim400k_annotations.json")
+
+
+class _RepackagingStore(LocalStore):
+    """A store where episode "Eps" is packaged again, with other encoding settings (so other
+    clip files), while an export runs: right before the export reads its fragment."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.repackaged: dict[str, object] = {}
+
+    def get_file(self, key: str, path: Path) -> None:
+        if key.endswith("/episodes/Eps-s1-e1.json") and not self.repackaged:
+            self.repackaged = add_episode(self, DS, show("Eps"), "1", encoding="96k")
+        super().get_file(key, path)
+
+
+def test_an_episode_packaged_during_the_export_is_exported_not_refused(tmp_path: Path) -> None:
+    store = _RepackagingStore(tmp_path)
+    first = add_episode(store, DS, show("Eps"), "1", encoding="64k")
+    summary = export_dataset(store, ExportOptions(DS))
+    assert store.repackaged and summary.num_episodes == 1
+    listed = [json.loads(line)["path"] for line in read(store, "manifest.jsonl").splitlines()]
+    assert listed == [f["path"] for f in cast(list[dict[str, str]], store.repackaged["files"])]
+    assert set(listed).isdisjoint(f["path"] for f in cast(list[dict[str, str]], first["files"]))
 
 
 def test_missing_media_is_refused_before_anything_is_written(tmp_path: Path) -> None:

@@ -55,3 +55,28 @@ def test_usage_and_io_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert cli(export, ["export", "--dataset", "ds", "--store", store]) == 2
     assert "no episode fragments" in capsys.readouterr().err
     shutil.rmtree(store)
+
+
+def _steps(err: str) -> list[str]:
+    """The progress steps of non-terminal stderr: one "<step> ..." line as each starts."""
+    return [line[: -len(" ...")] for line in err.splitlines() if line.endswith(" ...")]
+
+
+def test_progress_lines_name_real_steps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = LocalStore(tmp_path / "store")
+    add_episode(store, "ds", show("Alpha"), "1", num_clips=1, video=False)
+    assert cli(export, ["export", "--dataset", "ds", "--store", str(tmp_path / "store")]) == 0
+    err = capsys.readouterr().err
+    assert _steps(err) == [
+        "reading episode fragments",
+        "checking media",
+        "writing the manifest",
+        "writing the annotations",
+    ]
+    assert cli(verify, ["verify", str(tmp_path / "store" / "datasets" / "ds")]) == 0
+    err = capsys.readouterr().err
+    steps = ["listing files", "reading the manifest", "reading the annotations"]
+    assert _steps(err) == [*steps, "checking checksums"]
+    assert "done done" not in err and not any(line.startswith("done") for line in err.splitlines())
+    for step in _steps(err):  # one line as a step starts, one as it ends
+        assert sum(line.startswith(step) for line in err.splitlines()) == 2

@@ -45,8 +45,8 @@ def show(name: str, season: str = "1", **extra: object) -> dict[str, object]:
     return normalize_show({"show": name, "season": season, "genres": ["Action"], **extra})
 
 
-def clip_id(episode_id: str, lang: str, start: int, end: int) -> str:
-    u = str(uuid.uuid5(NAMESPACE, f"{episode_id}/{lang}/{start}/{end}"))
+def clip_id(episode_id: str, lang: str, start: int, end: int, encoding: str = "") -> str:
+    u = str(uuid.uuid5(NAMESPACE, f"{episode_id}/{lang}/{start}/{end}/{encoding}"))
     return f"{u[:2]}/{u}"
 
 
@@ -59,6 +59,7 @@ def add_episode(
     video: bool = True,
     episode_id: str | None = None,
     sample_rate: bool = True,
+    encoding: str = "",
 ) -> dict[str, object]:
     """Media files plus the fragment datasets/<dataset>/episodes/<episode_id>.json."""
     episode_id = episode_id or f"{show_value['show']}-s{show_value['season']}-e{number}".replace(
@@ -68,7 +69,9 @@ def add_episode(
     clips, files = [], []
     for i in range(num_clips):
         start, end = 1000 * i, 1000 * i + 800
-        ids = {lang: clip_id(episode_id, lang, start + 50, end + 50) for lang in ("ja", "en")}
+        ids = {
+            lang: clip_id(episode_id, lang, start + 50, end + 50, encoding) for lang in ("ja", "en")
+        }
         clips.append(
             {
                 "jp_clip": ids["ja"],

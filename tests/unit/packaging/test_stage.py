@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -11,13 +13,15 @@ from prometheus_client import CollectorRegistry
 
 from dubset.v1 import common_pb2, packaging_pb2
 from dubset_cli import package as package_cli
-from dubset_common.errors import InvalidInputError
+from dubset_common.errors import InvalidInputError, TransientError
 from dubset_common.keys import file_sha256, sha256_hex
 from dubset_common.metrics import StageMetrics
-from dubset_common.objstore import LocalStore
+from dubset_common.objstore import LocalStore, ObjectInfo
 from dubset_common.runner import StageExecutor
 from dubset_common.stagerequest import build_request
+from dubset_packaging import cutter, ffmpeg
 from dubset_packaging.calls import PackagingCalls
+from dubset_packaging.ffmpeg import Tools
 from dubset_packaging.handler import PackagingStage
 from tests.unit.packaging.conftest import OFFSET_MS, SHOW, SPANS, docs
 
@@ -30,15 +34,23 @@ def _run(
     documents: dict[str, bytes] | None = None,
     **params: object,
 ) -> common_pb2.StageResult:
+    return _run_stage(PackagingStage(), store, episode, documents, **params)
+
+
+def _run_stage(
+    stage: PackagingStage,
+    store: LocalStore,
+    episode: dict[str, Path],
+    documents: dict[str, bytes] | None = None,
+    **params: object,
+) -> common_pb2.StageResult:
     inputs = {
         n: store.put_bytes(f"in/{n}.json", d, "application/json")
         for n, d in (documents or docs()).items()
     }
     for name, path in episode.items():
         inputs[name] = store.put_file(f"in/{name}.mp4", path, "video/mp4")
-    ex = StageExecutor(
-        PackagingStage(), store, StageMetrics.create(CollectorRegistry(), "packaging")
-    )
+    ex = StageExecutor(stage, store, StageMetrics.create(CollectorRegistry(), "packaging"))
     p = packaging_pb2.PackagingParams(**params)  # type: ignore[arg-type]
     return ex.execute(build_request("packaging", "job1", "tiny-e2", inputs, p))
 
@@ -80,6 +92,78 @@ def test_a_second_run_finds_identical_clips_and_does_not_rewrite_them(
     second = _run(store, episode, documents, video_clips=False)
     assert not second.reused and second.output_key != first.output_key
     assert clip.stat().st_mtime_ns == before
+
+
+def test_two_encodings_of_one_episode_never_share_a_file(
+    episode: dict[str, Path], tmp_path: Path
+) -> None:
+    """Job A (64 kbps) and job B (96 kbps) package one episode into one dataset: B must not
+    overwrite A's files, so A's fragment (as A wrote it) still matches the stored bytes."""
+    store = LocalStore(tmp_path)
+    a = _run(store, episode, video_clips=False, audio_bitrate_kbps=64)
+    frag_a = json.loads(store.get_bytes(store.key_of(a.outputs["episode"].uri)))
+    b = _run(store, episode, video_clips=False, audio_bitrate_kbps=96)
+    frag_b = json.loads(store.get_bytes(store.key_of(b.outputs["episode"].uri)))
+    paths_a = {f["path"] for f in frag_a["files"]}
+    assert paths_a.isdisjoint(f["path"] for f in frag_b["files"])
+    assert {c["jp_clip"] for c in frag_a["episode"]["clips"]}.isdisjoint(
+        c["jp_clip"] for c in frag_b["episode"]["clips"]
+    )
+    for f in frag_a["files"]:
+        assert file_sha256(tmp_path / "datasets/default" / f["path"]) == f["sha256"]
+
+
+class _RacingStore(LocalStore):
+    """A store where another job rewrites the first clip file after this job stored its second
+    (the interleaving of two jobs writing one file name)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.clips: list[str] = []
+
+    def put_file(
+        self, key: str, path: Path, content_type: str = "application/octet-stream"
+    ) -> ObjectInfo:
+        info = super().put_file(key, path, content_type)
+        if "/anim400k_audio_clips/" in key:
+            self.clips.append(key)
+            if len(self.clips) == 2:
+                super().put_bytes(self.clips[0], b"another job's bytes", content_type)
+        return info
+
+
+def test_a_clip_changed_under_the_job_fails_it_retryably_without_a_fragment(
+    episode: dict[str, Path], tmp_path: Path
+) -> None:
+    store = _RacingStore(tmp_path)
+    with pytest.raises(TransientError, match="another job changed it") as err:
+        _run(store, episode, video_clips=False)
+    assert err.value.retryable and store.clips[0] in str(err.value)
+    assert not store.exists(FRAG.format("default", "tiny-e2"))
+
+
+def test_an_ffmpeg_timeout_is_retryable_not_invalid_input(
+    episode: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow, loaded host must not fail a job for good: the timeout is a TransientError."""
+    slow = tmp_path / "slow-ffmpeg"
+    slow.write_text(
+        '#!/bin/sh\nif [ "$1" = -version ]; then echo "ffmpeg version slow-1"; exit 0; fi\n'
+        "exec sleep 30\n"
+    )
+    slow.chmod(slow.stat().st_mode | stat.S_IXUSR)
+    ffprobe = shutil.which("ffprobe")
+    assert ffprobe is not None
+
+    def run_tool(argv: list[str], timeout_s: float, *rest: int) -> ffmpeg.ToolResult:
+        assert timeout_s >= 120  # the real limit; this test stops the wedged ffmpeg sooner
+        return ffmpeg.run_tool(argv, 0.5, *rest)
+
+    monkeypatch.setattr(cutter, "run_tool", run_tool)
+    stage = PackagingStage(Tools(str(slow), ffprobe))
+    with pytest.raises(TransientError, match=r"took longer than 0\.5 s") as err:
+        _run_stage(stage, LocalStore(tmp_path / "s"), episode, video_clips=False)
+    assert err.value.retryable and err.value.code == "UNAVAILABLE"
 
 
 def test_video_clips_are_listed_with_their_codec(episode: dict[str, Path], tmp_path: Path) -> None:

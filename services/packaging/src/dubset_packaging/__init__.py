@@ -1,4 +1,4 @@
 """dubset packaging service: clip pairs cut and written into an Anim-400K dataset."""
 
 STAGE = "packaging"
-VERSION = "1"
+VERSION = "2"  # 2: clip ids include the encoding digest

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,6 +21,12 @@ from dubset_packaging.core.model import PackagingInputError, Span
 from dubset_packaging.ffmpeg import Tools, input_args, output_url, run_tool
 
 Hook = Callable[[float, str], None]
+# The cutting recipe's version: bump it whenever batch_argv changes the bytes a clip gets.
+CUTTER_VERSION = "1"
+# An ffmpeg run may take BASE_TIMEOUT_S plus this many seconds per second of media it cuts
+# (twice that with video): generous, so only a wedged or starved process hits it.
+BASE_TIMEOUT_S = 120.0
+TIMEOUT_S_PER_MEDIA_S = 8.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,11 @@ class Encoding:
     x264_preset: str = "veryfast"
     x264_crf: int = 23
     aac_bitrate_kbps: int = 128
+
+    def settings(self, video: bool, encoder: str) -> dict[str, str | int | bool]:
+        """Everything that decides a clip's bytes (what the clip ids' encoding digest hashes):
+        these fields, whether video is cut, the cutter recipe and the encoder's version."""
+        return {**asdict(self), "video": video, "cutter": CUTTER_VERSION, "encoder": encoder}
 
 
 @dataclass(frozen=True)
@@ -161,6 +172,11 @@ def check_outputs(tools: Tools, files: Sequence[tuple[Path, str]], timeout_s: fl
     return durations
 
 
+def batch_timeout_s(span_ms: int, video: bool) -> float:
+    """The wall-clock limit of one batch's ffmpeg: scales with the media it decodes."""
+    return BASE_TIMEOUT_S + TIMEOUT_S_PER_MEDIA_S * (span_ms / 1000) * (2 if video else 1)
+
+
 def cut_clips(
     tools: Tools,
     source: Path,
@@ -177,8 +193,7 @@ def cut_clips(
     out: list[list[CutFile]] = [[] for _ in requests]
     done = 0
     for batch in batches:
-        span_s = (batch.end_ms - batch.start_ms) / 1000
-        timeout = 120 + 8 * span_s * (2 if with_video else 1)
+        timeout = batch_timeout_s(batch.end_ms - batch.start_ms, with_video)
         argv = batch_argv(tools, source, stream_index, channels, batch, requests, enc)
         result = run_tool(argv, timeout)
         if result.returncode != 0:

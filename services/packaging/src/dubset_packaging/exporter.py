@@ -140,7 +140,7 @@ def _write_archive(
             with member.open("rb") as fh:
                 tar.addfile(info, fh)
             if i % 200 == 0:
-                hook(i / max(total, 1), f"archive {ARCHIVES[kind]}")
+                hook(i / max(total, 1), f"writing {ARCHIVES[kind]}")
     member.unlink(missing_ok=True)
     return store.put_file(join_key(root, ARCHIVES[kind]), target, "application/gzip")
 
@@ -179,7 +179,7 @@ def _write_lhotse(
                     LHOTSE, (rows.recording, rows.supervision, rows.cut), strict=True
                 ):
                     out[name].write(json.dumps(row, ensure_ascii=False).encode() + b"\n")
-            hook(i / max(len(plan_shows), 1), "lhotse manifests")
+            hook(i / max(len(plan_shows), 1), "writing lhotse manifests")
     return tuple(
         store.put_file(
             join_key(root, "lhotse", f"{name}.jsonl.gz"), paths[name], "application/gzip"
@@ -191,8 +191,8 @@ def _write_lhotse(
 def _read_fragments(
     store: ObjectStore, root: str, tmp: Path, report: Hook
 ) -> tuple[Catalogue, _ManifestSorter]:
-    """Every fragment copied to tmp, validated, its media checked present and its manifest lines
-    bucketed; only show metadata and counts stay in memory."""
+    """Every fragment copied to tmp, validated and its manifest lines bucketed; only show
+    metadata and counts stay in memory. The media are checked afterwards (_check_media)."""
     keys = [
         k
         for k in store.list(join_key(root, "episodes"))
@@ -203,10 +203,6 @@ def _read_fragments(
             f"dataset {root.split('/')[1]!r} has no episode fragments under {root}/episodes/; "
             "package some episodes into it first"
         )
-    report(0.0, "listing media")
-    stored: set[str] = set()
-    for folder, _ in MEDIA.values():
-        stored.update(k[len(root) + 1 :] for k in store.list(join_key(root, folder)))
     (tmp / "fragments").mkdir()
     catalogue, sorter = Catalogue(), _ManifestSorter(tmp / "manifest-parts")
     for i, key in enumerate(keys):
@@ -217,16 +213,31 @@ def _read_fragments(
         fragment = _load(local, key)
         if f"{fragment.episode_id}.json" != key.rsplit("/", 1)[1]:
             raise ExportError(f"{key} holds episode_id {fragment.episode_id}, not its file name")
-        for entry in fragment.files:
-            if entry["path"] not in stored:
-                raise ExportError(
-                    f"{key} references {entry['path']}, which is not in the store; "
-                    f"package episode {fragment.episode_id} again"
-                )
         catalogue.add(fragment, str(local))
         sorter.add(fragment)
-        report(0.4 * (i + 1) / len(keys), "reading episode fragments")
+        report(0.3 * (i + 1) / len(keys), "reading episode fragments")
     return catalogue, sorter
+
+
+def _check_media(store: ObjectStore, root: str, manifest: Path, report: Hook) -> None:
+    """Every file of the manifest (the fragments as read) is in the store. The media are listed
+    only now, after the fragments were read: packaging stores an episode's files before its
+    fragment, so a file a fragment names is listed unless it was really removed. A path the
+    listing lacks is looked up once more before the export is refused."""
+    report(0.3, "checking media")
+    stored: set[str] = set()
+    for folder, _ in MEDIA.values():
+        stored.update(k[len(root) + 1 :] for k in store.list(join_key(root, folder)))
+    with manifest.open("rb") as fh:
+        for line in fh:
+            entry = json.loads(line)
+            path = str(entry["path"])
+            if path not in stored and not store.exists(join_key(root, path)):
+                episode = entry["episode_id"]
+                raise ExportError(
+                    f"{root}/episodes/{episode}.json references {path}, which is not in the "
+                    f"store; package episode {episode} again"
+                )
 
 
 def _load_entry(entry: EpisodeEntry) -> Fragment:
@@ -245,7 +256,12 @@ def export_dataset(
 ) -> ExportSummary:
     """Publish datasets/<name>/: manifest.jsonl first, then the annotations, then archives and
     lhotse manifests on request. Refuses malformed or duplicate fragments and missing media."""
-    report = hook or _quiet
+    step = ["reading episode fragments"]
+
+    def report(fraction: float, message: str) -> None:
+        step[0] = message
+        (hook or _quiet)(fraction, message)
+
     root = join_key("datasets", check_id(options.dataset, "dataset name"))
     ratios = check_ratios(options.splits)
     with tempfile.TemporaryDirectory(prefix="dubset-export-") as tmp_name:
@@ -254,8 +270,10 @@ def export_dataset(
         plan = catalogue.plan(ratios)
         manifest_file = tmp / MANIFEST
         counts = sorter.write(manifest_file)
+        _check_media(store, root, manifest_file, report)
+        report(0.45, "writing the manifest")
         manifest = store.put_file(join_key(root, MANIFEST), manifest_file, "application/x-ndjson")
-        report(0.5, "writing annotations")
+        report(0.5, "writing the annotations")
         annotations_file = tmp / ANNOTATIONS
         with annotations_file.open("w", encoding="utf-8") as fh:
             for chunk in annotation_chunks(plan, _load_entry):
@@ -289,7 +307,7 @@ def export_dataset(
         else:
             for name in LHOTSE:
                 _drop_stale(store, join_key(root, "lhotse", f"{name}.jsonl.gz"), warnings)
-    report(1.0, "done")
+    report(1.0, step[0])  # the last step finished; no pseudo-step called "done"
     per_split = plan.clips_per_split()
     return ExportSummary(
         dataset_uri=store.uri(root),

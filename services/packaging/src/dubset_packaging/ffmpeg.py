@@ -25,6 +25,11 @@ class ToolError(RuntimeError):
     """ffmpeg or ffprobe is missing or broken: a configuration problem, not the input's."""
 
 
+class ToolTimeoutError(RuntimeError):
+    """ffmpeg or ffprobe ran past its time limit: a slow or loaded host, not a bad input, so
+    worth retrying (a corrupt input fails fast with a decode error instead)."""
+
+
 @dataclass(frozen=True)
 class Stream:
     index: int
@@ -121,8 +126,9 @@ def run_tool(argv: list[str], timeout_s: float, max_stdout: int = MAX_STDOUT) ->
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        raise PackagingInputError(
-            f"{Path(argv[0]).name} took longer than {timeout_s:.0f} s: refused"
+        raise ToolTimeoutError(
+            f"{Path(argv[0]).name} took longer than {timeout_s:.1f} s and was stopped "
+            "(a slow or overloaded host?); retry, or give the service more CPU"
         ) from None
     finally:
         for t in readers:

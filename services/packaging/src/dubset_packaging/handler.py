@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dubset.v1 import common_pb2, packaging_pb2
-from dubset_common.errors import ConfigError, InvalidInputError
+from dubset_common.errors import ConfigError, InvalidInputError, NotFoundError, TransientError
 from dubset_common.keys import canonical_json, check_id, file_sha256, join_key, sha256_hex
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, StageContext, StageOutcome
@@ -13,10 +13,17 @@ from dubset_packaging import STAGE, VERSION
 from dubset_packaging.core.annotate import FileEntry, fragment, parse_episode
 from dubset_packaging.core.clips import plan_clips
 from dubset_packaging.core.docs import AudioChoice, parse_clips, parse_media, parse_turns
-from dubset_packaging.core.ids import audio_path, video_path
+from dubset_packaging.core.ids import audio_path, encoding_digest, video_path
 from dubset_packaging.core.model import LANGUAGES, PackagingInputError, Plan
 from dubset_packaging.cutter import CutRequest, Encoding, Hook, cut_clips
-from dubset_packaging.ffmpeg import SourceInfo, ToolError, Tools, probe, tool_version
+from dubset_packaging.ffmpeg import (
+    SourceInfo,
+    ToolError,
+    Tools,
+    ToolTimeoutError,
+    probe,
+    tool_version,
+)
 
 MAX_INPUT_BYTES = 16 * 1024**3
 DEFAULT_DATASET = "default"
@@ -57,7 +64,8 @@ def params_from_proto(params: packaging_pb2.PackagingParams) -> dict[str, object
 def put_if_changed(store: ObjectStore, key: str, path: Path, content_type: str) -> tuple[str, int]:
     """Store a file unless an object with the same size and sha256 is there; its sha256, size.
 
-    Clip ids are deterministic, so a re-run or a second worker finds its own files in place.
+    Clip ids are deterministic and include the encoding, so a re-run or a second worker finds
+    its own files in place, and a run with other encoding settings writes other files.
     """
     size, digest = path.stat().st_size, file_sha256(path)
     same = store.exists(key) and store.size(key) == size
@@ -65,6 +73,23 @@ def put_if_changed(store: ObjectStore, key: str, path: Path, content_type: str) 
         return digest, size
     store.put_file(key, path, content_type)
     return digest, size
+
+
+def check_stored(store: ObjectStore, dataset: str, entries: list[FileEntry]) -> None:
+    """Every file the fragment will list is in the store with the size it was written with;
+    TransientError (the job is retried) when something replaced or removed one meanwhile."""
+    for e in entries:
+        key = join_key(dataset_prefix(dataset), e.path)
+        try:
+            size = store.size(key)
+        except NotFoundError:
+            size = -1
+        if size != e.bytes:
+            found = "is gone" if size < 0 else f"now has {size} bytes, not {e.bytes}"
+            raise TransientError(
+                f"{key} {found}: another job changed it while this one packaged; "
+                "the fragment was not written, retry the job"
+            )
 
 
 class PackagingStage:
@@ -114,6 +139,8 @@ class PackagingStage:
             return self._run(ctx)
         except PackagingInputError as exc:
             raise InvalidInputError(str(exc)) from None
+        except ToolTimeoutError as exc:
+            raise TransientError(str(exc)) from None
         except ToolError as exc:
             raise ConfigError(str(exc)) from None
 
@@ -134,9 +161,13 @@ class PackagingStage:
             lang: _audio_stream(lang, infos[lang], media.audio[lang], video) for lang in LANGUAGES
         }
         durations = {lang: infos[lang].duration_ms for lang in LANGUAGES}
-        plan = plan_clips(doc.episode_id, clips, durations, en_turns, ja_turns, media.ja_offset_ms)
-        entries: list[FileEntry] = []
         enc = Encoding(audio_bitrate_kbps=kbps)
+        encoding = encoding_digest(enc.settings(video, backend))
+        plan = plan_clips(
+            doc.episode_id, clips, durations, en_turns, ja_turns, media.ja_offset_ms,
+            encoding=encoding,
+        )  # fmt: skip
+        entries: list[FileEntry] = []
         for n, lang in enumerate(LANGUAGES):
 
             def hook(fraction: float, message: str, n: int = n, lang: str = lang) -> None:
@@ -146,11 +177,13 @@ class PackagingStage:
                 ctx, dataset, lang, sources[lang], infos[lang], streams[lang],
                 plan, video, enc, hook,
             )  # fmt: skip
+        check_stored(ctx.store, dataset, entries)
         frag = canonical_json(fragment(doc, plan.clips, entries, backend))
         ctx.store.put_bytes(fragment_key(dataset, doc.episode_id), frag, "application/json")
         info = {
             "dataset": dataset,
             "episode_id": doc.episode_id,
+            "encoding": encoding,
             "clips": len(plan.clips),
             "dropped_clips": plan.dropped,
             "cut_ms": sum(c.ja.duration_ms + c.en.duration_ms for c in plan.clips),

@@ -81,6 +81,7 @@ def verify_dataset(
     problems.extend(reference_problems(listed, manifest, clip_ids))
     present = [(p, e) for p, e in sorted(manifest.items()) if p in listed]
     step = "checking sizes" if skip_checksums else "checking checksums"
+    report(0.1, step)
     for i, (path, entry) in enumerate(present):
         try:
             size = files.size(path)
@@ -93,9 +94,9 @@ def verify_dataset(
                 )
         except NotFoundError:
             problems.append(Problem("missing", path, "disappeared while verifying"))
-        if i % 100 == 0:
-            report(0.1 + 0.9 * i / len(present), step)
-    report(1.0, "done")
+        if i % 100 == 99:
+            report(0.1 + 0.9 * (i + 1) / len(present), step)
+    report(1.0, step)
     return VerifyReport(
         not problems, len(present), tuple(sorted(problems, key=lambda p: (p.path, p.kind)))
     )

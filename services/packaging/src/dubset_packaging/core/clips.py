@@ -41,10 +41,13 @@ def plan_clips(
     en_turns: Sequence[Turn],
     ja_turns: Sequence[Turn],
     ja_offset_ms: int,
+    *,
+    encoding: str,
     min_clip_ms: int = MIN_CLIP_MS,
 ) -> Plan:
     """Clips in EN time order, clamped into each video's duration; a clip under min_clip_ms in
-    either language after clamping is dropped (counted in Plan.dropped)."""
+    either language after clamping is dropped (counted in Plan.dropped). `encoding` is the
+    encoding_digest that goes into every clip id."""
     for lang in ("ja", "en"):
         if durations.get(lang, 0) <= 0:
             raise PackagingInputError(f"the {lang} video has no duration")
@@ -62,7 +65,7 @@ def plan_clips(
         if en.duration_ms < min_clip_ms or ja.duration_ms < min_clip_ms:
             dropped += 1
             continue
-        ids = clip_id(episode_id, "ja", ja), clip_id(episode_id, "en", en)
+        ids = clip_id(episode_id, "ja", ja, encoding), clip_id(episode_id, "en", en, encoding)
         for lang, cid, span in (("ja", ids[0], ja), ("en", ids[1], en)):
             if cid in seen:
                 raise PackagingInputError(
