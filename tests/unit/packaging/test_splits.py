@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +19,8 @@ def test_known_names_have_fixed_splits() -> None:
     assert split_of("Show 3") == "val"  # the name's case does not matter
 
 
-@given(st.text(min_size=1, max_size=40))
+# Letters whose case maps round-trip: for some others upper() loses information ("ı" → "I").
+@given(st.text(alphabet=string.ascii_letters + string.digits + " ", min_size=1, max_size=40))
 def test_same_split_for_spelling_variants(name: str) -> None:
     assert split_of(name) == split_of(f"  {name.upper()}  ".casefold())
 
