@@ -8,6 +8,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import soundfile as sf
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
@@ -15,6 +16,7 @@ from dubset_asr.assemble import file_sha256
 from dubset_asr.backends.aws import AwsSettings, AwsTranscribeBackend
 from dubset_asr.core.awsjson import parse_output
 from dubset_asr.core.model import AsrInputError, BackendFailedError, DecodeOptions
+from dubset_asr.vad import shared_vad
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EN = (FIXTURES / "aws_transcribe_en-US.json").read_bytes()
@@ -214,3 +216,56 @@ def test_unsupported_container_and_missing_bucket(tmp_path: Path) -> None:
 
     with pytest.raises(ModelUnavailableError, match="DUBSET_ASR_AWS_BUCKET"):
         AwsSettings.from_env({})
+
+
+def test_vad_cuts_a_transcribe_segment_that_spans_two_lines(tmp_path: Path) -> None:
+    # The two lines of fixtures/two_lines_en.flac (1187-2919 ms, 3506-4942 ms) given as one
+    # audio segment, "Fall" stretched back over the silence between them.
+    words = [
+        ("I", 1.19, 1.3), ("can't", 1.3, 1.6), ("believe", 1.6, 1.9), ("it", 1.9, 2.0),
+        ("it's", 2.0, 2.3), ("snowing", 2.3, 2.9), ("Fall", 3.0, 3.8), ("down", 3.8, 4.1),
+        ("get", 4.2, 4.4), ("back", 4.4, 4.6), ("up", 4.6, 4.9),
+    ]  # fmt: skip
+    items = [
+        {
+            "id": i,
+            "type": "pronunciation",
+            "start_time": str(s),
+            "end_time": str(e),
+            "alternatives": [{"confidence": "0.9", "content": w}],
+        }
+        for i, (w, s, e) in enumerate(words)
+    ]
+    text = " ".join(w for w, _s, _e in words)
+    results = {
+        "language_code": "en-US",
+        "transcripts": [{"transcript": text}],
+        "items": items,
+        "audio_segments": [
+            {
+                "id": 0,
+                "transcript": text,
+                "start_time": "1.19",
+                "end_time": "4.9",
+                "items": list(range(len(words))),
+            }
+        ],
+    }
+    raw = json.dumps({"jobName": "x", "status": "COMPLETED", "results": results}).encode()
+    path = tmp_path / "ep.wav"
+    audio, rate = sf.read(FIXTURES / "two_lines_en.flac", dtype="float32")
+    sf.write(path, audio, rate, subtype="PCM_16")
+    s3, tr, s3s, trs = _clients()
+    job = _expect_upload_and_start(s3s, trs, file_sha256(path))
+    trs.add_response("get_transcription_job", _job("COMPLETED"), {"TranscriptionJobName": job})
+    s3s.add_response("get_object", {"Body": StreamingBody(io.BytesIO(raw), len(raw))})
+    settings = AwsSettings(bucket="bkt", prefix="pre/")
+    backend = AwsTranscribeBackend(s3, tr, settings, vad=shared_vad())
+    with s3s, trs:
+        t = backend.transcribe(path, "en", DecodeOptions(), lambda _f, _m: None)
+    assert [s.text for s in t.segments] == [
+        "I can't believe it it's snowing",
+        "Fall down get back up",
+    ]
+    assert abs(t.segments[1].start_ms - 3506) <= 100
+    assert "silero_vad_sha256" in backend.info()

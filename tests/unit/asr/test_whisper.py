@@ -38,7 +38,7 @@ def _check_invariants(t: Transcript, duration_ms: int) -> None:
         for w in s.words:
             assert s.start_ms <= w.start_ms <= w.end_ms <= s.end_ms
             assert 0.0 <= w.confidence <= 1.0
-        last = s.start_ms
+        last = s.end_ms  # segments never overlap
 
 
 def test_silence_and_music_give_no_segments(asr: AsrBackend, tmp_path: Path) -> None:
@@ -92,3 +92,38 @@ def test_japanese_speech_joins_without_spaces(asr: AsrBackend, tmp_path: Path) -
     same = sum(a == b for a, b in zip(norm[0], norm[1], strict=False))
     assert same >= 0.6 * len(norm[1]), got
     assert 1700 <= t.segments[0].start_ms <= 2600
+
+
+def test_two_japanese_lines_half_a_second_apart_are_two_segments(
+    asr: AsrBackend, tmp_path: Path
+) -> None:
+    pyopenjtalk = pytest.importorskip("pyopenjtalk")
+    lines = ["時間があっという間に過ぎるね。", "私のことはもう忘れて。"]
+    waves = []
+    for line in lines:
+        wave, rate = pyopenjtalk.tts(line)
+        waves.append((np.asarray(wave) / 32768.0).astype(np.float32))
+    gap = np.zeros(rate * 450 // 1000, np.float32)
+    pad = np.zeros(rate, np.float32)
+    audio = np.concatenate([pad, waves[0], gap, waves[1], pad])
+    path = tmp_path / "ja2.wav"
+    sf.write(path, audio, rate, subtype="PCM_16")
+    t = _run(asr, path, "ja")
+    _check_invariants(t, round(len(audio) * 1000 / rate))
+    second_ms = round((len(pad) + len(waves[0]) + len(gap)) * 1000 / rate)
+    assert len(t.segments) == 2, [s.text for s in t.segments]
+    assert t.segments[0].end_ms <= second_ms - 200
+    assert second_ms - 250 <= t.segments[1].start_ms <= second_ms + 300
+
+
+def test_one_segment_per_line_with_edges_on_the_speech(asr: AsrBackend) -> None:
+    # 5.5 s of a generated episode's separated English dialogue: "I can't believe it, it's
+    # snowing!" (1187-2919 ms) then "Fall down, get back up." (3506-4942 ms). Before the speech
+    # map the first started 340 ms early, in silence, and the second was cut at its comma.
+    t = _run(asr, Path(__file__).parent / "fixtures" / "two_lines_en.flac", "en")
+    _check_invariants(t, 5500)
+    assert len(t.segments) == 2, [s.text for s in t.segments]
+    first, second = t.segments
+    assert "snowing" in first.text.lower() and "back up" in second.text.lower()
+    assert abs(first.start_ms - 1187) <= 100 and abs(first.end_ms - 2919) <= 150
+    assert abs(second.start_ms - 3506) <= 100 and abs(second.end_ms - 4942) <= 150

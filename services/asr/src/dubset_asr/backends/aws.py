@@ -22,6 +22,8 @@ from dubset_asr.core.model import (
     ProgressHook,
     Transcript,
 )
+from dubset_asr.core.speech import resegment, speech_config
+from dubset_asr.vad import SileroVad, file_speech, shared_vad
 
 NAME = "aws-transcribe"
 MEDIA_FORMATS = {
@@ -107,8 +109,10 @@ class AwsTranscribeBackend:
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        vad: SileroVad | None = None,
     ) -> None:
         self.s3, self.client, self.settings = s3, transcribe, settings
+        self.vad = vad
         self.sleep, self.clock = sleep, clock
 
     @classmethod
@@ -122,10 +126,17 @@ class AwsTranscribeBackend:
             client = boto3.client("transcribe", region_name=region)
         except BotoCoreError as exc:
             raise ModelUnavailableError(f"aws-transcribe: cannot create clients: {exc}") from None
-        return cls(s3, client, settings)
+        return cls(s3, client, settings, vad=shared_vad())
 
     def info(self) -> Mapping[str, object]:
-        return {"model": self.model, "service": "amazon-transcribe", "bucket": self.settings.bucket}
+        info: dict[str, object] = {
+            "model": self.model,
+            "service": "amazon-transcribe",
+            "bucket": self.settings.bucket,
+        }
+        if self.vad is not None:
+            info.update(self.vad.info())
+        return info
 
     def job_name(self, sha256: str, language: str) -> str:
         return f"dubset-{language}-{sha256[:48]}"
@@ -177,7 +188,13 @@ class AwsTranscribeBackend:
         parsed = parse_output(raw, language)
         seconds = duration_s(audio)
         duration = None if seconds is None else round(seconds * 1000)
-        return Transcript(language, parsed.segments, duration)
+        segments = parsed.segments
+        if self.vad is not None and options.vad:  # one segment per line, as for faster-whisper
+            hook(0.9, "cutting segments at silences")
+            config = speech_config(language)
+            speech = file_speech(self.vad, audio, config)
+            segments = resegment(segments, speech, language, duration, config)
+        return Transcript(language, segments, duration)
 
     def _wait(self, job: str) -> None:
         deadline = self.clock() + self.settings.timeout_s

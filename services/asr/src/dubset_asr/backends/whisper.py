@@ -21,7 +21,9 @@ from dubset_asr.core.model import (
     Segment,
     Transcript,
 )
+from dubset_asr.core.speech import resegment, speech_config
 from dubset_asr.core.words import build_segment, split_at_pauses
+from dubset_asr.vad import shared_vad, tap
 
 NAME = "faster-whisper"
 REQUIRED_FILES = ("model.bin", "config.json")
@@ -83,6 +85,7 @@ class FasterWhisperBackend:
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelUnavailableError(f"cannot load {model_dir}: {exc}") from None
         self._lock = threading.Lock()
+        self._vad = shared_vad()
 
     def info(self) -> Mapping[str, object]:
         return {
@@ -91,6 +94,7 @@ class FasterWhisperBackend:
             "compute_type": self.compute_type,
             "faster_whisper": version("faster-whisper"),
             "ctranslate2": version("ctranslate2"),
+            **self._vad.info(),
         }
 
     def multilingual(self) -> bool:
@@ -105,8 +109,11 @@ class FasterWhisperBackend:
         total = 0
         floor = 0
         expected_s = duration_s(audio)
+        # the speech map (options.vad) is built from the same decoded stream, chunk by chunk
+        speech = self._vad.stream() if options.vad else None
+        chunks = stream_16k(audio) if speech is None else tap(stream_16k(audio), speech)
         with self._lock:  # one decode at a time per model: CTranslate2 threads are fixed
-            for offset, block in split_blocks(stream_16k(audio), SAMPLE_RATE, block_s=BLOCK_S):
+            for offset, block in split_blocks(chunks, SAMPLE_RATE, block_s=BLOCK_S):
                 offset_ms = offset * 1000 // SAMPLE_RATE
                 end_ms = (offset + len(block)) * 1000 // SAMPLE_RATE
                 total = offset + len(block)
@@ -124,15 +131,26 @@ class FasterWhisperBackend:
                         done = built.end_ms / 1000
                         fraction = min(1.0, done / expected_s) if expected_s else 0.0
                         hook(fraction, f"{done:.0f} s transcribed")
-        return Transcript(language, tuple(segments), total * 1000 // SAMPLE_RATE)
+        duration_ms = total * 1000 // SAMPLE_RATE
+        if speech is None:
+            return Transcript(language, tuple(segments), duration_ms)
+        speech.finish()
+        config = speech_config(language)
+        cut = resegment(segments, speech.speech(config), language, duration_ms, config)
+        return Transcript(language, cut, duration_ms)
 
     def _utterances(
         self, block: npt.NDArray[np.float32], language: str, options: DecodeOptions
     ) -> list[list[RawWord]]:
-        """Whisper's segments, each cut where its words pause (one per utterance)."""
-        return [
-            part for seg in self._decode(block, language, options) for part in split_at_pauses(seg)
-        ]
+        """Whisper's segments; without a speech map, each cut where its words pause.
+
+        With the map (options.vad) the cuts come from the audio's silences instead (see
+        transcribe): Whisper's word times stretch over silences, so its pauses are unreliable.
+        """
+        decoded = self._decode(block, language, options)
+        if options.vad:
+            return decoded
+        return [part for seg in decoded for part in split_at_pauses(seg)]
 
     def _decode(
         self, block: npt.NDArray[np.float32], language: str, options: DecodeOptions

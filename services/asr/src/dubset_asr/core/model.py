@@ -66,7 +66,11 @@ class RawWord:
 
 @dataclass(frozen=True)
 class DecodeOptions:
-    """Decoding settings; the defaults are deterministic (beam 5, temperature 0, no fallback)."""
+    """Decoding settings; the defaults are deterministic (beam 5, temperature 0, no fallback).
+
+    vad: skip non-speech while decoding, and cut segments at the silences of a speech map
+    (core/speech.py) instead of at the recogniser's word pauses.
+    """
 
     beam_size: int = 5
     temperature: float = 0.0
