@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from dubset.v1 import common_pb2, jobs_pb2
 from dubset_common import topics
-from dubset_common.bus import Bus
+from dubset_common.bus import Bus, Consumer, Producer
 from dubset_common.keys import canonical_json, join_key
 from dubset_common.objstore import ObjectStore
 from dubset_jobs.core import dag
@@ -50,6 +50,13 @@ class FakeWorkers:
             [topics.requests(stage, self.prefix)], f"{self.prefix}fake-{stage}"
         )
         producer = self.bus.producer()
+        try:
+            self._serve(stage, consumer, producer)
+        finally:
+            consumer.close()
+            producer.close()
+
+    def _serve(self, stage: str, consumer: Consumer, producer: Producer) -> None:
         while not self.stop.is_set():
             for record in consumer.poll(0.05, max_records=10):
                 request = common_pb2.StageRequest.FromString(record.value)
