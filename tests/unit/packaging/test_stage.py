@@ -148,7 +148,8 @@ def test_an_ffmpeg_timeout_is_retryable_not_invalid_input(
     """A slow, loaded host must not fail a job for good: the timeout is a TransientError."""
     slow = tmp_path / "slow-ffmpeg"
     slow.write_text(
-        '#!/bin/sh\nif [ "$1" = -version ]; then echo "ffmpeg version slow-1"; exit 0; fi\n'
+        "#!/bin/sh\n"
+        'for a in "$@"; do [ "$a" = -version ] && { echo "ffmpeg version slow-1"; exit 0; }; done\n'
         "exec sleep 30\n"
     )
     slow.chmod(slow.stat().st_mode | stat.S_IXUSR)

@@ -9,13 +9,14 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from dubset_common.tools import ToolError
 from dubset_media.core.model import (
     DEFAULT_MAX_OFFSET_MS,
     DEFAULT_SAMPLE_RATE_HZ,
     MediaInputError,
 )
 from dubset_media.core.offset import require_same_episode
-from dubset_media.ffmpeg import ToolError, Tools, probe
+from dubset_media.ffmpeg import Tools, probe
 from dubset_media.handler import extract, inspect, offset_of
 from dubset_media.wavfile import read_info
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 from dubset_common.service import run_service
+from dubset_common.tools import ToolError
 from dubset_common.wiring import build_bus, build_store
 from dubset_media import STAGE
-from dubset_media.ffmpeg import ToolError
 from dubset_media.server import start
 from dubset_media.worker import build_worker
 

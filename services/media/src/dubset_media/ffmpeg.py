@@ -8,28 +8,24 @@ before they read anything.
 
 from __future__ import annotations
 
-import functools
-import os
 import shutil
 import stat
-import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
+from dubset_common import tools
+from dubset_common.tools import (
+    ToolError,
+    ToolOutputError,
+    ToolResult,
+)
 from dubset_media.core.model import MediaInfo, MediaInputError
 from dubset_media.core.probe import parse_ffprobe
 
 PROTOCOLS = "file"
 DEMUXERS = "mov,matroska,webm,avi,mpegts,flv,asf,ogg,mpeg,wav"
-STDERR_TAIL = 4096
 MAX_PROBE_BYTES = 4 * 1024 * 1024
 CHECK_SECONDS = 5.0
-
-
-class ToolError(RuntimeError):
-    """ffmpeg or ffprobe is missing or broke in a way that says nothing about the input."""
 
 
 @dataclass(frozen=True)
@@ -57,79 +53,12 @@ class Tools:
         )
 
 
-@functools.cache
-def tool_version(exe: str) -> str:
-    """The version word of `exe -version` ("5.1.8-0+deb12u1"), recorded with every output."""
-    try:
-        proc = subprocess.run(
-            [exe, "-hide_banner", "-version"], capture_output=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ToolError(f"{exe} -version failed: {exc}") from None
-    words = proc.stdout.decode(errors="replace").split()
-    if proc.returncode != 0 or len(words) < 3 or words[1] != "version":
-        raise ToolError(f"{exe} -version printed no version (exit {proc.returncode})")
-    return words[2]
-
-
-@dataclass(frozen=True)
-class ToolResult:
-    returncode: int
-    stdout: bytes
-    stderr: str
-
-    def reason(self) -> str:
-        lines = [ln.strip() for ln in self.stderr.splitlines() if ln.strip()]
-        return lines[-1] if lines else f"exit status {self.returncode}"
-
-
-def _drain(stream: IO[bytes], keep: int, head: bool, out: bytearray, over: list[bool]) -> None:
-    """Read a pipe to its end, keeping its first (head) or last `keep` bytes."""
-    while chunk := stream.read(65536):
-        out.extend(chunk)
-        if len(out) > keep:
-            over.append(True)
-            if head:
-                del out[keep:]
-            else:
-                del out[: len(out) - keep]
-
-
 def run_tool(argv: list[str], timeout_s: float, max_stdout: int = MAX_PROBE_BYTES) -> ToolResult:
-    """Run argv with no stdin, bounded captured output and a wall-clock limit."""
+    """The shared bounded runner; too much output means the input is not what it claims."""
     try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"},
-        )
-    except OSError as exc:
-        raise ToolError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
-    assert proc.stdout is not None and proc.stderr is not None
-    out, err = bytearray(), bytearray()
-    out_over: list[bool] = []
-    readers = [
-        threading.Thread(target=_drain, args=(proc.stdout, max_stdout, True, out, out_over)),
-        threading.Thread(target=_drain, args=(proc.stderr, STDERR_TAIL, False, err, [])),
-    ]
-    for t in readers:
-        t.start()
-    try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise MediaInputError(
-            f"{Path(argv[0]).name} took longer than {timeout_s:.0f} s: refused"
-        ) from None
-    finally:
-        for t in readers:
-            t.join()
-    if out_over:
-        raise MediaInputError(f"{Path(argv[0]).name} reported more than {max_stdout} bytes")
-    return ToolResult(proc.returncode, bytes(out), err.decode("utf-8", "replace"))
+        return tools.run_tool(argv, timeout_s, max_stdout)
+    except ToolOutputError as exc:
+        raise MediaInputError(str(exc)) from None
 
 
 def input_url(path: Path) -> str:

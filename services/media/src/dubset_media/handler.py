@@ -10,11 +10,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dubset.v1 import common_pb2, media_pb2
-from dubset_common.errors import ConfigError, InvalidInputError
+from dubset_common.errors import ConfigError, InvalidInputError, TransientError
 from dubset_common.keys import content_key, file_sha256, join_key
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, ProgressHook, StageContext, StageOutcome, fetch_to_file
 from dubset_common.stagerequest import media_ref
+from dubset_common.tools import ToolError, ToolTimeoutError, tool_version
 from dubset_media import STAGE, VERSION
 from dubset_media.convert import LANGUAGES, estimate_to_proto, info_to_proto, params_from_proto
 from dubset_media.core.model import (
@@ -28,14 +29,7 @@ from dubset_media.core.model import (
 )
 from dubset_media.core.offset import estimate_offset, require_same_episode
 from dubset_media.core.probe import check_episode, check_pair, pick_audio_stream
-from dubset_media.ffmpeg import (
-    ToolError,
-    Tools,
-    check_video_decodes,
-    extract_audio,
-    probe,
-    tool_version,
-)
+from dubset_media.ffmpeg import Tools, check_video_decodes, extract_audio, probe
 from dubset_media.wavfile import open_mono, read_info
 
 BACKEND = "ffmpeg+band-flux-xcorr+gcc-phat"
@@ -177,6 +171,8 @@ class MediaStage:
             return self._run(ctx)
         except MediaInputError as exc:
             raise InvalidInputError(str(exc)) from None
+        except ToolTimeoutError as exc:
+            raise TransientError(str(exc)) from None
         except ToolError as exc:
             raise ConfigError(str(exc)) from None
 
@@ -326,5 +322,7 @@ def _domain_errors() -> Iterator[None]:
         yield
     except MediaInputError as exc:
         raise InvalidInputError(str(exc)) from None
+    except ToolTimeoutError as exc:
+        raise TransientError(str(exc)) from None
     except ToolError as exc:
         raise ConfigError(str(exc)) from None

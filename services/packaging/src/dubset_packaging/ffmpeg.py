@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import shutil
 import stat
-import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
+from dubset_common import tools
+from dubset_common.tools import (
+    ToolError,
+    ToolOutputError,
+    ToolResult,
+)
 from dubset_packaging.core.model import PackagingInputError
 
 PROTOCOLS = "file"
 DEMUXERS = "mov,matroska,webm,avi,mpegts,flv,asf,ogg,mpeg,wav,mp3"
-STDERR_TAIL = 4096
 MAX_STDOUT = 64 * 1024 * 1024
-
-
-class ToolError(RuntimeError):
-    """ffmpeg or ffprobe is missing or broken: a configuration problem, not the input's."""
-
-
-class ToolTimeoutError(RuntimeError):
-    """ffmpeg or ffprobe ran past its time limit: a slow or loaded host, not a bad input, so
-    worth retrying (a corrupt input fails fast with a decode error instead)."""
 
 
 @dataclass(frozen=True)
@@ -65,77 +56,12 @@ class Tools:
         return Tools(found[0], found[1])
 
 
-@functools.cache
-def tool_version(exe: str) -> str:
-    """The version word of `exe -version` ("5.1.8-0+deb12u1")."""
-    try:
-        proc = subprocess.run([exe, "-version"], capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ToolError(f"{exe} -version failed: {exc}") from None
-    words = proc.stdout.decode(errors="replace").split()
-    if proc.returncode != 0 or len(words) < 3 or words[1] != "version":
-        raise ToolError(f"{exe} -version printed no version (exit {proc.returncode})")
-    return words[2]
-
-
-@dataclass(frozen=True)
-class ToolResult:
-    returncode: int
-    stdout: bytes
-    stderr: str
-
-    def reason(self) -> str:
-        lines = [ln.strip() for ln in self.stderr.splitlines() if ln.strip()]
-        return lines[-1] if lines else f"exit status {self.returncode}"
-
-
-def _drain(stream: IO[bytes], keep: int, head: bool, out: bytearray, over: list[bool]) -> None:
-    while chunk := stream.read(65536):
-        out.extend(chunk)
-        if len(out) > keep:
-            over.append(True)
-            if head:
-                del out[keep:]
-            else:
-                del out[: len(out) - keep]
-
-
 def run_tool(argv: list[str], timeout_s: float, max_stdout: int = MAX_STDOUT) -> ToolResult:
-    """Run argv with no stdin, bounded captured output and a wall-clock limit."""
+    """The shared bounded runner; too much output means the input is not what it claims."""
     try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"},
-        )
-    except OSError as exc:
-        raise ToolError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
-    assert proc.stdout is not None and proc.stderr is not None
-    out, err = bytearray(), bytearray()
-    over: list[bool] = []
-    readers = [
-        threading.Thread(target=_drain, args=(proc.stdout, max_stdout, True, out, over)),
-        threading.Thread(target=_drain, args=(proc.stderr, STDERR_TAIL, False, err, [])),
-    ]
-    for t in readers:
-        t.start()
-    try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise ToolTimeoutError(
-            f"{Path(argv[0]).name} took longer than {timeout_s:.1f} s and was stopped "
-            "(a slow or overloaded host?); retry, or give the service more CPU"
-        ) from None
-    finally:
-        for t in readers:
-            t.join()
-    if over:
-        raise PackagingInputError(f"{Path(argv[0]).name} reported more than {max_stdout} bytes")
-    return ToolResult(proc.returncode, bytes(out), err.decode("utf-8", "replace"))
+        return tools.run_tool(argv, timeout_s, max_stdout)
+    except ToolOutputError as exc:
+        raise PackagingInputError(str(exc)) from None
 
 
 def input_url(path: Path) -> str:

@@ -9,6 +9,7 @@ from dubset_common.errors import ConfigError, InvalidInputError, NotFoundError, 
 from dubset_common.keys import canonical_json, check_id, file_sha256, join_key, sha256_hex
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, StageContext, StageOutcome
+from dubset_common.tools import ToolError, ToolTimeoutError, tool_version
 from dubset_packaging import STAGE, VERSION
 from dubset_packaging.core.annotate import FileEntry, fragment, parse_episode
 from dubset_packaging.core.clips import plan_clips
@@ -16,14 +17,7 @@ from dubset_packaging.core.docs import AudioChoice, parse_clips, parse_media, pa
 from dubset_packaging.core.ids import audio_path, encoding_digest, video_path
 from dubset_packaging.core.model import LANGUAGES, PackagingInputError, Plan
 from dubset_packaging.cutter import CutRequest, Encoding, Hook, cut_clips
-from dubset_packaging.ffmpeg import (
-    SourceInfo,
-    ToolError,
-    Tools,
-    ToolTimeoutError,
-    probe,
-    tool_version,
-)
+from dubset_packaging.ffmpeg import SourceInfo, Tools, probe
 
 MAX_INPUT_BYTES = 16 * 1024**3
 DEFAULT_DATASET = "default"
