@@ -347,3 +347,24 @@ def test_embedded_and_distributed_give_byte_identical_annotations(
     local = embedded_a1 / "datasets" / "default"
     for name in ("anim400k_annotations.json", "manifest.jsonl"):
         assert (run.single_dir / name).read_bytes() == (local / name).read_bytes(), name
+
+
+def test_the_episode_whose_workers_were_killed_matches_the_embedded_run(
+    run: Run, embedded_a1: Path
+) -> None:
+    """a1 ran while its asr and packaging workers were killed: no clip lost or duplicated."""
+    assert run.dataset_dir is not None
+
+    def episode_1(path: Path) -> object:
+        value = json.loads(path.read_text())
+        (show,) = [s for split in value.values() for s in split if s["show"] == "Sample Show 11"]
+        return show["episodes"]["1"]
+
+    killed = episode_1(run.dataset_dir / "anim400k_annotations.json")
+    clean = episode_1(embedded_a1 / "datasets" / "default" / "anim400k_annotations.json")
+    assert killed == clean
+    manifest = [
+        json.loads(ln) for ln in (run.dataset_dir / "manifest.jsonl").read_text().splitlines()
+    ]
+    paths = [m["path"] for m in manifest]
+    assert len(paths) == len(set(paths))
