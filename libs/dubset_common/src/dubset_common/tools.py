@@ -3,13 +3,17 @@ capped output, a wall-clock limit."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import subprocess
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from dubset_common.errors import ConfigError, InvalidInputError, TransientError
 
 STDERR_TAIL = 4096
 
@@ -103,3 +107,17 @@ def run_tool(argv: list[str], timeout_s: float, max_stdout: int) -> ToolResult:
     if over:
         raise ToolOutputError(f"{Path(argv[0]).name} reported more than {max_stdout} bytes")
     return ToolResult(proc.returncode, bytes(out), err.decode("utf-8", "replace"))
+
+
+@contextlib.contextmanager
+def stage_errors(input_error: type[Exception]) -> Iterator[None]:
+    """A tool-running stage's failures as job errors: its input_error is the input's fault
+    (not retried), a timeout a slow host's (retried), any other tool failure an operator's."""
+    try:
+        yield
+    except input_error as exc:
+        raise InvalidInputError(str(exc)) from None
+    except ToolTimeoutError as exc:
+        raise TransientError(str(exc)) from None
+    except ToolError as exc:
+        raise ConfigError(str(exc)) from None

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import tempfile
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dubset.v1 import common_pb2, media_pb2
-from dubset_common.errors import ConfigError, InvalidInputError, TransientError
+from dubset_common.errors import ConfigError, InvalidInputError
 from dubset_common.keys import content_key, file_sha256, join_key
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, ProgressHook, StageContext, StageOutcome, fetch_to_file
 from dubset_common.stagerequest import media_ref
-from dubset_common.tools import ToolError, ToolTimeoutError, tool_version
+from dubset_common.tools import ToolError, stage_errors, tool_version
 from dubset_media import STAGE, VERSION
 from dubset_media.convert import LANGUAGES, estimate_to_proto, info_to_proto, params_from_proto
 from dubset_media.core.model import (
@@ -167,14 +165,8 @@ class MediaStage:
         return value
 
     def run(self, ctx: StageContext) -> StageOutcome:
-        try:
+        with stage_errors(MediaInputError):
             return self._run(ctx)
-        except MediaInputError as exc:
-            raise InvalidInputError(str(exc)) from None
-        except ToolTimeoutError as exc:
-            raise TransientError(str(exc)) from None
-        except ToolError as exc:
-            raise ConfigError(str(exc)) from None
 
     def _run(self, ctx: StageContext) -> StageOutcome:
         p = dict(ctx.params)
@@ -261,7 +253,10 @@ class MediaCalls:
         self.stage = MediaStage(tools)
 
     def probe(self, request: media_pb2.ProbeRequest) -> media_pb2.ProbeResponse:
-        with tempfile.TemporaryDirectory(prefix="dubset-media-") as tmp, _domain_errors():
+        with (
+            tempfile.TemporaryDirectory(prefix="dubset-media-") as tmp,
+            stage_errors(MediaInputError),
+        ):
             path = _fetch_ref(self.store, request.media, Path(tmp), "media")
             info = probe(path, self.stage.tools)
             return media_pb2.ProbeResponse(info=info_to_proto(info, request.media))
@@ -274,7 +269,10 @@ class MediaCalls:
             raise InvalidInputError("sample_rate_hz must be 8000..192000 and channels 1..8")
         language = LANGUAGES.get(request.language, "")
         params = {"rate": rate, "channels": channels, "stream": index, "language": language}
-        with tempfile.TemporaryDirectory(prefix="dubset-media-") as tmp, _domain_errors():
+        with (
+            tempfile.TemporaryDirectory(prefix="dubset-media-") as tmp,
+            stage_errors(MediaInputError),
+        ):
             path = _fetch_ref(self.store, request.media, Path(tmp), "media")
             info = probe(path, self.stage.tools)
             out = extract(
@@ -309,20 +307,11 @@ class MediaCalls:
         )
         if not 0 <= max_offset <= MAX_OFFSET_LIMIT_MS:
             raise InvalidInputError(f"max_offset_ms must be 0..{MAX_OFFSET_LIMIT_MS}")
-        with tempfile.TemporaryDirectory(prefix="dubset-media-") as tmp, _domain_errors():
+        with (
+            tempfile.TemporaryDirectory(prefix="dubset-media-") as tmp,
+            stage_errors(MediaInputError),
+        ):
             en = _fetch_ref(self.store, request.en_audio, Path(tmp), "en_audio")
             ja = _fetch_ref(self.store, request.ja_audio, Path(tmp), "ja_audio")
             estimate = offset_of(en, ja, max_offset)
         return media_pb2.EstimateOffsetResponse(estimate=estimate_to_proto(estimate))
-
-
-@contextlib.contextmanager
-def _domain_errors() -> Iterator[None]:
-    try:
-        yield
-    except MediaInputError as exc:
-        raise InvalidInputError(str(exc)) from None
-    except ToolTimeoutError as exc:
-        raise TransientError(str(exc)) from None
-    except ToolError as exc:
-        raise ConfigError(str(exc)) from None

@@ -9,7 +9,7 @@ from dubset_common.errors import ConfigError, InvalidInputError, NotFoundError, 
 from dubset_common.keys import canonical_json, check_id, file_sha256, join_key, sha256_hex
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, StageContext, StageOutcome
-from dubset_common.tools import ToolError, ToolTimeoutError, tool_version
+from dubset_common.tools import ToolError, stage_errors, tool_version
 from dubset_packaging import STAGE, VERSION
 from dubset_packaging.core.annotate import FileEntry, fragment, parse_episode
 from dubset_packaging.core.clips import plan_clips
@@ -129,14 +129,8 @@ class PackagingStage:
         return params_from_proto(params)
 
     def run(self, ctx: StageContext) -> StageOutcome:
-        try:
+        with stage_errors(PackagingInputError):
             return self._run(ctx)
-        except PackagingInputError as exc:
-            raise InvalidInputError(str(exc)) from None
-        except ToolTimeoutError as exc:
-            raise TransientError(str(exc)) from None
-        except ToolError as exc:
-            raise ConfigError(str(exc)) from None
 
     def _run(self, ctx: StageContext) -> StageOutcome:
         dataset, video = str(ctx.params["dataset"]), bool(ctx.params["video_clips"])
