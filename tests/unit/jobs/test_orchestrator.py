@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -23,16 +22,6 @@ OPTIONS = JobsOptions(
 )
 SUCCEEDED = jobs_pb2.JOB_STATE_SUCCEEDED
 FAILED = jobs_pb2.JOB_STATE_FAILED
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> LocalStore:
-    return LocalStore(tmp_path / "store")
-
-
-@pytest.fixture
-def bus() -> InProcBus:
-    return InProcBus(partitions=2)
 
 
 @pytest.fixture

@@ -153,25 +153,40 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _cancel(args: argparse.Namespace) -> int:
-    def body() -> int:
-        channel, stub = _stub(args)
-        with channel:
-            job = stub.CancelJob(jobs_pb2.CancelJobRequest(job_id=args.job), timeout=RPC_TIMEOUT_S)
-        print("\n".join(jobview.describe(job)))
-        return 0
-
-    return _call("cancel", body)
+    return _change(
+        "cancel",
+        args,
+        lambda stub: stub.CancelJob(
+            jobs_pb2.CancelJobRequest(job_id=args.job), timeout=RPC_TIMEOUT_S
+        ),
+    )
 
 
 def _retry(args: argparse.Namespace) -> int:
+    return _change(
+        "retry",
+        args,
+        lambda stub: stub.RetryJob(
+            jobs_pb2.RetryJobRequest(job_id=args.job), timeout=RPC_TIMEOUT_S
+        ),
+    )
+
+
+def _change(
+    prog: str,
+    args: argparse.Namespace,
+    rpc: Callable[[jobs_pb2_grpc.JobServiceStub], jobs_pb2.JobStatus],
+) -> int:
+    """Cancel or retry: one RPC that returns the job, printed as `dubset status` does."""
+
     def body() -> int:
         channel, stub = _stub(args)
         with channel:
-            job = stub.RetryJob(jobs_pb2.RetryJobRequest(job_id=args.job), timeout=RPC_TIMEOUT_S)
+            job = rpc(stub)
         print("\n".join(jobview.describe(job)))
         return 0
 
-    return _call("retry", body)
+    return _call(prog, body)
 
 
 def _list(args: argparse.Namespace) -> int:

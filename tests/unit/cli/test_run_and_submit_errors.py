@@ -1,0 +1,74 @@
+"""`dubset run`, `submit`, `status` and `cancel` with broken input: one line, exit 2, nothing
+started."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dubset_cli.main import main
+
+
+def _episode(tmp_path: Path) -> dict[str, Path]:
+    ja, en, show = tmp_path / "ja.mp4", tmp_path / "en.mp4", tmp_path / "show.json"
+    ja.write_bytes(b"x")
+    en.write_bytes(b"y")
+    show.write_text(json.dumps({"show": "S", "episodes": {"1": {}, "2": {}}}))
+    return {"ja": ja, "en": en, "show": show}
+
+
+@pytest.mark.parametrize(
+    ("change", "extra", "message"),
+    [
+        ("missing ja", [], "does not exist"),
+        ("no episode", [], "give --episode"),
+        ("bad show", ["--episode", "1"], "not JSON"),
+        ("unknown field", ["--episode", "1"], "unknown fields: colour"),
+        ("hostile dataset", ["--episode", "1", "--dataset", "../x"], "invalid dataset name"),
+    ],
+)
+def test_dubset_run_refuses_broken_input_before_starting(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: str,
+    extra: list[str],
+    message: str,
+) -> None:
+    ep = _episode(tmp_path)
+    if change == "missing ja":
+        ep["ja"].unlink()
+        extra = ["--episode", "1"]
+    if change == "bad show":
+        ep["show"].write_text("{oops")
+    if change == "unknown field":
+        ep["show"].write_text(json.dumps({"show": "S", "colour": "red"}))
+    out = tmp_path / "out"
+    argv = ["run", "--ja", str(ep["ja"]), "--en", str(ep["en"]), "--show", str(ep["show"])]
+    code = main([*argv, "--out", str(out), *extra])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (out / "stages").exists()
+
+
+def test_submit_of_a_missing_file_never_contacts_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ep = _episode(tmp_path)
+    ep["en"].unlink()
+    argv = ["submit", "--show", str(ep["show"]), "--episode", "1", "--ja", str(ep["ja"])]
+    code = main([*argv, "--en", str(ep["en"]), "--server", "127.0.0.1:1"])
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["status", "cancel", "retry"])
+def test_an_unreachable_jobs_server_is_one_line(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Port 1 on the loopback refuses at once: the RPC fails UNAVAILABLE, no traceback.
+    assert main([command, "some-job", "--server", "127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"dubset {command}: UNAVAILABLE") and err.count("\n") == 1
