@@ -371,7 +371,7 @@ class JobOptions(_message.Message):
     dataset: _builtins.str
     """dataset name under s3://<bucket>/datasets/<name>/; empty: "default" """
     run_tts: _builtins.bool
-    """also synthesize the baseline English dub"""
+    """also synthesize the baseline English dub; unset: true"""
     @_builtins.property
     def stage_params(self) -> _containers.MessageMap[_builtins.str, _any_pb2.Any]:
         """Per-stage params overrides keyed by stage noun ("asr" → AsrParams, ...)."""
@@ -384,15 +384,17 @@ class JobOptions(_message.Message):
         self,
         *,
         dataset: _builtins.str = ...,
-        run_tts: _builtins.bool = ...,
+        run_tts: _builtins.bool | None = ...,
         stage_params: _abc.Mapping[_builtins.str, _any_pb2.Any] | None = ...,
         labels: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_run_tts", b"_run_tts", "run_tts", b"run_tts"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["dataset", b"dataset", "labels", b"labels", "run_tts", b"run_tts", "stage_params", b"stage_params"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_run_tts", b"_run_tts", "dataset", b"dataset", "labels", b"labels", "run_tts", b"run_tts", "stage_params", b"stage_params"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__run_tts: _TypeAlias = _typing.Literal["run_tts"]  # noqa: Y015
+    _WhichOneofArgType__run_tts: _TypeAlias = _typing.Literal["_run_tts", b"_run_tts"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__run_tts) -> _WhichOneofReturnType__run_tts | None: ...
 
 Global___JobOptions: _TypeAlias = JobOptions  # noqa: Y015
 

@@ -32,6 +32,8 @@ class TtsParams(_message.Message):
     MIX_BACKING_FIELD_NUMBER: _builtins.int
     SAMPLE_RATE_HZ_FIELD_NUMBER: _builtins.int
     COMPUTE_SCORES_FIELD_NUMBER: _builtins.int
+    DATASET_FIELD_NUMBER: _builtins.int
+    MODEL_DIR_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     """piper, festival, espeak-ng, yourtts; empty: default"""
     voice: _builtins.str
@@ -48,6 +50,12 @@ class TtsParams(_message.Message):
     """unset: the backend's rate"""
     compute_scores: _builtins.bool
     """compute TtsScores; unset: true"""
+    dataset: _builtins.str
+    """pipeline: dataset name the baseline clips go under;"""
+    model_dir: _builtins.str
+    """empty: "default"
+    yourtts: the model directory; empty: the service's
+    """
     def __init__(
         self,
         *,
@@ -58,10 +66,12 @@ class TtsParams(_message.Message):
         mix_backing: _builtins.bool | None = ...,
         sample_rate_hz: _builtins.int | None = ...,
         compute_scores: _builtins.bool | None = ...,
+        dataset: _builtins.str = ...,
+        model_dir: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_compute_scores", b"_compute_scores", "_fit_duration", b"_fit_duration", "_mix_backing", b"_mix_backing", "_sample_rate_hz", b"_sample_rate_hz", "compute_scores", b"compute_scores", "fit_duration", b"fit_duration", "mix_backing", b"mix_backing", "sample_rate_hz", b"sample_rate_hz"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_compute_scores", b"_compute_scores", "_fit_duration", b"_fit_duration", "_mix_backing", b"_mix_backing", "_sample_rate_hz", b"_sample_rate_hz", "backend", b"backend", "compute_scores", b"compute_scores", "fit_duration", b"fit_duration", "mix_backing", b"mix_backing", "sample_rate_hz", b"sample_rate_hz", "translation_backend", b"translation_backend", "voice", b"voice"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_compute_scores", b"_compute_scores", "_fit_duration", b"_fit_duration", "_mix_backing", b"_mix_backing", "_sample_rate_hz", b"_sample_rate_hz", "backend", b"backend", "compute_scores", b"compute_scores", "dataset", b"dataset", "fit_duration", b"fit_duration", "mix_backing", b"mix_backing", "model_dir", b"model_dir", "sample_rate_hz", b"sample_rate_hz", "translation_backend", b"translation_backend", "voice", b"voice"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__compute_scores: _TypeAlias = _typing.Literal["compute_scores"]  # noqa: Y015
     _WhichOneofArgType__compute_scores: _TypeAlias = _typing.Literal["_compute_scores", b"_compute_scores"]  # noqa: Y015
@@ -134,6 +144,7 @@ class SynthesizeRequest(_message.Message):
     BACKING_FIELD_NUMBER: _builtins.int
     SPEAKER_REFERENCE_FIELD_NUMBER: _builtins.int
     PARAMS_FIELD_NUMBER: _builtins.int
+    JA_AUDIO_FIELD_NUMBER: _builtins.int
     clip_id: _builtins.str
     text: _builtins.str
     """EN text; empty: translate ja_text"""
@@ -150,6 +161,10 @@ class SynthesizeRequest(_message.Message):
 
     @_builtins.property
     def params(self) -> Global___TtsParams: ...
+    @_builtins.property
+    def ja_audio(self) -> _common_pb2.MediaRef:
+        """the clip's JA speech, for speech translation"""
+
     def __init__(
         self,
         *,
@@ -160,10 +175,11 @@ class SynthesizeRequest(_message.Message):
         backing: _common_pb2.MediaRef | None = ...,
         speaker_reference: _common_pb2.MediaRef | None = ...,
         params: Global___TtsParams | None = ...,
+        ja_audio: _common_pb2.MediaRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["backing", b"backing", "params", b"params", "speaker_reference", b"speaker_reference"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["backing", b"backing", "ja_audio", b"ja_audio", "params", b"params", "speaker_reference", b"speaker_reference"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backing", b"backing", "clip_id", b"clip_id", "ja_text", b"ja_text", "params", b"params", "speaker_reference", b"speaker_reference", "target_duration_ms", b"target_duration_ms", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backing", b"backing", "clip_id", b"clip_id", "ja_audio", b"ja_audio", "ja_text", b"ja_text", "params", b"params", "speaker_reference", b"speaker_reference", "target_duration_ms", b"target_duration_ms", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -180,12 +196,21 @@ class SynthesizeResponse(_message.Message):
     SCORES_FIELD_NUMBER: _builtins.int
     BACKEND_FIELD_NUMBER: _builtins.int
     TRANSLATION_BACKEND_FIELD_NUMBER: _builtins.int
+    VOICE_FIELD_NUMBER: _builtins.int
+    FITS_FIELD_NUMBER: _builtins.int
+    NATURAL_DURATION_RATIO_FIELD_NUMBER: _builtins.int
     clip_id: _builtins.str
     text: _builtins.str
     """what was spoken"""
     backend: _builtins.str
     """the backend that ran"""
     translation_backend: _builtins.str
+    voice: _builtins.str
+    """the voice that spoke, e.g. "piper:joe+f0=180Hz" """
+    fits: _builtins.bool
+    """the speech fit the target within the stretch bounds"""
+    natural_duration_ratio: _builtins.float
+    """unstretched speech / target duration"""
     @_builtins.property
     def audio(self) -> _common_pb2.MediaRef:
         """the dub, mixed over the backing when given"""
@@ -206,10 +231,13 @@ class SynthesizeResponse(_message.Message):
         scores: Global___TtsScores | None = ...,
         backend: _builtins.str = ...,
         translation_backend: _builtins.str = ...,
+        voice: _builtins.str = ...,
+        fits: _builtins.bool = ...,
+        natural_duration_ratio: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["audio", b"audio", "scores", b"scores", "speech", b"speech"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio", b"audio", "backend", b"backend", "clip_id", b"clip_id", "scores", b"scores", "speech", b"speech", "text", b"text", "translation_backend", b"translation_backend"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio", b"audio", "backend", b"backend", "clip_id", b"clip_id", "fits", b"fits", "natural_duration_ratio", b"natural_duration_ratio", "scores", b"scores", "speech", b"speech", "text", b"text", "translation_backend", b"translation_backend", "voice", b"voice"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -223,19 +251,25 @@ class TtsOutput(_message.Message):
 
     CLIPS_FIELD_NUMBER: _builtins.int
     MEAN_SCORES_FIELD_NUMBER: _builtins.int
+    UNFIT_CLIPS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def clips(self) -> _containers.RepeatedCompositeFieldContainer[Global___SynthesizeResponse]: ...
     @_builtins.property
     def mean_scores(self) -> Global___TtsScores: ...
+    @_builtins.property
+    def unfit_clips(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """clip ids whose speech did not fit its clip"""
+
     def __init__(
         self,
         *,
         clips: _abc.Iterable[Global___SynthesizeResponse] | None = ...,
         mean_scores: Global___TtsScores | None = ...,
+        unfit_clips: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["mean_scores", b"mean_scores"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["clips", b"clips", "mean_scores", b"mean_scores"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clips", b"clips", "mean_scores", b"mean_scores", "unfit_clips", b"unfit_clips"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
