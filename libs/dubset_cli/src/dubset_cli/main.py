@@ -14,6 +14,7 @@ from dubset_cli import (
     jobs,
     media,
     minionotify,
+    mushra,
     package,
     run,
     sample,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     package.register(sub)
     align.register(sub)
     evaluate.register(sub)
+    mushra.register(sub)
     sample.register(sub)
     media.register(sub)
     separate.register(sub)
