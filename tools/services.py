@@ -30,6 +30,8 @@ SERVICES = (
     ("diarization", "worker", ""),
     ("packaging", "serve", "dubset.v1.PackagingService"),
     ("packaging", "worker", ""),
+    ("tts", "serve", "dubset.v1.TtsService"),
+    ("tts", "worker", ""),
     # Last: the orchestrator publishes to every stage's topics, so its workers come first.
     ("jobs", "serve", "dubset.v1.JobService"),
 )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from dubset.v1 import common_pb2, packaging_pb2
 from dubset_common.errors import ConfigError, InvalidInputError, NotFoundError, TransientError
-from dubset_common.keys import canonical_json, check_id, file_sha256, join_key, sha256_hex
-from dubset_common.objstore import ObjectStore
+from dubset_common.keys import canonical_json, check_id, join_key
+from dubset_common.objstore import ObjectStore, put_if_changed
 from dubset_common.runner import Output, StageContext, StageOutcome
 from dubset_common.tools import ToolError, stage_errors, tool_version
 from dubset_packaging import STAGE, VERSION
@@ -53,20 +53,6 @@ def params_from_proto(params: packaging_pb2.PackagingParams) -> dict[str, object
         )
     video = params.video_clips if params.HasField("video_clips") else True
     return {"dataset": dataset, "video_clips": video, "audio_bitrate_kbps": kbps}
-
-
-def put_if_changed(store: ObjectStore, key: str, path: Path, content_type: str) -> tuple[str, int]:
-    """Store a file unless an object with the same size and sha256 is there; its sha256, size.
-
-    Clip ids are deterministic and include the encoding, so a re-run or a second worker finds
-    its own files in place, and a run with other encoding settings writes other files.
-    """
-    size, digest = path.stat().st_size, file_sha256(path)
-    same = store.exists(key) and store.size(key) == size
-    if same and sha256_hex(store.get_bytes(key, max_bytes=size)) == digest:
-        return digest, size
-    store.put_file(key, path, content_type)
-    return digest, size
 
 
 def check_stored(store: ObjectStore, dataset: str, entries: list[FileEntry]) -> None:

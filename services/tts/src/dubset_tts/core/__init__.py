@@ -1,0 +1,1 @@
+"""The pure TTS core: fit, place, level and mix synthesized speech into each clip."""

@@ -1,0 +1,41 @@
+"""Loudness: BS.1770 from 0.4 s, K-weighted RMS below; the limiter never lets a peak through."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dubset_tts.core.level import CEILING, limit, loudness, match_gain
+
+RATE = 44100
+
+
+def noise(seconds: float, amp: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (amp * rng.standard_normal(int(seconds * RATE))).astype(np.float32)
+
+
+def test_short_and_long_loudness_agree_on_steady_noise() -> None:
+    steady = noise(2.0, 0.05)
+    assert loudness(steady[: RATE // 4], RATE) == pytest.approx(loudness(steady, RATE), abs=1.0)
+
+
+def test_gain_matches_within_a_tenth_of_a_lu() -> None:
+    quiet = noise(1.0, 0.01)
+    gained = quiet * np.float32(match_gain(quiet, RATE, -20.0))
+    assert loudness(gained, RATE) == pytest.approx(-20.0, abs=0.1)
+    assert loudness(np.zeros(RATE, np.float32), RATE) == float("-inf")
+    assert match_gain(np.zeros(RATE, np.float32), RATE, -20.0) == 1.0
+
+
+def test_limiter_stops_every_peak_and_leaves_quiet_audio_alone() -> None:
+    hot = noise(1.0, 0.8)
+    limited = limit(hot, RATE)
+    assert np.max(np.abs(limited)) <= CEILING
+    quiet = noise(1.0, 0.05)
+    assert np.max(np.abs(quiet)) < CEILING and np.array_equal(limit(quiet, RATE), quiet)
+    # Only the loud burst is turned down: a second later, nothing changes.
+    burst = np.concatenate([noise(0.1, 2.0), noise(1.0, 0.05, seed=1)])
+    out = limit(burst, RATE)
+    assert np.max(np.abs(out)) <= CEILING
+    assert np.array_equal(out[int(0.2 * RATE) :], burst[int(0.2 * RATE) :])
