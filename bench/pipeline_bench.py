@@ -17,6 +17,9 @@ received), and from it:
     handoff_s          per task, (received - sent) - (finished - started): time a request spent
                        on the bus, queued behind other work, and the result's way back
     packaging_s_per_clip  the packaging stage's compute time / clips written
+    tts                the baseline dub: clips dubbed, seconds of dub, the tts stage's compute
+                       RTF against the dubbed seconds and against the episode, and the per-clip
+                       objective scores averaged (DNSMOS, duration ratio, speaker similarity)
 
 Writes bench/out/pipeline.json. Needs `make up` for --distributed.
 """
@@ -87,7 +90,28 @@ def timeline(job: jobs_pb2.JobStatus, wall_s: float, store: ObjectStore) -> dict
         "handoff_total_s": round(handoff, 1),
         "clips": clips,
         "packaging_s_per_clip": round(compute_pack / clips, 3) if clips else None,
+        "tts": _tts(job, store, tasks),
         "tasks": tasks,
+    }
+
+
+def _tts(
+    job: jobs_pb2.JobStatus, store: ObjectStore, tasks: dict[str, dict[str, object]]
+) -> dict[str, object] | None:
+    ref = job.outputs.get("tts/baseline")
+    if ref is None:
+        return None
+    baseline = json.loads(store.get_bytes(store.key_of(ref.uri)))
+    dubbed_s = sum(f["duration_ms"] for f in baseline["files"]) / 1000
+    compute = float(str(tasks.get("tts", {}).get("compute_s", 0.0)))
+    return {
+        "clips": len(baseline["files"]),
+        "unfit_clips": len(baseline.get("unfit_clips", [])),
+        "skipped_clips": len(baseline.get("skipped", [])),
+        "dubbed_s": round(dubbed_s, 1),
+        "rtf_dubbed": round(compute / dubbed_s, 3) if dubbed_s else None,
+        "backend": baseline.get("backend"),
+        "mean_scores": baseline.get("mean_scores"),
     }
 
 

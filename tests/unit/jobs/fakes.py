@@ -97,8 +97,6 @@ class FakeWorkers:
         result.status = common_pb2.STAGE_STATUS_OK
         base = join_key("fake", stage, request.job_id)
         names = {t.stage: t.produces for t in dag.TASKS}[stage]
-        if stage == "separation":
-            names = ("ja_dialogue", "en_dialogue")
         for name in names:
             info = self.store.put_bytes(
                 join_key(base, name), f"{name} of {request.request_id}".encode()

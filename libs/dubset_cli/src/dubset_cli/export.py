@@ -37,7 +37,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _print(summary: ExportSummary) -> None:
     print(f"dataset  {summary.dataset_uri}")
-    print(f"shows {summary.num_shows}  episodes {summary.num_episodes}  clips {summary.num_clips}")
+    print(
+        f"shows {summary.num_shows}  episodes {summary.num_episodes}  clips {summary.num_clips}"
+        f"  baseline clips {summary.num_baseline_clips}"
+    )
     print("clips    " + "  ".join(f"{k} {v}" for k, v in summary.clips_per_split.items()))
     for info in (summary.manifest, summary.annotations, *summary.archives, *summary.lhotse):
         print(f"wrote    {info.uri}  ({info.size_bytes} bytes)")

@@ -12,7 +12,7 @@ import grpc
 from dubset.v1 import jobs_pb2, jobs_pb2_grpc
 from dubset_cli import jobview
 from dubset_cli.connect import jobs_server, store_settings
-from dubset_cli.upload import read_show, submission, upload
+from dubset_cli.upload import add_tts_arguments, read_show, submission, upload
 from dubset_common.errors import DubsetError
 from dubset_common.wiring import build_store
 
@@ -40,6 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--en", required=True, type=Path, help="the English dub video")
     p.add_argument("--dataset", default="", help="dataset name (default: default)")
     p.add_argument("--watch", action="store_true", help="then follow the job until it ends")
+    add_tts_arguments(p)
     _server_flag(p)
     p.set_defaults(func=_submit)
 
@@ -101,7 +102,10 @@ def _submit(args: argparse.Namespace) -> int:
         ja = upload(store, args.ja, "the JA video")
         print("uploading the EN video ...", file=sys.stderr)
         en = upload(store, args.en, "the EN video")
-        sub = submission(show, args.episode, ja, en, dataset=args.dataset)
+        sub = submission(
+            show, args.episode, ja, en, dataset=args.dataset, tts=not args.no_tts,
+            tts_backend=args.tts_backend,
+        )  # fmt: skip
         channel, stub = _stub(args)
         with channel:
             reply = stub.SubmitEpisode(

@@ -43,7 +43,7 @@ def describe(job: jobs_pb2.JobStatus) -> list[str]:
         lines.append(f"  failed at {job.error_stage or '?'}: {job.error_code}: {job.error_reason}")
     if job.state == jobs_pb2.JOB_STATE_SUCCEEDED and job.outputs:
         for name in sorted(job.outputs):
-            if name.startswith("packaging/"):
+            if name.startswith(("packaging/", "tts/")):
                 lines.append(f"  {name}: {job.outputs[name].uri}")
     return lines
 

@@ -37,6 +37,7 @@ def stage_builders() -> dict[str, BuildWorker]:
     from dubset_media.worker import build_worker as media
     from dubset_packaging.worker import build_worker as packaging
     from dubset_separation.worker import build_worker as separation
+    from dubset_tts.worker import build_worker as tts
 
     return {
         "media": media,
@@ -45,6 +46,7 @@ def stage_builders() -> dict[str, BuildWorker]:
         "diarization": diarization,
         "alignment": alignment,
         "packaging": packaging,
+        "tts": tts,
     }
 
 

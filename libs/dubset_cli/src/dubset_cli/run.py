@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dubset.v1 import jobs_pb2, packaging_pb2
 from dubset_cli import jobview
-from dubset_cli.upload import read_show, submission, upload
+from dubset_cli.upload import add_tts_arguments, read_show, submission, upload
 from dubset_common.errors import DubsetError
 from dubset_common.keys import check_id
 
@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", required=True, type=Path, help="work and output directory")
     p.add_argument("--dataset", default="default", help="dataset name (default: default)")
     p.add_argument("--no-video", action="store_true", help="cut audio clips only")
+    add_tts_arguments(p)
     p.add_argument("--archives", action="store_true", help="also write the tar.gz archives")
     p.add_argument("--lhotse", action="store_true", help="also write lhotse manifests")
     p.add_argument("--verbose", action="store_true", help="log every stage's progress lines")
@@ -71,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
         with embedded(args.out.resolve()) as pipeline:
             ja = upload(pipeline.store, args.ja, "the JA video")
             en = upload(pipeline.store, args.en, "the EN video")
-            sub = submission(show, number, ja, en, dataset=args.dataset)
+            sub = submission(
+                show, number, ja, en, dataset=args.dataset, tts=not args.no_tts,
+                tts_backend=args.tts_backend,
+            )  # fmt: skip
             if args.no_video:
                 params = packaging_pb2.PackagingParams(video_clips=False)
                 sub.options.stage_params["packaging"].Pack(params)

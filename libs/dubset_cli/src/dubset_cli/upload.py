@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import mimetypes
 import re
 from pathlib import Path
 
-from dubset.v1 import common_pb2, jobs_pb2
+from dubset.v1 import common_pb2, jobs_pb2, tts_pb2
 from dubset_common.anim400k_proto import episode_info_to_proto, show_to_proto
 from dubset_common.errors import InvalidInputError
 from dubset_common.keys import file_sha256, join_key
@@ -58,6 +59,8 @@ def submission(
     en: common_pb2.MediaRef,
     *,
     dataset: str = "",
+    tts: bool = True,
+    tts_backend: str = "",
 ) -> jobs_pb2.EpisodeSubmission:
     """The submission of one episode; its info comes from show["episodes"][number] if given."""
     if episode_number < 0:
@@ -76,4 +79,20 @@ def submission(
         en_media=en,
     )
     sub.options.dataset = dataset
+    if not tts:  # unset means on, so a default submission keeps its id
+        sub.options.run_tts = False
+    if tts_backend:
+        sub.options.stage_params["tts"].Pack(tts_pb2.TtsParams(backend=tts_backend))
     return sub
+
+
+def add_tts_arguments(p: argparse.ArgumentParser) -> None:
+    """The submission's baseline-dub options (`dubset run`, `dubset submit`)."""
+    p.add_argument(
+        "--no-tts", action="store_true", help="skip the baseline English dub (the tts stage)"
+    )
+    p.add_argument(
+        "--tts-backend",
+        default="",
+        help="tts backend: piper (default), festival, espeak-ng or yourtts",
+    )

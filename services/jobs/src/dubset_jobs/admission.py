@@ -49,6 +49,8 @@ def admit(
         raise InvalidInputError(f"episode_number must not be negative ({sub.episode_number})")
     if sub.options.dataset:
         check_id(sub.options.dataset, "dataset name")
+    if sub.options.HasField("run_tts") and sub.options.run_tts:
+        sub.options.ClearField("run_tts")  # true is the default: the same job as unset
     # Normalizes the show and episode info (unknown show keys are named) and the overrides.
     spec = spec_of(sub)
     name = spec.show.get("show")

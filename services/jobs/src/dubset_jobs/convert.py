@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
@@ -14,6 +16,7 @@ from dubset.v1 import (
     media_pb2,
     packaging_pb2,
     separation_pb2,
+    tts_pb2,
 )
 from dubset_common.anim400k_proto import episode_info_from_proto, show_from_proto
 from dubset_common.errors import InvalidInputError
@@ -28,6 +31,7 @@ PARAMS: dict[str, type[Message]] = {
     "diarization": diarization_pb2.DiarizationParams,
     "alignment": alignment_pb2.AlignmentParams,
     "packaging": packaging_pb2.PackagingParams,
+    "tts": tts_pb2.TtsParams,
 }
 EPISODE_DOC = "jobs/episode_document"
 
@@ -68,7 +72,13 @@ def spec_of(sub: jobs_pb2.EpisodeSubmission) -> JobSpec:
         episode=episode_info_from_proto(sub.episode),
         dataset=sub.options.dataset or "default",
         overrides=overrides_of(sub.options),
+        run_tts=run_tts(sub.options),
     )
+
+
+def run_tts(options: jobs_pb2.JobOptions) -> bool:
+    """JobOptions.run_tts: unset means on; only an explicit false leaves the tts task out."""
+    return options.run_tts if options.HasField("run_tts") else True
 
 
 def request_of(job: Job, send: Send, now_ms: int) -> common_pb2.StageRequest:
@@ -145,7 +155,8 @@ def status_of(job: Job, submission: jobs_pb2.EpisodeSubmission) -> jobs_pb2.JobS
 
 def job_of(status: jobs_pb2.JobStatus, now_ms: int, timeout_ms: int) -> Job:
     """A job rebuilt from the state topic: running requests time out from now, and a task
-    waiting out a backoff is re-sent at once."""
+    waiting out a backoff is re-sent at once. A job without a tts stage (turned off, or made
+    before the tts task existed) stays without one."""
     outputs: dict[str, dict[str, Ref]] = {}
     for key, ref in status.outputs.items():
         task, _, name = key.partition("/")
@@ -155,7 +166,8 @@ def job_of(status: jobs_pb2.JobStatus, now_ms: int, timeout_ms: int) -> Job:
     for t in dag.TASKS:
         p = by_name.get(t.name)
         if p is None:
-            tasks.append(TaskState(t.name))
+            if t.name not in dag.OPTIONAL:
+                tasks.append(TaskState(t.name))
             continue
         phase = TaskPhase(p.state)
         tasks.append(
@@ -180,7 +192,7 @@ def job_of(status: jobs_pb2.JobStatus, now_ms: int, timeout_ms: int) -> Job:
     doc = status.outputs.get(EPISODE_DOC, None)
     return Job(
         job_id=status.job_id,
-        spec=spec_of(status.submission),
+        spec=replace(spec_of(status.submission), run_tts=dag.TTS in by_name),
         tasks=tuple(tasks),
         phase=JobPhase(jobs_pb2.JobState.Name(status.state).removeprefix("JOB_STATE_")),
         attempt=status.attempt,

@@ -74,5 +74,7 @@ def submission_from_manifest(store: ObjectStore, key: str) -> jobs_pb2.EpisodeSu
     sub.en_media.uri = store.uri(manifest.en_key)
     sub.options.dataset = manifest.dataset
     sub.options.labels.update(manifest.labels)
+    if not manifest.run_tts:  # only an explicit false: unset means on
+        sub.options.run_tts = False
     sub.options.labels["manifest"] = store.uri(key)
     return sub

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dubset_common.errors import InvalidInputError
-from dubset_jobs.core.model import Job, Ref
+from dubset_jobs.core.model import Job, JobSpec, Ref
 
 # The params message each stage noun takes (JobOptions.stage_params is checked against it).
 PARAMS_TYPES: dict[str, str] = {
@@ -16,6 +16,7 @@ PARAMS_TYPES: dict[str, str] = {
     "diarization": "dubset.v1.DiarizationParams",
     "alignment": "dubset.v1.AlignmentParams",
     "packaging": "dubset.v1.PackagingParams",
+    "tts": "dubset.v1.TtsParams",
 }
 LANGUAGE = {"ja": "LANGUAGE_JA", "en": "LANGUAGE_EN"}
 
@@ -31,7 +32,7 @@ class Task:
 
 TASKS: tuple[Task, ...] = (
     Task("media", "media", (), ("ja", "en", "media")),
-    Task("separation", "separation", ("media",), ("ja_dialogue", "en_dialogue")),
+    Task("separation", "separation", ("media",), ("ja_dialogue", "en_dialogue", "en_backing")),
     Task("asr.ja", "asr", ("separation",), ("transcript",), "ja"),
     Task("asr.en", "asr", ("separation",), ("transcript",), "en"),
     Task("diarization.ja", "diarization", ("separation",), ("turns",), "ja"),
@@ -52,10 +53,27 @@ TASKS: tuple[Task, ...] = (
         ),
         ("episode",),
     ),
+    # The baseline English dub of every clip; a job has it unless the submission turns it off.
+    Task("tts", "tts", ("packaging", "separation", "diarization.en"), ("baseline",)),
 )
 BY_NAME: dict[str, Task] = {t.name: t for t in TASKS}
 STAGES: tuple[str, ...] = tuple(dict.fromkeys(t.stage for t in TASKS))
 PACKAGING = "packaging"
+TTS = "tts"
+OPTIONAL: frozenset[str] = frozenset({TTS})  # tasks a submission may leave out
+# Outputs only an optional task reads: required of their producer only when it is in the job.
+ONLY_FOR: dict[tuple[str, str], str] = {("separation", "en_backing"): TTS}
+
+
+def tasks_for(spec: JobSpec) -> tuple[Task, ...]:
+    """The tasks of a new job: every task, less tts when the submission turned it off."""
+    return tuple(t for t in TASKS if spec.run_tts or t.name != TTS)
+
+
+def required_outputs(job: Job, task: Task) -> tuple[str, ...]:
+    """The outputs a task's result must carry in this job (others' inputs)."""
+    present = {t.name for t in job.tasks}
+    return tuple(n for n in task.produces if ONLY_FOR.get((task.name, n), task.name) in present)
 
 
 def check_overrides(type_names: Mapping[str, str]) -> None:
@@ -102,6 +120,14 @@ def inputs_for(job: Job, task: Task) -> dict[str, Ref]:
             "en_turns": _out(job, "diarization.en", "turns"),
             "episode": job.episode_doc,
         }
+    if task.name == TTS:
+        return {
+            "episode": _out(job, PACKAGING, "episode"),
+            "en_dialogue": _out(job, "separation", "en_dialogue"),
+            "en_backing": _out(job, "separation", "en_backing"),
+            "ja_dialogue": _out(job, "separation", "ja_dialogue"),
+            "en_turns": _out(job, "diarization.en", "turns"),
+        }
     raise KeyError(f"unknown task {task.name}")
 
 
@@ -111,7 +137,7 @@ def params_for(job: Job, task: Task) -> dict[str, object]:
     params: dict[str, object] = {}
     if task.stage in ("separation", "alignment") and job.ja_offset_ms is not None:
         params["ja_offset_ms"] = job.ja_offset_ms
-    if task.stage == PACKAGING:
+    if task.stage in (PACKAGING, TTS):
         params["dataset"] = job.spec.dataset
     params.update(job.spec.overrides.get(task.stage, {}))
     if task.language:
@@ -120,8 +146,11 @@ def params_for(job: Job, task: Task) -> dict[str, object]:
 
 
 def provenance(job: Job) -> dict[str, str]:
-    """Which backend produced each task's outputs (for the episode document)."""
-    return {t.name: t.backend for t in job.tasks if t.name != PACKAGING}
+    """Which backend produced each task's outputs (for the episode document): the tasks
+    packaging needs; tts runs after it, so it is not there (its backend is in the job and in
+    the baseline fragment)."""
+    needs = BY_NAME[PACKAGING].needs
+    return {t.name: t.backend for t in job.tasks if t.name in needs}
 
 
 def episode_document(job: Job) -> dict[str, object]:

@@ -18,7 +18,7 @@ MAX_MANIFEST_BYTES = 1024 * 1024
 _MANIFEST_KEYS = frozenset(
     {"format", "show", "show_file", "episode_number", "ja", "en", "episode", "options"}
 )
-_OPTION_KEYS = frozenset({"dataset", "labels"})
+_OPTION_KEYS = frozenset({"dataset", "labels", "run_tts"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Manifest:
     episode: Mapping[str, object] = field(default_factory=dict)
     dataset: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
+    run_tts: bool = True  # options.run_tts: false leaves out the baseline dub (tts task)
 
 
 def as_json_object(value: bytes) -> dict[str, object] | None:
@@ -159,7 +160,11 @@ def parse_manifest(data: bytes, manifest_key: str) -> Manifest:
     episode = doc.get("episode", {})
     if not isinstance(episode, dict):
         raise InvalidInputError(f"{where}: episode must be a JSON object")
-    dataset, labels = _options(doc.get("options", {}), where)
+    options = doc.get("options", {})
+    dataset, labels = _options(options, where)
+    run_tts = options.get("run_tts", True) if isinstance(options, dict) else True
+    if not isinstance(run_tts, bool):
+        raise InvalidInputError(f"{where}: options.run_tts must be true or false")
     return Manifest(
         episode_number=number,
         ja_key=resolve(manifest_key, doc.get("ja"), "ja"),
@@ -169,6 +174,7 @@ def parse_manifest(data: bytes, manifest_key: str) -> Manifest:
         episode=episode,
         dataset=dataset,
         labels=labels,
+        run_tts=run_tts,
     )
 
 

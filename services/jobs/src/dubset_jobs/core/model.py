@@ -49,6 +49,7 @@ class JobSpec:
     dataset: str = "default"
     # Per stage noun: params fields (proto JSON names) the submission overrides.
     overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    run_tts: bool = True  # the job has the tts task (JobOptions.run_tts unset or true)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def new_job(job_id: str, spec: JobSpec, policy: Policy, now: int) -> Step:
     job = Job(
         job_id,
         spec,
-        tuple(TaskState(t.name) for t in dag.TASKS),
+        tuple(TaskState(t.name) for t in dag.tasks_for(spec)),
         created_ms=now,
         updated_ms=now,
         revision=1,
@@ -148,7 +148,7 @@ def _answer(job: Job, ev: StageAnswer, policy: Policy, now: int) -> Step:
             hint = _HINTS.get(code, f"fix the {spec.stage} service's configuration or see its logs")
             reason = f"{task.name}: {ev.error_message}; {hint}"
         return _fail(job, failed, code, reason, now), ()
-    missing = [n for n in spec.produces if n not in ev.outputs]
+    missing = [n for n in dag.required_outputs(job, spec) if n not in ev.outputs]
     if task.name == "media" and ev.ja_offset_ms is None:
         missing.append("info.ja_offset_ms")
     if missing:

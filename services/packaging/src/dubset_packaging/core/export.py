@@ -31,9 +31,9 @@ EPISODE_ORDER = ("url", "ratings", "jp_video_id", "en_video_id", "synopsis")
 CLIP_ID = re.compile(
     r"^([0-9a-f]{2})/(\1[0-9a-f]{6}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
 )
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 _NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?$")
-_FILE_FIELDS: dict[str, type] = {
+FILE_FIELDS: dict[str, type] = {
     "path": str,
     "sha256": str,
     "bytes": int,
@@ -44,7 +44,7 @@ _FILE_FIELDS: dict[str, type] = {
     "clip": str,
     "episode_id": str,
 }
-_OPTIONAL_FILE_FIELDS: dict[str, type] = {"sample_rate": int, "channels": int}
+OPTIONAL_FILE_FIELDS: dict[str, type] = {"sample_rate": int, "channels": int}
 
 
 class ExportError(InvalidInputError):
@@ -88,7 +88,7 @@ class Fragment:
         return clips
 
 
-def _typed(value: Mapping[str, object], fields: Mapping[str, type], where: str) -> None:
+def typed_fields(value: Mapping[str, object], fields: Mapping[str, type], where: str) -> None:
     for name, kind in fields.items():
         item = value.get(name)
         if isinstance(item, bool) or not isinstance(item, kind):
@@ -103,7 +103,7 @@ def parse_clip(value: object, where: str) -> dict[str, object]:
     unknown = sorted(str(k) for k in value if k not in CLIP_FIELDS)
     if missing or unknown:
         raise ExportError(f"{where}: missing fields {missing}, unknown fields {unknown}")
-    _typed(value, dict.fromkeys(CLIP_FIELDS[2:8], str), where)
+    typed_fields(value, dict.fromkeys(CLIP_FIELDS[2:8], str), where)
     for name in ("jp_clip", "en_clip"):
         check_clip_id(value[name], f"{where}.{name}")
     speakers = value["speakers"]
@@ -123,10 +123,10 @@ def parse_file_entry(value: object, episode_id: str, where: str) -> dict[str, ob
     """A "files" entry: a media path that matches its clip id, kind and language."""
     if not isinstance(value, dict):
         raise ExportError(f"{where} must be a JSON object")
-    _typed(value, _FILE_FIELDS, where)
-    _typed(
-        {k: v for k, v in value.items() if k in _OPTIONAL_FILE_FIELDS},
-        {k: t for k, t in _OPTIONAL_FILE_FIELDS.items() if k in value},
+    typed_fields(value, FILE_FIELDS, where)
+    typed_fields(
+        {k: v for k, v in value.items() if k in OPTIONAL_FILE_FIELDS},
+        {k: t for k, t in OPTIONAL_FILE_FIELDS.items() if k in value},
         where,
     )
     odd = sorted(str(k) for k, v in value.items() if not isinstance(v, str | int | float))
@@ -139,14 +139,20 @@ def parse_file_entry(value: object, episode_id: str, where: str) -> dict[str, ob
         raise ExportError(f"{where}.path {value['path']!r:.80} is not {media_path(kind, clip)}")
     if value["language"] not in ("ja", "en"):
         raise ExportError(f"{where}.language must be ja or en")
+    check_file_numbers(value, episode_id, where)
+    return dict(value)
+
+
+def check_file_numbers(value: Mapping[str, object], episode_id: str, where: str) -> None:
+    """The fields every listed file shares: its episode, a sha256 and positive sizes."""
     if value["episode_id"] != episode_id:
         raise ExportError(f"{where}.episode_id is not the fragment's {episode_id}")
-    if not _SHA256.fullmatch(str(value["sha256"])):
+    if not SHA256_HEX.fullmatch(str(value["sha256"])):
         raise ExportError(f"{where}.sha256 must be 64 lowercase hex digits")
-    for name in ("bytes", "duration_ms", *(k for k in _OPTIONAL_FILE_FIELDS if k in value)):
-        if int(value[name]) <= 0:
-            raise ExportError(f"{where}.{name} must be positive, not {value[name]}")
-    return dict(value)
+    for name in ("bytes", "duration_ms", *(k for k in OPTIONAL_FILE_FIELDS if k in value)):
+        number = value[name]
+        if not isinstance(number, int) or number <= 0:
+            raise ExportError(f"{where}.{name} must be positive, not {number}")
 
 
 def _check_references(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from dubset_common.anim400k import CHARACTER_FIELDS, SHOW_FIELDS, parse_time
 from dubset_common.errors import InvalidInputError
+from dubset_packaging.core.baseline import BASELINE_DIR, BASELINE_KIND, parse_baseline_entry
 from dubset_packaging.core.export import (
     CLIP_FIELDS,
     EPISODE_ORDER,
@@ -30,7 +31,7 @@ KINDS = (
     "invalid_annotations",
 )
 _EPISODE_TYPES: dict[str, type] = dict.fromkeys(EPISODE_ORDER, str) | {"ratings": dict}
-MEDIA_FOLDERS = tuple(folder + "/" for folder, _ in MEDIA.values())
+MEDIA_FOLDERS = (*(folder + "/" for folder, _ in MEDIA.values()), BASELINE_DIR + "/")
 
 
 @dataclass(frozen=True, order=True)
@@ -156,7 +157,10 @@ def parse_manifest_line(raw: bytes, lineno: int) -> dict[str, object] | Problem:
         provenance = value.pop("provenance", None)
         if not isinstance(provenance, dict):
             raise InvalidInputError("provenance is missing")
-        return parse_file_entry(value, str(value.get("episode_id")), "entry")
+        episode_id = str(value.get("episode_id"))
+        if value.get("kind") == BASELINE_KIND:
+            return parse_baseline_entry(value, episode_id, "entry")
+        return parse_file_entry(value, episode_id, "entry")
     except (ValueError, InvalidInputError) as exc:
         return Problem("invalid_annotations", MANIFEST, f"line {lineno}: {exc}")
 
@@ -167,12 +171,15 @@ def reference_problems(
     clip_ids: Iterable[str],
 ) -> list[Problem]:
     """Missing, unlisted and unreferenced media, given the dataset's files (relative paths),
-    its manifest entries by path and the clip ids the annotations use."""
+    its manifest entries by path and the clip ids the annotations use. A baseline clip is
+    referenced by its manifest line when that names an annotated EN clip."""
     problems: list[Problem] = []
+    baselines = {p for p, e in manifest.items() if e["kind"] == BASELINE_KIND}
     video_episodes = {e["episode_id"] for e in manifest.values() if e["kind"] == "video"}
     episode_of = {e["clip"]: e["episode_id"] for e in manifest.values() if e["kind"] == "audio"}
     wanted: set[str] = set()
-    for clip in clip_ids:
+    clip_set = set(clip_ids)
+    for clip in clip_set:
         kinds = ("audio", "video") if episode_of.get(clip) in video_episodes else ("audio",)
         for kind in kinds:
             folder, ext = MEDIA[kind]
@@ -186,7 +193,16 @@ def reference_problems(
                 Problem("not_in_manifest", path, "referenced but not in manifest.jsonl")
             )
     for path in sorted(p for p in listed if p.startswith(MEDIA_FOLDERS)):
-        if path not in wanted:
+        if path in baselines:
+            en_clip = manifest[path]["clip"]
+            if en_clip not in clip_set:
+                detail = f"the baseline of clip {en_clip}, which no annotation references"
+                problems.append(Problem("unreferenced", path, detail))
+        elif path.startswith(BASELINE_DIR + "/"):
+            detail = "a baseline clip no manifest line lists"
+            problems.append(Problem("unreferenced", path, detail))
+            problems.append(Problem("not_in_manifest", path, "a media file manifest.jsonl lacks"))
+        elif path not in wanted:
             problems.append(Problem("unreferenced", path, "no annotation references this file"))
             if path not in manifest:
                 problems.append(
