@@ -174,10 +174,18 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+NUMERIC_ENV_PREFIXES = ("OPENBLAS_", "OMP_", "MKL_", "KMP_")
+
+
 def child_env(extra: Env) -> Env:
-    """A minimal environment, so stray AWS_*/OTEL_*/S3_* variables cannot redirect a server."""
+    """A minimal environment, so stray AWS_*/OTEL_*/S3_* variables cannot redirect a server.
+
+    The numeric-library settings pass through: OPENBLAS_CORETYPE picks the BLAS kernels, and a
+    service on other kernels than the CLI computes other floats (Whisper then decodes other
+    words), so `make up` and `dubset run` would not give byte-identical datasets."""
     base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TZ") if key in os.environ}
-    return base | extra
+    numeric = {k: v for k, v in os.environ.items() if k.startswith(NUMERIC_ENV_PREFIXES)}
+    return base | numeric | extra
 
 
 def spawn(run_dir: Path, name: str, argv: list[str], extra_env: Env | None = None) -> int:

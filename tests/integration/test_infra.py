@@ -163,3 +163,17 @@ def test_prometheus_scrapes_a_registered_target(env: dict[str, str], metrics_end
         assert samples and samples[0]["value"][1] == "7"
     finally:
         infra.unregister_scrape_target(name, run_dir)
+
+
+def test_services_keep_the_numeric_settings_but_not_stray_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OPENBLAS_CORETYPE chooses the BLAS kernels: a service without it decodes other words
+    than `dubset run` (the e2e byte-identity), so it passes through; AWS_* does not."""
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://elsewhere.invalid")
+    env = infra.child_env({"DUBSET_BUS": "kafka"})
+    assert env["OPENBLAS_CORETYPE"] == "Haswell" and env["OMP_NUM_THREADS"] == "2"
+    assert env["DUBSET_BUS"] == "kafka"
+    assert "AWS_ENDPOINT_URL" not in env
