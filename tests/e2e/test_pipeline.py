@@ -322,6 +322,25 @@ def test_the_exported_dataset_verifies_and_holds_every_episode(run: Run) -> None
     assert (run.dataset_dir / "lhotse" / "cuts.jsonl.gz").is_file()
 
 
+def test_every_episode_has_its_baseline_dub_in_the_manifest(run: Run) -> None:
+    """The tts task ran after packaging (on by default): each episode's EN clips have a
+    baseline mp3 under anim400k_baseline_clips/ with the same id, listed with its scores."""
+    assert run.dataset_dir is not None
+    manifest = [
+        json.loads(ln) for ln in (run.dataset_dir / "manifest.jsonl").read_text().splitlines()
+    ]
+    en_audio = [m for m in manifest if m["kind"] == "audio" and m["language"] == "en"]
+    en = {(m["episode_id"], m["clip"]) for m in en_audio}
+    baselines = [m for m in manifest if m["kind"] == "baseline"]
+    assert len({m["episode_id"] for m in baselines}) == 4, "a good episode has no baseline"
+    for m in baselines:
+        assert (m["episode_id"], m["clip"]) in en
+        assert m["path"] == f"anim400k_baseline_clips/{m['clip']}.mp3"
+        assert (run.dataset_dir / m["path"]).stat().st_size == m["bytes"]
+        assert 1.0 <= m["scores"]["dnsmos"] <= 5.0 and 0 < m["scores"]["duration_ratio"] <= 1.5
+    assert len(baselines) >= 0.8 * len(en)
+
+
 @pytest.mark.parametrize("name", ["a1", "a2", "b1", "c1"])
 def test_each_episode_scores_above_the_floors(
     run: Run, episodes: dict[str, Episode], name: str
