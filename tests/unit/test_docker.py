@@ -16,7 +16,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = ROOT / "docker"
 DOCKERFILES = sorted(DOCKER_DIR.glob("*.Dockerfile"))
-EXPECTED = {"base.Dockerfile", "cuda-base.Dockerfile", "alignment.Dockerfile"}
+# The GPU stages (asr, diarization, tts on the CUDA base, Spleeter apart) follow (issue 7).
+EXPECTED = {
+    "base.Dockerfile",
+    "cuda-base.Dockerfile",
+    *(f"{s}.Dockerfile" for s in ("alignment", "media", "separation", "packaging", "jobs")),
+}
 BASES = {"base", "cuda-base"}
 ROOT_USERS = {"root", "0"}
 SOURCE_SUFFIXES = {".py", ".pyi", ".toml", ".typed", ".proto", ".txt", ".cfg"}
@@ -310,6 +315,33 @@ def test_service_image_runs_its_own_package(path: Path) -> None:
         for src in copy_parts(i)[1]
     }
     assert f"services/{stage}" in copied
+
+
+def _locked() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in (ROOT / "requirements" / "lock.txt").read_text().splitlines():
+        name, sep, version = line.strip().partition("==")
+        if sep:
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return pins
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in DOCKERFILES if p.stem not in BASES], ids=lambda p: p.name
+)
+def test_service_dependencies_resolve_in_the_lock(path: Path) -> None:
+    """The image installs its wheel with the lock as constraint: every dependency it declares
+    (other than the project's own packages) must have a locked version, or pip floats it."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "services" / path.stem / "pyproject.toml").read_text())
+    locked = _locked()
+    for dep in project["project"]["dependencies"]:
+        name = re.sub(r"[-_.]+", "-", re.split(r"[\s\[<>=!~;]", dep, maxsplit=1)[0]).lower()
+        if name.startswith("dubset-"):
+            assert (ROOT / "libs" / name.replace("-", "_")).is_dir(), f"{dep}: no such library"
+            continue
+        assert name in locked, f"{path.name}: {dep} has no pinned version in requirements/lock.txt"
 
 
 def test_base_image_has_ffmpeg_and_a_writable_home_in_tmp() -> None:

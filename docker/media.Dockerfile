@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# The media service: `serve` (gRPC on 50051, the default) or `worker` (Kafka consumer).
+# Build context: the repository root; BASE_IMAGE is docker/base.Dockerfile (see docker/README.md).
+ARG BASE_IMAGE=dubset-base:0.1.0
+
+FROM ${BASE_IMAGE} AS build
+USER 0:0
+WORKDIR /src
+COPY services/media services/media
+RUN pip wheel --no-deps --wheel-dir /wheels ./services/media
+
+FROM ${BASE_IMAGE}
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="dubset-media" \
+      org.opencontainers.image.description="dubset media stage: probe, validate and extract episode audio, JA-EN offset" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0"
+USER 0:0
+COPY --from=build /wheels /opt/dubset/wheels
+# New dependencies of the service come in at their locked versions; the shared libraries are
+# already in the base venv.
+RUN pip install --constraint /opt/dubset/constraints.txt /opt/dubset/wheels/*.whl \
+ && pip check \
+ && rm -rf /opt/dubset/wheels \
+ && python -c "import dubset_media.__main__"
+# Defaults for a container run by hand; the chart sets them explicitly.
+ENV DUBSET_GRPC_ADDR=0.0.0.0:50051 \
+    DUBSET_METRICS_ADDR=0.0.0.0 \
+    DUBSET_METRICS_PORT=9090
+EXPOSE 50051 9090
+# Kubernetes probes the gRPC health service; a Docker HEALTHCHECK would need a shell and a client.
+HEALTHCHECK NONE
+USER 10001:10001
+ENTRYPOINT ["python", "-m", "dubset_media"]
+CMD ["serve"]
