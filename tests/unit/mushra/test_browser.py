@@ -119,6 +119,10 @@ def test_rater_goes_through_the_kit_and_the_report_has_their_scores(
         assert browser.find_element(By.ID, "count").text == f"Trial {i + 1} of 3"
         nxt = browser.find_element(By.ID, "next")
         assert not nxt.is_enabled()
+        if i == 0:  # before anything plays, the clock shows the trial's length
+            length = f"0.0 / {trial['duration_ms'] / 1000:.1f} s"
+            shown = lambda want=length: browser.find_element(By.ID, "time").text == want  # noqa: E731
+            _wait("the trial length", shown)
         browser.find_element(By.ID, "play-ref").click()
         _wait("the reference to play", lambda: _played(browser, "ref") > 0.1)
         for c in trial["conditions"]:
