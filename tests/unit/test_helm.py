@@ -87,6 +87,9 @@ def test_schema_covers_every_default_value() -> None:
     def walk(values: Any, schema: dict[str, Any], path: str) -> Iterator[str]:
         if "$ref" in schema:
             schema = _schema()["definitions"][schema["$ref"].rsplit("/", 1)[-1]]
+        if "allOf" in schema:  # jobs: the stage schema plus its own limits
+            yield from walk(values, schema["allOf"][0], path)
+            return
         if not isinstance(values, dict) or "properties" not in schema:
             return
         for key, value in values.items():
@@ -211,16 +214,47 @@ def test_strict_validation_catches_an_unknown_field(chart: Any, kubeval: Any) ->
         kubeval.validate(server, KUBE_VERSION, strict=True)
 
 
-def test_defaults_render_one_server_one_worker_and_their_budgets(chart: Any) -> None:
+SERVER_AND_WORKER = ("alignment", "media", "separation", "packaging")
+
+
+def test_defaults_render_every_stage_server_worker_and_budgets(chart: Any) -> None:
     kinds = sorted((d["kind"], d["metadata"]["name"]) for d in render(chart))
-    assert kinds == [
-        ("Deployment", "dubset-alignment-server"),
-        ("Deployment", "dubset-alignment-worker"),
-        ("PodDisruptionBudget", "dubset-alignment-server"),
-        ("PodDisruptionBudget", "dubset-alignment-worker"),
-        ("Service", "dubset-alignment"),
-        ("ServiceAccount", "dubset"),
-    ]
+    want = [("ServiceAccount", "dubset"), ("Deployment", "dubset-jobs-server")]
+    want.append(("Service", "dubset-jobs"))
+    for stage in SERVER_AND_WORKER:
+        want.append(("Service", f"dubset-{stage}"))
+        for role in ("server", "worker"):
+            want += [("Deployment", f"dubset-{stage}-{role}")]
+            want += [("PodDisruptionBudget", f"dubset-{stage}-{role}")]
+    assert kinds == sorted(want)
+
+
+def test_jobs_runs_once_and_is_replaced_not_rolled(chart: Any, helm: Any) -> None:
+    """Job state is rebuilt from the state topic by one process: two would both orchestrate."""
+    jobs = find(render(chart), "Deployment", "dubset-jobs-server")
+    assert jobs["spec"]["replicas"] == 1 and jobs["spec"]["strategy"] == {"type": "Recreate"}
+    assert container(jobs)["args"] == ["serve"]
+    for path, value in (("jobs.server", {"replicas": 2}), ("jobs.worker", {"enabled": True})):
+        with pytest.raises(helm.HelmValuesError):
+            chart.validate_schema(_with(path, value))
+
+
+def test_a_stage_block_overrides_the_defaults_role_key_by_key(chart: Any) -> None:
+    """`media.worker.replicas: 0` (a false-y value) wins; the worker keeps the default drain."""
+    values = _with("media.worker", {"replicas": 0, "resources": {"limits": {"memory": "3Gi"}}})
+    worker = find(render(chart, values), "Deployment", "dubset-media-worker")
+    assert worker["spec"]["replicas"] == 0
+    # Helm deep-merges a user's values into values.yaml: media's own requests stay.
+    assert container(worker)["resources"] == {
+        "requests": {"cpu": "1", "memory": "1Gi"},
+        "limits": {"memory": "3Gi"},
+    }
+    pod = worker["spec"]["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] == 60 + 0 + 10  # stageDefaults.worker
+    packaging = find(render(chart), "Deployment", "dubset-packaging-worker")
+    assert container(packaging)["resources"]["requests"]["cpu"] == "2"
+    tmp = next(v for v in packaging["spec"]["template"]["spec"]["volumes"] if v["name"] == "tmp")
+    assert tmp["emptyDir"]["sizeLimit"] == "10Gi"
 
 
 def test_server_has_grpc_probes_and_a_drain_shorter_than_the_grace_period(chart: Any) -> None:
@@ -273,14 +307,14 @@ def test_s3_keys_come_from_the_existing_secret(chart: Any) -> None:
 def test_rendered_env_is_what_the_service_parses(chart: Any, values: Any) -> None:
     """Every DUBSET_* variable is a setting dubset_common.config knows, and it loads cleanly."""
     known = {f"DUBSET_{name.upper()}" for name in Settings.__dataclass_fields__}
-    for role in ("server", "worker"):
-        env = env_of(
-            container(find(render(chart, values), "Deployment", f"dubset-alignment-{role}"))
-        )
+    docs = render(chart, values)
+    roles = [(st, r) for st in SERVER_AND_WORKER for r in ("server", "worker")]
+    for stage, role in [*roles, ("jobs", "server")]:
+        env = env_of(container(find(docs, "Deployment", f"dubset-{stage}-{role}")))
         unknown = {n for n in env if n.startswith("DUBSET_")} - known
         assert not unknown, f"settings nobody reads: {unknown}"
         plain = {n: e.get("value", f"<{n}>") for n, e in env.items()}
-        settings = load_settings("alignment", plain)
+        settings = load_settings(stage, plain)
         assert (settings.bus, settings.store) == ("kafka", "s3")
         assert settings.metrics_port == 9090
         assert settings.s3_secret_key == "<DUBSET_S3_SECRET_KEY>"
@@ -388,7 +422,7 @@ def test_switches_remove_their_objects(chart: Any, path: str, value: bool, gone:
 def test_optional_parts_can_be_switched_off(chart: Any) -> None:
     values = _with("serviceAccount", {"create": False, "name": ""})
     values["global"]["metrics"]["scrapeAnnotations"] = False
-    values["alignment"]["server"]["pdb"] = {"enabled": False}
+    values["alignment"]["server"] = {"pdb": {"enabled": False}}
     docs = render(chart, values)
     kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
     assert ("ServiceAccount", "dubset") not in kinds

@@ -68,9 +68,39 @@ dubset.io/stage: {{ .stage }}
 dubset.io/role: {{ .role }}
 {{- end }}
 
+{{/*
+A stage's values (YAML; read it back with fromYaml): its block over stageDefaults. A key of
+the block replaces the default whole, except `server` and `worker`, whose keys replace the
+default role's one by one. (sprig's merge functions are not used: they cannot set false or 0.)
+Takes (dict "root" $ "stage" "media" ...).
+*/}}
+{{- define "dubset.stageValues" -}}
+{{- $d := .root.Values.stageDefaults }}
+{{- $b := index .root.Values .stage | default dict }}
+{{- $out := dict }}
+{{- range $k, $v := $d }}
+{{- $_ := set $out $k $v }}
+{{- end }}
+{{- range $k, $v := $b }}
+{{- if and (has $k (list "server" "worker")) (kindIs "map" $v) }}
+{{- $role := dict }}
+{{- range $rk, $rv := index $d $k }}
+{{- $_ := set $role $rk $rv }}
+{{- end }}
+{{- range $rk, $rv := $v }}
+{{- $_ := set $role $rk $rv }}
+{{- end }}
+{{- $_ := set $out $k $role }}
+{{- else }}
+{{- $_ := set $out $k $v }}
+{{- end }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
 {{- define "dubset.image" -}}
 {{- $g := .root.Values.global.image }}
-{{- $img := (index .root.Values .stage).image }}
+{{- $img := (include "dubset.stageValues" . | fromYaml).image }}
 {{- $tag := default (default .root.Chart.AppVersion $g.tag) $img.tag }}
 {{- if $g.registry }}
 {{- printf "%s/%s:%s" (trimSuffix "/" $g.registry) $img.repository $tag }}
@@ -81,7 +111,7 @@ dubset.io/role: {{ .role }}
 
 {{/* Seconds the kubelet waits after SIGTERM: preStop sleep + drain + 10 s of slack. */}}
 {{- define "dubset.terminationGrace" -}}
-{{- $r := index (index .root.Values .stage) .role }}
+{{- $r := index (include "dubset.stageValues" . | fromYaml) .role }}
 {{- add (int $r.preStopSleepSeconds) (int $r.drainSeconds) 10 }}
 {{- end }}
 
@@ -91,7 +121,7 @@ The container environment: the DUBSET_* settings dubset_common.config reads, the
 */}}
 {{- define "dubset.env" -}}
 {{- $g := .root.Values.global }}
-{{- $s := index .root.Values .stage }}
+{{- $s := include "dubset.stageValues" . | fromYaml }}
 {{- $r := index $s .role }}
 {{- $env := dict
     "DUBSET_BUS" "kafka"
@@ -142,7 +172,7 @@ port, probes and preStop pause for the server role.
 {{- define "dubset.podTemplate" -}}
 {{- $root := .root }}
 {{- $g := $root.Values.global }}
-{{- $s := index $root.Values .stage }}
+{{- $s := include "dubset.stageValues" . | fromYaml }}
 {{- $r := index $s .role -}}
 metadata:
   labels:
@@ -240,7 +270,7 @@ spec:
 
 {{/* Deployment, and PodDisruptionBudget when enabled, of one stage role. */}}
 {{- define "dubset.deployment" -}}
-{{- $r := index (index .root.Values .stage) .role -}}
+{{- $r := index (include "dubset.stageValues" . | fromYaml) .role -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -251,6 +281,8 @@ metadata:
 spec:
   replicas: {{ int $r.replicas }}
   revisionHistoryLimit: 3
+  strategy:
+    type: {{ $r.strategy | default "RollingUpdate" }}
   selector:
     matchLabels:
       {{- include "dubset.component.selectorLabels" . | nindent 6 }}
@@ -301,7 +333,7 @@ spec:
 
 {{/* Everything of one stage: server Deployment + Service, worker Deployment, their PDBs. */}}
 {{- define "dubset.stage" -}}
-{{- $s := index .root.Values .stage }}
+{{- $s := include "dubset.stageValues" . | fromYaml }}
 {{- if $s.enabled }}
 {{- if $s.server.enabled }}
 ---
