@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dubset_common.errors import InvalidInputError, NotFoundError
+from dubset_common.errors import InvalidInputError, NotFoundError, TransientError
 from dubset_common.keys import file_sha256
-from dubset_common.objstore import LocalStore
+from dubset_common.objstore import LocalStore, check_sizes, put_if_changed
 
 
 @pytest.fixture
@@ -214,3 +214,29 @@ def test_prefixes_and_paths_below_objects_are_not_found(
             store.get_file(key, tmp_path / "out")
         else:
             getattr(store, op)(key)
+
+
+def test_put_if_changed_rewrites_nothing_that_is_already_there(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    src = tmp_path / "clip.mp3"
+    src.write_bytes(b"mp3 bytes")
+    digest, size = put_if_changed(store, "d/a.mp3", src, "audio/mpeg")
+    assert (digest, size) == (file_sha256(src), 9)
+    stored = tmp_path / "store" / "d" / "a.mp3"
+    os.utime(stored, (1, 1))
+    assert put_if_changed(store, "d/a.mp3", src, "audio/mpeg") == (digest, size)
+    assert stored.stat().st_mtime == 1  # the same bytes are not written again
+    src.write_bytes(b"other bytes")
+    put_if_changed(store, "d/a.mp3", src, "audio/mpeg")
+    assert store.get_bytes("d/a.mp3") == b"other bytes"
+
+
+def test_check_sizes_names_a_file_another_job_removed_or_replaced(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    store.put_bytes("d/a.mp3", b"12345")
+    check_sizes(store, [("d/a.mp3", 5)], "fragment")
+    with pytest.raises(TransientError, match=r"d/a.mp3 now has 5 bytes, not 6.*fragment was not"):
+        check_sizes(store, [("d/a.mp3", 6)], "fragment")
+    with pytest.raises(TransientError, match=r"d/b.mp3 is gone.*baseline fragment") as err:
+        check_sizes(store, [("d/a.mp3", 5), ("d/b.mp3", 1)], "baseline fragment")
+    assert err.value.retryable

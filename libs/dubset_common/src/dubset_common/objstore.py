@@ -7,7 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -60,6 +60,23 @@ def put_if_changed(store: ObjectStore, key: str, path: Path, content_type: str) 
         return digest, size
     store.put_file(key, path, content_type)
     return digest, size
+
+
+def check_sizes(store: ObjectStore, expected: Iterable[tuple[str, int]], what: str) -> None:
+    """Every (key, size) is stored with that size, just before a document that lists them is
+    written; TransientError (the job is retried) when another job replaced or removed one
+    meanwhile. `what` names the document that was therefore not written."""
+    for key, want in expected:
+        try:
+            size = store.size(key)
+        except NotFoundError:
+            size = -1
+        if size != want:
+            found = "is gone" if size < 0 else f"now has {size} bytes, not {want}"
+            raise TransientError(
+                f"{key} {found}: another job changed it meanwhile; "
+                f"the {what} was not written, retry the job"
+            )
 
 
 def _too_big(key: str, size: int, max_bytes: int | None) -> None:

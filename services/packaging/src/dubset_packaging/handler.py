@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from dubset.v1 import common_pb2, packaging_pb2
-from dubset_common.errors import ConfigError, InvalidInputError, NotFoundError, TransientError
+from dubset_common.errors import ConfigError, InvalidInputError
 from dubset_common.keys import canonical_json, check_id, join_key
-from dubset_common.objstore import ObjectStore, put_if_changed
+from dubset_common.objstore import ObjectStore, check_sizes, put_if_changed
 from dubset_common.runner import Output, StageContext, StageOutcome
 from dubset_common.tools import ToolError, stage_errors, tool_version
 from dubset_packaging import STAGE, VERSION
@@ -56,20 +56,9 @@ def params_from_proto(params: packaging_pb2.PackagingParams) -> dict[str, object
 
 
 def check_stored(store: ObjectStore, dataset: str, entries: list[FileEntry]) -> None:
-    """Every file the fragment will list is in the store with the size it was written with;
-    TransientError (the job is retried) when something replaced or removed one meanwhile."""
-    for e in entries:
-        key = join_key(dataset_prefix(dataset), e.path)
-        try:
-            size = store.size(key)
-        except NotFoundError:
-            size = -1
-        if size != e.bytes:
-            found = "is gone" if size < 0 else f"now has {size} bytes, not {e.bytes}"
-            raise TransientError(
-                f"{key} {found}: another job changed it while this one packaged; "
-                "the fragment was not written, retry the job"
-            )
+    """Every file the episode fragment will list is stored with the size it was written with."""
+    expected = ((join_key(dataset_prefix(dataset), e.path), e.bytes) for e in entries)
+    check_sizes(store, expected, "fragment")
 
 
 class PackagingStage:

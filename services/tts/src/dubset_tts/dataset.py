@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dubset_common.errors import NotFoundError, TransientError
 from dubset_common.keys import check_id, join_key
-from dubset_common.objstore import ObjectStore
+from dubset_common.objstore import ObjectStore, check_sizes
 from dubset_tts.fragment import ClipFile, clip_path
 
 DEFAULT_DATASET = "default"
@@ -30,17 +29,6 @@ def clip_key(dataset: str, clip_id: str) -> str:
 
 
 def check_stored(store: ObjectStore, dataset: str, files: Sequence[ClipFile]) -> None:
-    """Every mp3 the fragment will list is stored with the size it was written with;
-    TransientError (the job is retried) when another job replaced or removed one meanwhile."""
-    for f in files:
-        key = clip_key(dataset, f.clip_id)
-        try:
-            size = store.size(key)
-        except NotFoundError:
-            size = -1
-        if size != f.bytes:
-            found = "is gone" if size < 0 else f"now has {size} bytes, not {f.bytes}"
-            raise TransientError(
-                f"{key} {found}: another job changed it while this one dubbed; "
-                "the baseline fragment was not written, retry the job"
-            )
+    """Every mp3 the baseline fragment will list is stored with the size it was written with."""
+    expected = ((clip_key(dataset, f.clip_id), f.bytes) for f in files)
+    check_sizes(store, expected, "baseline fragment")
