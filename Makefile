@@ -26,7 +26,7 @@ check-protos: setup ## Fail when the generated protobuf code is not current
 lint: setup ## ruff (lint + format check) and mypy --strict on libs/ and services/
 	$(VENV)/bin/ruff check libs services tests tools bench
 	$(VENV)/bin/ruff format --check libs services tests tools bench
-	$(VENV)/bin/mypy libs/dubset_common/src libs/dubset_cli/src libs/dubset_sample/src libs/dubset_eval/src libs/dubset_voices/src services/*/src tools/infra.py tools/services.py
+	$(VENV)/bin/mypy libs/dubset_common/src libs/dubset_cli/src libs/dubset_sample/src libs/dubset_eval/src libs/dubset_voices/src services/*/src tools/infra.py tools/services.py tools/lock_gpu.py
 
 fmt: setup ## Format the code with ruff
 	$(VENV)/bin/ruff format libs services tests tools bench

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -127,3 +128,21 @@ def test_one_segment_per_line_with_edges_on_the_speech(asr: AsrBackend) -> None:
     assert "snowing" in first.text.lower() and "back up" in second.text.lower()
     assert abs(first.start_ms - 1187) <= 100 and abs(first.end_ms - 2919) <= 150
     assert abs(second.start_ms - 3506) <= 100 and abs(second.end_ms - 4942) <= 150
+
+
+def test_compute_type_follows_the_device() -> None:
+    from dubset_asr.backends import compute_type_for
+
+    assert compute_type_for("cpu") == "int8"
+    assert compute_type_for("cuda") == "float16"
+    assert compute_type_for("cuda:1") == "float16"
+
+
+@pytest.mark.skipif(bool(os.environ.get("NVIDIA_VISIBLE_DEVICES")), reason="a GPU may be here")
+def test_cuda_without_a_gpu_is_a_clear_model_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DUBSET_DEVICE=cuda loads the model on CUDA, never silently on the CPU."""
+    from dubset_asr.core.model import ModelUnavailableError
+
+    monkeypatch.setenv("DUBSET_DEVICE", "cuda")
+    with pytest.raises(ModelUnavailableError, match="cannot load"):
+        load_backend("faster-whisper")

@@ -161,3 +161,28 @@ def test_jobs_retention_and_watch_cap_settings() -> None:
     for name, raw in (("RETENTION_S", "0"), ("MAX_WATCHES", "0")):
         with pytest.raises(ConfigError, match=f"DUBSET_JOBS_{name}"):
             load_settings("jobs", {**env, f"DUBSET_JOBS_{name}": raw})
+
+
+@pytest.mark.parametrize("value", ["cpu", "cuda", "cuda:0", "cuda:12"])
+def test_model_device_accepts_cpu_and_cuda(value: str) -> None:
+    from dubset_common.config import model_device
+
+    assert model_device({"DUBSET_DEVICE": value}) == value
+    assert load_settings("asr", {"DUBSET_BUS": "inproc", "DUBSET_DEVICE": value}).device == value
+
+
+@pytest.mark.parametrize("value", ["gpu", "cuda:", "cuda:x", "mps", "cpu; rm -rf /"])
+def test_model_device_refuses_anything_else(value: str) -> None:
+    from dubset_common.config import model_device
+
+    with pytest.raises(ConfigError, match="DUBSET_DEVICE must be cpu, cuda or cuda:N"):
+        model_device({"DUBSET_DEVICE": value})
+    with pytest.raises(ConfigError, match="DUBSET_DEVICE"):
+        load_settings("asr", {"DUBSET_BUS": "inproc", "DUBSET_DEVICE": value})
+
+
+def test_model_device_defaults_to_cpu() -> None:
+    from dubset_common.config import model_device
+
+    assert model_device({}) == "cpu"
+    assert model_device({"DUBSET_DEVICE": " "}) == "cpu"

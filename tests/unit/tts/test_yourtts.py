@@ -192,3 +192,18 @@ def test_a_corrupt_checkpoint_is_unavailable_not_a_crash(model_dir: Path, tmp_pa
     (broken / "model_file.pth").write_bytes(b"\x80\x04garbage")
     with pytest.raises(BackendUnavailableError, match="cannot load the model"):
         YourTts(broken)
+
+
+def test_dubset_device_cuda_without_a_gpu_is_unavailable(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DUBSET_DEVICE reaches the backend: no silent CPU run when CUDA was asked for."""
+    import torch
+
+    from dubset_tts.backends import load_synthesizer
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is here")
+    monkeypatch.setenv("DUBSET_DEVICE", "cuda")
+    with pytest.raises(BackendUnavailableError, match="device 'cuda' is not available"):
+        load_synthesizer("yourtts", model_dir=model_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -38,6 +39,8 @@ class Settings:
     grpc_grace_s: float = 30.0
     metrics_port: int = 0  # 0: no metrics endpoint
     metrics_addr: str = "0.0.0.0"
+    # Where the model stages (asr, diarization's pyannote, tts's YourTTS) run: cpu | cuda | cuda:N.
+    device: str = "cpu"
     max_attempts: int = 3
     retry_backoff_s: float = 1.0
     debug_pause_before_manifest_s: float = 0.0
@@ -56,6 +59,22 @@ class Settings:
             value = getattr(self, name)
             out[name] = "***" if name in _SECRET_FIELDS and value else value
         return out
+
+
+_DEVICE = re.compile(r"cpu|cuda(:\d{1,2})?")
+
+
+def check_device(value: str) -> str:
+    """value if it names a torch/CTranslate2 device dubset supports, else ConfigError."""
+    if not _DEVICE.fullmatch(value):
+        raise ConfigError(f"DUBSET_DEVICE must be cpu, cuda or cuda:N, not {value[:40]!r}")
+    return value
+
+
+def model_device(env: Mapping[str, str] | None = None) -> str:
+    """The device the model stages load their models on (DUBSET_DEVICE, default cpu)."""
+    source = os.environ if env is None else env
+    return check_device(source.get("DUBSET_DEVICE", "").strip() or "cpu")
 
 
 def _get(env: Mapping[str, str], name: str, default: str) -> str:
@@ -105,6 +124,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError(
             f"DUBSET_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {s.log_level!r}"
         )
+    check_device(s.device)
     if s.max_attempts < 1:
         raise ConfigError("DUBSET_MAX_ATTEMPTS must be at least 1")
     if s.jobs_stage_timeout_s <= 0:

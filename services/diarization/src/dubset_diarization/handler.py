@@ -146,12 +146,13 @@ class Backends:
         workdir: Path,
         hook: Hook,
     ) -> Result:
+        from dubset_common.config import model_device
         from dubset_diarization.pyannote_backend import NAME, PyannoteDiarizer
 
         with self._lock:
             loaded = self._pyannote.get(model_dir)
             if loaded is None:
-                loaded = PyannoteDiarizer(model_dir, workdir / "pyannote")
+                loaded = PyannoteDiarizer(model_dir, workdir / "pyannote", model_device())
                 self._pyannote[model_dir] = loaded
             assert isinstance(loaded, PyannoteDiarizer)
             hook(0.1, "pyannote pipeline")

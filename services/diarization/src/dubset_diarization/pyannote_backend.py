@@ -125,6 +125,8 @@ class PyannoteDiarizer:
         import torch
 
         self.version = str(getattr(pyannote.audio, "__version__", "unknown"))
+        if device != "cpu" and not torch.cuda.is_available():
+            raise BackendUnavailableError(f"pyannote: device {device!r} is not available here")
         resolved = load_config(model_dir)
         self.checksums = checksums(resolved.files)
         workdir.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dubset_asr.assemble import BASE_MODEL_SHA256, default_base_dir, models_root
 from dubset_asr.core.model import AsrBackend, AsrInputError
+from dubset_common.config import model_device
 
 FASTER_WHISPER = "faster-whisper"
 AWS_TRANSCRIBE = "aws-transcribe"
@@ -18,7 +19,7 @@ SETUP_HINT = "run `make setup` or `python -m dubset_asr.assemble`"
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 _lock = threading.Lock()
-_loaded: dict[tuple[str, str, str], AsrBackend] = {}
+_loaded: dict[tuple[str, str, str, str], AsrBackend] = {}
 
 
 def check_model_name(model: str) -> str:
@@ -45,17 +46,30 @@ def resolve_whisper(model: str, model_dir: Path | None) -> tuple[Path, str, str 
     return root / f"whisper-{model}", model, None, hint
 
 
+def compute_type_for(device: str) -> str:
+    """int8 on CPU (the embedded default), float16 on a GPU (the paper's large-v3 setting)."""
+    return "int8" if device == "cpu" else "float16"
+
+
 def load_backend(backend: str, model: str = "", model_dir: Path | None = None) -> AsrBackend:
     """The requested backend, loaded once per process and model."""
     backend = backend or DEFAULT_BACKEND
     if backend == FASTER_WHISPER:
         path, name, sha, hint = resolve_whisper(model, model_dir)
-        key = (backend, name, str(path.resolve()))
+        device = model_device()
+        key = (backend, name, str(path.resolve()), device)
         with _lock:
             if key not in _loaded:
                 from dubset_asr.backends.whisper import FasterWhisperBackend
 
-                _loaded[key] = FasterWhisperBackend(path, name, expected_sha256=sha, hint=hint)
+                _loaded[key] = FasterWhisperBackend(
+                    path,
+                    name,
+                    expected_sha256=sha,
+                    hint=hint,
+                    device=device,
+                    compute_type=compute_type_for(device),
+                )
             return _loaded[key]
     if backend == AWS_TRANSCRIBE:
         if model_dir is not None or model not in ("", "aws"):

@@ -29,9 +29,10 @@ def load_synthesizer(
             )
         if not model_dir.is_dir():
             raise BackendUnavailableError(f"yourtts model directory {str(model_dir)!r} is missing")
+        from dubset_common.config import model_device
         from dubset_tts.backends.yourtts import YourTts
 
-        return YourTts(model_dir)
+        return YourTts(model_dir, model_device())
     if model_dir is not None:
         raise TtsInputError(f"model_dir is only for the yourtts backend, not {name!r}")
     from dubset_tts.backends.stock import stock_synthesizer
