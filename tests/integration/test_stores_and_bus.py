@@ -104,3 +104,41 @@ def test_kafka_unreachable_is_transient() -> None:
     with pytest.raises(TransientError):
         options = KafkaOptions(bootstrap="127.0.0.1:9", bootstrap_timeout_ms=2000)
         KafkaBus(options).ensure_topics(["x"])
+
+
+def test_modelsync_cli_publishes_and_syncs_through_s3(
+    infra_env: dict[str, str], namespace: str, tmp_path: Path
+) -> None:
+    """The init container's command against the real S3 server: publish, sync, re-sync."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "whisper-tiny"
+    (src / "tok").mkdir(parents=True)
+    (src / "model.bin").write_bytes(os.urandom(3 << 20))
+    (src / "tok/vocab.json").write_text('{"a": 0}')
+    env = {**os.environ, **infra_env}
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "dubset_common.modelsync", *args],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    prefix = f"{namespace}/models/asr/whisper-tiny"
+    assert "wrote" in cli("publish", "--src", str(src), "--prefix", prefix)
+    out = cli("sync", "--prefix", prefix, "--dest", str(tmp_path / "models/whisper-tiny"))
+    assert out.count("fetched") == 2
+    for name in ("model.bin", "tok/vocab.json"):
+        assert (tmp_path / "models/whisper-tiny" / name).read_bytes() == (src / name).read_bytes()
+    again = cli("sync", "--prefix", prefix, "--dest", str(tmp_path / "models/whisper-tiny"))
+    assert again.count("in place") == 2
+    missing = subprocess.run(
+        [sys.executable, "-m", "dubset_common.modelsync", "sync", "--prefix", f"{namespace}/none",
+         "--dest", str(tmp_path / "x")],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert missing.returncode == 1
+    assert "not found" in missing.stderr
