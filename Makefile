@@ -23,10 +23,11 @@ protos: setup ## Regenerate Python code from protos/ into libs/dubset_protos
 check-protos: setup ## Fail when the generated protobuf code is not current
 	@PY=$(PY) tools/check_protos.sh
 
-lint: setup ## ruff (lint + format check) and mypy --strict on libs/ and services/
+lint: setup ## ruff (lint + format check), mypy --strict on libs/ and services/, hadolint on docker/
 	$(VENV)/bin/ruff check libs services tests tools bench
 	$(VENV)/bin/ruff format --check libs services tests tools bench
 	$(VENV)/bin/mypy libs/dubset_common/src libs/dubset_cli/src libs/dubset_sample/src libs/dubset_eval/src libs/dubset_voices/src services/*/src tools/infra.py tools/services.py tools/lock_gpu.py
+	$(VENV)/bin/hadolint --config .hadolint.yaml docker/*.Dockerfile
 
 fmt: setup ## Format the code with ruff
 	$(VENV)/bin/ruff format libs services tests tools bench

@@ -4,10 +4,9 @@
 ARG BASE_IMAGE=dubset-base:0.1.0
 
 FROM ${BASE_IMAGE} AS build
-USER 0:0
-WORKDIR /src
-COPY services/media services/media
-RUN pip wheel --no-deps --wheel-dir /wheels ./services/media
+WORKDIR /tmp/src
+COPY --chown=10001:10001 services/media services/media
+RUN pip wheel --no-deps --wheel-dir /tmp/wheels ./services/media
 
 FROM ${BASE_IMAGE}
 ARG VERSION=0.1.0
@@ -16,7 +15,7 @@ LABEL org.opencontainers.image.title="dubset-media" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="Apache-2.0"
 USER 0:0
-COPY --from=build /wheels /opt/dubset/wheels
+COPY --from=build /tmp/wheels /opt/dubset/wheels
 # New dependencies of the service come in at their locked versions; the shared libraries are
 # already in the base venv.
 RUN pip install --constraint /opt/dubset/constraints.txt /opt/dubset/wheels/*.whl \

