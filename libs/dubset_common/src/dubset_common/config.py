@@ -25,7 +25,8 @@ class Settings:
     kafka_heartbeat_interval_ms: int = 3_000
     kafka_max_poll_interval_ms: int = 300_000
     kafka_fetch_max_wait_ms: int = 500
-    kafka_partitions: int = 6
+    kafka_partitions: int = 6  # of topics this service creates when they are missing
+    kafka_replication_factor: int = 1  # likewise (a production cluster wants 3)
     topic_prefix: str = ""  # namespaces every topic (tenants, tests)
     store: str = "s3"  # s3 | local
     s3_endpoint: str = ""
@@ -111,6 +112,13 @@ def _coerce(name: str, raw: str, kind: type) -> object:
     return raw
 
 
+def _check_kafka(s: Settings) -> None:
+    if s.kafka_partitions < 1 or s.kafka_replication_factor < 1:
+        raise ConfigError(
+            "DUBSET_KAFKA_PARTITIONS and DUBSET_KAFKA_REPLICATION_FACTOR must be at least 1"
+        )
+
+
 def _validate(s: Settings) -> None:
     if s.bus not in ("kafka", "inproc"):
         raise ConfigError(f"DUBSET_BUS must be kafka or inproc, not {s.bus!r}")
@@ -125,6 +133,10 @@ def _validate(s: Settings) -> None:
             f"DUBSET_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {s.log_level!r}"
         )
     check_device(s.device)
+    if s.kafka_partitions < 1 or s.kafka_replication_factor < 1:
+        raise ConfigError(
+            "DUBSET_KAFKA_PARTITIONS and DUBSET_KAFKA_REPLICATION_FACTOR must be >= 1"
+        )
     if s.max_attempts < 1:
         raise ConfigError("DUBSET_MAX_ATTEMPTS must be at least 1")
     if s.jobs_stage_timeout_s <= 0:

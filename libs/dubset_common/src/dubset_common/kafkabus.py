@@ -19,6 +19,7 @@ class KafkaOptions:
     bootstrap: str
     client_id: str = "dubset"
     partitions: int = 6
+    replication_factor: int = 1
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
     max_poll_interval_ms: int = 300_000
@@ -58,7 +59,7 @@ class KafkaBus:
             existing = set(admin.list_topics())
             configs = {"cleanup.policy": "compact"} if compacted else {}
             new = [
-                NewTopic(t, opts.partitions, 1, topic_configs=configs)
+                NewTopic(t, opts.partitions, opts.replication_factor, topic_configs=configs)
                 for t in topics
                 if t not in existing
             ]

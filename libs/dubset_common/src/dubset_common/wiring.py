@@ -27,6 +27,7 @@ def build_bus(settings: Settings) -> Bus:
             bootstrap=settings.kafka_bootstrap,
             client_id=settings.kafka_client_id,
             partitions=settings.kafka_partitions,
+            replication_factor=settings.kafka_replication_factor,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
             max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
