@@ -112,13 +112,6 @@ def _coerce(name: str, raw: str, kind: type) -> object:
     return raw
 
 
-def _check_kafka(s: Settings) -> None:
-    if s.kafka_partitions < 1 or s.kafka_replication_factor < 1:
-        raise ConfigError(
-            "DUBSET_KAFKA_PARTITIONS and DUBSET_KAFKA_REPLICATION_FACTOR must be at least 1"
-        )
-
-
 def _validate(s: Settings) -> None:
     if s.bus not in ("kafka", "inproc"):
         raise ConfigError(f"DUBSET_BUS must be kafka or inproc, not {s.bus!r}")
@@ -135,10 +128,14 @@ def _validate(s: Settings) -> None:
     check_device(s.device)
     if s.kafka_partitions < 1 or s.kafka_replication_factor < 1:
         raise ConfigError(
-            "DUBSET_KAFKA_PARTITIONS and DUBSET_KAFKA_REPLICATION_FACTOR must be >= 1"
+            "DUBSET_KAFKA_PARTITIONS and DUBSET_KAFKA_REPLICATION_FACTOR must be at least 1"
         )
     if s.max_attempts < 1:
         raise ConfigError("DUBSET_MAX_ATTEMPTS must be at least 1")
+    _check_jobs(s)
+
+
+def _check_jobs(s: Settings) -> None:
     if s.jobs_stage_timeout_s <= 0:
         raise ConfigError("DUBSET_JOBS_STAGE_TIMEOUT_S must be positive")
     if s.jobs_max_tries < 1:
