@@ -7,7 +7,7 @@ RUN_DIR ?= .run
 SAMPLE_BENCH_SECONDS ?= 120
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos check-protos lint fmt test test-unit test-integration infra up down status \
+.PHONY: help setup protos check-protos lint helm-lint fmt test test-unit test-integration infra up down status \
         services services-down bench demo sample clean
 
 help: ## List the targets
@@ -26,8 +26,12 @@ check-protos: setup ## Fail when the generated protobuf code is not current
 lint: setup ## ruff (lint + format check), mypy --strict on libs/ and services/, hadolint on docker/
 	$(VENV)/bin/ruff check libs services tests tools bench
 	$(VENV)/bin/ruff format --check libs services tests tools bench
-	$(VENV)/bin/mypy libs/dubset_common/src libs/dubset_cli/src libs/dubset_sample/src libs/dubset_eval/src libs/dubset_voices/src services/*/src tools/infra.py tools/services.py tools/lock_gpu.py
+	$(VENV)/bin/mypy libs/dubset_common/src libs/dubset_cli/src libs/dubset_sample/src libs/dubset_eval/src libs/dubset_voices/src services/*/src tools/infra.py tools/services.py tools/lock_gpu.py tools/helm_check.py
 	$(VENV)/bin/hadolint --config .hadolint.yaml docker/*.Dockerfile
+	@$(PY) tools/helm_check.py
+
+helm-lint: setup ## Lint + render the Helm chart with each ci/*.yaml values file; validate every object (Kubernetes 1.32) and alert rule (promtool)
+	@$(PY) tools/helm_check.py
 
 fmt: setup ## Format the code with ruff
 	$(VENV)/bin/ruff format libs services tests tools bench

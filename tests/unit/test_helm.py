@@ -104,22 +104,6 @@ def test_schema_covers_every_default_value() -> None:
 # --- Helm SDK: lint, render, kubernetes-validate ---------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def helm() -> Any:
-    return pytest.importorskip("helm_python", reason=NO_SDK)
-
-
-@pytest.fixture(scope="module")
-def kubeval() -> Any:
-    return pytest.importorskip("kubernetes_validate", reason=NO_SDK)
-
-
-@pytest.fixture(scope="module")
-def chart(helm: Any) -> Iterator[Any]:
-    with helm.Chart.load(CHART) as loaded:
-        yield loaded
-
-
 def render(chart: Any, values: dict[str, Any] | None = None) -> list[Manifest]:
     """Validate values like an install does, render, and parse every object."""
     chart.validate_schema(values)
@@ -159,6 +143,19 @@ FULL_VALUES = {
         "s3": {"endpoint": "https://minio.minio.svc:9000", "prefix": "tenant-a/"},
     },
     "serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/x"}},
+    "networkPolicy": {
+        "egress": {
+            "enabled": True,
+            "to": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"port": 9092}]}],
+        }
+    },
+    "asr": {
+        "serviceAccountAnnotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/asr"},
+        "models": {"prefix": "models/asr"},
+        "worker": {"autoscaling": {"enabled": True}},
+        "server": {"autoscaling": {"enabled": True, "minReplicas": 1, "maxReplicas": 2}},
+    },
+    "diarization": {"models": {"existingClaim": "pyannote-models"}},
     "alignment": {
         "image": {"tag": "1.2.4"},
         "env": {"DUBSET_LOG_LEVEL": "DEBUG", "DUBSET_MAX_ATTEMPTS": 5},
@@ -184,6 +181,63 @@ FULL_VALUES = {
 }
 
 
+# Custom resources have no schema in kubernetes-validate, and no CRD can be fetched here: these
+# follow KEDA 2.x's documented ScaledObject spec for the fields the chart may set (trigger
+# metadata values must be strings; KEDA rejects numbers).
+_STR_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+CR_SCHEMAS: dict[str, dict[str, Any]] = {
+    "keda.sh/v1alpha1/ScaledObject": {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "spec": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["scaleTargetRef", "triggers"],
+                "properties": {
+                    "scaleTargetRef": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name"],
+                        "properties": {
+                            "apiVersion": {"type": "string"},
+                            "kind": {"type": "string"},
+                            "name": {"type": "string", "minLength": 1},
+                        },
+                    },
+                    "pollingInterval": {"type": "integer", "minimum": 1},
+                    "cooldownPeriod": {"type": "integer", "minimum": 0},
+                    "minReplicaCount": {"type": "integer", "minimum": 0},
+                    "maxReplicaCount": {"type": "integer", "minimum": 1},
+                    "triggers": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["type", "metadata"],
+                            "properties": {"type": {"const": "kafka"}, "metadata": _STR_MAP},
+                        },
+                    },
+                },
+            }
+        },
+    },
+}
+
+
+def validate_object(kubeval: Any, doc: Manifest) -> None:
+    """kubernetes-validate (strict) for built-in kinds; CR_SCHEMAS, or the monitoring tests'
+    checks, for custom resources."""
+    key = f"{doc['apiVersion']}/{doc['kind']}"
+    if key in CR_SCHEMAS:
+        jsonschema.Draft7Validator(CR_SCHEMAS[key]).validate(doc)
+    elif doc["apiVersion"].startswith("monitoring.coreos.com/"):
+        assert doc["kind"] in ("ServiceMonitor", "PodMonitor", "PrometheusRule")
+    else:
+        kubeval.validate(doc, KUBE_VERSION, strict=True)
+
+
 def test_chart_lints_strictly(helm: Any) -> None:
     report = helm.lint(CHART, strict=True, kube_version=f"v{KUBE_VERSION}")
     assert report["errors"] == []
@@ -204,7 +258,7 @@ def test_rendered_objects_are_valid_kubernetes(
     assert docs
     for doc in docs:
         # Raises ValidationError on a wrong or unknown field, SchemaNotFoundError on a bad kind.
-        kubeval.validate(doc, KUBE_VERSION, strict=True)
+        validate_object(kubeval, doc)
 
 
 def test_strict_validation_catches_an_unknown_field(chart: Any, kubeval: Any) -> None:
@@ -214,13 +268,21 @@ def test_strict_validation_catches_an_unknown_field(chart: Any, kubeval: Any) ->
         kubeval.validate(server, KUBE_VERSION, strict=True)
 
 
-SERVER_AND_WORKER = ("alignment", "media", "separation", "packaging")
+SERVER_AND_WORKER = ("alignment", "media", "separation", "packaging", "asr", "diarization", "tts")
+GPU_STAGES = ("asr", "diarization", "tts")
+STAGE_ENV = {  # the stages' own settings, read outside dubset_common.config
+    "DUBSET_MODEL_DIR",
+    "DUBSET_DIARIZATION_PYANNOTE_DIR",
+    "DUBSET_TTS_YOURTTS_DIR",
+    "DUBSET_ASR_MODEL_DIR",
+}
 
 
 def test_defaults_render_every_stage_server_worker_and_budgets(chart: Any) -> None:
     kinds = sorted((d["kind"], d["metadata"]["name"]) for d in render(chart))
-    want = [("ServiceAccount", "dubset"), ("Deployment", "dubset-jobs-server")]
-    want.append(("Service", "dubset-jobs"))
+    want = [("Deployment", "dubset-jobs-server"), ("Service", "dubset-jobs")]
+    want += [("NetworkPolicy", "dubset"), ("Job", "dubset-topics")]
+    want += [("ServiceAccount", f"dubset-{s}") for s in (*SERVER_AND_WORKER, "jobs")]
     for stage in SERVER_AND_WORKER:
         want.append(("Service", f"dubset-{stage}"))
         for role in ("server", "worker"):
@@ -283,15 +345,17 @@ def test_pods_run_non_root_read_only_without_token(chart: Any) -> None:
         assert sc["capabilities"]["drop"] == ["ALL"]
         assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
         assert pod["automountServiceAccountToken"] is False
-        assert pod["serviceAccountName"] == "dubset"
+        assert pod["serviceAccountName"] == "dubset-alignment"
         tmp = next(v for v in pod["volumes"] if v["name"] == "tmp")
         assert "emptyDir" in tmp
         mounts = pod["containers"][0]["volumeMounts"]
         assert {"name": "tmp", "mountPath": "/tmp"} in mounts
 
 
-def test_service_account_does_not_mount_a_token(chart: Any) -> None:
-    assert find(render(chart), "ServiceAccount", "dubset")["automountServiceAccountToken"] is False
+def test_service_accounts_do_not_mount_a_token(chart: Any) -> None:
+    accounts = [d for d in render(chart) if d["kind"] == "ServiceAccount"]
+    assert len(accounts) == 8
+    assert all(a["automountServiceAccountToken"] is False for a in accounts)
 
 
 def test_s3_keys_come_from_the_existing_secret(chart: Any) -> None:
@@ -306,7 +370,7 @@ def test_s3_keys_come_from_the_existing_secret(chart: Any) -> None:
 @pytest.mark.parametrize("values", [None, FULL_VALUES], ids=["defaults", "everything-on"])
 def test_rendered_env_is_what_the_service_parses(chart: Any, values: Any) -> None:
     """Every DUBSET_* variable is a setting dubset_common.config knows, and it loads cleanly."""
-    known = {f"DUBSET_{name.upper()}" for name in Settings.__dataclass_fields__}
+    known = {f"DUBSET_{name.upper()}" for name in Settings.__dataclass_fields__} | STAGE_ENV
     docs = render(chart, values)
     roles = [(st, r) for st in SERVER_AND_WORKER for r in ("server", "worker")]
     for stage, role in [*roles, ("jobs", "server")]:
@@ -412,20 +476,21 @@ def test_chart_ports_are_the_ones_the_image_exposes(chart: Any) -> None:
     ],
 )
 def test_switches_remove_their_objects(chart: Any, path: str, value: bool, gone: set[str]) -> None:
-    names = {d["metadata"]["name"] for d in render(chart, _with(path, value))}
+    docs = render(chart, _with(path, value))
+    names = {d["metadata"]["name"] for d in docs if d["kind"] != "ServiceAccount"}
     assert names.isdisjoint(gone)
-    assert "dubset" in names  # the ServiceAccount stays
+    assert "dubset-media-server" in names  # the other stages stay
     if "dubset-alignment-server" in gone:
         assert "dubset-alignment" not in names  # no Service without a server
 
 
 def test_optional_parts_can_be_switched_off(chart: Any) -> None:
-    values = _with("serviceAccount", {"create": False, "name": ""})
+    values = _with("serviceAccount", {"create": False})
     values["global"]["metrics"]["scrapeAnnotations"] = False
     values["alignment"]["server"] = {"pdb": {"enabled": False}}
     docs = render(chart, values)
     kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
-    assert ("ServiceAccount", "dubset") not in kinds
+    assert not [k for k in kinds if k[0] == "ServiceAccount"]
     assert ("PodDisruptionBudget", "dubset-alignment-server") not in kinds
     server = find(docs, "Deployment", "dubset-alignment-server")["spec"]["template"]
     assert server["spec"]["serviceAccountName"] == "default"

@@ -38,11 +38,17 @@ app.kubernetes.io/part-of: dubset
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{/* Every stage the chart knows, in pipeline order (each a top-level values block). */}}
+{{- define "dubset.stages" -}}
+media asr diarization separation alignment packaging tts jobs
+{{- end }}
+
+{{/* A stage's ServiceAccount: its own when the chart creates them, else the one it names. */}}
 {{- define "dubset.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create }}
-{{- default (include "dubset.fullname" .) .Values.serviceAccount.name }}
+{{- if .root.Values.serviceAccount.create }}
+{{- printf "%s-%s" (include "dubset.fullname" .root) .stage | trunc 63 | trimSuffix "-" }}
 {{- else }}
-{{- default "default" .Values.serviceAccount.name }}
+{{- default "default" (include "dubset.stageValues" . | fromYaml).serviceAccountName }}
 {{- end }}
 {{- end }}
 
@@ -71,7 +77,8 @@ dubset.io/role: {{ .role }}
 {{/*
 A stage's values (YAML; read it back with fromYaml): its block over stageDefaults. A key of
 the block replaces the default whole, except `server` and `worker`, whose keys replace the
-default role's one by one. (sprig's merge functions are not used: they cannot set false or 0.)
+default role's one by one (and `autoscaling` inside them key by key), and `models`, merged
+key by key. (sprig's merge functions are not used: they cannot set false or 0.)
 Takes (dict "root" $ "stage" "media" ...).
 */}}
 {{- define "dubset.stageValues" -}}
@@ -88,12 +95,31 @@ Takes (dict "root" $ "stage" "media" ...).
 {{- $_ := set $role $rk $rv }}
 {{- end }}
 {{- range $rk, $rv := $v }}
+{{- $dv := index $role $rk }}
+{{- if and (eq $rk "autoscaling") (kindIs "map" $rv) (kindIs "map" $dv) }}
+{{- $_ := set $role $rk (include "dubset.overlay" (list $dv $rv) | fromYaml) }}
+{{- else }}
 {{- $_ := set $role $rk $rv }}
 {{- end }}
+{{- end }}
 {{- $_ := set $out $k $role }}
+{{- else if and (eq $k "models") (kindIs "map" $v) }}
+{{- $_ := set $out $k (include "dubset.overlay" (list (index $d $k) $v) | fromYaml) }}
 {{- else }}
 {{- $_ := set $out $k $v }}
 {{- end }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/* (list base over): base's keys with over's on top, one level (YAML; false and 0 win). */}}
+{{- define "dubset.overlay" -}}
+{{- $out := dict }}
+{{- range $k, $v := index . 0 }}
+{{- $_ := set $out $k $v }}
+{{- end }}
+{{- range $k, $v := index . 1 }}
+{{- $_ := set $out $k $v }}
 {{- end }}
 {{- toYaml $out }}
 {{- end }}
@@ -133,6 +159,8 @@ The container environment: the DUBSET_* settings dubset_common.config reads, the
     "DUBSET_LOG_LEVEL" $g.logLevel
     "DUBSET_METRICS_ADDR" "0.0.0.0"
     "DUBSET_METRICS_PORT" (toString (int $g.ports.metrics))
+    "DUBSET_KAFKA_PARTITIONS" (toString (int $g.kafka.partitions))
+    "DUBSET_KAFKA_REPLICATION_FACTOR" (toString (int $g.kafka.replicationFactor))
 }}
 {{- if eq .role "server" }}
 {{- $_ := set $env "DUBSET_GRPC_ADDR" (printf "0.0.0.0:%d" (int $g.ports.grpc)) }}
@@ -189,7 +217,7 @@ metadata:
     {{- end }}
   {{- end }}
 spec:
-  serviceAccountName: {{ include "dubset.serviceAccountName" $root }}
+  serviceAccountName: {{ include "dubset.serviceAccountName" . }}
   automountServiceAccountToken: false
   enableServiceLinks: false
   terminationGracePeriodSeconds: {{ include "dubset.terminationGrace" . }}
@@ -197,9 +225,16 @@ spec:
   imagePullSecrets:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  {{- if and (gt (int $r.gpus) 0) $g.gpuPool.runtimeClassName }}
+  runtimeClassName: {{ $g.gpuPool.runtimeClassName }}
+  {{- end }}
   {{- with $s.podSecurityContext }}
   securityContext:
     {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with include "dubset.modelInit" . | trim }}
+  initContainers:
+    {{- . | nindent 4 }}
   {{- end }}
   containers:
     - name: {{ .stage }}
@@ -218,6 +253,12 @@ spec:
       env:
         {{- include "dubset.env" . | trim | nindent 8 }}
       {{- if eq .role "server" }}
+      startupProbe:
+        grpc:
+          port: {{ int $g.ports.grpc }}
+        periodSeconds: 5
+        timeoutSeconds: 2
+        failureThreshold: {{ max 1 (div (add (int $s.startupSeconds) 4) 5) }}
       readinessProbe:
         grpc:
           port: {{ int $g.ports.grpc }}
@@ -237,9 +278,9 @@ spec:
           sleep:
             seconds: {{ int $r.preStopSleepSeconds }}
       {{- end }}
-      {{- with $r.resources }}
+      {{- with include "dubset.resources" . | trim }}
       resources:
-        {{- toYaml . | nindent 8 }}
+        {{- . | nindent 8 }}
       {{- end }}
       {{- with $s.securityContext }}
       securityContext:
@@ -248,13 +289,39 @@ spec:
       volumeMounts:
         - name: tmp
           mountPath: /tmp
+        {{- if $s.models.enabled }}
+        - name: models
+          mountPath: /models
+          readOnly: true
+        {{- end }}
   volumes:
     - name: tmp
       emptyDir:
         {{- with $s.tmpSizeLimit }}
         sizeLimit: {{ . }}
         {{- end }}
-  {{- with $s.nodeSelector }}
+    {{- if $s.models.enabled }}
+    - name: models
+      {{- if $s.models.existingClaim }}
+      persistentVolumeClaim:
+        claimName: {{ $s.models.existingClaim }}
+        readOnly: true
+      {{- else }}
+      emptyDir:
+        sizeLimit: {{ $s.models.sizeLimit }}
+      {{- end }}
+    {{- end }}
+  {{- $gpu := gt (int $r.gpus) 0 }}
+  {{- $nodeSelector := dict }}
+  {{- if $gpu }}
+  {{- range $k, $v := $g.gpuPool.nodeSelector }}
+  {{- $_ := set $nodeSelector $k $v }}
+  {{- end }}
+  {{- end }}
+  {{- range $k, $v := $s.nodeSelector }}
+  {{- $_ := set $nodeSelector $k $v }}
+  {{- end }}
+  {{- with $nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}
   {{- end }}
@@ -262,10 +329,70 @@ spec:
   affinity:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- with $s.tolerations }}
+  {{- $tolerations := concat (ternary $g.gpuPool.tolerations list $gpu) ($s.tolerations | default list) }}
+  {{- with $tolerations }}
   tolerations:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end }}
+
+{{/* A role's resources, with nvidia.com/gpu in requests and limits when it asks for GPUs. */}}
+{{- define "dubset.resources" -}}
+{{- $r := index (include "dubset.stageValues" . | fromYaml) .role }}
+{{- $res := deepCopy ($r.resources | default dict) }}
+{{- if gt (int $r.gpus) 0 }}
+{{- $limits := $res.limits | default dict }}
+{{- $_ := set $limits "nvidia.com/gpu" (int $r.gpus) }}
+{{- $_ := set $res "limits" $limits }}
+{{- $requests := $res.requests | default dict }}
+{{- $_ := set $requests "nvidia.com/gpu" (int $r.gpus) }}
+{{- $_ := set $res "requests" $requests }}
+{{- end }}
+{{- with $res }}
+{{- toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Init containers that fill /models: `modelsync sync` of models.prefix from the model bucket,
+then each models.prepare command; none with models.existingClaim (a volume you fill).
+*/}}
+{{- define "dubset.modelInit" -}}
+{{- $g := .root.Values.global }}
+{{- $s := include "dubset.stageValues" . | fromYaml }}
+{{- if and $s.models.enabled (not $s.models.existingClaim) }}
+{{- $steps := list }}
+{{- if $s.models.prefix }}
+{{- $steps = append $steps (list "python" "-m" "dubset_common.modelsync" "sync" "--prefix" $s.models.prefix "--dest" "/models") }}
+{{- end }}
+{{- $steps = concat $steps ($s.models.prepare | default list) }}
+{{- range $i, $argv := $steps }}
+- name: {{ ternary "models-sync" (printf "models-prepare-%d" $i) (and (ne $s.models.prefix "") (eq $i 0)) }}
+  image: {{ include "dubset.image" $ }}
+  imagePullPolicy: {{ $g.image.pullPolicy }}
+  command:
+    {{- toYaml $argv | nindent 4 }}
+  env:
+    {{- include "dubset.env" (dict "root" $.root "stage" $.stage "role" "worker") | trim | nindent 4 }}
+    - name: DUBSET_MODELS_BUCKET
+      value: {{ default $g.s3.bucket $g.models.bucket | quote }}
+  resources:
+    requests:
+      cpu: 250m
+      memory: 256Mi
+    limits:
+      memory: 1Gi
+  {{- with $s.securityContext }}
+  securityContext:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+    - name: models
+      mountPath: /models
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* Deployment, and PodDisruptionBudget when enabled, of one stage role. */}}
@@ -279,7 +406,9 @@ metadata:
   labels:
     {{- include "dubset.component.labels" . | nindent 4 }}
 spec:
+  {{- if not $r.autoscaling.enabled }}
   replicas: {{ int $r.replicas }}
+  {{- end }}
   revisionHistoryLimit: 3
   strategy:
     type: {{ $r.strategy | default "RollingUpdate" }}
@@ -331,19 +460,109 @@ spec:
       protocol: TCP
 {{- end }}
 
-{{/* Everything of one stage: server Deployment + Service, worker Deployment, their PDBs. */}}
+{{/*
+The autoscaler of one role, when its autoscaling is on: a KEDA ScaledObject on the consumer
+lag of the stage's request topic (worker, engine keda), else a CPU HorizontalPodAutoscaler.
+*/}}
+{{- define "dubset.autoscaler" -}}
+{{- $g := .root.Values.global }}
+{{- $r := index (include "dubset.stageValues" . | fromYaml) .role }}
+{{- $a := $r.autoscaling }}
+{{- $name := include "dubset.component.name" . }}
+{{- if and (eq .role "worker") (eq $g.autoscaling.engine "keda") }}
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: {{ $name }}
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "dubset.component.labels" . | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ $name }}
+  minReplicaCount: {{ int $a.minReplicas }}
+  maxReplicaCount: {{ int $a.maxReplicas }}
+  pollingInterval: 15
+  cooldownPeriod: {{ int $a.cooldownSeconds }}
+  triggers:
+    - type: kafka
+      metadata:
+        bootstrapServers: {{ $g.kafka.bootstrap | quote }}
+        consumerGroup: {{ printf "%sdubset-%s" $g.kafka.topicPrefix .stage | quote }}
+        topic: {{ printf "%sdubset.%s.requests.v1" $g.kafka.topicPrefix .stage | quote }}
+        lagThreshold: {{ int $a.lagThreshold | quote }}
+        activationLagThreshold: "0"
+        offsetResetPolicy: earliest
+        allowIdleConsumers: "false"
+{{- else }}
+{{- if lt (int $a.minReplicas) 1 }}
+{{- fail (printf "%s.%s.autoscaling.minReplicas is 0: scaling to zero needs global.autoscaling.engine keda (a HorizontalPodAutoscaler keeps at least one replica)" .stage .role) }}
+{{- end }}
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ $name }}
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "dubset.component.labels" . | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ $name }}
+  minReplicas: {{ int $a.minReplicas }}
+  maxReplicas: {{ int $a.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ int $a.cpuUtilization }}
+  behavior:
+    scaleDown:
+      stabilizationWindowSeconds: 600
+{{- end }}
+{{- end }}
+
+{{/* The most replicas a role can run (for the partition check). */}}
+{{- define "dubset.maxReplicas" -}}
+{{- $r := index (include "dubset.stageValues" . | fromYaml) .role }}
+{{- if $r.autoscaling.enabled }}{{ int $r.autoscaling.maxReplicas }}{{ else }}{{ int $r.replicas }}{{ end }}
+{{- end }}
+
+{{/* Everything of one stage: server Deployment + Service, worker Deployment, their PDBs and
+autoscalers. A worker that can run more replicas than a topic has partitions stops the render:
+the extra consumers would idle. */}}
 {{- define "dubset.stage" -}}
 {{- $s := include "dubset.stageValues" . | fromYaml }}
+{{- $g := .root.Values.global }}
 {{- if $s.enabled }}
 {{- if $s.server.enabled }}
+{{- $role := dict "root" .root "stage" .stage "role" "server" }}
 ---
-{{ include "dubset.deployment" (dict "root" .root "stage" .stage "role" "server") }}
+{{ include "dubset.deployment" $role }}
 ---
-{{ include "dubset.service" (dict "root" .root "stage" .stage "role" "server") }}
+{{ include "dubset.service" $role }}
+{{- if $s.server.autoscaling.enabled }}
+---
+{{ include "dubset.autoscaler" $role }}
+{{- end }}
 {{- end }}
 {{- if $s.worker.enabled }}
+{{- $role := dict "root" .root "stage" .stage "role" "worker" }}
+{{- $most := include "dubset.maxReplicas" $role | int }}
+{{- if gt $most (int $g.kafka.partitions) }}
+{{- fail (printf "%s.worker can run %d replicas but global.kafka.partitions is %d: a consumer group uses one consumer per partition; raise global.kafka.partitions" .stage $most (int $g.kafka.partitions)) }}
+{{- end }}
 ---
-{{ include "dubset.deployment" (dict "root" .root "stage" .stage "role" "worker") }}
+{{ include "dubset.deployment" $role }}
+{{- if $s.worker.autoscaling.enabled }}
+---
+{{ include "dubset.autoscaler" $role }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}

@@ -162,13 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     def say(line: str) -> None:
         print(f"modelsync: {line}", flush=True)
 
+    from botocore.exceptions import BotoCoreError
+
     try:
         store = store_from_env()
         if args.command == "publish":
             entries = publish(store, args.src, args.prefix, say)
         else:
             entries = sync(store, args.prefix, args.dest, say)
-    except (DubsetError, ConfigError, OSError) as exc:
+    except (DubsetError, ConfigError, OSError, BotoCoreError) as exc:
         print(f"modelsync: {exc}", file=sys.stderr)
         return 1
     say(f"{len(entries)} files, directory sha256 {sums_digest(entries)}")

@@ -1,0 +1,322 @@
+"""The chart's GPU stages, model volumes, probes, autoscaling, topics Job and NetworkPolicy."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dubset_common.config import load_settings
+from tests.unit.test_helm import (
+    GPU_STAGES,
+    SERVER_AND_WORKER,
+    _values,
+    container,
+    env_of,
+    find,
+    render,
+    validate_object,
+)
+
+CPU_STAGES = [s for s in SERVER_AND_WORKER if s not in GPU_STAGES]
+
+
+def pod_of(deployment: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = deployment["spec"]["template"]["spec"]
+    return spec
+
+
+def merged(*paths: tuple[str, Any]) -> dict[str, Any]:
+    values = copy.deepcopy(_values())
+    for path, value in paths:
+        *parents, leaf = path.split(".")
+        node = values
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return values
+
+
+# --- GPU placement ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", GPU_STAGES)
+@pytest.mark.parametrize("role", ["server", "worker"])
+def test_gpu_stages_request_a_gpu_and_land_on_the_gpu_pool(
+    chart: Any, stage: str, role: str
+) -> None:
+    d = find(render(chart), "Deployment", f"dubset-{stage}-{role}")
+    res = container(d)["resources"]
+    assert res["limits"]["nvidia.com/gpu"] == 1 and res["requests"]["nvidia.com/gpu"] == 1
+    pod = pod_of(d)
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod[
+        "tolerations"
+    ]
+    assert env_of(container(d))["DUBSET_DEVICE"]["value"] == "cuda"
+
+
+@pytest.mark.parametrize("stage", CPU_STAGES)
+def test_cpu_stages_stay_off_the_gpu_pool(chart: Any, stage: str) -> None:
+    pod = pod_of(find(render(chart), "Deployment", f"dubset-{stage}-worker"))
+    assert "nvidia.com/gpu" not in str(pod["containers"][0].get("resources"))
+    assert "nodeSelector" not in pod and "tolerations" not in pod
+
+
+def test_stage_placement_adds_to_the_gpu_pool_and_wins_on_a_clash(chart: Any) -> None:
+    values = merged(
+        ("asr.nodeSelector", {"nvidia.com/gpu.present": "false", "pool": "h100"}),
+        ("asr.tolerations", [{"key": "spot", "operator": "Exists"}]),
+        ("global.gpuPool.runtimeClassName", "nvidia"),
+        ("asr.worker.gpus", 2),
+    )
+    pod = pod_of(find(render(chart, values), "Deployment", "dubset-asr-worker"))
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "false", "pool": "h100"}
+    assert [t["key"] for t in pod["tolerations"]] == ["nvidia.com/gpu", "spot"]
+    assert pod["runtimeClassName"] == "nvidia"
+    assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == 2
+    cpu = pod_of(find(render(chart, values), "Deployment", "dubset-media-worker"))
+    assert "runtimeClassName" not in cpu
+
+
+def test_a_gpu_stage_can_run_on_cpu(chart: Any) -> None:
+    values = merged(("asr.worker.gpus", 0), ("asr.env", {"DUBSET_DEVICE": "cpu"}))
+    pod = pod_of(find(render(chart, values), "Deployment", "dubset-asr-worker"))
+    assert "nodeSelector" not in pod and "tolerations" not in pod
+    assert env_of(pod["containers"][0])["DUBSET_DEVICE"]["value"] == "cpu"
+
+
+# --- the model volume ------------------------------------------------------------------------
+
+
+def test_asr_assembles_the_embedded_model_into_its_model_volume(chart: Any) -> None:
+    pod = pod_of(find(render(chart), "Deployment", "dubset-asr-worker"))
+    [init] = pod["initContainers"]
+    assert init["command"] == [
+        "python", "-m", "dubset_asr.assemble", "--dest", "/models/whisper-base",
+    ]  # fmt: skip
+    assert init["image"] == pod["containers"][0]["image"]
+    assert {"name": "models", "mountPath": "/models"} in init["volumeMounts"]
+    assert init["securityContext"]["readOnlyRootFilesystem"] is True
+    mounts = pod["containers"][0]["volumeMounts"]
+    assert {"name": "models", "mountPath": "/models", "readOnly": True} in mounts
+    volume = next(v for v in pod["volumes"] if v["name"] == "models")
+    assert volume["emptyDir"] == {"sizeLimit": "20Gi"}
+
+
+def test_a_model_prefix_is_synced_first_from_the_model_bucket(chart: Any) -> None:
+    values = merged(("asr.models.prefix", "models/asr"), ("global.models.bucket", "dubset-models"))
+    pod = pod_of(find(render(chart, values), "Deployment", "dubset-asr-server"))
+    names = [c["name"] for c in pod["initContainers"]]
+    assert names == ["models-sync", "models-prepare-1"]
+    sync = pod["initContainers"][0]
+    assert sync["command"] == [
+        "python", "-m", "dubset_common.modelsync", "sync", "--prefix", "models/asr",
+        "--dest", "/models",
+    ]  # fmt: skip
+    env = env_of(sync)
+    assert env["DUBSET_MODELS_BUCKET"]["value"] == "dubset-models"
+    assert env["DUBSET_S3_SECRET_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "s3-secret-key"
+
+
+def test_an_existing_claim_is_mounted_read_only_without_init(chart: Any) -> None:
+    values = merged(("diarization.models.existingClaim", "pyannote-models"))
+    pod = pod_of(find(render(chart, values), "Deployment", "dubset-diarization-worker"))
+    assert "initContainers" not in pod
+    volume = next(v for v in pod["volumes"] if v["name"] == "models")
+    assert volume["persistentVolumeClaim"] == {"claimName": "pyannote-models", "readOnly": True}
+
+
+def test_the_init_commands_run(chart: Any, tmp_path: Path) -> None:
+    """The rendered argv are real commands: assemble writes the model; modelsync parses its
+    arguments and fails only on the unreachable bucket (exit 1, not argparse's 2)."""
+    values = merged(("asr.models.prefix", "models/asr"))
+    pod = pod_of(find(render(chart, values), "Deployment", "dubset-asr-worker"))
+    sync, prepare = pod["initContainers"]
+    dest = tmp_path / "whisper-base"
+    argv = [a if a != "/models/whisper-base" else str(dest) for a in prepare["command"]]
+    assert argv[0] == "python"
+    done = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (dest / "model.bin").stat().st_size > 100_000_000
+    env = {**os.environ, "DUBSET_S3_ENDPOINT": "http://127.0.0.1:9", "DUBSET_S3_ACCESS_KEY": "x"}
+    env["AWS_MAX_ATTEMPTS"] = "1"
+    argv = [a if a != "/models" else str(tmp_path / "m") for a in sync["command"]]
+    done = subprocess.run(
+        [sys.executable, *argv[1:]], env=env, capture_output=True, text=True, check=False,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "modelsync:" in done.stderr
+
+
+def test_cpu_stages_have_no_model_volume(chart: Any) -> None:
+    pod = pod_of(find(render(chart), "Deployment", "dubset-alignment-worker"))
+    assert [v["name"] for v in pod["volumes"]] == ["tmp"]
+
+
+# --- probes ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("stage", "threshold"), [("asr", 60), ("alignment", 12)])
+def test_servers_get_a_startup_probe_sized_for_model_loading(
+    chart: Any, stage: str, threshold: int
+) -> None:
+    c = container(find(render(chart), "Deployment", f"dubset-{stage}-server"))
+    probe = c["startupProbe"]
+    assert probe["grpc"] == {"port": 50051}
+    assert probe["periodSeconds"] * probe["failureThreshold"] >= threshold * 5
+    assert probe["failureThreshold"] == threshold
+    assert "livenessProbe" in c and "readinessProbe" in c
+
+
+# --- autoscaling and partitions ----------------------------------------------------------------
+
+
+def test_keda_scales_a_gpu_worker_to_zero_on_its_consumer_lag(chart: Any, kubeval: Any) -> None:
+    values = merged(
+        ("asr.worker.autoscaling", {"enabled": True}), ("global.kafka.topicPrefix", "prod.")
+    )
+    docs = render(chart, values)
+    scaled = find(docs, "ScaledObject", "dubset-asr-worker")
+    validate_object(kubeval, scaled)
+    spec = scaled["spec"]
+    assert spec["scaleTargetRef"]["name"] == "dubset-asr-worker"
+    assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (0, 4)
+    meta = spec["triggers"][0]["metadata"]
+    assert meta["topic"] == "prod.dubset.asr.requests.v1"
+    assert meta["consumerGroup"] == "prod.dubset-asr"
+    assert meta["lagThreshold"] == "1"
+    assert "replicas" not in find(docs, "Deployment", "dubset-asr-worker")["spec"]
+    assert "replicas" in find(docs, "Deployment", "dubset-media-worker")["spec"]
+
+
+def test_the_keda_topic_and_group_are_the_ones_the_worker_uses() -> None:
+    from dubset_common import topics
+
+    assert topics.requests("asr", "prod.") == "prod.dubset.asr.requests.v1"
+    worker = Path(__file__).parents[2] / "libs/dubset_common/src/dubset_common/worker.py"
+    assert 'f"{topic_prefix}dubset-{stage}"' in worker.read_text()
+
+
+def test_hpa_engine_scales_on_cpu_and_refuses_scale_to_zero(
+    chart: Any, helm: Any, kubeval: Any
+) -> None:
+    values = merged(
+        ("global.autoscaling.engine", "hpa"),
+        ("media.worker.autoscaling", {"enabled": True, "minReplicas": 2, "maxReplicas": 6}),
+    )
+    hpa = find(render(chart, values), "HorizontalPodAutoscaler", "dubset-media-worker")
+    validate_object(kubeval, hpa)
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 6)
+    assert hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 80
+    values["asr"]["worker"]["autoscaling"] = {"enabled": True}  # minReplicas 0
+    with pytest.raises(helm.HelmError, match=r"scaling to zero needs global\.autoscaling\.engine"):
+        render(chart, values)
+
+
+def test_more_workers_than_partitions_stops_the_install(chart: Any, helm: Any) -> None:
+    values = merged(("tts.worker.autoscaling", {"enabled": True, "maxReplicas": 20}))
+    with pytest.raises(
+        helm.HelmError, match=r"tts.worker can run 20 replicas but global.kafka.partitions is 12"
+    ):
+        render(chart, values)
+    values["global"]["kafka"]["partitions"] = 24
+    assert find(render(chart, values), "ScaledObject", "dubset-tts-worker")
+
+
+# --- topics Job ------------------------------------------------------------------------------
+
+
+def test_topics_job_creates_topics_with_the_chart_settings(chart: Any) -> None:
+    values = merged(("global.kafka.topicPrefix", "prod."), ("global.kafka.partitions", 16))
+    job = find(render(chart, values), "Job", "dubset-topics")
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install,post-upgrade"
+    pod = job["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    assert c["command"] == ["python", "-m", "dubset_jobs.topics"]
+    assert c["image"] == "dubset-jobs:0.1.0"
+    env = {e["name"]: e["value"] for e in c["env"]}
+    settings = load_settings("jobs", env)
+    assert (settings.kafka_partitions, settings.kafka_replication_factor) == (16, 3)
+    assert settings.topic_prefix == "prod."
+    assert pod["serviceAccountName"] == "dubset-jobs"
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    assert "S3" not in str(env)  # the Job gets no credentials
+
+
+def test_topics_job_can_be_left_to_the_operator(chart: Any) -> None:
+    docs = render(chart, merged(("global.kafka.createTopics", False)))
+    assert not [d for d in docs if d["kind"] == "Job"]
+
+
+# --- NetworkPolicy and ServiceAccounts ---------------------------------------------------------
+
+
+def test_network_policy_admits_grpc_from_the_release_and_metrics_from_prometheus(
+    chart: Any,
+) -> None:
+    docs = render(chart)
+    policy = find(docs, "NetworkPolicy", "dubset")
+    spec = policy["spec"]
+    assert spec["policyTypes"] == ["Ingress"]
+    grpc, metrics = spec["ingress"]
+    assert grpc["ports"] == [{"port": "grpc", "protocol": "TCP"}]
+    assert {"podSelector": {}} in grpc["from"]
+    assert metrics["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+    selector = spec["podSelector"]["matchLabels"]
+    for d in docs:
+        if d["kind"] == "Deployment":
+            labels = d["spec"]["template"]["metadata"]["labels"]
+            assert all(labels.get(k) == v for k, v in selector.items())
+            names = {p["name"] for p in container(d)["ports"]}
+            assert "metrics" in names
+
+
+def test_network_policy_egress_allows_dns_the_release_and_listed_peers(chart: Any) -> None:
+    rule = {"to": [{"ipBlock": {"cidr": "10.1.0.0/16"}}], "ports": [{"port": 9092}]}
+    values = merged(("networkPolicy.egress", {"enabled": True, "to": [rule]}))
+    spec = find(render(chart, values), "NetworkPolicy", "dubset")["spec"]
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    dns, own, peer = spec["egress"]
+    assert {"port": 53, "protocol": "UDP"} in dns["ports"]
+    assert own["ports"] == [{"port": 50051, "protocol": "TCP"}]
+    assert peer == rule
+    assert not [
+        d
+        for d in render(chart, merged(("networkPolicy.enabled", False)))
+        if d["kind"] == "NetworkPolicy"
+    ]
+
+
+def test_each_stage_has_its_own_service_account_with_its_own_annotations(chart: Any) -> None:
+    values = merged(
+        ("serviceAccount.annotations", {"team": "dubbing"}),
+        ("asr.serviceAccountAnnotations", {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/t"}),
+    )
+    docs = render(chart, values)
+    asr = find(docs, "ServiceAccount", "dubset-asr")
+    assert asr["metadata"]["annotations"] == {
+        "team": "dubbing",
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/t",
+    }
+    assert find(docs, "ServiceAccount", "dubset-media")["metadata"]["annotations"] == {
+        "team": "dubbing"
+    }
+    for stage in SERVER_AND_WORKER:
+        pod = pod_of(find(docs, "Deployment", f"dubset-{stage}-worker"))
+        assert pod["serviceAccountName"] == f"dubset-{stage}"
+
+
+def test_without_created_accounts_a_stage_names_an_existing_one(chart: Any) -> None:
+    values = merged(("serviceAccount.create", False), ("asr.serviceAccountName", "asr-irsa"))
+    docs = render(chart, values)
+    assert pod_of(find(docs, "Deployment", "dubset-asr-worker"))["serviceAccountName"] == "asr-irsa"
+    assert (
+        pod_of(find(docs, "Deployment", "dubset-media-worker"))["serviceAccountName"] == "default"
+    )
