@@ -39,6 +39,7 @@ STAGES = ("media", "asr", "diarization", "separation", "alignment", "packaging",
 ALERTS = {
     "DubsetConsumerLagHigh",
     "DubsetDeadLettersGrowing",
+    "DubsetIngestRejected",
     "DubsetStageErrorsHigh",
     "DubsetStageSlow",
     "DubsetTargetDown",
@@ -331,7 +332,8 @@ def test_alerts_say_what_to_do(chart: Any) -> None:
         if "alert" in rule:
             assert rule["labels"]["severity"] in {"critical", "warning"}
             assert set(rule["annotations"]) == {"summary", "description"}
-            assert "{{ $labels.stage }}" in rule["annotations"]["summary"]
+            where = "{{ $labels.reason }}" if rule["alert"] == "DubsetIngestRejected" else None
+            assert (where or "{{ $labels.stage }}") in rule["annotations"]["summary"]
             assert rule["annotations"]["description"].endswith("See docs/deploy.md#alerts.")
 
 
@@ -366,8 +368,8 @@ def test_lag_rule_selects_the_groups_the_services_consume_as(chart: Any) -> None
 def test_p95_threshold_above_the_top_bucket_is_refused(chart: Any, helm: Any) -> None:
     assert max(LATENCY_BUCKETS) == 1800  # the chart's files/alerts.yaml assumes it
     rule_spec(chart, monitoring(p95Seconds=1800))
-    with pytest.raises(helm.HelmError, match="can never be measured"):
-        rule_spec(chart, monitoring(p95Seconds=1801))
+    with pytest.raises(helm.HelmValuesError, match="p95Seconds': maximum"):
+        rule_spec(chart, monitoring(p95Seconds=1801))  # the schema refuses it first
 
 
 # --- Grafana dashboard -----------------------------------------------------------------------

@@ -320,3 +320,11 @@ def test_without_created_accounts_a_stage_names_an_existing_one(chart: Any) -> N
     assert (
         pod_of(find(docs, "Deployment", "dubset-media-worker"))["serviceAccountName"] == "default"
     )
+
+
+def test_scrape_annotations_give_way_to_the_service_monitor(chart: Any) -> None:
+    values = merged(("monitoring.serviceMonitor.enabled", True))
+    template = find(render(chart, values), "Deployment", "dubset-media-worker")["spec"]["template"]
+    assert "prometheus.io/scrape" not in template["metadata"].get("annotations", {})
+    template = find(render(chart), "Deployment", "dubset-media-worker")["spec"]["template"]
+    assert template["metadata"]["annotations"]["prometheus.io/scrape"] == "true"

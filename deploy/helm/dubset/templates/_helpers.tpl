@@ -201,13 +201,15 @@ port, probes and preStop pause for the server role.
 {{- $root := .root }}
 {{- $g := $root.Values.global }}
 {{- $s := include "dubset.stageValues" . | fromYaml }}
-{{- $r := index $s .role -}}
+{{- $r := index $s .role }}
+{{- /* Annotations would make an annotation-scraping Prometheus scrape twice next to the monitors. */}}
+{{- $scrape := and $g.metrics.scrapeAnnotations (not $root.Values.monitoring.serviceMonitor.enabled) -}}
 metadata:
   labels:
     {{- include "dubset.component.labels" . | nindent 4 }}
-  {{- if or $g.metrics.scrapeAnnotations $s.podAnnotations }}
+  {{- if or $scrape $s.podAnnotations }}
   annotations:
-    {{- if $g.metrics.scrapeAnnotations }}
+    {{- if $scrape }}
     prometheus.io/scrape: "true"
     prometheus.io/port: {{ int $g.ports.metrics | quote }}
     prometheus.io/path: /metrics
