@@ -24,6 +24,7 @@ from dubset_common.metrics import LATENCY_BUCKETS, StageMetrics
 from dubset_common.worker import StageWorker
 from dubset_jobs.metrics import JobsMetrics
 from dubset_jobs.orchestrator import JobsOptions, Orchestrator
+from tests.unit.test_helm import render
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is not installed (requirements/lock.txt)")
 
@@ -69,16 +70,6 @@ def monitoring(*, prefix: str = "", **overrides: Any) -> dict[str, Any]:
             "grafanaDashboard": {"enabled": True},
         },
     }
-
-
-def render(chart: Any, values: dict[str, Any] | None = None) -> list[Manifest]:
-    chart.validate_schema(values)
-    rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
-    docs: list[Manifest] = []
-    for name, text in sorted(rendered.items()):
-        if name.endswith(".yaml"):
-            docs += [d for d in yaml.safe_load_all(text) if d]
-    return docs
 
 
 def find(docs: list[Manifest], kind: str, name: str | None = None) -> Manifest:
