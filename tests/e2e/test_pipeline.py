@@ -387,3 +387,24 @@ def test_the_episode_whose_workers_were_killed_matches_the_embedded_run(
     ]
     paths = [m["path"] for m in manifest]
     assert len(paths) == len(set(paths))
+
+
+def test_credentials_never_reach_logs_or_job_status(run: Run, cluster: Cluster) -> None:
+    """After every episode, bad submission and killed worker: no service log line, no job
+    status and no Kafka progress text holds the S3 keys."""
+    secrets = [cluster.infra["DUBSET_S3_SECRET_KEY"], cluster.infra["DUBSET_S3_ACCESS_KEY"]]
+    assert all(len(s) >= 16 for s in secrets), "keys too short to grep for meaningfully"
+    logs = sorted((cluster.run_dir / "logs").glob("*.log"))
+    assert len(logs) >= 10, [p.name for p in logs]
+    for log in logs:
+        text = log.read_text(errors="replace")
+        assert text, f"{log.name} is empty: nothing was checked"
+        for secret in secrets:
+            assert secret not in text, f"{log.name} holds an S3 key"
+    channel, stub = cluster.stub()
+    with channel:
+        listed = stub.ListJobs(jobs_pb2.ListJobsRequest(page_size=500), timeout=30)
+    assert len(listed.jobs) >= len(run.final) - 1
+    statuses = "\n".join(str(job) for job in listed.jobs)
+    for secret in secrets:
+        assert secret not in statuses
