@@ -7,9 +7,10 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 # ffmpeg: media; prometheus: local metrics; festival/espeak-ng: stock voices of the sample
 # generator and TTS; pocketsphinx-testdata: LibriVox utterances scored by the ASR tests;
-# chromium + chromium-driver: the MUSHRA page's test in a real headless browser.
+# chromium + chromium-driver: the MUSHRA page's test in a real headless browser; openssl: the
+# certificates of the gRPC TLS tests.
 APT_PACKAGES=(ffmpeg prometheus festival festvox-kallpc16k festvox-us-slt-hts espeak-ng
-  pocketsphinx-testdata chromium chromium-driver)
+  pocketsphinx-testdata chromium chromium-driver openssl)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -328,3 +328,18 @@ def test_scrape_annotations_give_way_to_the_service_monitor(chart: Any) -> None:
     assert "prometheus.io/scrape" not in template["metadata"].get("annotations", {})
     template = find(render(chart), "Deployment", "dubset-media-worker")["spec"]["template"]
     assert template["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
+
+
+def test_grpc_token_comes_from_its_secret_on_servers_only(chart: Any) -> None:
+    values = merged(("global.grpcAuth", {"existingSecret": "dubset-api", "key": "token"}))
+    docs = render(chart, values)
+    server = env_of(container(find(docs, "Deployment", "dubset-jobs-server")))
+    assert server["DUBSET_GRPC_TOKEN"]["valueFrom"]["secretKeyRef"] == {
+        "name": "dubset-api",
+        "key": "token",
+    }
+    assert "value" not in server["DUBSET_GRPC_TOKEN"]
+    worker = env_of(container(find(docs, "Deployment", "dubset-asr-worker")))
+    assert "DUBSET_GRPC_TOKEN" not in worker
+    plain = env_of(container(find(render(chart), "Deployment", "dubset-jobs-server")))
+    assert "DUBSET_GRPC_TOKEN" not in plain

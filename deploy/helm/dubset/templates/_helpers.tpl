@@ -179,6 +179,13 @@ The container environment: the DUBSET_* settings dubset_common.config reads, the
 - name: {{ $k }}
   value: {{ index $env $k | quote }}
 {{- end }}
+{{- if and (eq .role "server") $g.grpcAuth $g.grpcAuth.existingSecret }}
+- name: DUBSET_GRPC_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ $g.grpcAuth.existingSecret }}
+      key: {{ $g.grpcAuth.key | default "token" }}
+{{- end }}
 {{- $secret := required "global.existingSecret (a Secret with s3-access-key, s3-secret-key) is required" $g.existingSecret }}
 - name: DUBSET_S3_ACCESS_KEY
   valueFrom:

@@ -14,6 +14,7 @@ from dubset_cli import jobview
 from dubset_cli.connect import jobs_server, store_settings
 from dubset_cli.upload import add_tts_arguments, read_show, submission, upload
 from dubset_common.errors import DubsetError
+from dubset_common.grpcauth import client_channel
 from dubset_common.wiring import build_store
 
 RPC_TIMEOUT_S = 30.0
@@ -71,7 +72,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _stub(args: argparse.Namespace) -> tuple[grpc.Channel, jobs_pb2_grpc.JobServiceStub]:
-    channel = grpc.insecure_channel(jobs_server(args.server))
+    channel = client_channel(jobs_server(args.server))
     return channel, jobs_pb2_grpc.JobServiceStub(channel)
 
 

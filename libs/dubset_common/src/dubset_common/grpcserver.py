@@ -1,4 +1,5 @@
-"""gRPC server scaffolding: health, reflection, and a graceful drain on SIGTERM."""
+"""gRPC server scaffolding: health, reflection, optional TLS and token authentication
+(dubset_common.grpcauth, from the environment), and a graceful drain on SIGTERM."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from types import FrameType
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+
+from dubset_common.grpcauth import ServerSecurity
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +45,15 @@ def create_server(
     *,
     max_workers: int = 8,
     interceptors: Iterable[grpc.ServerInterceptor] = (),  # type: ignore[type-arg]
+    security: ServerSecurity | None = None,
 ) -> RunningServer:
-    """Build and start a server on addr ('host:0' picks a free port) with health + reflection."""
+    """Build and start a server on addr ('host:0' picks a free port) with health + reflection;
+    TLS and token checks as `security` (default: from the DUBSET_GRPC_* environment) says."""
     names = tuple(service_names)
+    security = ServerSecurity.from_env() if security is None else security
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
-        interceptors=list(interceptors),
+        interceptors=[*security.interceptors(), *interceptors],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -62,13 +68,22 @@ def create_server(
     reflection.enable_server_reflection(
         (*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
-    port = server.add_insecure_port(addr)
+    if security.tls:
+        port = server.add_secure_port(addr, security.credentials())
+    else:
+        port = server.add_insecure_port(addr)
     if port == 0:
         raise OSError(f"cannot bind gRPC server to {addr}")
     server.start()
     for name in ("", *names):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("gRPC serving %s on port %d", ", ".join(names), port)
+    log.info(
+        "gRPC serving %s on port %d (%s, %s)",
+        ", ".join(names),
+        port,
+        "TLS" if security.tls else "plaintext",
+        f"{len(security.tokens)} bearer token(s)" if security.tokens else "no token check",
+    )
     return RunningServer(server, port, health_servicer, names)
 
 
