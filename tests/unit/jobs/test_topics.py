@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dubset_common import topics
 from dubset_jobs.core import dag
 from dubset_jobs.topics import TopicSpec, all_topics, plan
@@ -26,3 +28,19 @@ def test_plan_creates_missing_grows_smaller_and_keeps_larger() -> None:
     assert todo.grow == {"b": 8}
     assert todo.keep == {"c": 16}
     assert plan(wanted, {"a": 8, "b": 8, "c": 8, "s": 8}, 8).create == []
+
+
+def test_cli_refuses_bad_counts_and_an_unreachable_broker(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dubset_jobs.topics import main
+
+    monkeypatch.setenv("DUBSET_KAFKA_BOOTSTRAP", "127.0.0.1:9")
+    assert main(["--partitions", "-1"]) == 1
+    assert "--partitions and --replication-factor must be >= 1" in capsys.readouterr().err
+    monkeypatch.setenv("DUBSET_KAFKA_PARTITIONS", "0")
+    assert main([]) == 1
+    assert "DUBSET_KAFKA_PARTITIONS" in capsys.readouterr().err
+    monkeypatch.delenv("DUBSET_KAFKA_PARTITIONS")
+    assert main(["--dry-run", "--connect-timeout-s", "2"]) == 1
+    assert "Kafka unreachable at 127.0.0.1:9" in capsys.readouterr().err

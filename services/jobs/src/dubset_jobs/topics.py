@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--replication-factor", type=int, default=0)
     parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    parser.add_argument("--connect-timeout-s", type=float, default=30.0, help="to reach Kafka")
     args = parser.parse_args(argv)
     try:
         settings = load_settings("jobs")
@@ -114,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             admin = KafkaAdminClient(
-                bootstrap_servers=settings.kafka_bootstrap, client_id=settings.kafka_client_id
+                bootstrap_servers=settings.kafka_bootstrap,
+                client_id=settings.kafka_client_id,
+                bootstrap_timeout_ms=int(args.connect_timeout_s * 1000),
             )
         except KafkaError as exc:
             raise TransientError(f"Kafka unreachable at {settings.kafka_bootstrap}: {exc}") from exc
