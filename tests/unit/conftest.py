@@ -1,7 +1,9 @@
-"""Fixtures of the chart tests (test_helm*.py): the Helm SDK, kubernetes-validate, the chart."""
+"""Fixtures of the unit tests: the root logger kept per test; the chart tests' (test_helm*.py)
+Helm SDK, kubernetes-validate and chart."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,22 @@ NO_SDK = (
     "helm-python-sdk==0.2.2 and kubernetes-validate==1.37.0 are needed to lint and render the "
     "chart (no helm binary exists here); install requirements/lock.txt"
 )
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored() -> Iterator[None]:
+    """A test that configures logging (a service's main) leaves a handler on its captured,
+    then closed, stderr; later tests' log lines would go there as logging errors."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from dubset_common import worker as worker_module
 from dubset_common.bus import InProcBus, partition_for
 from dubset_common.errors import TransientError
 from dubset_common.keys import sha256_hex
+from dubset_common.ledger import DeliveryLedger
 from dubset_common.logs import JsonFormatter
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import LocalStore
@@ -76,6 +77,9 @@ def make_rig(
     max_attempts: int = 3,
     backoff_s: float = 0.01,
     inproc: InProcBus | None = None,
+    transient_retry_s: float = 600.0,
+    ledger: bool = False,
+    max_crashes: int = 3,
 ) -> Rig:
     inproc = inproc or InProcBus()
     store = RecordingStore(LocalStore(tmp_path / "store"))
@@ -88,6 +92,9 @@ def make_rig(
         max_attempts=max_attempts,
         backoff_s=backoff_s,  # type: ignore[arg-type]
         poll_timeout_s=0.02,
+        transient_retry_s=transient_retry_s,
+        ledger=DeliveryLedger(store, STAGE) if ledger else None,  # type: ignore[arg-type]
+        max_crashes=max_crashes,
     )
     return Rig(inproc, store, stage, registry, worker)
 
@@ -146,17 +153,100 @@ def test_transient_failure_is_retried_then_succeeds(tmp_path: Path) -> None:
     assert rig.dead_letters() == []
 
 
-def test_transient_failures_past_max_attempts_fail_to_the_dlq(tmp_path: Path) -> None:
-    rig = make_rig(tmp_path, FakeStage(transient=99), max_attempts=3)
+def test_an_outage_longer_than_max_attempts_is_waited_out(tmp_path: Path) -> None:
+    # A dependency down for a while is not the request's fault: it does not use up attempts.
+    rig = make_rig(tmp_path, FakeStage(transient=6), max_attempts=2)
+    with running(rig.worker):
+        rig.send(make_request(rig.store))
+        wait_for(lambda: rig.committed(b"ep-1") == 1, timeout_s=10)
+    (result,) = rig.results()
+    assert result.status == common_pb2.STAGE_STATUS_OK and result.attempts == 7
+    assert rig.dead_letters() == []
+
+
+def test_an_outage_past_the_transient_budget_fails_to_the_dlq(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, FakeStage(transient=10**6), transient_retry_s=0.2)
     with running(rig.worker):
         rig.send(make_request(rig.store))
         wait_for(lambda: rig.committed(b"ep-1") == 1)
     (result,) = rig.results()
     assert result.status == common_pb2.STAGE_STATUS_FAILED
     assert result.error_code == "UNAVAILABLE" and "store hiccup" in result.error_message
-    assert result.attempts == 3 and rig.stage.calls == 3
+    assert "after" in result.error_message and "of retries" in result.error_message
+    assert result.attempts == rig.stage.calls >= 2
     (letter,) = rig.dead_letters()
-    assert letter.error_code == "UNAVAILABLE" and letter.attempts == 3
+    assert letter.error_code == "UNAVAILABLE" and letter.attempts == result.attempts
+
+
+def _ledger_key(request_id: str) -> str:
+    return f"workers/{STAGE}/deliveries/{request_id}.json"
+
+
+def test_a_request_workers_keep_dying_on_fails_as_crashed_without_running(
+    tmp_path: Path,
+) -> None:
+    rig = make_rig(tmp_path, ledger=True, max_crashes=3)
+    request = make_request(rig.store)
+    # Three workers before this one took the request and died without finishing it.
+    rig.store.put_bytes(_ledger_key(request.request_id), json.dumps({"deliveries": 3}).encode())
+    with running(rig.worker):
+        rig.send(request)
+        rig.send(make_request(rig.store, episode_id="ep-2", request_id="req-2"))
+        wait_for(lambda: rig.committed(b"ep-1") == 1 and len(rig.results()) == 2)
+    by_id = {r.request_id: r for r in rig.results()}
+    crashed = by_id[request.request_id]
+    assert crashed.status == common_pb2.STAGE_STATUS_FAILED and crashed.error_code == "CRASHED"
+    assert "stopped 3 times" in crashed.error_message and "not tried again" in crashed.error_message
+    assert by_id["req-2"].status == common_pb2.STAGE_STATUS_OK
+    assert rig.stage.calls == 1  # only ep-2 ran
+    (letter,) = rig.dead_letters()
+    assert letter.error_code == "CRASHED"
+    assert not rig.store.exists(_ledger_key(request.request_id))
+    assert not rig.store.exists(_ledger_key("req-2"))
+
+
+def test_a_delivery_is_recorded_before_the_work_and_forgotten_after_the_commit(
+    tmp_path: Path,
+) -> None:
+    gate = threading.Event()
+    rig = make_rig(tmp_path, FakeStage(block=gate), ledger=True)
+    request = make_request(rig.store)
+    rig.store.put_bytes(_ledger_key(request.request_id), json.dumps({"deliveries": 1}).encode())
+    with running(rig.worker):
+        rig.send(request)
+        wait_for(lambda: rig.stage.calls == 1)
+        # The work is running: a crash now would leave two unfinished deliveries.
+        entry = json.loads(rig.store.get_bytes(_ledger_key(request.request_id)))
+        assert entry == {"deliveries": 2}
+        gate.set()
+        wait_for(lambda: rig.committed(b"ep-1") == 1)
+        wait_for(lambda: not rig.store.exists(_ledger_key(request.request_id)))
+    (result,) = rig.results()
+    assert result.status == common_pb2.STAGE_STATUS_OK
+
+
+def test_a_clean_stop_mid_retry_is_not_counted_as_a_crash(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, FakeStage(transient=99), backoff_s=5.0, ledger=True)
+    request = make_request(rig.store)
+    thread = threading.Thread(target=rig.worker.run, daemon=True)
+    thread.start()
+    rig.send(request)
+    wait_for(lambda: rig.stage.calls == 1)
+    rig.worker.stop.set()
+    thread.join(3)
+    assert not thread.is_alive() and rig.committed(b"ep-1") == 0
+    assert not rig.store.exists(_ledger_key(request.request_id))
+
+
+def test_max_crashes_zero_turns_the_guard_off(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, ledger=True, max_crashes=0)
+    request = make_request(rig.store)
+    rig.store.put_bytes(_ledger_key(request.request_id), json.dumps({"deliveries": 9}).encode())
+    with running(rig.worker):
+        rig.send(request)
+        wait_for(lambda: rig.committed(b"ep-1") == 1)
+    (result,) = rig.results()
+    assert result.status == common_pb2.STAGE_STATUS_OK
 
 
 def test_permanent_failure_fails_once_and_does_not_block_the_next_episode(rig: Rig) -> None:

@@ -58,6 +58,8 @@ def embedded_settings(root: Path, env: Mapping[str, str] | None = None) -> Setti
         DUBSET_STORE="local",
         DUBSET_LOCAL_STORE_DIR=str(root),
         DUBSET_METRICS_PORT="0",
+        # One process: a crash ends every stage at once, so there is no next worker to protect.
+        DUBSET_MAX_CRASHES="0",
     )
     return load_settings("embedded", source)
 

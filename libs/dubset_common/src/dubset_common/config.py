@@ -42,8 +42,10 @@ class Settings:
     metrics_addr: str = "0.0.0.0"
     # Where the model stages (asr, diarization's pyannote, tts's YourTTS) run: cpu | cuda | cuda:N.
     device: str = "cpu"
-    max_attempts: int = 3
+    max_attempts: int = 3  # tries of a request whose stage fails
     retry_backoff_s: float = 1.0
+    transient_retry_s: float = 600.0  # a store/broker/API outage is waited out this long
+    max_crashes: int = 3  # deliveries a worker may die on before the request fails; 0: off
     debug_pause_before_manifest_s: float = 0.0
     # The jobs service (orchestrator): DUBSET_JOBS_*.
     jobs_stage_timeout_s: float = 3600.0  # no result for this long: the request is re-sent
@@ -132,6 +134,8 @@ def _validate(s: Settings) -> None:
         )
     if s.max_attempts < 1:
         raise ConfigError("DUBSET_MAX_ATTEMPTS must be at least 1")
+    if s.transient_retry_s < 0 or s.max_crashes < 0:
+        raise ConfigError("DUBSET_TRANSIENT_RETRY_S and DUBSET_MAX_CRASHES must not be negative")
     _check_jobs(s)
 
 

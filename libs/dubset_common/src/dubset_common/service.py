@@ -13,6 +13,7 @@ from dubset_common.bus import Bus
 from dubset_common.config import Settings, load_settings
 from dubset_common.errors import ConfigError
 from dubset_common.grpcserver import RunningServer, install_stop_signals, serve_until_signal
+from dubset_common.ledger import DeliveryLedger
 from dubset_common.logs import configure_logging
 from dubset_common.metrics import StageMetrics, serve_metrics
 from dubset_common.objstore import ObjectStore
@@ -94,4 +95,7 @@ def stage_worker(
         backoff_s=settings.retry_backoff_s,
         topic_prefix=settings.topic_prefix,
         progress=True,
+        transient_retry_s=settings.transient_retry_s,
+        ledger=DeliveryLedger(store, stage.name) if settings.max_crashes else None,
+        max_crashes=settings.max_crashes,
     )

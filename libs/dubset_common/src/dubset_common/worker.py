@@ -6,6 +6,7 @@ import contextvars
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from dubset.v1 import common_pb2
 from dubset_common import topics
 from dubset_common.bus import Bus, Consumer, Producer, Record
 from dubset_common.errors import DubsetError, InvalidInputError, TransientError
+from dubset_common.ledger import DeliveryLedger, safe_request_id
 from dubset_common.logs import log_context
 from dubset_common.runner import StageExecutor
 
@@ -119,14 +121,25 @@ class StageWorker:
         poll_timeout_s: float = 0.5,
         topic_prefix: str = "",
         progress: bool = False,
+        transient_retry_s: float = 600.0,
+        ledger: DeliveryLedger | None = None,
+        max_crashes: int = 3,
     ) -> None:
-        """progress: also publish the work's progress hook on the progress topic."""
+        """max_attempts: tries of a request whose stage fails (a bug, a bad library call);
+        transient_retry_s: how long a dependency that is down (store, broker, remote API) is
+        waited for before the request fails, without using up attempts;
+        ledger: counts deliveries that never finished (the worker died): a request delivered
+        max_crashes times without finishing fails instead of killing the next worker too;
+        progress: also publish the work's progress hook on the progress topic."""
         stage = executor.stage.name
         self.executor = executor
         self.bus = bus
         self.group = group or f"{topic_prefix}dubset-{stage}"
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
+        self.transient_retry_s = transient_retry_s
+        self.ledger = ledger
+        self.max_crashes = max_crashes
         self.poll_timeout_s = poll_timeout_s
         self.requests_topic = topics.requests(stage, topic_prefix)
         self.results_topic = topics.results(stage, topic_prefix)
@@ -189,8 +202,16 @@ class StageWorker:
             if request.submitted_unix_ms > 0:
                 lag = max(0.0, time.time() - request.submitted_unix_ms / 1000)
                 self.executor.metrics.handoff_seconds.observe(lag)
-            outcome = self._attempts(request, consumer)
+            earlier = self._begin(request, consumer)
+            if earlier is None:
+                return  # stopping while the store is down: redelivered
+            outcome: common_pb2.StageResult | Failure | None
+            if self.ledger is not None and earlier >= self.max_crashes > 0:
+                outcome = _crashed(self.executor.stage.name, earlier)
+            else:
+                outcome = self._attempts(request, consumer)
             if outcome is None:
+                self._ledger_call(consumer, lambda lg: lg.release(request.request_id, earlier))
                 return  # stopping mid-retry: left uncommitted, so it is redelivered
             try:
                 delivered = self._report(record, request, outcome, consumer, producer)
@@ -209,6 +230,33 @@ class StageWorker:
                     delivered = True
             if delivered:
                 consumer.commit(record)
+                self._ledger_call(consumer, lambda lg: lg.finish(request.request_id))
+
+    def _begin(self, request: common_pb2.StageRequest, consumer: Consumer) -> int | None:
+        """Earlier unfinished deliveries of this request (0 without a ledger); None on stop."""
+        if self.ledger is None or not safe_request_id(request.request_id):
+            return 0
+        earlier = self._ledger_call(consumer, lambda lg: lg.begin(request.request_id))
+        if earlier:
+            log.warning("request delivered again after %d unfinished deliveries", earlier)
+        return earlier
+
+    def _ledger_call(
+        self, consumer: Consumer, fn: Callable[[DeliveryLedger], int | None]
+    ) -> int | None:
+        """fn(ledger) until the store answers; None when stop came first."""
+        ledger = self.ledger
+        if ledger is None:
+            return 0
+        delay = self.backoff_s
+        while True:
+            try:
+                return fn(ledger) or 0
+            except TransientError as exc:
+                log.warning("delivery ledger unavailable, retrying: %s", exc)
+                if self._pause(consumer, delay):
+                    return None
+                delay = min(delay * 2, MAX_BACKOFF_S)
 
     def _report(
         self,
@@ -238,27 +286,44 @@ class StageWorker:
     def _attempts(
         self, request: common_pb2.StageRequest, consumer: Consumer
     ) -> common_pb2.StageResult | Failure | None:
-        """The result, a Failure to report, or None when stop came during a retry backoff."""
-        attempt = 0
+        """The result, a Failure to report, or None when stop came during a retry backoff.
+
+        A failing stage is tried max_attempts times; a dependency that is down (TransientError)
+        is waited out, with backoff, for up to transient_retry_s without using up attempts."""
+        tries, failures, outage = 0, 0, 0
         started = int(time.time() * 1000)
+        first_outage: float | None = None
         while True:
-            attempt += 1
+            tries += 1
             try:
                 result = self._run_keeping_alive(request, consumer)
-                result.attempts = attempt
+                result.attempts = tries
                 result.started_unix_ms = started
                 result.finished_unix_ms = int(time.time() * 1000)
                 return result
+            except TransientError as exc:
+                first_outage = time.monotonic() if first_outage is None else first_outage
+                waited = time.monotonic() - first_outage
+                if waited >= self.transient_retry_s:
+                    why = f"{exc} (still failing after {waited:.0f} s of retries)"
+                    return Failure(exc.code, why, tries, started)
+                outage += 1
+                delay = self.backoff_s * 2 ** min(outage - 1, 10)
+                log.warning("try %d: a dependency is unavailable, retrying: %s", tries, exc)
             except DubsetError as exc:
-                if not exc.retryable or attempt >= self.max_attempts:
-                    return Failure(exc.code, str(exc), attempt, started)
-                log.warning("attempt %d failed, retrying: %s", attempt, exc)
+                failures += 1
+                if not exc.retryable or failures >= self.max_attempts:
+                    return Failure(exc.code, str(exc), tries, started)
+                delay = self.backoff_s * 2 ** (failures - 1)
+                log.warning("attempt %d failed, retrying: %s", failures, exc)
             except Exception as exc:  # a bug or an unknown library failure: retry, then DLQ
-                log.exception("attempt %d crashed", attempt)
-                if attempt >= self.max_attempts:
-                    return Failure("INTERNAL", f"{type(exc).__name__}: {exc}", attempt, started)
+                failures += 1
+                log.exception("attempt %d crashed", failures)
+                if failures >= self.max_attempts:
+                    return Failure("INTERNAL", f"{type(exc).__name__}: {exc}", tries, started)
+                delay = self.backoff_s * 2 ** (failures - 1)
             self.executor.metrics.retries.inc()
-            if self._pause(consumer, self.backoff_s * 2 ** (attempt - 1)):
+            if self._pause(consumer, delay):
                 return None
 
     def _run_keeping_alive(
@@ -332,6 +397,15 @@ class StageWorker:
             started_unix_ms=failure.started_unix_ms,
             finished_unix_ms=int(time.time() * 1000),
         )
+
+
+def _crashed(stage: str, deliveries: int) -> Failure:
+    return Failure(
+        "CRASHED",
+        f"the {stage} worker stopped {deliveries} times while working on this request "
+        "(killed, out of memory, or a crash in native code): not tried again",
+        deliveries,
+    )
 
 
 def _parse(value: bytes) -> common_pb2.StageRequest | None:

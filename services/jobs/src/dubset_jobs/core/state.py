@@ -30,6 +30,7 @@ _HINTS = {
     "INVALID_INPUT": "check the files and options you submitted",
     "NOT_FOUND": "an input is missing from the object store; check the files you submitted",
     "INTEGRITY": "an input changed after it was submitted; submit the episode again",
+    "CRASHED": "give its workers more memory or see their logs and events, then retry the job",
 }
 
 
