@@ -188,11 +188,13 @@ def child_env(extra: Env) -> Env:
     return base | numeric | extra
 
 
-def spawn(run_dir: Path, name: str, argv: list[str], extra_env: Env | None = None) -> int:
+def spawn(
+    run_dir: Path, name: str, argv: list[str], extra_env: Env | None = None, append: bool = False
+) -> int:
     """Start `argv` in a new session, logging to logs/<name>.log; record and return its pid."""
     log = log_path(run_dir, name)
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
+    with log.open("ab" if append else "wb") as out:
         proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
@@ -705,6 +707,40 @@ def status(run_dir: Path = DEFAULT_RUN_DIR) -> dict[str, bool]:
     return {
         component.name: is_healthy(run_dir.resolve(), component, env) for component in COMPONENTS
     }
+
+
+# ---------------------------------------------------------------- outages (fault tests)
+
+
+def proc_env(pid: int, prefixes: tuple[str, ...]) -> Env:
+    """The variables of a live process whose names start with one of prefixes."""
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    pairs = (item.decode(errors="replace").partition("=") for item in raw.split(b"\0") if item)
+    return {k: v for k, _, v in pairs if k.startswith(prefixes)}
+
+
+@contextlib.contextmanager
+def outage(run_dir: Path, name: str) -> Iterator[None]:
+    """Stop a server for the block, then start it again with the same command line: the same
+    ports and data, so every client's address stays valid and it resumes where it stopped."""
+    component = {c.name: c for c in COMPONENTS}[name]
+    run_dir = run_dir.resolve()
+    pid = running_pid(run_dir, component)
+    if pid is None:
+        raise InfraError(f"{name} is not running in {run_dir}")
+    proc = _CHILDREN.get(pid)
+    argv = [str(a) for a in proc.args] if proc is not None else proc_argv(pid)  # type: ignore[union-attr]
+    extra = proc_env(pid, ("AWS_",))
+    env = load_env(run_dir) or {}
+    stop(run_dir, component)
+    try:
+        yield
+    finally:
+        spawn(run_dir, name, argv, extra, append=True)
+        wait_ready(run_dir, component, env)
 
 
 # ---------------------------------------------------------------- CLI

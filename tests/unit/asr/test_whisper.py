@@ -146,3 +146,12 @@ def test_cuda_without_a_gpu_is_a_clear_model_error(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("DUBSET_DEVICE", "cuda")
     with pytest.raises(ModelUnavailableError, match="cannot load"):
         load_backend("faster-whisper")
+
+
+def test_an_english_track_submitted_as_japanese_is_refused(asr: AsrBackend) -> None:
+    from dubset_asr.core.model import AsrInputError
+
+    english = Path(__file__).parent / "fixtures" / "two_lines_en.flac"
+    with pytest.raises(AsrInputError, match=r"ja track does not sound Japanese.*hears 'en'"):
+        _run(asr, english, "ja")
+    assert _run(asr, english, "en").segments  # the same track as English is fine

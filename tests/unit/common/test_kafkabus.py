@@ -65,3 +65,29 @@ def test_a_message_the_broker_never_takes_is_invalid_input(error: Exception) -> 
 def test_a_failure_that_may_pass_stays_transient(error: Exception) -> None:
     with pytest.raises(TransientError):
         _adapter(_Client(error)).publish("dubset.x.v1", b"k", b"v")
+
+
+class _ClosingClient(_Client):
+    closed = False
+
+    def close(self, timeout: float) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    "error",
+    [kafka_errors.OutOfOrderSequenceNumberError(), kafka_errors.UnknownProducerIdError()],
+)
+def test_a_producer_the_broker_lost_track_of_is_replaced_and_the_send_retried(
+    error: Exception,
+) -> None:
+    # After a broker restart the idempotent producer's sequence numbers no longer match: the
+    # record is not bad, the producer is. It is replaced, and the caller's retry gets through.
+    broken, fresh = _ClosingClient(error), _Client()
+    adapter = _adapter(broken)
+    adapter._connect = lambda: fresh  # type: ignore[method-assign]
+    with pytest.raises(TransientError, match="producer renewed"):
+        adapter.publish("dubset.x.v1", b"k", b"v")
+    assert broken.closed
+    adapter.publish("dubset.x.v1", b"k", b"v")
+    assert fresh.sent[0]["value"] == b"v"

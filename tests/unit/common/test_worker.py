@@ -17,7 +17,7 @@ from dubset.v1 import common_pb2
 from dubset_common import topics
 from dubset_common import worker as worker_module
 from dubset_common.bus import InProcBus, partition_for
-from dubset_common.errors import TransientError
+from dubset_common.errors import InvalidInputError, TransientError
 from dubset_common.keys import sha256_hex
 from dubset_common.ledger import DeliveryLedger
 from dubset_common.logs import JsonFormatter
@@ -524,6 +524,26 @@ def test_progress_is_throttled_and_needs_a_current_request() -> None:
         for r in bus.records(topics.progress())
     ]
     assert fractions == [0.0, 0.12, 0.5, 1.0]  # a 10 % step or a second apart, not every tick
+
+
+@pytest.mark.parametrize("error", [TransientError("down"), InvalidInputError("refused")])
+def test_progress_the_broker_refuses_never_fails_the_work(error: Exception) -> None:
+    class Refusing:
+        def publish(self, *args: object) -> None:
+            raise error
+
+        def close(self) -> None: ...
+
+    class Bus(InProcBus):
+        def producer(self) -> Refusing:  # type: ignore[override]
+            return Refusing()
+
+    publisher = ProgressPublisher(Bus(), STAGE, topics.progress())
+    token = worker_module._CURRENT.set(common_pb2.StageRequest(request_id="r", episode_id="e"))
+    try:
+        publisher.report(0.5, "half")  # must not raise
+    finally:
+        worker_module._CURRENT.reset(token)
 
 
 def test_a_stage_raising_timeout_error_fails_instead_of_stalling_the_partition(

@@ -173,3 +173,25 @@ def test_stream_choice(av_file: Path, tools: Tools, tmp_path: Path) -> None:
     with pytest.raises(MediaInputError, match="no stream 7"):
         pick_audio_stream(info, index=7)
     assert pick_audio_stream(info, "en").index == 1  # untagged for en: the first audio
+
+
+def test_an_episode_longer_than_the_configured_limit_is_refused_naming_the_setting() -> None:
+    from dubset_common.config import load_settings
+    from dubset_media.worker import limits_from
+
+    report = {
+        "format": {"format_name": "mov,mp4", "duration": "10800.0"},
+        "streams": [
+            {"index": 0, "codec_type": "video", "codec_name": "h264", "width": 64, "height": 48},
+            {"index": 1, "codec_type": "audio", "codec_name": "aac", "sample_rate": "48000",
+             "channels": 2},
+        ],
+    }  # fmt: skip
+    info = parse_ffprobe(json.dumps(report).encode(), 1000)
+    local = {"DUBSET_BUS": "inproc", "DUBSET_STORE": "local"}
+    limits = limits_from(load_settings("media", local))
+    assert limits.max_duration_ms == 9_000_000
+    with pytest.raises(MediaInputError, match=r"10800000 ms is longer .*MAX_DURATION_S"):
+        check_episode(info, limits)
+    longer = limits_from(load_settings("media", local | {"DUBSET_MEDIA_MAX_DURATION_S": "14400"}))
+    check_episode(info, longer)

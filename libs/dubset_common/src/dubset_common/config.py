@@ -47,6 +47,9 @@ class Settings:
     transient_retry_s: float = 600.0  # a store/broker/API outage is waited out this long
     max_crashes: int = 3  # deliveries a worker may die on before the request fails; 0: off
     debug_pause_before_manifest_s: float = 0.0
+    # The media stage: a video longer than this is refused (a film or a compilation, not an
+    # episode; processing it would hold a worker for hours). DUBSET_MEDIA_MAX_DURATION_S.
+    media_max_duration_s: float = 9000.0
     # The jobs service (orchestrator): DUBSET_JOBS_*.
     jobs_stage_timeout_s: float = 3600.0  # no result for this long: the request is re-sent
     jobs_max_tries: int = 3  # requests per task and job attempt before the job fails
@@ -136,6 +139,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("DUBSET_MAX_ATTEMPTS must be at least 1")
     if s.transient_retry_s < 0 or s.max_crashes < 0:
         raise ConfigError("DUBSET_TRANSIENT_RETRY_S and DUBSET_MAX_CRASHES must not be negative")
+    if not 1 <= s.media_max_duration_s <= 4 * 3600:
+        raise ConfigError("DUBSET_MEDIA_MAX_DURATION_S must be between 1 and 14400 (4 h)")
     _check_jobs(s)
 
 

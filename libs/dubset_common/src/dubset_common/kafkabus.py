@@ -125,15 +125,31 @@ def _read_to_end(consumer: Any, topic: str, tp_type: Any, timeout_ms: int) -> li
     return sorted(out, key=lambda r: (r.partition, r.offset))
 
 
+# The producer's own sequence/epoch no longer matches the broker's (typically after a broker
+# restart lost its producer state): the producer must be replaced, then the send retried.
+_PRODUCER_STATE_ERRORS = (
+    "OutOfOrderSequenceNumberError",
+    "UnknownProducerIdError",
+    "InvalidProducerEpochError",
+    "InvalidProducerIdMappingError",
+    "ProducerFencedError",
+)
+
+
 class KafkaProducerAdapter:
     def __init__(self, options: KafkaOptions) -> None:
+        self._options = options
+        self._timeout = options.publish_timeout_s
+        self._max_bytes = options.max_message_bytes
+        self._producer = self._connect()
+
+    def _connect(self) -> Any:
         from kafka import KafkaProducer
         from kafka.errors import KafkaError
 
-        self._timeout = options.publish_timeout_s
-        self._max_bytes = options.max_message_bytes
+        options = self._options
         try:
-            self._producer = KafkaProducer(
+            return KafkaProducer(
                 bootstrap_servers=options.bootstrap,
                 client_id=options.client_id,
                 acks="all",
@@ -172,11 +188,20 @@ class KafkaProducerAdapter:
         except AuthorizationError as exc:  # an operator can grant it: waited out
             raise TransientError(f"publish to {topic} not authorized: {exc}") from exc
         except BrokerResponseError as exc:
+            if type(exc).__name__ in _PRODUCER_STATE_ERRORS:
+                self._replace_producer()
+                raise TransientError(f"publish to {topic} failed, producer renewed: {exc}") from exc
             if not exc.retriable:  # the broker refuses this record (invalid topic, corrupt...)
                 raise InvalidInputError(f"publish to {topic} refused: {exc}") from exc
             raise TransientError(f"publish to {topic} failed: {exc}") from exc
         except KafkaError as exc:
             raise TransientError(f"publish to {topic} failed: {exc}") from exc
+
+    def _replace_producer(self) -> None:
+        old = self._producer
+        self._producer = self._connect()
+        with contextlib.suppress(Exception):
+            old.close(timeout=0)
 
     def close(self) -> None:
         self._producer.close(timeout=5)

@@ -97,7 +97,7 @@ class ProgressPublisher:
         )
         try:
             producer.publish(self.topic, request.episode_id.encode(), event.SerializeToString())
-        except TransientError as exc:
+        except DubsetError as exc:  # never a reason to fail the work
             log.warning("progress not published: %s", exc)
 
     def close(self) -> None:

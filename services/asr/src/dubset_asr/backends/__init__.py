@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -19,7 +20,7 @@ SETUP_HINT = "run `make setup` or `python -m dubset_asr.assemble`"
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 _lock = threading.Lock()
-_loaded: dict[tuple[str, str, str, str], AsrBackend] = {}
+_loaded: dict[tuple[str, str, str, str, bool], AsrBackend] = {}
 
 
 def check_model_name(model: str) -> str:
@@ -57,7 +58,8 @@ def load_backend(backend: str, model: str = "", model_dir: Path | None = None) -
     if backend == FASTER_WHISPER:
         path, name, sha, hint = resolve_whisper(model, model_dir)
         device = model_device()
-        key = (backend, name, str(path.resolve()), device)
+        check = os.environ.get("DUBSET_ASR_CHECK_LANGUAGE", "1").strip() not in ("0", "false")
+        key = (backend, name, str(path.resolve()), device, check)
         with _lock:
             if key not in _loaded:
                 from dubset_asr.backends.whisper import FasterWhisperBackend
@@ -69,6 +71,7 @@ def load_backend(backend: str, model: str = "", model_dir: Path | None = None) -
                     hint=hint,
                     device=device,
                     compute_type=compute_type_for(device),
+                    check_language=check,
                 )
             return _loaded[key]
     if backend == AWS_TRANSCRIBE:

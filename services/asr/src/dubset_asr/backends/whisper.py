@@ -13,7 +13,9 @@ import numpy.typing as npt
 from dubset_asr.assemble import file_sha256
 from dubset_asr.audio import SAMPLE_RATE, duration_s, stream_16k
 from dubset_asr.core.blocks import split_blocks
+from dubset_asr.core.language import LanguageVote, wrong_language
 from dubset_asr.core.model import (
+    AsrInputError,
     DecodeOptions,
     ModelUnavailableError,
     ProgressHook,
@@ -28,6 +30,9 @@ from dubset_asr.vad import shared_vad, tap
 NAME = "faster-whisper"
 REQUIRED_FILES = ("model.bin", "config.json")
 BLOCK_S = 600.0
+# The language check: windows of this many seconds, at most this many per block.
+VOTE_WINDOW_S = 30
+VOTES_PER_BLOCK = 3
 
 
 def check_model_dir(model_dir: Path, hint: str) -> None:
@@ -60,8 +65,11 @@ class FasterWhisperBackend:
         compute_type: str = "int8",
         cpu_threads: int = 2,
         device: str = "cpu",
+        check_language: bool = True,
     ) -> None:
+        """check_language: refuse a track that confidently sounds like another language."""
         check_model_dir(model_dir, hint)
+        self.check_language = check_language
         self.model = model
         self.model_dir = model_dir
         self.sha256 = file_sha256(model_dir / "model.bin")
@@ -106,6 +114,7 @@ class FasterWhisperBackend:
         if language != "en" and not self.multilingual():
             raise ModelUnavailableError(f"model {self.model} is English-only, cannot do {language}")
         segments: list[Segment] = []
+        votes: list[LanguageVote] = []
         total = 0
         floor = 0
         expected_s = duration_s(audio)
@@ -117,7 +126,10 @@ class FasterWhisperBackend:
                 offset_ms = offset * 1000 // SAMPLE_RATE
                 end_ms = (offset + len(block)) * 1000 // SAMPLE_RATE
                 total = offset + len(block)
-                for utterance in self._utterances(block, language, options):
+                utterances = self._utterances(block, language, options)
+                if self.check_language and self.multilingual():
+                    votes += self._votes(block, utterances, language)
+                for utterance in utterances:
                     built = build_segment(
                         utterance,
                         language,
@@ -131,6 +143,9 @@ class FasterWhisperBackend:
                         done = built.end_ms / 1000
                         fraction = min(1.0, done / expected_s) if expected_s else 0.0
                         hook(fraction, f"{done:.0f} s transcribed")
+        reason = wrong_language(language, votes)
+        if reason is not None:
+            raise AsrInputError(reason)
         duration_ms = total * 1000 // SAMPLE_RATE
         if speech is None:
             return Transcript(language, tuple(segments), duration_ms)
@@ -138,6 +153,26 @@ class FasterWhisperBackend:
         config = speech_config(language)
         cut = resegment(segments, speech.speech(config), language, duration_ms, config)
         return Transcript(language, cut, duration_ms)
+
+    def _votes(
+        self, block: npt.NDArray[np.float32], utterances: list[list[RawWord]], language: str
+    ) -> list[LanguageVote]:
+        """Language guesses on up to VOTES_PER_BLOCK windows, each from an utterance's start:
+        the first, middle and last speech of the block."""
+        starts = [u[0].start_s for u in utterances if u]
+        if not starts:
+            return []
+        picks = sorted({starts[0], starts[len(starts) // 2], starts[-1]})[:VOTES_PER_BLOCK]
+        votes = []
+        for start_s in picks:
+            begin = max(0, int(start_s * SAMPLE_RATE))
+            window = block[begin : begin + VOTE_WINDOW_S * SAMPLE_RATE]
+            if len(window) < SAMPLE_RATE:  # under a second: too little to judge
+                continue
+            top, probability, ranked = self._model.detect_language(audio=window)
+            expected = dict(ranked).get(language, 0.0)
+            votes.append(LanguageVote(top, float(probability), float(expected)))
+        return votes
 
     def _utterances(
         self, block: npt.NDArray[np.float32], language: str, options: DecodeOptions

@@ -127,7 +127,8 @@ def check_episode(info: MediaInfo, limits: Limits = DEFAULT_LIMITS) -> None:
         )
     if info.duration_ms > limits.max_duration_ms:
         raise MediaInputError(
-            f"duration {info.duration_ms} ms is longer than {limits.max_duration_ms} ms"
+            f"duration {info.duration_ms} ms is longer than {limits.max_duration_ms} ms, the "
+            "longest episode this media stage takes (DUBSET_MEDIA_MAX_DURATION_S)"
         )
 
 
