@@ -173,6 +173,8 @@ def test_cancel_and_retry(bus: InProcBus, store: LocalStore, orch: Orchestrator)
         ({"submission_id": "a/b"}, InvalidInputError, "invalid submission id"),
         ({"ja": "missing.mp4"}, NotFoundError, "the JA video file://"),
         ({"show": ""}, InvalidInputError, "show.show"),
+        ({"empty": "ja"}, InvalidInputError, r"the JA video file://.* is empty \(0 bytes\)"),
+        ({"same": "en"}, InvalidInputError, "are the same file"),
     ],
 )
 def test_bad_submissions_are_refused(
@@ -187,6 +189,10 @@ def test_bad_submissions_are_refused(
         sub.ja_media.uri = store.uri(change["ja"])
     if "show" in change:
         sub.show.show = ""
+    if "empty" in change:
+        sub.ja_media.uri = store.put_bytes("in/empty/ja.mp4", b"").uri
+    if "same" in change:
+        sub.en_media.uri = sub.ja_media.uri
     with pytest.raises(error, match=needle):
         orch.submit(sub)
     assert orch.list_jobs()[0] == []

@@ -63,6 +63,11 @@ def admit(
         sub.episode_id = episode_id_for(name, str(season or ""), sub.episode_number)
     for lang, field in (("ja", sub.ja_media), ("en", sub.en_media)):
         _resolve(lang, field, store, max_media_bytes)
+    if sub.ja_media.sha256 == sub.en_media.sha256:
+        raise InvalidInputError(
+            f"the Japanese original and the English dub are the same file (sha256 "
+            f"{sub.ja_media.sha256[:12]}...): submit the two releases of the episode"
+        )
     spec = spec_of(sub)
     _check_size(sub)
     digest = sha256_hex(
@@ -101,6 +106,8 @@ def _resolve(lang: str, ref: common_pb2.MediaRef, store: ObjectStore, limit: int
         raise NotFoundError(f"{what} {ref.uri} does not exist") from None
     if size > limit:
         raise InvalidInputError(f"{what} {ref.uri} is {size} bytes, over the limit of {limit}")
+    if size == 0:
+        raise InvalidInputError(f"{what} {ref.uri} is empty (0 bytes)")
     if ref.size_bytes and ref.size_bytes != size:
         raise InvalidInputError(
             f"{what} {ref.uri} is {size} bytes, not the {ref.size_bytes} the submission says"
