@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -176,3 +177,40 @@ def cluster(
             errors = [ln for ln in text if '"ERROR"' in ln or "Traceback" in ln]
             if errors:
                 print(f"--- {log.name}: {len(errors)} error lines, last: {errors[-1][:300]}")
+
+
+def minio_event(bucket: str, object_key: str, size: int, etag: str) -> dict[str, object]:
+    """MinIO's s3:ObjectCreated:Put notification of bucket/object_key, as it sends it to Kafka."""
+    return {
+        "EventName": "s3:ObjectCreated:Put",
+        "Key": f"{bucket}/{object_key}",
+        "Records": [
+            {
+                "eventVersion": "2.0",
+                "eventSource": "minio:s3",
+                "awsRegion": "",
+                "eventTime": "2026-11-21T12:00:00.000Z",
+                "eventName": "s3:ObjectCreated:Put",
+                "userIdentity": {"principalId": "dubset"},
+                "requestParameters": {"principalId": "dubset", "region": "", "sourceIPAddress": ""},
+                "responseElements": {"x-amz-request-id": "1", "x-minio-origin-endpoint": ""},
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "dubset-ingest-dubset",
+                    "bucket": {
+                        "name": bucket,
+                        "ownerIdentity": {"principalId": "dubset"},
+                        "arn": f"arn:aws:s3:::{bucket}",
+                    },
+                    "object": {
+                        "key": urllib.parse.quote(object_key),
+                        "size": size,
+                        "eTag": etag,
+                        "contentType": "application/json",
+                        "sequencer": "1",
+                    },
+                },
+                "source": {"host": "127.0.0.1", "port": "", "userAgent": "MinIO"},
+            }
+        ],
+    }

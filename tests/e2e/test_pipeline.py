@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from dubset.v1 import common_pb2, jobs_pb2
 from dubset_common import topics
 from dubset_common.keys import file_sha256
 from dubset_eval.evaluate import evaluate
-from tests.e2e.conftest import Cluster, Episode
+from tests.e2e.conftest import Cluster, Episode, minio_event
 
 # The module's first test builds everything (episodes, the cluster, the run): minutes.
 pytestmark = pytest.mark.timeout(1800)
@@ -101,39 +100,7 @@ def _announce(cluster: Cluster, ep: Episode) -> None:
     info = store.put_bytes(key, json.dumps(manifest).encode(), "application/json")
     bucket = cluster.infra["DUBSET_S3_BUCKET"]
     object_key = f"{cluster.namespace}/{key}"
-    event = {
-        "EventName": "s3:ObjectCreated:Put",
-        "Key": f"{bucket}/{object_key}",
-        "Records": [
-            {
-                "eventVersion": "2.0",
-                "eventSource": "minio:s3",
-                "awsRegion": "",
-                "eventTime": "2026-11-21T12:00:00.000Z",
-                "eventName": "s3:ObjectCreated:Put",
-                "userIdentity": {"principalId": "dubset"},
-                "requestParameters": {"principalId": "dubset", "region": "", "sourceIPAddress": ""},
-                "responseElements": {"x-amz-request-id": "1", "x-minio-origin-endpoint": ""},
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "dubset-ingest-dubset",
-                    "bucket": {
-                        "name": bucket,
-                        "ownerIdentity": {"principalId": "dubset"},
-                        "arn": f"arn:aws:s3:::{bucket}",
-                    },
-                    "object": {
-                        "key": urllib.parse.quote(object_key),
-                        "size": info.size_bytes,
-                        "eTag": info.sha256[:32],
-                        "contentType": "application/json",
-                        "sequencer": "1",
-                    },
-                },
-                "source": {"host": "127.0.0.1", "port": "", "userAgent": "MinIO"},
-            }
-        ],
-    }
+    event = minio_event(bucket, object_key, info.size_bytes, info.sha256[:32])
     producer = KafkaProducer(bootstrap_servers=cluster.infra["DUBSET_KAFKA_BOOTSTRAP"])
     try:
         topic = f"{cluster.namespace}.{topics.INGEST}"

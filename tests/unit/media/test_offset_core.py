@@ -100,3 +100,17 @@ def test_too_short_or_bad_arguments() -> None:
         estimate_offset(np.zeros(8000, np.float32), np.zeros(8000, np.float32), RATE)
     with pytest.raises(ValueError, match="too low"):
         estimate_offset(np.zeros(8000, np.float32), np.zeros(8000, np.float32), 4000)
+
+
+def test_peak_level_finds_silence_and_the_loudest_sample_across_chunks() -> None:
+    import math
+
+    from dubset_media.core.level import SILENCE_DBFS, peak_dbfs
+
+    quiet = np.zeros(3_000_000, np.int16)
+    assert peak_dbfs(quiet) == -math.inf
+    quiet[2_500_000] = 3  # dither-level: still silence
+    assert peak_dbfs(quiet, chunk=1 << 20) < SILENCE_DBFS
+    quiet[2_900_000] = -16384  # half scale, in the last chunk
+    assert abs(peak_dbfs(quiet, chunk=1 << 20) - (-6.02)) < 0.01
+    assert peak_dbfs(np.zeros(0, np.int16)) == -math.inf

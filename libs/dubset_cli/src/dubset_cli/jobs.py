@@ -122,7 +122,9 @@ def _submit(args: argparse.Namespace) -> int:
     try:
         return _call("submit", body)
     except FileNotFoundError as exc:
-        print(f"dubset submit: {exc.args[0]} does not exist", file=sys.stderr)
+        path = Path(exc.args[0])
+        why = "is not a file" if path.exists() else "does not exist"
+        print(f"dubset submit: {path} {why}", file=sys.stderr)
         return 2
 
 

@@ -16,6 +16,7 @@ from dubset_common.stagerequest import media_ref
 from dubset_common.tools import ToolError, stage_errors, tool_version
 from dubset_media import STAGE, VERSION
 from dubset_media.convert import LANGUAGES, estimate_to_proto, info_to_proto, params_from_proto
+from dubset_media.core.level import SILENCE_DBFS, peak_dbfs
 from dubset_media.core.model import (
     DEFAULT_LIMITS,
     DEFAULT_MAX_OFFSET_MS,
@@ -94,6 +95,13 @@ def offset_of(
     """The JA-EN offset of two mono WAV files at one rate (memory-mapped, not loaded)."""
     en, en_rate = open_mono(en_wav)
     ja, ja_rate = open_mono(ja_wav)
+    for lang, samples in (("JA", ja), ("EN", en)):
+        level = peak_dbfs(samples)
+        if level < SILENCE_DBFS:
+            raise MediaInputError(
+                f"the {lang} soundtrack is silent (peak {level:.0f} dBFS, under {SILENCE_DBFS} "
+                "dBFS): no dialogue to transcribe; is it the right audio stream?"
+            )
     if en_rate != ja_rate:
         raise MediaInputError(f"sample rates differ: EN {en_rate} Hz, JA {ja_rate} Hz")
     try:
