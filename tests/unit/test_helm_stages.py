@@ -343,3 +343,21 @@ def test_grpc_token_comes_from_its_secret_on_servers_only(chart: Any) -> None:
     assert "DUBSET_GRPC_TOKEN" not in worker
     plain = env_of(container(find(render(chart), "Deployment", "dubset-jobs-server")))
     assert "DUBSET_GRPC_TOKEN" not in plain
+
+
+def test_kafka_sasl_reaches_services_and_the_topics_job_from_the_secret(chart: Any) -> None:
+    values = merged(("global.kafka.security", {"protocol": "SASL_SSL", "caFile": "/ca.pem"}))
+    docs = render(chart, values)
+    job = [d for d in docs if d["kind"] == "Job" and "topics" in d["metadata"]["name"]]
+    envs = [env_of(container(find(docs, "Deployment", "dubset-asr-worker")))]
+    envs += [{e["name"]: e for e in job[0]["spec"]["template"]["spec"]["containers"][0]["env"]}]
+    for env in envs:
+        assert env["DUBSET_KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
+        assert env["DUBSET_KAFKA_SASL_MECHANISM"]["value"] == "SCRAM-SHA-512"
+        assert env["DUBSET_KAFKA_SSL_CAFILE"]["value"] == "/ca.pem"
+        ref = env["DUBSET_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert (
+            ref["key"] == "kafka-sasl-password" and "value" not in env["DUBSET_KAFKA_SASL_PASSWORD"]
+        )
+    plain = env_of(container(find(render(chart), "Deployment", "dubset-asr-worker")))
+    assert not [k for k in plain if k.startswith("DUBSET_KAFKA_S")]

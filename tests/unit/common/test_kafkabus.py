@@ -91,3 +91,76 @@ def test_a_producer_the_broker_lost_track_of_is_replaced_and_the_send_retried(
     assert broken.closed
     adapter.publish("dubset.x.v1", b"k", b"v")
     assert fresh.sent[0]["value"] == b"v"
+
+
+def test_security_settings_reach_every_client_as_kafka_python_arguments() -> None:
+    from dubset_common.config import load_settings
+    from dubset_common.wiring import kafka_security, secrets_of
+
+    env = {
+        "DUBSET_BUS": "kafka",
+        "DUBSET_KAFKA_BOOTSTRAP": "broker:9096",
+        "DUBSET_STORE": "local",
+        "DUBSET_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "DUBSET_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "DUBSET_KAFKA_SASL_USERNAME": "dubset",
+        "DUBSET_KAFKA_SASL_PASSWORD": "hunter2-but-longer",
+        "DUBSET_KAFKA_SSL_CAFILE": "/etc/kafka/ca.pem",
+    }
+    settings = load_settings("asr", env)
+    assert kafka_security(settings).client_kwargs() == {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "dubset",
+        "sasl_plain_password": "hunter2-but-longer",
+        "ssl_cafile": "/etc/kafka/ca.pem",
+    }
+    assert settings.redacted()["kafka_sasl_password"] == "***"
+    assert "hunter2-but-longer" not in repr(settings) and "hunter2" not in repr(
+        kafka_security(settings)
+    )
+    assert "hunter2-but-longer" in secrets_of(settings)  # masked in every log line
+    plain = load_settings("asr", {k: v for k, v in env.items() if "KAFKA_S" not in k})
+    assert kafka_security(plain).client_kwargs() == {"security_protocol": "PLAINTEXT"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        ({"DUBSET_KAFKA_SECURITY_PROTOCOL": "TLS"}, "must be one of PLAINTEXT"),
+        ({"DUBSET_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "SASL_MECHANISM must be one of"),
+        (
+            {"DUBSET_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "DUBSET_KAFKA_SASL_MECHANISM": "PLAIN"},
+            "USERNAME and DUBSET_KAFKA_SASL_PASSWORD are required",
+        ),
+        ({"DUBSET_KAFKA_SSL_CERTFILE": "/c.pem"}, "go together"),
+    ],
+)
+def test_incomplete_kafka_security_settings_stop_the_service(
+    extra: dict[str, str], needle: str
+) -> None:
+    from dubset_common.config import load_settings
+    from dubset_common.errors import ConfigError
+
+    env = {"DUBSET_BUS": "kafka", "DUBSET_KAFKA_BOOTSTRAP": "b:9092", "DUBSET_STORE": "local"}
+    with pytest.raises(ConfigError, match=needle):
+        load_settings("asr", env | extra)
+
+
+def test_a_client_of_a_secured_cluster_is_built_with_its_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import kafka
+
+    from dubset_common.kafkabus import KafkaSecurity
+
+    seen: dict[str, Any] = {}
+
+    class Recorder:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            seen.update(kwargs)
+
+    monkeypatch.setattr(kafka, "KafkaProducer", Recorder)
+    security = KafkaSecurity("SASL_PLAINTEXT", "PLAIN", "u", "p")
+    KafkaProducerAdapter(KafkaOptions("b:9092", security=security))
+    assert seen["security_protocol"] == "SASL_PLAINTEXT" and seen["sasl_plain_password"] == "p"

@@ -186,6 +186,7 @@ The container environment: the DUBSET_* settings dubset_common.config reads, the
       name: {{ $g.grpcAuth.existingSecret }}
       key: {{ $g.grpcAuth.key | default "token" }}
 {{- end }}
+{{- include "dubset.kafkaSecurityEnv" .root }}
 {{- $secret := required "global.existingSecret (a Secret with s3-access-key, s3-secret-key) is required" $g.existingSecret }}
 - name: DUBSET_S3_ACCESS_KEY
   valueFrom:
@@ -572,6 +573,39 @@ the extra consumers would idle. */}}
 ---
 {{ include "dubset.autoscaler" $role }}
 {{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Kafka TLS / SASL settings (global.kafka.security), for the services and the topics Job; the
+SASL user and password come from global.existingSecret, never from values.
+*/}}
+{{- define "dubset.kafkaSecurityEnv" -}}
+{{- $g := .Values.global }}
+{{- $k := $g.kafka.security | default dict }}
+{{- $protocol := $k.protocol | default "PLAINTEXT" }}
+{{- if ne $protocol "PLAINTEXT" }}
+- name: DUBSET_KAFKA_SECURITY_PROTOCOL
+  value: {{ $protocol | quote }}
+{{- with $k.caFile }}
+- name: DUBSET_KAFKA_SSL_CAFILE
+  value: {{ . | quote }}
+{{- end }}
+{{- if hasPrefix "SASL_" $protocol }}
+{{- $secret := required "global.existingSecret (with kafka-sasl-username, kafka-sasl-password) is required for SASL" $g.existingSecret }}
+- name: DUBSET_KAFKA_SASL_MECHANISM
+  value: {{ $k.saslMechanism | default "SCRAM-SHA-512" | quote }}
+- name: DUBSET_KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: kafka-sasl-username
+- name: DUBSET_KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: kafka-sasl-password
 {{- end }}
 {{- end }}
 {{- end }}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from dubset_common.errors import ConfigError
 
-_SECRET_FIELDS = frozenset({"s3_secret_key"})
+_SECRET_FIELDS = frozenset({"s3_secret_key", "kafka_sasl_password"})
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,15 @@ class Settings:
     kafka_fetch_max_wait_ms: int = 500
     kafka_partitions: int = 6  # of topics this service creates when they are missing
     kafka_replication_factor: int = 1  # likewise (a production cluster wants 3)
+    # TLS and SASL to the brokers (MSK, Confluent Cloud, Strimzi): PLAINTEXT | SSL |
+    # SASL_PLAINTEXT | SASL_SSL; SASL: PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512.
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = ""
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = field(default="", repr=False)
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
     topic_prefix: str = ""  # namespaces every topic (tenants, tests)
     store: str = "s3"  # s3 | local
     s3_endpoint: str = ""
@@ -131,6 +140,7 @@ def _validate(s: Settings) -> None:
             f"DUBSET_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {s.log_level!r}"
         )
     check_device(s.device)
+    _check_kafka_security(s)
     if s.kafka_partitions < 1 or s.kafka_replication_factor < 1:
         raise ConfigError(
             "DUBSET_KAFKA_PARTITIONS and DUBSET_KAFKA_REPLICATION_FACTOR must be at least 1"
@@ -142,6 +152,29 @@ def _validate(s: Settings) -> None:
     if not 1 <= s.media_max_duration_s <= 4 * 3600:
         raise ConfigError("DUBSET_MEDIA_MAX_DURATION_S must be between 1 and 14400 (4 h)")
     _check_jobs(s)
+
+
+def _check_kafka_security(s: Settings) -> None:
+    protocols = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+    if s.kafka_security_protocol not in protocols:
+        raise ConfigError(
+            f"DUBSET_KAFKA_SECURITY_PROTOCOL must be one of {', '.join(protocols)}, "
+            f"not {s.kafka_security_protocol[:40]!r}"
+        )
+    if s.kafka_security_protocol.startswith("SASL_"):
+        mechanisms = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+        if s.kafka_sasl_mechanism not in mechanisms:
+            raise ConfigError(
+                f"DUBSET_KAFKA_SASL_MECHANISM must be one of {', '.join(mechanisms)} with "
+                f"{s.kafka_security_protocol}"
+            )
+        if not s.kafka_sasl_username or not s.kafka_sasl_password:
+            raise ConfigError(
+                "DUBSET_KAFKA_SASL_USERNAME and DUBSET_KAFKA_SASL_PASSWORD are required with "
+                f"{s.kafka_security_protocol}"
+            )
+    if bool(s.kafka_ssl_certfile) != bool(s.kafka_ssl_keyfile):
+        raise ConfigError("DUBSET_KAFKA_SSL_CERTFILE and DUBSET_KAFKA_SSL_KEYFILE go together")
 
 
 def _check_jobs(s: Settings) -> None:

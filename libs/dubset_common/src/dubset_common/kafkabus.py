@@ -5,13 +5,48 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dubset_common.bus import Record
 from dubset_common.errors import InvalidInputError, TransientError
 
 log = logging.getLogger(__name__)
+
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How clients authenticate to the brokers: TLS (SSL), SASL, or both (SASL_SSL)."""
+
+    protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = ""
+    username: str = ""
+    password: str = field(default="", repr=False)
+    ssl_cafile: str = ""  # the brokers' CA; empty: the system's trust store
+    ssl_certfile: str = ""  # a client certificate (mTLS)
+    ssl_keyfile: str = ""
+
+    def client_kwargs(self) -> dict[str, str]:
+        """The kafka-python arguments every producer, consumer and admin client gets."""
+        out = {"security_protocol": self.protocol}
+        if self.protocol.startswith("SASL_"):
+            out |= {
+                "sasl_mechanism": self.sasl_mechanism,
+                "sasl_plain_username": self.username,
+                "sasl_plain_password": self.password,
+            }
+        if self.protocol.endswith("SSL"):
+            files = {
+                "ssl_cafile": self.ssl_cafile,
+                "ssl_certfile": self.ssl_certfile,
+                "ssl_keyfile": self.ssl_keyfile,
+            }
+            out |= {k: v for k, v in files.items() if v}
+        return out
 
 
 @dataclass(frozen=True)
@@ -27,6 +62,7 @@ class KafkaOptions:
     bootstrap_timeout_ms: int = 30_000
     max_message_bytes: int = 1_048_576
     publish_timeout_s: float = 30.0
+    security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
 
 class KafkaBus:
@@ -51,6 +87,7 @@ class KafkaBus:
             admin = KafkaAdminClient(
                 bootstrap_servers=opts.bootstrap,
                 client_id=opts.client_id,
+                **opts.security.client_kwargs(),
                 bootstrap_timeout_ms=opts.bootstrap_timeout_ms,
             )
         except KafkaError as exc:
@@ -82,6 +119,7 @@ class KafkaBus:
             consumer: Any = KafkaConsumer(
                 bootstrap_servers=opts.bootstrap,
                 client_id=opts.client_id,
+                **opts.security.client_kwargs(),
                 group_id=None,
                 enable_auto_commit=False,
                 fetch_max_wait_ms=opts.fetch_max_wait_ms,
@@ -152,6 +190,7 @@ class KafkaProducerAdapter:
             return KafkaProducer(
                 bootstrap_servers=options.bootstrap,
                 client_id=options.client_id,
+                **options.security.client_kwargs(),
                 acks="all",
                 retries=5,
                 max_in_flight_requests_per_connection=1,
@@ -219,6 +258,7 @@ class KafkaConsumerAdapter:
                 *topics,
                 bootstrap_servers=options.bootstrap,
                 client_id=options.client_id,
+                **options.security.client_kwargs(),
                 group_id=group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dubset_common.bus import Bus, InProcBus
 from dubset_common.config import Settings
-from dubset_common.kafkabus import KafkaBus, KafkaOptions
+from dubset_common.kafkabus import KafkaBus, KafkaOptions, KafkaSecurity
 from dubset_common.objstore import LocalStore, ObjectStore, S3Store, make_s3_client
 
 
@@ -32,10 +32,23 @@ def build_bus(settings: Settings) -> Bus:
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
             max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
             fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+            security=kafka_security(settings),
         )
+    )
+
+
+def kafka_security(settings: Settings) -> KafkaSecurity:
+    return KafkaSecurity(
+        protocol=settings.kafka_security_protocol,
+        sasl_mechanism=settings.kafka_sasl_mechanism,
+        username=settings.kafka_sasl_username,
+        password=settings.kafka_sasl_password,
+        ssl_cafile=settings.kafka_ssl_cafile,
+        ssl_certfile=settings.kafka_ssl_certfile,
+        ssl_keyfile=settings.kafka_ssl_keyfile,
     )
 
 
 def secrets_of(settings: Settings) -> tuple[str, ...]:
     """Values that must never reach a log line."""
-    return tuple(s for s in (settings.s3_secret_key,) if s)
+    return tuple(s for s in (settings.s3_secret_key, settings.kafka_sasl_password) if s)

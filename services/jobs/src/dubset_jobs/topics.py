@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from dubset_common import topics
 from dubset_common.config import load_settings
 from dubset_common.errors import ConfigError, TransientError
+from dubset_common.wiring import kafka_security
 from dubset_jobs.core import dag
 
 
@@ -66,11 +67,18 @@ def _existing(admin: object, names: list[str]) -> dict[str, int]:
     return {d.get("name") or d["topic"]: len(d["partitions"]) for d in described}
 
 
-def apply(bootstrap: str, client_id: str, todo: Plan, partitions: int, replication: int) -> None:
+def apply(
+    bootstrap: str,
+    client_id: str,
+    todo: Plan,
+    partitions: int,
+    replication: int,
+    security: dict[str, str] | None = None,
+) -> None:
     from kafka.admin import KafkaAdminClient, NewPartitions, NewTopic
     from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id=client_id)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id=client_id, **(security or {}))
     try:
         if todo.create:
             new = [
@@ -118,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 bootstrap_servers=settings.kafka_bootstrap,
                 client_id=settings.kafka_client_id,
                 bootstrap_timeout_ms=int(args.connect_timeout_s * 1000),
+                **kafka_security(settings).client_kwargs(),
             )
         except KafkaError as exc:
             raise TransientError(f"Kafka unreachable at {settings.kafka_bootstrap}: {exc}") from exc
@@ -132,7 +141,15 @@ def main(argv: list[str] | None = None) -> int:
         for name, count in todo.keep.items():
             print(f"keep    {name} ({count} partitions)")
         if not args.dry_run:
-            apply(settings.kafka_bootstrap, settings.kafka_client_id, todo, partitions, replication)
+            security = kafka_security(settings).client_kwargs()
+            apply(
+                settings.kafka_bootstrap,
+                settings.kafka_client_id,
+                todo,
+                partitions,
+                replication,
+                security,
+            )
     except (ConfigError, TransientError) as exc:
         print(f"dubset_jobs.topics: {exc}", file=sys.stderr)
         return 1
