@@ -5,9 +5,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 RUN_DIR ?= .run
 SAMPLE_BENCH_SECONDS ?= 120
+# make bench: the long episode's seconds and the throughput runs' episodes (0 skips either)
+BENCH_LONG_SECONDS ?= 1440
+BENCH_BATCH ?= 4
+BENCH_BATCH_SECONDS ?= 30
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos check-protos lint helm-lint fmt test test-unit test-integration infra up down status \
+.PHONY: help setup protos check-protos lint helm-lint fmt test test-unit test-integration test-load infra up down status \
         services services-down bench demo sample clean
 
 help: ## List the targets
@@ -61,18 +65,27 @@ test-unit: setup ## Unit tests only (no servers needed)
 
 test: setup check-protos ## Unit + integration tests; brings the local infrastructure up when needed
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
-	$(VENV)/bin/pytest tests -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests -q -m "not load" $(PYTEST_ARGS)
+
+test-load: setup ## Load: 100 short episodes at once through the distributed pipeline (~30 min; bench/out/load.json)
+	@$(PY) tools/infra.py up --dir $(RUN_DIR)
+	$(VENV)/bin/pytest tests/load -q -s $(PYTEST_ARGS)
 
 test-integration: setup ## Integration tests against the real broker and S3 server
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
 	$(VENV)/bin/pytest tests/integration -q $(PYTEST_ARGS)
 
-bench: setup ## Benchmarks: alignment + broker/S3, sample generation, per-stage RTF/memory/quality, whole pipeline embedded + distributed (bench/out/*.json)
+bench: setup ## Benchmarks + report: stages alone, the pipeline embedded + distributed (2 and 24 min), 1 vs 2 workers per stage (bench/report.json, bench/report.png; ~1.5 h)
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
-	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/alignment_bench.py --out bench/out/report.json
+	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/alignment_bench.py --out bench/out/alignment.json
 	$(PY) bench/sample_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --out bench/out/sample.json
 	$(PY) bench/stages_bench.py --generate $(SAMPLE_BENCH_SECONDS) --librivox --out bench/out/stages.json
 	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --distributed --out bench/out/pipeline.json
+	@if [ "$(BENCH_LONG_SECONDS)" != 0 ]; then \
+	  DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(BENCH_LONG_SECONDS) --distributed --out bench/out/pipeline_long.json; fi
+	@if [ "$(BENCH_BATCH)" != 0 ]; then \
+	  DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --no-single --batch $(BENCH_BATCH) --batch-seconds $(BENCH_BATCH_SECONDS) --workers 1,2 --out bench/out/pipeline_throughput.json; fi
+	$(PY) bench/report.py
 
 DEMO_DIR ?= $(RUN_DIR)/demo
 
