@@ -188,7 +188,7 @@ def _wait_result(consumer: KafkaConsumer, request_id: str, timeout_s: float) -> 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench/out/report.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/out/alignment.json")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--catalogue", type=int, default=400)
     parser.add_argument("--no-infra", action="store_true", help="core timings only")

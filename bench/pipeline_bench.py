@@ -1,4 +1,4 @@
-"""Whole-pipeline benchmark: one generated episode through every stage, embedded and distributed.
+"""Whole-pipeline benchmark: generated episodes through every stage, embedded and distributed.
 
 For each --seconds value an episode is generated (cached under bench/out/episodes/), then:
 
@@ -16,22 +16,39 @@ received), and from it:
                        computed (orchestration, transport, queueing between stages)
     handoff_s          per task, (received - sent) - (finished - started): time a request spent
                        on the bus, queued behind other work, and the result's way back
+    queued_s           the part of a task's handoff in which every worker of its stage was busy
+                       with another task (in one episode: asr.en behind asr.ja); transport_s is
+                       the rest (bench/timing.py)
+    handoff_share      handoff_total_s / wall_s; transport_share likewise without the queueing
     packaging_s_per_clip  the packaging stage's compute time / clips written
     tts                the baseline dub: clips dubbed, seconds of dub, the tts stage's compute
                        RTF against the dubbed seconds and against the episode, and the per-clip
                        objective scores averaged (DNSMOS, duration ratio, speaker similarity)
 
-Writes bench/out/pipeline.json. Needs `make up` for --distributed.
+Throughput (--batch K): K distinct episodes (seeds 101..100+K, --batch-seconds long) submitted at
+once to the distributed services, once per --workers count (replicas of every Kafka worker,
+tools/services.py; topics of --partitions partitions, the episodes spread over them by key hash).
+Reported per count: wall seconds from the first submission to the last job's end, episodes per
+hour, program seconds per wall second, each job's wall time, and over every task of every job
+the handoff / queued / transport p50 and p99, the idle share and the handoff share of the jobs'
+summed wall time.
+
+Writes bench/out/pipeline.json (a list of runs: "mode" embedded, distributed or throughput).
+Needs `make up` for --distributed and --batch.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +56,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import grpc  # noqa: E402
 import infra  # noqa: E402
+from kafka.partitioner.default import murmur2  # noqa: E402
+from timing import Task, handoffs, summary, union_ms  # noqa: E402
 
 import services  # noqa: E402
 from dubset.v1 import jobs_pb2, jobs_pb2_grpc  # noqa: E402
@@ -48,38 +67,52 @@ from dubset_common.objstore import ObjectStore, S3Store, make_s3_client  # noqa:
 from dubset_sample.generate import SampleOptions, generate  # noqa: E402
 
 TERMINAL = (jobs_pb2.JOB_STATE_SUCCEEDED, jobs_pb2.JOB_STATE_FAILED, jobs_pb2.JOB_STATE_CANCELLED)
+SEED = 3  # the single-episode runs'; throughput episodes use BATCH_SEED + 1, + 2, ...
+BATCH_SEED = 100
 
 
-def episode(seconds: float) -> Path:
-    out = ROOT / "bench" / "out" / "episodes" / f"s{int(seconds)}"
+def episode(seconds: float, seed: int = SEED) -> Path:
+    name = f"s{int(seconds)}" if seed == SEED else f"s{int(seconds)}-seed{seed}"
+    out = ROOT / "bench" / "out" / "episodes" / name
     if not (out / "truth.json").exists():
-        print(f"generating a {seconds:.0f} s episode ...", file=sys.stderr)
-        generate(SampleOptions(out=out, seconds=seconds, seed=3, ja_offset_ms=1500))
+        print(f"generating a {seconds:.0f} s episode (seed {seed}) ...", file=sys.stderr)
+        generate(SampleOptions(out=out, seconds=seconds, seed=seed, ja_offset_ms=1500))
     return out
 
 
-def timeline(job: jobs_pb2.JobStatus, wall_s: float, store: ObjectStore) -> dict[str, object]:
+def tasks_of(job: jobs_pb2.JobStatus) -> list[Task]:
+    return [
+        Task(
+            job.job_id,
+            s.stage,
+            s.sent_unix_ms,
+            s.started_unix_ms,
+            s.finished_unix_ms,
+            s.received_unix_ms,
+        )
+        for s in job.stages
+    ]
+
+
+def timeline(
+    job: jobs_pb2.JobStatus, wall_s: float, store: ObjectStore, replicas: int = 1
+) -> dict[str, object]:
     tasks = {}
-    intervals = []
-    handoff = 0.0
-    for s in job.stages:
-        compute = (s.finished_unix_ms - s.started_unix_ms) / 1000
-        round_trip = (s.received_unix_ms - s.sent_unix_ms) / 1000
+    rows = tasks_of(job)
+    split = handoffs(rows, replicas)
+    queued = dict(zip([t.name for t in rows if t.complete], split["queued_s"], strict=True))
+    for s, row in zip(job.stages, rows, strict=True):
+        compute = row.compute_ms / 1000
         tasks[s.stage] = {
             "compute_s": round(compute, 2),
-            "round_trip_s": round(round_trip, 2),
-            "handoff_s": round(round_trip - compute, 2),
+            "round_trip_s": round((s.received_unix_ms - s.sent_unix_ms) / 1000, 2),
+            "handoff_s": round(row.handoff_ms / 1000, 2),
+            "queued_s": round(queued.get(s.stage, 0.0), 2),
             "backend": s.backend,
             "reused": s.reused,
         }
-        intervals.append((s.started_unix_ms, s.finished_unix_ms))
-        handoff += round_trip - compute
-    busy_ms, end = 0, 0
-    for begin, stop in sorted(intervals):
-        start = max(begin, end)
-        if stop > start:
-            busy_ms += stop - start
-            end = stop
+    busy_ms = union_ms((t.started_ms, t.finished_ms) for t in rows if t.complete)
+    handoff, transport = sum(split["handoff_s"]), sum(split["transport_s"])
     clips = _clips(job, store)
     pack = tasks.get("packaging", {})
     compute_pack = float(pack.get("compute_s", 0.0)) if isinstance(pack, dict) else 0.0
@@ -88,6 +121,13 @@ def timeline(job: jobs_pb2.JobStatus, wall_s: float, store: ObjectStore) -> dict
         "compute_busy_s": round(busy_ms / 1000, 1),
         "idle_share": round(1 - busy_ms / 1000 / wall_s, 3) if wall_s else None,
         "handoff_total_s": round(handoff, 1),
+        "queued_total_s": round(handoff - transport, 1),
+        "transport_total_s": round(transport, 1),
+        "handoff_share": round(handoff / wall_s, 3) if wall_s else None,
+        "transport_share": round(transport / wall_s, 3) if wall_s else None,
+        "handoff": summary(split["handoff_s"]),
+        "transport": summary(split["transport_s"]),
+        "handoffs_s": split["handoff_s"],
         "clips": clips,
         "packaging_s_per_clip": round(compute_pack / clips, 3) if clips else None,
         "tts": _tts(job, store, tasks),
@@ -141,11 +181,40 @@ def run_embedded(folder: Path, seconds: float) -> dict[str, object]:
         )
 
 
-def run_distributed(folder: Path, seconds: float) -> dict[str, object]:
+def peak_rss_mb(run_dir: Path) -> dict[str, float]:
+    """Each running service process's resident-memory high-water mark (VmHWM, MB): its peak over
+    its whole life, model loading included (child processes such as ffmpeg are not counted)."""
+    peaks = {}
+    for name in services.known_names(run_dir):
+        pid = infra.read_pid(run_dir, name)
+        try:
+            status = Path(f"/proc/{pid}/status").read_text() if pid else ""
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peaks[name] = round(int(line.split()[1]) / 1024, 1)
+    return peaks
+
+
+@dataclass
+class Cluster:
+    jobs_addr: str
+    store: S3Store
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)  # filled when the cluster stops
+
+
+@contextlib.contextmanager
+def cluster(replicas: int = 1, partitions: int = 0) -> Iterator[Cluster]:
+    """Every service as a process (each Kafka worker `replicas` times) on `make up`'s broker and
+    S3 server, in a namespace of its own; yields the jobs server's address and the store, and
+    records each process's peak memory when the block ends."""
     run_dir = Path(tempfile.mkdtemp(prefix="dubset-bench-services-"))
-    env = infra.ensure_up(ROOT / ".run")
+    env = infra.ensure_up(Path(os.environ.get("DUBSET_RUN_DIR", ROOT / ".run")))
     namespace = f"bench{uuid.uuid4().hex[:8]}"
     extra = {"DUBSET_TOPIC_PREFIX": f"{namespace}.", "DUBSET_S3_PREFIX": namespace}
+    if partitions:
+        extra["DUBSET_KAFKA_PARTITIONS"] = str(partitions)
     client = make_s3_client(
         env["DUBSET_S3_ENDPOINT"],
         env["DUBSET_S3_REGION"],
@@ -154,14 +223,29 @@ def run_distributed(folder: Path, seconds: float) -> dict[str, object]:
     )
     store = S3Store(client, env["DUBSET_S3_BUCKET"], namespace)
     try:
-        addrs = services.up(run_dir, env, extra)
-        sub = submission(
-            read_show(folder / "show.json"),
-            1,
-            upload(store, folder / "ja.mp4", "ja"),
-            upload(store, folder / "en.mp4", "en"),
-        )
-        with grpc.insecure_channel(addrs["jobs-server"]["grpc"]) as channel:
+        addrs = services.up(run_dir, env, extra, worker_replicas=replicas)
+        running = Cluster(addrs["jobs-server"]["grpc"], store)
+        yield running
+        running.peak_rss_mb.update(peak_rss_mb(run_dir))
+    finally:
+        services.down(run_dir)
+        print(f"service logs: {run_dir / 'logs'}", file=sys.stderr)
+
+
+def _submission(store: ObjectStore, folder: Path) -> jobs_pb2.EpisodeSubmission:
+    return submission(
+        read_show(folder / "show.json"),
+        1,
+        upload(store, folder / "ja.mp4", "ja"),
+        upload(store, folder / "en.mp4", "en"),
+    )
+
+
+def run_distributed(folder: Path, seconds: float) -> dict[str, object]:
+    with cluster() as running:
+        store = running.store
+        sub = _submission(store, folder)
+        with grpc.insecure_channel(running.jobs_addr) as channel:
             stub = jobs_pb2_grpc.JobServiceStub(channel)
             started = time.monotonic()
             reply = stub.SubmitEpisode(jobs_pb2.SubmitEpisodeRequest(submission=sub), timeout=60)
@@ -172,32 +256,158 @@ def run_distributed(folder: Path, seconds: float) -> dict[str, object]:
                     break
             wall = time.monotonic() - started
         assert job.state == jobs_pb2.JOB_STATE_SUCCEEDED, job.error_reason
-        return {"mode": "distributed", "seconds": seconds, "rtf": round(wall / seconds, 3)} | (
-            timeline(job, wall, store)
-        )
-    finally:
-        services.down(run_dir)
+    return (
+        {"mode": "distributed", "seconds": seconds, "rtf": round(wall / seconds, 3)}
+        | timeline(job, wall, store)
+        | {"peak_rss_mb": running.peak_rss_mb}
+    )
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives a key (the jobs service keys every stage
+    request by episode id)."""
+    return int((murmur2(key.encode()) & 0x7FFFFFFF) % partitions)
+
+
+def run_throughput(
+    folders: list[Path], seconds: float, replicas: int, partitions: int, timeout_s: float
+) -> dict[str, object]:
+    """Every episode submitted at once; polled until all are terminal."""
+    with cluster(replicas, partitions) as running:
+        subs = [_submission(running.store, folder) for folder in folders]
+        with grpc.insecure_channel(running.jobs_addr) as channel:
+            stub = jobs_pb2_grpc.JobServiceStub(channel)
+            t0_ms = time.time() * 1000
+            accepted = [
+                stub.SubmitEpisode(jobs_pb2.SubmitEpisodeRequest(submission=s), timeout=60).job
+                for s in subs
+            ]
+            final: dict[str, jobs_pb2.JobStatus] = {}
+            deadline = time.monotonic() + timeout_s
+            while len(final) < len(accepted) and time.monotonic() < deadline:
+                for submitted in accepted:
+                    if submitted.job_id in final:
+                        continue
+                    job = stub.GetJob(jobs_pb2.GetJobRequest(job_id=submitted.job_id), timeout=30)
+                    if job.state in TERMINAL:
+                        final[job.job_id] = job
+                        print(
+                            f"  {len(final)}/{len(accepted)} {job.episode_id}: "
+                            f"{jobs_pb2.JobState.Name(job.state)}",
+                            file=sys.stderr,
+                        )
+                time.sleep(0.5)
+    jobs = list(final.values())
+    ended_ms = [max(j.updated_unix_ms, *(s.received_unix_ms for s in j.stages)) for j in jobs]
+    wall = (max(ended_ms) - t0_ms) / 1000 if jobs else timeout_s
+    ok = [j for j in jobs if j.state == jobs_pb2.JOB_STATE_SUCCEEDED]
+    rows = [t for j in jobs for t in tasks_of(j)]
+    split = handoffs(rows, replicas)
+    job_walls = [(end - j.created_unix_ms) / 1000 for j, end in zip(jobs, ended_ms, strict=True)]
+    busy = union_ms((t.started_ms, t.finished_ms) for t in rows if t.complete) / 1000
+    handoff, transport = sum(split["handoff_s"]), sum(split["transport_s"])
+    spread = [0] * partitions
+    for submitted in accepted:
+        spread[partition_of(submitted.episode_id, partitions)] += 1
+    return {
+        "mode": "throughput",
+        "workers_per_stage": replicas,
+        "episodes": len(folders),
+        "episode_seconds": seconds,
+        "partitions": partitions,
+        "episodes_per_partition": spread,
+        "succeeded": len(ok),
+        "failed": [
+            {"episode_id": j.episode_id, "stage": j.error_stage, "reason": j.error_reason}
+            for j in jobs
+            if j.state != jobs_pb2.JOB_STATE_SUCCEEDED
+        ]
+        + [
+            {"episode_id": i.episode_id, "reason": "timed out"}
+            for i in accepted
+            if i.job_id not in final
+        ],
+        "wall_s": round(wall, 1),
+        "episodes_per_hour": round(len(ok) / wall * 3600, 1) if wall else None,
+        "program_s_per_wall_s": round(len(ok) * seconds / wall, 3) if wall else None,
+        "job_wall_s": sorted(round(w, 1) for w in job_walls),
+        "compute_busy_s": round(busy, 1),
+        "idle_share": round(1 - busy / wall, 3) if wall else None,
+        "handoff_total_s": round(handoff, 1),
+        "transport_total_s": round(transport, 1),
+        "handoff_share": round(handoff / sum(job_walls), 3) if sum(job_walls) else None,
+        "transport_share": round(transport / sum(job_walls), 3) if sum(job_walls) else None,
+        "handoff": summary(split["handoff_s"]),
+        "queued": summary(split["queued_s"]),
+        "transport": summary(split["transport_s"]),
+        "handoffs_s": split["handoff_s"],
+        "peak_rss_mb": running.peak_rss_mb,
+    }
+
+
+def _counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("give positive counts, e.g. 1,2")
+    return counts
+
+
+def _show(run: dict[str, object]) -> None:
+    brief = {k: v for k, v in run.items() if k not in ("tasks", "handoffs_s")}
+    print(json.dumps(brief, indent=2), file=sys.stderr)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, action="append", help="episode length(s)")
     parser.add_argument("--distributed", action="store_true", help="also run it distributed")
+    parser.add_argument(
+        "--no-single", action="store_true", help="skip the single-episode runs (--batch only)"
+    )
+    parser.add_argument(
+        "--batch", type=int, default=0, metavar="K", help="throughput: K episodes at once (0: off)"
+    )
+    parser.add_argument(
+        "--batch-seconds", type=float, help="length of each batch episode (default: --seconds)"
+    )
+    parser.add_argument(
+        "--workers", type=_counts, default=[1, 2], help="throughput: replicas per worker (1,2)"
+    )
+    parser.add_argument(
+        "--partitions", type=int, default=0, help="throughput: topic partitions (max --workers)"
+    )
+    parser.add_argument("--timeout-s", type=float, default=7200.0, help="throughput: per count")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "pipeline.json")
     args = parser.parse_args()
-    results = []
-    for seconds in args.seconds or [120.0]:
+    lengths = args.seconds or [120.0]
+    results: list[dict[str, object]] = []
+    for seconds in [] if args.no_single else lengths:
         folder = episode(seconds)
         print(f"embedded, {seconds:.0f} s ...", file=sys.stderr)
         results.append(run_embedded(folder, seconds))
-        print(json.dumps(results[-1], indent=2), file=sys.stderr)
+        _show(results[-1])
         if args.distributed:
             print(f"distributed, {seconds:.0f} s ...", file=sys.stderr)
             results.append(run_distributed(folder, seconds))
-            print(json.dumps(results[-1], indent=2), file=sys.stderr)
+            _show(results[-1])
+    failed = False
+    if args.batch > 0:
+        seconds = args.batch_seconds or lengths[0]
+        folders = [episode(seconds, BATCH_SEED + i) for i in range(1, args.batch + 1)]
+        partitions = args.partitions or max(args.workers)
+        for replicas in args.workers:
+            print(
+                f"throughput: {args.batch} x {seconds:.0f} s, {replicas} worker(s) per stage, "
+                f"{partitions} partitions ...",
+                file=sys.stderr,
+            )
+            results.append(run_throughput(folders, seconds, replicas, partitions, args.timeout_s))
+            _show(results[-1])
+            failed = failed or bool(results[-1]["failed"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
-    return 0
+    print(f"report: {args.out}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

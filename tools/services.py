@@ -1,9 +1,18 @@
-"""Run every dubset service as local processes beside `make up`'s servers (`make services`)."""
+"""Run every dubset service as local processes beside `make up`'s servers (`make services`).
+
+Each gRPC server runs once; each Kafka worker runs `worker_replicas` times (`--worker-replicas`):
+replica 1 is `<stage>-worker`, replica k > 1 `<stage>-worker-k`. The replicas of a worker share
+its consumer group (named after the stage), so the broker splits the topic's partitions between
+them: give the services DUBSET_KAFKA_PARTITIONS >= the replicas, or the extra ones stay idle.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import re
 import sys
 import time
 import urllib.request
@@ -36,10 +45,63 @@ SERVICES = (
     ("jobs", "serve", "dubset.v1.JobService"),
 )
 READY_TIMEOUT_S = 30.0
+DEFAULT_PARTITIONS = 6  # what the services create topics with when DUBSET_KAFKA_PARTITIONS is unset
+_WORKERS = frozenset(service for service, role, _ in SERVICES if role == "worker")
+_REPLICA = re.compile(r"^(?P<service>[a-z]+)-worker-(?P<k>[0-9]+)$")
 
 
-def _name(service: str, role: str) -> str:
-    return f"{service}-{'server' if role == 'serve' else 'worker'}"
+def _name(service: str, role: str, replica: int = 1) -> str:
+    """The process name: `<service>-server`, `<service>-worker`, `<service>-worker-<k>` (k > 1)."""
+    base = f"{service}-{'server' if role == 'serve' else 'worker'}"
+    if role == "serve" or replica == 1:
+        return base
+    return f"{base}-{replica}"
+
+
+def plan(worker_replicas: int = 1) -> list[tuple[str, str, str, str]]:
+    """(process name, service, role, gRPC service name) of every process `up` starts, in order."""
+    if worker_replicas < 1:
+        raise ValueError(f"worker_replicas must be at least 1, not {worker_replicas}")
+    out = []
+    for service, role, grpc_name in SERVICES:
+        copies = worker_replicas if role == "worker" else 1
+        for k in range(1, copies + 1):
+            out.append((_name(service, role, k), service, role, grpc_name))
+    return out
+
+
+def known_names(run_dir: Path) -> list[str]:
+    """Every process name this run directory may hold: the one-replica plan, plus the extra
+    worker replicas that services.json or a pid file names, in `plan` order."""
+    extra: set[str] = set()
+    state = run_dir / "services.json"
+    if state.exists():
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            extra.update(json.loads(state.read_text()))
+    extra.update(p.stem for p in run_dir.glob("*-worker-*.pid"))
+    replicas: dict[str, list[int]] = {}
+    for name in extra:
+        match = _REPLICA.match(name)
+        if match and match["service"] in _WORKERS and int(match["k"]) > 1:
+            replicas.setdefault(match["service"], []).append(int(match["k"]))
+    names = []
+    for name, service, role, _ in plan(1):
+        names.append(name)
+        if role == "worker":
+            names += [_name(service, role, k) for k in sorted(replicas.get(service, []))]
+    return names
+
+
+def _check_partitions(env: dict[str, str], worker_replicas: int) -> None:
+    raw = env.get("DUBSET_KAFKA_PARTITIONS", "")
+    partitions = int(raw) if raw.strip().isdigit() else DEFAULT_PARTITIONS
+    if worker_replicas > partitions:
+        print(
+            f"services: {worker_replicas} replicas per worker but topics of {partitions} "
+            f"partitions: {worker_replicas - partitions} replica(s) of each worker stay idle "
+            "(set DUBSET_KAFKA_PARTITIONS)",
+            file=sys.stderr,
+        )
 
 
 def _component(name: str) -> infra.Component:
@@ -69,16 +131,20 @@ def up(
     run_dir: Path,
     infra_env: dict[str, str] | None = None,
     extra_env: dict[str, str] | None = None,
+    worker_replicas: int = 1,
 ) -> dict[str, dict[str, str]]:
-    """Start every service that is not running; infra_env defaults to run_dir's `make up`, and
-    extra_env (e.g. a DUBSET_TOPIC_PREFIX for tests) is added to each one's environment."""
+    """Start every service process that is not running, each Kafka worker `worker_replicas`
+    times (replicas beyond that which are already running are left alone); infra_env defaults
+    to run_dir's `make up`, and extra_env (e.g. a DUBSET_TOPIC_PREFIX for tests, or
+    DUBSET_KAFKA_PARTITIONS >= worker_replicas) is added to each one's environment."""
+    processes = plan(worker_replicas)
     env = infra_env if infra_env is not None else infra.load_env(run_dir)
     if env is None:
         raise SystemExit("services: the local infrastructure is not up: run `make up` first")
     env = {**env, **(extra_env or {})}
+    _check_partitions(env, worker_replicas)
     state: dict[str, dict[str, str]] = {}
-    for service, role, grpc_name in SERVICES:
-        name = _name(service, role)
+    for name, service, role, grpc_name in processes:
         if infra.running_pid(run_dir, _component(name)) is not None:
             print(f"{name} already running", file=sys.stderr)
             continue
@@ -124,8 +190,8 @@ def _wait(run_dir: Path, name: str, grpc_name: str, addrs: dict[str, str]) -> No
 
 
 def down(run_dir: Path) -> None:
-    for service, role, _ in SERVICES:
-        name = _name(service, role)
+    """Stop every service process of run_dir, worker replicas included."""
+    for name in known_names(run_dir):
         if infra.stop(run_dir, _component(name)):
             print(f"{name} stopped", file=sys.stderr)
         infra.unregister_scrape_target(name, run_dir)
@@ -134,8 +200,7 @@ def down(run_dir: Path) -> None:
 
 def status(run_dir: Path) -> int:
     bad = 0
-    for service, role, _ in SERVICES:
-        name = _name(service, role)
+    for name in known_names(run_dir):
         alive = infra.running_pid(run_dir, _component(name)) is not None
         bad += not alive
         print(f"{name:<20} {'UP' if alive else 'DOWN'}")
@@ -146,10 +211,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("--dir", type=Path, default=infra.DEFAULT_RUN_DIR)
+    parser.add_argument(
+        "--worker-replicas",
+        type=int,
+        default=1,
+        metavar="N",
+        help="up: processes per Kafka worker (default 1); needs DUBSET_KAFKA_PARTITIONS >= N",
+    )
     args = parser.parse_args(argv)
+    if args.worker_replicas < 1:
+        parser.error("--worker-replicas must be at least 1")
     run_dir = args.dir.resolve()
     if args.command == "up":
-        up(run_dir)
+        extra = {k: v for k, v in os.environ.items() if k == "DUBSET_KAFKA_PARTITIONS"}
+        up(run_dir, extra_env=extra, worker_replicas=args.worker_replicas)
     elif args.command == "down":
         down(run_dir)
     else:

@@ -1,0 +1,405 @@
+"""The benchmark report: bench/report.json and bench/report.png from the benchmarks' outputs.
+
+Inputs (each optional; a section whose input is missing is listed under "missing"):
+
+    bench/out/stages.json      stages_bench.py: per-stage wall/CPU seconds, RTF and peak memory
+                               of each stage run alone (one CLI process, model loading included)
+    bench/out/pipeline*.json   pipeline_bench.py runs (a list each): "embedded" and
+                               "distributed" single episodes, "throughput" batches
+    bench/published.json       published speed figures of the tools users would otherwise run
+
+Sections of the report:
+
+    stages          per stage and language, run alone: rtf = wall / audio, cpu_s, peak_rss_mb
+    pipeline_stages per task of the longest distributed run: compute seconds / episode seconds,
+                    and its service process's peak memory
+    end_to_end      per run: wall seconds, RTF, idle share (no stage computing), handoff share
+                    (request and result on the bus + queueing), transport share (handoff without
+                    queueing), handoff p50 / p99
+    throughput      per workers-per-stage count: episodes per hour, program seconds per wall
+                    second, speed-up over one worker, handoff / transport p50 / p99
+    published       each published figure with its RTF, and dubset's figure for the same model
+                    where one was measured
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+FORMAT = "dubset-bench-report/1"
+
+Run = dict[str, Any]
+
+
+def load_runs(paths: list[Path]) -> list[Run]:
+    """pipeline_bench runs from every file, the newest file's run winning for the same
+    (mode, seconds, workers) key."""
+    latest: dict[tuple[object, ...], tuple[float, Run]] = {}
+    for path in paths:
+        mtime = path.stat().st_mtime
+        for run in json.loads(path.read_text()):
+            key = (
+                run.get("mode"),
+                run.get("seconds", run.get("episode_seconds")),
+                run.get("workers_per_stage"),
+                run.get("episodes"),
+            )
+            if key not in latest or latest[key][0] <= mtime:
+                latest[key] = (mtime, run | {"source": path.name})
+    return [run for _, run in sorted(latest.values(), key=lambda item: _order(item[1]))]
+
+
+def _order(run: Run) -> tuple[str, float, int]:
+    seconds = run.get("seconds", run.get("episode_seconds")) or 0
+    return str(run.get("mode")), float(seconds), int(run.get("workers_per_stage") or 0)
+
+
+def stage_rows(stages: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per stage and language of stages_bench's longest generated episode."""
+    episodes = [e for e in stages.get("episodes", []) if e.get("stages")]
+    if not episodes:
+        return []
+    longest = max(episodes, key=lambda e: sum(s.get("audio_s", 0) for s in e["stages"]))
+    rows = []
+    for st in longest["stages"]:
+        if not st.get("ok"):
+            continue
+        rows.append(
+            {
+                "stage": st["stage"],
+                "language": st["language"],
+                "audio_s": st["audio_s"],
+                "wall_s": st["wall_s"],
+                "cpu_s": st["cpu_s"],
+                "rtf": st["rtf"],
+                "peak_rss_mb": st["peak_rss_mb"],
+            }
+        )
+    librivox = stages.get("librivox")
+    for st in (librivox or {}).get("stages", []):
+        if st.get("ok"):
+            rows.append(
+                {
+                    "stage": "asr (LibriVox)",
+                    "language": st["language"],
+                    "audio_s": st["audio_s"],
+                    "wall_s": st["wall_s"],
+                    "cpu_s": st["cpu_s"],
+                    "rtf": st["rtf"],
+                    "peak_rss_mb": st["peak_rss_mb"],
+                }
+            )
+    return rows
+
+
+def pipeline_stage_rows(runs: list[Run]) -> list[dict[str, Any]]:
+    """Per task of the longest distributed run: its compute RTF against the episode, and the
+    peak memory of the service process that ran it."""
+    distributed = [r for r in runs if r.get("mode") == "distributed" and r.get("tasks")]
+    if not distributed:
+        return []
+    run = max(distributed, key=lambda r: float(r["seconds"]))
+    peaks = run.get("peak_rss_mb", {})
+    rows = []
+    for task, t in run["tasks"].items():
+        stage = task.split(".", 1)[0]
+        rows.append(
+            {
+                "episode_s": run["seconds"],
+                "task": task,
+                "backend": t.get("backend", ""),
+                "compute_s": t["compute_s"],
+                "rtf": round(t["compute_s"] / run["seconds"], 4),
+                "handoff_s": t.get("handoff_s"),
+                "service_peak_rss_mb": peaks.get(f"{stage}-worker"),
+            }
+        )
+    if "jobs-server" in peaks:
+        rows.append({"episode_s": run["seconds"], "task": "jobs (orchestration)",
+                     "service_peak_rss_mb": peaks["jobs-server"]})  # fmt: skip
+    return rows
+
+
+def end_to_end_rows(runs: list[Run]) -> list[dict[str, Any]]:
+    rows = []
+    for run in runs:
+        if run.get("mode") not in ("embedded", "distributed"):
+            continue
+        handoff = run.get("handoff") or {}
+        rows.append(
+            {
+                "mode": run["mode"],
+                "episode_s": run["seconds"],
+                "wall_s": run.get("wall_s"),
+                "rtf": run.get("rtf"),
+                "clips": run.get("clips"),
+                "idle_share": run.get("idle_share"),
+                "handoff_share": run.get("handoff_share"),
+                "transport_share": run.get("transport_share"),
+                "handoff_p50_s": handoff.get("p50"),
+                "handoff_p99_s": handoff.get("p99"),
+            }
+        )
+    return rows
+
+
+def throughput_rows(runs: list[Run]) -> list[dict[str, Any]]:
+    batches = sorted(
+        (r for r in runs if r.get("mode") == "throughput"),
+        key=lambda r: int(r["workers_per_stage"]),
+    )
+    base = next((r for r in batches if r["workers_per_stage"] == 1), None)
+    rows = []
+    for run in batches:
+        speedup = None
+        if base and base.get("episodes_per_hour") and run.get("episodes_per_hour"):
+            speedup = round(run["episodes_per_hour"] / base["episodes_per_hour"], 2)
+        rows.append(
+            {
+                "workers_per_stage": run["workers_per_stage"],
+                "episodes": run["episodes"],
+                "episode_s": run["episode_seconds"],
+                "partitions": run.get("partitions"),
+                "succeeded": run.get("succeeded"),
+                "wall_s": run.get("wall_s"),
+                "episodes_per_hour": run.get("episodes_per_hour"),
+                "program_s_per_wall_s": run.get("program_s_per_wall_s"),
+                "speedup_vs_1": speedup,
+                "handoff_share": run.get("handoff_share"),
+                "transport_share": run.get("transport_share"),
+                **{
+                    f"{part}_{q}_s": (run.get(part) or {}).get(q)
+                    for part in ("handoff", "queued", "transport")
+                    for q in ("p50", "p99")
+                },
+            }
+        )
+    return rows
+
+
+def published_rows(published: list[dict[str, Any]], stages: list[dict[str, Any]]) -> list[Any]:
+    """Each published figure, its RTF (time / audio), and ours where the same model ran: a
+    figure's "ours" names a stage (and language) of the stages section."""
+    rows = []
+    for fig in published:
+        row = dict(fig)
+        if fig.get("audio_s") and fig.get("time_s"):
+            row["rtf"] = round(fig["time_s"] / fig["audio_s"], 4)
+        ours = fig.get("ours")
+        if isinstance(ours, dict):
+            match = next(
+                (s for s in stages if s["stage"] == ours.get("stage")
+                 and s["language"] == ours.get("language", s["language"])),
+                None,
+            )  # fmt: skip
+            row["ours_rtf"] = match["rtf"] if match else None
+        rows.append(row)
+    return rows
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
+    except (OSError, StopIteration, ValueError):
+        mem_kb = 0
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(mem_kb / 1024**2, 1),
+        "python": platform.python_version(),
+        "gpu": None,
+    }
+
+
+def build(
+    stages: dict[str, Any] | None, runs: list[Run], published: list[dict[str, Any]]
+) -> dict[str, Any]:
+    stage_table = stage_rows(stages) if stages else []
+    report: dict[str, Any] = {
+        "format": FORMAT,
+        "machine": machine(),
+        "stages": stage_table,
+        "pipeline_stages": pipeline_stage_rows(runs),
+        "end_to_end": end_to_end_rows(runs),
+        "throughput": throughput_rows(runs),
+        "published": published_rows(published, stage_table),
+    }
+    report["missing"] = [name for name in ("stages", "pipeline_stages", "end_to_end",
+                                           "throughput") if not report[name]]  # fmt: skip
+    return report
+
+
+def _fmt(value: object, spec: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and spec:
+        return format(value, spec)
+    return str(value)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report's tables as Markdown (printed, and pasted into notes)."""
+    out = []
+
+    def table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
+        if not rows:
+            return
+        out.append(f"### {title}\n")
+        out.append("| " + " | ".join(key for key, _ in columns) + " |")
+        out.append("|" + "---|" * len(columns))
+        for row in rows:
+            out.append("| " + " | ".join(_fmt(row.get(k), spec) for k, spec in columns) + " |")
+        out.append("")
+
+    table("Stages run alone (CLI, model loading included)", report["stages"],
+          [("stage", ""), ("language", ""), ("audio_s", ".1f"), ("wall_s", ".1f"),
+           ("cpu_s", ".1f"), ("rtf", ".3f"), ("peak_rss_mb", ".0f")])  # fmt: skip
+    table("Stages in the distributed pipeline", report["pipeline_stages"],
+          [("episode_s", ".0f"), ("task", ""), ("backend", ""), ("compute_s", ".1f"),
+           ("rtf", ".3f"), ("handoff_s", ".2f"), ("service_peak_rss_mb", ".0f")])  # fmt: skip
+    table("End to end", report["end_to_end"],
+          [("mode", ""), ("episode_s", ".0f"), ("wall_s", ".1f"), ("rtf", ".3f"),
+           ("clips", ""), ("idle_share", ".3f"), ("handoff_share", ".3f"),
+           ("transport_share", ".3f"), ("handoff_p50_s", ".3f"),
+           ("handoff_p99_s", ".3f")])  # fmt: skip
+    table("Throughput", report["throughput"],
+          [("workers_per_stage", ""), ("episodes", ""), ("episode_s", ".0f"),
+           ("wall_s", ".1f"), ("episodes_per_hour", ".1f"), ("program_s_per_wall_s", ".3f"),
+           ("speedup_vs_1", ".2f"), ("transport_share", ".3f"), ("handoff_p50_s", ".3f"),
+           ("handoff_p99_s", ".3f"), ("transport_p50_s", ".3f"),
+           ("transport_p99_s", ".3f")])  # fmt: skip
+    table("Published figures", report["published"],
+          [("tool", ""), ("model", ""), ("hardware", ""), ("rtf", ".4f"),
+           ("ours_rtf", ".3f"), ("same_model", "")])  # fmt: skip
+    if report["missing"]:
+        out.append(f"missing: {', '.join(report['missing'])} (run `make bench`)")
+    return "\n".join(out)
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3, figsize=(17, 9.5))
+    fig.suptitle(
+        f"dubset benchmark: {report['machine']['cpus']} CPUs "
+        f"({report['machine']['cpu_model'] or 'unknown CPU'}), no GPU"
+    )
+    stages = report["stages"]
+    labels = [f"{s['stage']}\n{s['language']}" for s in stages]
+    _bars(axes[0][0], labels, [s["rtf"] for s in stages], "RTF (wall / audio)",
+          "stages alone: RTF (lower is faster)", "{:.3f}")  # fmt: skip
+    _bars(axes[0][1], labels, [s["peak_rss_mb"] for s in stages], "MB",
+          "stages alone: peak memory", "{:.0f}")  # fmt: skip
+    pipe = [r for r in report["pipeline_stages"] if "rtf" in r]
+    _bars(axes[0][2], [r["task"] for r in pipe], [r["rtf"] for r in pipe],
+          "compute s / episode s",
+          f"distributed pipeline: stage RTF ({_fmt(pipe[0]['episode_s'], '.0f') if pipe else '-'}"
+          " s episode)", "{:.3f}")  # fmt: skip
+    e2e = report["end_to_end"]
+    ax = axes[1][0]
+    for i, mode in enumerate(("embedded", "distributed")):
+        rows = [r for r in e2e if r["mode"] == mode]
+        xs = [j + i * 0.4 for j in range(len(rows))]
+        bars = ax.bar(xs, [r["rtf"] for r in rows], width=0.4, label=mode)
+        for bar, row in zip(bars, rows, strict=True):
+            note = f"{row['rtf']:.2f}"
+            if mode == "distributed" and row.get("transport_share") is not None:
+                note += f"\ntransport {row['transport_share']:.0%}"
+            ax.annotate(note, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        ha="center", va="bottom", fontsize=8)  # fmt: skip
+    lengths = sorted({r["episode_s"] for r in e2e})
+    ax.set_xticks([j + 0.2 for j in range(len(lengths))],
+                  [f"{s / 60:.0f} min" for s in lengths])  # fmt: skip
+    ax.set_ylabel("RTF (wall / episode)")
+    ax.set_title("end to end")
+    if e2e:
+        ax.legend()
+    thr = report["throughput"]
+    _bars(axes[1][1], [f"{r['workers_per_stage']} worker(s)" for r in thr],
+          [r["episodes_per_hour"] for r in thr], "episodes / hour",
+          f"throughput ({thr[0]['episodes']} x {thr[0]['episode_s']:.0f} s episodes)"
+          if thr else "throughput", "{:.0f}")  # fmt: skip
+    ax = axes[1][2]
+    names, p50, p99 = [], [], []
+    for r in e2e:
+        if r["mode"] == "distributed" and r.get("handoff_p50_s") is not None:
+            names.append(f"single {r['episode_s'] / 60:.0f} min")
+            p50.append(r["handoff_p50_s"])
+            p99.append(r["handoff_p99_s"])
+    for r in thr:
+        if r.get("transport_p50_s") is not None:
+            names.append(f"batch, {r['workers_per_stage']} worker(s)\n(transport)")
+            p50.append(r["transport_p50_s"])
+            p99.append(r["transport_p99_s"])
+    xs = list(range(len(names)))
+    ax.bar([x - 0.2 for x in xs], p50, width=0.4, label="p50")
+    ax.bar([x + 0.2 for x in xs], p99, width=0.4, label="p99")
+    ax.set_xticks(xs, names, fontsize=8)
+    ax.set_ylabel("seconds")
+    ax.set_title("stage-to-stage handoff latency")
+    if names:
+        ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _bars(ax: Any, labels: list[str], values: list[Any], ylabel: str, title: str,
+          spec: str) -> None:  # fmt: skip
+    shown = [v if v is not None else 0 for v in values]
+    bars = ax.bar(range(len(shown)), shown)
+    for bar, value in zip(bars, values, strict=True):
+        if value is not None:
+            ax.annotate(spec.format(value), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        ha="center", va="bottom", fontsize=8)  # fmt: skip
+    ax.set_xticks(range(len(labels)), labels, fontsize=7, rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stages", type=Path, default=OUT / "stages.json")
+    parser.add_argument(
+        "--pipeline", type=Path, action="append", help="pipeline_bench output (default: "
+        "bench/out/pipeline*.json)"
+    )  # fmt: skip
+    parser.add_argument("--published", type=Path, default=ROOT / "bench" / "published.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "report.json")
+    parser.add_argument("--plot", type=Path, default=ROOT / "bench" / "report.png")
+    args = parser.parse_args(argv)
+    stages = json.loads(args.stages.read_text()) if args.stages.exists() else None
+    runs = load_runs(args.pipeline or sorted(OUT.glob("pipeline*.json")))
+    published = json.loads(args.published.read_text()) if args.published.exists() else []
+    report = build(stages, runs, published)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    plot(report, args.plot)
+    print(markdown(report))
+    print(f"report: {args.out}, plot: {args.plot}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Pure timing arithmetic shared by pipeline_bench.py and report.py (standard library only).
+
+A task is one stage request of one job, with the four timestamps the jobs service records
+(JobStatus.stages): sent (request published), started and finished (the worker's compute), and
+received (the result back at the jobs service), in milliseconds. Then, per task:
+
+    handoff    (received - sent) - (finished - started): the request's way to a worker, its
+               wait in the topic, and the result's way back
+    queued     the part of the wait before `started` during which every replica of the stage
+               was computing another task: queueing, not transport
+    transport  handoff - queued
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Task:
+    job: str
+    name: str  # e.g. "asr.ja"
+    sent_ms: int
+    started_ms: int
+    finished_ms: int
+    received_ms: int
+
+    @property
+    def stage(self) -> str:
+        """The stage whose workers run it: "asr" for "asr.ja"."""
+        return self.name.split(".", 1)[0]
+
+    @property
+    def compute_ms(self) -> int:
+        return self.finished_ms - self.started_ms
+
+    @property
+    def handoff_ms(self) -> int:
+        return (self.received_ms - self.sent_ms) - self.compute_ms
+
+    @property
+    def complete(self) -> bool:
+        """All four timestamps set and in order (a task answered from finished work, or never
+        run, lacks some)."""
+        stamps = (self.sent_ms, self.started_ms, self.finished_ms, self.received_ms)
+        return (
+            all(t > 0 for t in stamps)
+            and self.started_ms <= self.finished_ms
+            and self.sent_ms <= self.received_ms
+        )
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """The q-th percentile (0..100) by linear interpolation between closest ranks (numpy's
+    default); None for no values."""
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile must be within 0..100, not {q}")
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = q / 100 * (len(ordered) - 1)
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summary(values: Sequence[float], digits: int = 3) -> dict[str, float | int | None]:
+    """n, p50, p99, mean and max of values (seconds)."""
+
+    def r(x: float | None) -> float | None:
+        return None if x is None else round(x, digits)
+
+    return {
+        "n": len(values),
+        "p50": r(percentile(values, 50)),
+        "p99": r(percentile(values, 99)),
+        "mean": r(sum(values) / len(values)) if values else None,
+        "max": r(max(values)) if values else None,
+    }
+
+
+def union_ms(intervals: Iterable[tuple[int, int]]) -> int:
+    """Total length of the union of [begin, end) intervals."""
+    total, reach = 0, None
+    for begin, end in sorted(intervals):
+        if end <= begin:
+            continue
+        if reach is None or begin >= reach:
+            total += end - begin
+            reach = end
+        elif end > reach:
+            total += end - reach
+            reach = end
+    return total
+
+
+def queued_ms(task: Task, tasks: Sequence[Task], replicas: int) -> int:
+    """How long, between being sent and starting, `task` waited while at least `replicas`
+    other tasks of its stage were computing (every worker of the stage busy)."""
+    if replicas < 1:
+        raise ValueError("replicas must be at least 1")
+    window = (task.sent_ms, task.started_ms)
+    if window[1] <= window[0]:
+        return 0
+    events: list[tuple[int, int]] = []
+    for other in tasks:
+        if other is task or other.stage != task.stage or not other.complete:
+            continue
+        begin, end = max(other.started_ms, window[0]), min(other.finished_ms, window[1])
+        if end > begin:
+            events += [(begin, 1), (end, -1)]
+    busy, at, queued = 0, window[0], 0
+    for when, step in sorted(events):
+        if busy >= replicas:
+            queued += when - at
+        busy += step
+        at = when
+    return queued
+
+
+def handoffs(tasks: Sequence[Task], replicas: int) -> dict[str, list[float]]:
+    """Per complete task, in seconds: handoff, queued and transport (handoff - queued)."""
+    done = [t for t in tasks if t.complete]
+    out: dict[str, list[float]] = {"handoff_s": [], "queued_s": [], "transport_s": []}
+    for task in done:
+        handoff = task.handoff_ms / 1000
+        queued = min(queued_ms(task, done, replicas) / 1000, max(handoff, 0.0))
+        out["handoff_s"].append(round(handoff, 3))
+        out["queued_s"].append(round(queued, 3))
+        out["transport_s"].append(round(handoff - queued, 3))
+    return out

@@ -1,0 +1,60 @@
+"""bench/timing.py: handoff, queueing and transport of stage tasks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+
+from timing import Task, handoffs, percentile, queued_ms, summary, union_ms
+
+
+def task(name: str, sent: int, started: int, finished: int, received: int) -> Task:
+    return Task("job", name, sent, started, finished, received)
+
+
+def test_percentile_interpolates_like_numpy() -> None:
+    assert percentile([], 50) is None
+    assert percentile([3.0], 99) == 3.0
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile(range(101), 99) == 99
+    with pytest.raises(ValueError):
+        percentile([1.0], 101)
+
+
+def test_summary() -> None:
+    assert summary([]) == {"n": 0, "p50": None, "p99": None, "mean": None, "max": None}
+    s = summary([1.0, 2.0, 3.0])
+    assert s["n"] == 3 and s["p50"] == 2.0 and s["mean"] == 2.0 and s["max"] == 3.0
+
+
+def test_union_of_overlapping_and_disjoint_intervals() -> None:
+    assert union_ms([]) == 0
+    assert union_ms([(0, 10), (5, 15), (20, 30), (22, 25), (40, 40)]) == 25
+
+
+def test_handoff_is_round_trip_minus_compute() -> None:
+    t = task("asr.ja", 1000, 1100, 2100, 2150)
+    assert t.stage == "asr" and t.compute_ms == 1000 and t.handoff_ms == 150
+    assert t.complete
+    assert not task("asr.ja", 1000, 0, 0, 1200).complete  # answered from finished work
+
+
+def test_waiting_behind_the_only_worker_is_queueing_not_transport() -> None:
+    first = task("asr.ja", 5000, 5010, 6000, 6020)
+    second = task("asr.en", 5000, 6010, 7000, 7030)  # sent at once; waits for asr.ja to finish
+    assert queued_ms(second, [first, second], 1) == 990
+    split = handoffs([first, second], 1)
+    assert split["handoff_s"] == [0.03, 1.04]
+    assert split["queued_s"] == [0.0, 0.99]
+    assert split["transport_s"] == [0.03, 0.05]
+    # With two workers the stage had one free: the same wait counts as transport.
+    assert queued_ms(second, [first, second], 2) == 0
+    # Another stage's work never makes a task queued.
+    other = task("tts", 5000, 5010, 6000, 6020)
+    assert queued_ms(second, [other, second], 1) == 0
+    with pytest.raises(ValueError):
+        queued_ms(second, [first], 0)
