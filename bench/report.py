@@ -68,36 +68,15 @@ def stage_rows(stages: dict[str, Any]) -> list[dict[str, Any]]:
     if not episodes:
         return []
     longest = max(episodes, key=lambda e: sum(s.get("audio_s", 0) for s in e["stages"]))
-    rows = []
-    for st in longest["stages"]:
-        if not st.get("ok"):
-            continue
-        rows.append(
-            {
-                "stage": st["stage"],
-                "language": st["language"],
-                "audio_s": st["audio_s"],
-                "wall_s": st["wall_s"],
-                "cpu_s": st["cpu_s"],
-                "rtf": st["rtf"],
-                "peak_rss_mb": st["peak_rss_mb"],
-            }
-        )
-    librivox = stages.get("librivox")
-    for st in (librivox or {}).get("stages", []):
-        if st.get("ok"):
-            rows.append(
-                {
-                    "stage": "asr (LibriVox)",
-                    "language": st["language"],
-                    "audio_s": st["audio_s"],
-                    "wall_s": st["wall_s"],
-                    "cpu_s": st["cpu_s"],
-                    "rtf": st["rtf"],
-                    "peak_rss_mb": st["peak_rss_mb"],
-                }
-            )
+    rows = [_stage_row(st["stage"], st) for st in longest["stages"] if st.get("ok")]
+    librivox = stages.get("librivox") or {}
+    rows += [_stage_row("asr (LibriVox)", st) for st in librivox.get("stages", []) if st.get("ok")]
     return rows
+
+
+def _stage_row(name: str, st: dict[str, Any]) -> dict[str, Any]:
+    keys = ("language", "audio_s", "wall_s", "cpu_s", "rtf", "peak_rss_mb")
+    return {"stage": name} | {key: st[key] for key in keys}
 
 
 def pipeline_stage_rows(runs: list[Run]) -> list[dict[str, Any]]:

@@ -152,13 +152,10 @@ class Cluster:
         raise AssertionError(f"job {job_id} did not finish in {timeout_s} s")
 
 
-@pytest.fixture(scope="module")
-def cluster(
-    infra_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Cluster]:
-    namespace = f"e2e{uuid.uuid4().hex[:8]}"
-    run_dir = tmp_path_factory.mktemp("services")
-    env = {
+def service_env(namespace: str, **extra: str) -> dict[str, str]:
+    """What the e2e services are given: topics and keys of their own namespace, quick consumer
+    rebalances (a killed worker's partitions move in seconds) and quick retries."""
+    return {
         "DUBSET_TOPIC_PREFIX": f"{namespace}.",
         "DUBSET_S3_PREFIX": namespace,
         "DUBSET_KAFKA_SESSION_TIMEOUT_MS": "6000",
@@ -166,7 +163,27 @@ def cluster(
         "DUBSET_KAFKA_PARTITIONS": "2",
         "DUBSET_RETRY_BACKOFF_S": "0.5",
         "DUBSET_LOG_LEVEL": "INFO",
+        **extra,
     }
+
+
+def download(cluster: Cluster, prefix: str, dest: Path) -> Path:
+    """Every object under prefix/ into dest (the prefix stripped)."""
+    store = cluster.store()
+    for key in store.list(prefix + "/"):
+        target = dest / key[len(prefix) + 1 :]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        store.get_file(key, target)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    infra_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    namespace = f"e2e{uuid.uuid4().hex[:8]}"
+    run_dir = tmp_path_factory.mktemp("services")
+    env = service_env(namespace)
     try:
         addrs = services.up(run_dir, infra_env, env)
         yield Cluster(run_dir, namespace, infra_env, env, addrs)

@@ -33,7 +33,7 @@ from dubset_common.kafkabus import KafkaBus, KafkaOptions
 from dubset_common.objstore import ObjectStore
 from dubset_packaging.exporter import ExportOptions, export_dataset
 from dubset_sample.generate import SampleOptions, generate
-from tests.e2e.conftest import Cluster, Episode, infra, services
+from tests.e2e.conftest import Cluster, Episode, download, infra, service_env, services
 
 pytestmark = pytest.mark.timeout(2400)
 
@@ -136,16 +136,7 @@ def cluster(
     _, infra_env = private_infra
     namespace = f"faults{uuid.uuid4().hex[:8]}"
     run_dir = tmp_path_factory.mktemp("services")
-    env = {
-        "DUBSET_TOPIC_PREFIX": f"{namespace}.",
-        "DUBSET_S3_PREFIX": namespace,
-        "DUBSET_KAFKA_SESSION_TIMEOUT_MS": "6000",
-        "DUBSET_KAFKA_HEARTBEAT_INTERVAL_MS": "1000",
-        "DUBSET_KAFKA_PARTITIONS": "2",
-        "DUBSET_RETRY_BACKOFF_S": "0.5",
-        "DUBSET_MAX_CRASHES": str(MAX_CRASHES),
-        "DUBSET_LOG_LEVEL": "INFO",
-    }
+    env = service_env(namespace, DUBSET_MAX_CRASHES=str(MAX_CRASHES))
     try:
         addrs = services.up(run_dir, infra_env, env)
         yield Cluster(run_dir, namespace, infra_env, env, addrs)
@@ -241,15 +232,6 @@ def _cli(cluster: Cluster, args: list[str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _download(cluster: Cluster, prefix: str, dest: Path) -> Path:
-    store = cluster.store()
-    for key in store.list(prefix + "/"):
-        target = dest / key[len(prefix) + 1 :]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        store.get_file(key, target)
-    return dest
-
-
 @pytest.fixture(scope="module")
 def chaos(
     cluster: Cluster,
@@ -281,7 +263,7 @@ def chaos(
     out.retried = cluster.wait(out.jobs["victim"], timeout_s=600)
     export = _cli(cluster, ["export", "--dataset", DATASET])
     assert export.returncode == 0, export.stderr
-    out.dataset_dir = _download(cluster, f"datasets/{DATASET}", tmp_path_factory.mktemp("ds"))
+    out.dataset_dir = download(cluster, f"datasets/{DATASET}", tmp_path_factory.mktemp("ds"))
     print(f"faults: kills {out.kills}, victim kills {out.victim_kills}, outages {out.outages}")
     return out
 

@@ -25,7 +25,7 @@ from dubset.v1 import common_pb2, jobs_pb2
 from dubset_common import topics
 from dubset_common.keys import file_sha256
 from dubset_eval.evaluate import evaluate
-from tests.e2e.conftest import Cluster, Episode, minio_event
+from tests.e2e.conftest import Cluster, Episode, download, minio_event
 
 # The module's first test builds everything (episodes, the cluster, the run): minutes.
 pytestmark = pytest.mark.timeout(1800)
@@ -237,22 +237,13 @@ def run(
     bucket = cluster.infra["DUBSET_S3_BUCKET"]
     uri = f"s3://{bucket}/{cluster.namespace}/datasets/{DATASET}"
     out.verify_output = _cli(cluster, ["verify", uri]).stdout
-    out.dataset_dir = _download(cluster, f"datasets/{DATASET}", tmp_path_factory.mktemp("ds"))
+    out.dataset_dir = download(cluster, f"datasets/{DATASET}", tmp_path_factory.mktemp("ds"))
     # a1 alone into a second dataset: only packaging runs again, the rest is reused.
     single = _submit(cluster, episodes["a1"], dataset="single")
     out.final["single"] = cluster.wait(single)
     _cli(cluster, ["export", "--dataset", "single"])
-    out.single_dir = _download(cluster, "datasets/single", tmp_path_factory.mktemp("single"))
+    out.single_dir = download(cluster, "datasets/single", tmp_path_factory.mktemp("single"))
     return out
-
-
-def _download(cluster: Cluster, prefix: str, dest: Path) -> Path:
-    store = cluster.store()
-    for key in store.list(prefix + "/"):
-        target = dest / key[len(prefix) + 1 :]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        store.get_file(key, target)
-    return dest
 
 
 def test_every_good_episode_succeeds_even_with_workers_killed(run: Run) -> None:

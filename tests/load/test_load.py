@@ -28,7 +28,8 @@ pytestmark = pytest.mark.timeout(5400)
 
 ROOT = Path(__file__).resolve().parents[2]
 EPISODES = 100
-SECONDS = 8.0
+SECONDS = 10.0
+SEED = 31  # its shared backing aligns clearly (peak ~50 sd) also after re-encoding
 MAX_RSS_MB = 3000  # any one service process tree
 GROWTH_MB = 150  # allowed rise of a service's peak from the first quarter to the last
 SERVICES = (
@@ -52,7 +53,7 @@ def _variants(source: Path, dest: Path, count: int) -> list[tuple[Path, Path]]:
             target = folder / f"{lang}.mp4"
             subprocess.run(
                 ["ffmpeg", "-v", "error", "-y", "-i", str(source / f"{lang}.mp4"), "-c:v", "copy",
-                 "-af", f"volume={gain}", "-c:a", "aac", "-b:a", "96k", str(target)],
+                 "-af", f"volume={gain}", "-c:a", "aac", "-b:a", "192k", str(target)],
                 check=True, timeout=60,
             )  # fmt: skip
             pair.append(target)
@@ -97,7 +98,9 @@ class Load:
 @pytest.fixture(scope="module")
 def load(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Load:
     root = tmp_path_factory.mktemp("load")
-    generate(SampleOptions(out=root / "base", seconds=SECONDS, characters=2, seed=61))
+    generate(
+        SampleOptions(out=root / "base", seconds=SECONDS, characters=2, seed=SEED, ja_offset_ms=700)
+    )
     show = read_show(root / "base" / "show.json")
     pairs = _variants(root / "base", root / "variants", EPISODES)
     store = cluster.store()
