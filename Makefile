@@ -65,7 +65,7 @@ test-unit: setup ## Unit tests only (no servers needed)
 
 test: setup check-protos ## Unit + integration tests; brings the local infrastructure up when needed
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
-	$(VENV)/bin/pytest tests -q -m "not load" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests -q -m "not load" --durations=25 $(PYTEST_ARGS)
 
 test-load: setup ## Load: 100 short episodes at once through the distributed pipeline (~30 min; bench/out/load.json)
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)

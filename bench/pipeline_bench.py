@@ -302,7 +302,9 @@ def run_throughput(
     wall = (max(ended_ms) - t0_ms) / 1000 if jobs else timeout_s
     ok = [j for j in jobs if j.state == jobs_pb2.JOB_STATE_SUCCEEDED]
     rows = [t for j in jobs for t in tasks_of(j)]
-    split = handoffs(rows, replicas)
+    owners = {j.job_id: partition_of(j.episode_id, partitions) for j in jobs}
+    # One worker per partition when there are as many: a request queues behind its partition.
+    split = handoffs(rows, replicas, owners if replicas == partitions else None)
     job_walls = [(end - j.created_unix_ms) / 1000 for j, end in zip(jobs, ended_ms, strict=True)]
     busy = union_ms((t.started_ms, t.finished_ms) for t in rows if t.complete) / 1000
     handoff, transport = sum(split["handoff_s"]), sum(split["transport_s"])

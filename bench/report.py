@@ -112,7 +112,7 @@ def end_to_end_rows(runs: list[Run]) -> list[dict[str, Any]]:
     for run in runs:
         if run.get("mode") not in ("embedded", "distributed"):
             continue
-        handoff = run.get("handoff") or {}
+        handoff, transport = run.get("handoff") or {}, run.get("transport") or {}
         rows.append(
             {
                 "mode": run["mode"],
@@ -125,6 +125,8 @@ def end_to_end_rows(runs: list[Run]) -> list[dict[str, Any]]:
                 "transport_share": run.get("transport_share"),
                 "handoff_p50_s": handoff.get("p50"),
                 "handoff_p99_s": handoff.get("p99"),
+                "transport_p50_s": transport.get("p50"),
+                "transport_p99_s": transport.get("p99"),
             }
         )
     return rows
@@ -256,8 +258,8 @@ def markdown(report: dict[str, Any]) -> str:
     table("End to end", report["end_to_end"],
           [("mode", ""), ("episode_s", ".0f"), ("wall_s", ".1f"), ("rtf", ".3f"),
            ("clips", ""), ("idle_share", ".3f"), ("handoff_share", ".3f"),
-           ("transport_share", ".3f"), ("handoff_p50_s", ".3f"),
-           ("handoff_p99_s", ".3f")])  # fmt: skip
+           ("transport_share", ".3f"), ("handoff_p50_s", ".3f"), ("handoff_p99_s", ".3f"),
+           ("transport_p50_s", ".3f"), ("transport_p99_s", ".3f")])  # fmt: skip
     table("Throughput", report["throughput"],
           [("workers_per_stage", ""), ("episodes", ""), ("episode_s", ".0f"),
            ("wall_s", ".1f"), ("episodes_per_hour", ".1f"), ("program_s_per_wall_s", ".3f"),
@@ -287,8 +289,16 @@ def plot(report: dict[str, Any], path: Path) -> None:
     labels = [f"{s['stage']}\n{s['language']}" for s in stages]
     _bars(axes[0][0], labels, [s["rtf"] for s in stages], "RTF (wall / audio)",
           "stages alone: RTF (lower is faster)", "{:.3f}")  # fmt: skip
-    _bars(axes[0][1], labels, [s["peak_rss_mb"] for s in stages], "MB",
-          "stages alone: peak memory", "{:.0f}")  # fmt: skip
+    services = [r for r in report["pipeline_stages"] if r.get("service_peak_rss_mb")]
+    seen = {}
+    for r in services:  # one bar per service (asr.ja and asr.en ran in the same process)
+        seen.setdefault(r["task"].split(".", 1)[0].split(" ", 1)[0], r["service_peak_rss_mb"])
+    if seen:
+        _bars(axes[0][1], list(seen), list(seen.values()), "MB",
+              "peak memory per service (distributed pipeline)", "{:.0f}")  # fmt: skip
+    else:
+        _bars(axes[0][1], labels, [s["peak_rss_mb"] for s in stages], "MB",
+              "stages alone: peak memory", "{:.0f}")  # fmt: skip
     pipe = [r for r in report["pipeline_stages"] if "rtf" in r]
     _bars(axes[0][2], [r["task"] for r in pipe], [r["rtf"] for r in pipe],
           "compute s / episode s",
@@ -321,13 +331,13 @@ def plot(report: dict[str, Any], path: Path) -> None:
     ax = axes[1][2]
     names, p50, p99 = [], [], []
     for r in e2e:
-        if r["mode"] == "distributed" and r.get("handoff_p50_s") is not None:
-            names.append(f"single {r['episode_s'] / 60:.0f} min")
-            p50.append(r["handoff_p50_s"])
-            p99.append(r["handoff_p99_s"])
+        if r["mode"] == "distributed" and r.get("transport_p50_s") is not None:
+            names.append(f"one episode, {r['episode_s'] / 60:.0f} min")
+            p50.append(r["transport_p50_s"])
+            p99.append(r["transport_p99_s"])
     for r in thr:
         if r.get("transport_p50_s") is not None:
-            names.append(f"batch, {r['workers_per_stage']} worker(s)\n(transport)")
+            names.append(f"batch, {r['workers_per_stage']} worker(s)")
             p50.append(r["transport_p50_s"])
             p99.append(r["transport_p99_s"])
     xs = list(range(len(names)))
@@ -335,7 +345,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
     ax.bar([x + 0.2 for x in xs], p99, width=0.4, label="p99")
     ax.set_xticks(xs, names, fontsize=8)
     ax.set_ylabel("seconds")
-    ax.set_title("stage-to-stage handoff latency")
+    ax.set_title("stage-to-stage transport latency (queueing excluded)")
     if names:
         ax.legend()
     fig.tight_layout()

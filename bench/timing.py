@@ -14,7 +14,7 @@ received (the result back at the jobs service), in milliseconds. Then, per task:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -95,17 +95,27 @@ def union_ms(intervals: Iterable[tuple[int, int]]) -> int:
     return total
 
 
-def queued_ms(task: Task, tasks: Sequence[Task], replicas: int) -> int:
+def queued_ms(
+    task: Task, tasks: Sequence[Task], replicas: int, partition: Mapping[str, int] | None = None
+) -> int:
     """How long, between being sent and starting, `task` waited while at least `replicas`
-    other tasks of its stage were computing (every worker of the stage busy)."""
+    other tasks of its stage were computing (every worker of the stage busy).
+
+    With `partition` (job -> topic partition) each worker owns one partition: the task waited
+    while another task of its stage and partition was computing, whatever the other workers
+    did (a request waits behind the one before it on its partition)."""
     if replicas < 1:
         raise ValueError("replicas must be at least 1")
     window = (task.sent_ms, task.started_ms)
     if window[1] <= window[0]:
         return 0
+    if partition is not None:
+        replicas = 1
     events: list[tuple[int, int]] = []
     for other in tasks:
         if other is task or other.stage != task.stage or not other.complete:
+            continue
+        if partition is not None and partition.get(other.job) != partition.get(task.job):
             continue
         begin, end = max(other.started_ms, window[0]), min(other.finished_ms, window[1])
         if end > begin:
@@ -119,13 +129,16 @@ def queued_ms(task: Task, tasks: Sequence[Task], replicas: int) -> int:
     return queued
 
 
-def handoffs(tasks: Sequence[Task], replicas: int) -> dict[str, list[float]]:
-    """Per complete task, in seconds: handoff, queued and transport (handoff - queued)."""
+def handoffs(
+    tasks: Sequence[Task], replicas: int, partition: Mapping[str, int] | None = None
+) -> dict[str, list[float]]:
+    """Per complete task, in seconds: handoff, queued and transport (handoff - queued); see
+    queued_ms for `partition`."""
     done = [t for t in tasks if t.complete]
     out: dict[str, list[float]] = {"handoff_s": [], "queued_s": [], "transport_s": []}
     for task in done:
         handoff = task.handoff_ms / 1000
-        queued = min(queued_ms(task, done, replicas) / 1000, max(handoff, 0.0))
+        queued = min(queued_ms(task, done, replicas, partition) / 1000, max(handoff, 0.0))
         out["handoff_s"].append(round(handoff, 3))
         out["queued_s"].append(round(queued, 3))
         out["transport_s"].append(round(handoff - queued, 3))

@@ -58,3 +58,13 @@ def test_waiting_behind_the_only_worker_is_queueing_not_transport() -> None:
     assert queued_ms(second, [other, second], 1) == 0
     with pytest.raises(ValueError):
         queued_ms(second, [first], 0)
+
+
+def test_with_a_worker_per_partition_a_task_queues_behind_its_partition() -> None:
+    a = Task("job-a", "tts", 5000, 5010, 9000, 9010)
+    b = Task("job-b", "tts", 5000, 9010, 12000, 12010)  # same partition as a: waits for it
+    c = Task("job-c", "tts", 5000, 5020, 8000, 8010)  # the other partition's worker
+    owners = {"job-a": 0, "job-b": 0, "job-c": 1}
+    assert queued_ms(b, [a, b, c], 2) == 2980  # stage-wide: both workers busy until 8000
+    assert queued_ms(b, [a, b, c], 2, owners) == 3990  # its partition's worker busy until 9000
+    assert handoffs([a, b, c], 2, owners)["transport_s"] == [0.02, 0.03, 0.03]
