@@ -364,6 +364,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, action="append", help="episode length(s)")
     parser.add_argument("--distributed", action="store_true", help="also run it distributed")
     parser.add_argument(
+        "--no-embedded", action="store_true", help="with --distributed: only distributed"
+    )
+    parser.add_argument(
         "--no-single", action="store_true", help="skip the single-episode runs (--batch only)"
     )
     parser.add_argument(
@@ -385,9 +388,10 @@ def main() -> int:
     results: list[dict[str, object]] = []
     for seconds in [] if args.no_single else lengths:
         folder = episode(seconds)
-        print(f"embedded, {seconds:.0f} s ...", file=sys.stderr)
-        results.append(run_embedded(folder, seconds))
-        _show(results[-1])
+        if not (args.no_embedded and args.distributed):
+            print(f"embedded, {seconds:.0f} s ...", file=sys.stderr)
+            results.append(run_embedded(folder, seconds))
+            _show(results[-1])
         if args.distributed:
             print(f"distributed, {seconds:.0f} s ...", file=sys.stderr)
             results.append(run_distributed(folder, seconds))
