@@ -72,3 +72,39 @@ def test_an_unreachable_jobs_server_is_one_line(
     assert main([command, "some-job", "--server", "127.0.0.1:1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"dubset {command}: UNAVAILABLE") and err.count("\n") == 1
+    assert "no jobs server answers at 127.0.0.1:1 (from --server)" in err
+    assert "`make up`" in err and "DUBSET_JOBS_SERVER" in err
+
+
+def test_the_unreachable_default_server_says_where_the_address_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DUBSET_JOBS_SERVER", raising=False)
+    monkeypatch.setenv("DUBSET_RUN_DIR", str(tmp_path))
+    (tmp_path / "services.json").write_text(json.dumps({"jobs-server": {"grpc": "127.0.0.1:1"}}))
+    assert main(["status", "j"]) == 2
+    err = capsys.readouterr().err
+    assert f"at 127.0.0.1:1 (the jobs server `make up` started, from {tmp_path}" in err
+    monkeypatch.setenv("DUBSET_JOBS_SERVER", "127.0.0.1:1")
+    assert main(["jobs"]) == 2
+    assert "(from DUBSET_JOBS_SERVER)" in capsys.readouterr().err
+
+
+def test_export_without_any_s3_settings_says_what_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("DUBSET_S3_ENDPOINT", "DUBSET_S3_ACCESS_KEY", "DUBSET_S3_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    # no AWS credentials anywhere: botocore fails at once with NoCredentialsError
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DUBSET_RUN_DIR", str(tmp_path))
+    assert main(["export", "--dataset", "default"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "NoCredentialsError" in err
+    assert f"AWS S3: no DUBSET_S3_ENDPOINT is set and no `make up` state is in {tmp_path}" in err
+    for hint in ("DUBSET_S3_ACCESS_KEY", "`make up`", "--store"):
+        assert hint in err

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dubset_common.errors import InvalidInputError, NotFoundError, TransientError
 from dubset_common.keys import file_sha256
-from dubset_common.objstore import LocalStore, check_sizes, put_if_changed
+from dubset_common.objstore import LocalStore, check_sizes, file_mode, put_if_changed, umask
 
 
 @pytest.fixture
@@ -240,3 +242,34 @@ def test_check_sizes_names_a_file_another_job_removed_or_replaced(tmp_path: Path
     with pytest.raises(TransientError, match=r"d/b.mp3 is gone.*baseline fragment") as err:
         check_sizes(store, [("d/a.mp3", 5), ("d/b.mp3", 1)], "baseline fragment")
     assert err.value.retryable
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_umask_is_read_without_changing_it(umask_022: None) -> None:
+    assert umask() == 0o022
+    assert file_mode() == 0o644
+    os.umask(0o027)
+    assert (umask(), file_mode()) == (0o027, 0o640)
+    assert os.umask(0o022) == 0o027
+
+
+def test_written_objects_and_folders_get_the_usual_modes(umask_022: None, tmp_path: Path) -> None:
+    """mkstemp's 0600 would make a dataset unreadable for other users, containers and servers."""
+    store = LocalStore(tmp_path / "root")
+    src = tmp_path / "src.bin"
+    src.write_bytes(b"x")
+    store.put_bytes("a/b/c.json", b"{}")
+    store.put_file("a/d.mp3", src)
+    root = tmp_path / "root"
+    assert stat.S_IMODE((root / "a/b/c.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((root / "a/d.mp3").stat().st_mode) == 0o644
+    assert stat.S_IMODE((root / "a/b").stat().st_mode) == 0o755
+    os.umask(0o077)
+    store.put_bytes("a/private", b"")
+    assert stat.S_IMODE((root / "a/private").stat().st_mode) == 0o600

@@ -106,11 +106,11 @@ def test_rebuild_gives_the_same_bytes_and_another_seed_another_order(
     dataset: Path, kit: Path, tmp_path: Path
 ) -> None:
     again = tmp_path / "again"
-    assert _cli(["mushra", "--dataset", str(dataset), "--out", str(again), "--clips", "20"]) == 0
+    assert _cli(["mushra", str(dataset), "--out", str(again), "--clips", "20"]) == 0
     for f in sorted(p.relative_to(kit) for p in kit.rglob("*") if p.is_file()):
         assert (again / f).read_bytes() == (kit / f).read_bytes(), f
     other = tmp_path / "other"
-    assert _cli(["mushra", "--dataset", str(dataset), "--out", str(other), "--seed", "7"]) == 0
+    assert _cli(["mushra", str(dataset), "--out", str(other), "--seed", "7"]) == 0
     a, b = (json.loads((d / "trials.json").read_text())["trials"] for d in (kit, other))
     order = [[c["system"] for c in t["conditions"]] for t in a + b]
     assert len({tuple(o) for o in order}) > 1  # labels do not always mean the same system
@@ -144,8 +144,12 @@ def test_tampered_file_or_dataset_without_baselines_is_refused(
     (copy / "manifest.jsonl").write_text("\n".join(kept) + "\n")
     assert _cli(["mushra", "--dataset", str(copy), "--out", str(tmp_path / "k")]) == 2
     assert "has a baseline dub" in capsys.readouterr().err
-    assert _cli(["mushra", "--dataset", str(tmp_path), "--out", str(tmp_path / "k")]) == 2
-    assert "no manifest.jsonl" in capsys.readouterr().err
+    assert _cli(["mushra", str(tmp_path), "--out", str(tmp_path / "k")]) == 2
+    err = capsys.readouterr().err
+    assert "no manifest.jsonl" in err and f"did you mean {copy}?" in err
+    assert _cli(["mushra", "--out", str(tmp_path / "k")]) == 2
+    assert "give one dataset" in capsys.readouterr().err
+    assert _cli(["mushra", str(copy), "--dataset", str(copy), "--out", str(tmp_path / "k")]) == 2
 
 
 def test_hostile_manifest_path_is_refused(dataset: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

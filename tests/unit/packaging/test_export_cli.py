@@ -48,13 +48,32 @@ def test_export_then_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_usage_and_io_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(verify, ["verify", str(tmp_path / "nowhere")]) == 2
-    assert "is not a directory" in capsys.readouterr().err
+    assert "nowhere does not exist" in capsys.readouterr().err
     store = str(tmp_path / "store")
     assert cli(export, ["export", "--dataset", "ds", "--store", store, "--splits", "1,2"]) == 2
     assert "three split ratios" in capsys.readouterr().err
     assert cli(export, ["export", "--dataset", "ds", "--store", store]) == 2
     assert "no episode fragments" in capsys.readouterr().err
     shutil.rmtree(store)
+
+
+def test_verify_of_a_run_root_names_the_dataset_in_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dubset verify work/` (the run's --out) is not a list of defects but a pointer."""
+    store = LocalStore(tmp_path / "work")
+    add_episode(store, "default", show("Alpha"), "1", num_clips=1, video=False)
+    assert cli(verify, ["verify", str(tmp_path / "work")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a dataset" in err
+    assert "export them first" not in err  # fragments only under datasets/default/episodes
+    assert cli(export, ["export", "--dataset", "default", "--store", str(tmp_path / "work")]) == 0
+    capsys.readouterr()
+    for folder in (tmp_path / "work", tmp_path / "work" / "datasets"):
+        assert cli(verify, ["verify", str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert err.strip().endswith(f"did you mean {tmp_path / 'work/datasets/default'}?"), err
+    assert cli(verify, ["verify", str(tmp_path / "work" / "datasets" / "default")]) == 0
 
 
 def _steps(err: str) -> list[str]:

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from dubset_cli.connect import store_settings
+from dubset_cli.connect import store_origin, store_settings
 from dubset_cli.progress import Progress
-from dubset_common.errors import DubsetError
+from dubset_common.errors import DubsetError, TransientError
 from dubset_common.objstore import LocalStore, ObjectStore
 from dubset_common.wiring import build_store
 from dubset_packaging.core.splits import DEFAULT_RATIOS, parse_ratios
@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         summary = export_dataset(store, options, hook=lambda f, m: progress(m, f))
     except (DubsetError, OSError) as exc:
         progress.close()
-        print(f"dubset export: {exc}", file=sys.stderr)
+        hint = f"; {store_origin()}" if isinstance(exc, TransientError) and not args.store else ""
+        print(f"dubset export: {exc}{hint}", file=sys.stderr)
         return 2
     progress.close()
     _print(summary)

@@ -11,9 +11,9 @@ import grpc
 
 from dubset.v1 import jobs_pb2, jobs_pb2_grpc
 from dubset_cli import jobview
-from dubset_cli.connect import jobs_server, store_settings
+from dubset_cli.connect import find_jobs_server, store_origin, store_settings
 from dubset_cli.upload import add_tts_arguments, read_show, submission, upload
-from dubset_common.errors import DubsetError
+from dubset_common.errors import DubsetError, TransientError
 from dubset_common.grpcauth import client_channel
 from dubset_common.wiring import build_store
 
@@ -72,17 +72,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _stub(args: argparse.Namespace) -> tuple[grpc.Channel, jobs_pb2_grpc.JobServiceStub]:
-    channel = client_channel(jobs_server(args.server))
+    channel = client_channel(find_jobs_server(args.server).address)
     return channel, jobs_pb2_grpc.JobServiceStub(channel)
 
 
-def _call(prog: str, body: Callable[[], int]) -> int:
+def _call(prog: str, args: argparse.Namespace, body: Callable[[], int]) -> int:
     """Run body; a refused request or an unreachable server is one line and exit 2."""
     try:
         return body()
     except grpc.RpcError as exc:
         code = exc.code() if hasattr(exc, "code") else None
         details = exc.details() if hasattr(exc, "details") else str(exc)
+        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            details = f"{find_jobs_server(args.server).unreachable()} [{details}]"
         print(f"dubset {prog}: {code.name if code else 'ERROR'}: {details}", file=sys.stderr)
         return 2
     except DubsetError as exc:
@@ -98,11 +100,14 @@ def _submit(args: argparse.Namespace) -> int:
         for what in ("ja", "en"):
             if not getattr(args, what).is_file():
                 raise FileNotFoundError(getattr(args, what))
-        store = build_store(store_settings())
-        print("uploading the JA video ...", file=sys.stderr)
-        ja = upload(store, args.ja, "the JA video")
-        print("uploading the EN video ...", file=sys.stderr)
-        en = upload(store, args.en, "the EN video")
+        try:
+            store = build_store(store_settings())
+            print("uploading the JA video ...", file=sys.stderr)
+            ja = upload(store, args.ja, "the JA video")
+            print("uploading the EN video ...", file=sys.stderr)
+            en = upload(store, args.en, "the EN video")
+        except TransientError as exc:
+            raise DubsetError(f"{exc}; {store_origin()}") from None
         sub = submission(
             show, args.episode, ja, en, dataset=args.dataset, tts=not args.no_tts,
             tts_backend=args.tts_backend,
@@ -120,7 +125,7 @@ def _submit(args: argparse.Namespace) -> int:
         return 0
 
     try:
-        return _call("submit", body)
+        return _call("submit", args, body)
     except FileNotFoundError as exc:
         path = Path(exc.args[0])
         why = "is not a file" if path.exists() else "does not exist"
@@ -136,7 +141,7 @@ def _status(args: argparse.Namespace) -> int:
         print(jobview.as_json(job) if args.json else "\n".join(jobview.describe(job)))
         return 0
 
-    return _call("status", body)
+    return _call("status", args, body)
 
 
 def _follow(stub: jobs_pb2_grpc.JobServiceStub, job_id: str) -> int:
@@ -156,7 +161,7 @@ def _watch(args: argparse.Namespace) -> int:
         with channel:
             return _follow(stub, args.job)
 
-    return _call("watch", body)
+    return _call("watch", args, body)
 
 
 def _cancel(args: argparse.Namespace) -> int:
@@ -193,7 +198,7 @@ def _change(
         print("\n".join(jobview.describe(job)))
         return 0
 
-    return _call(prog, body)
+    return _call(prog, args, body)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -221,4 +226,4 @@ def _list(args: argparse.Namespace) -> int:
                     break
         return 0
 
-    return _call("jobs", body)
+    return _call("jobs", args, body)

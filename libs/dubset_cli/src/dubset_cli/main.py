@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from dubset_cli import (
     align,
@@ -19,34 +20,62 @@ from dubset_cli import (
     run,
     sample,
     separate,
+    tts,
     verify,
 )
+from dubset_cli.helpformat import CommandGroups
+
+JOB_COMMANDS = ("jobs", "status", "watch", "cancel", "retry")
+GROUPS = (
+    ("make a dataset", ("run", "submit", "minio-notify")),
+    ("jobs (on the services of `make up` or a cluster)", JOB_COMMANDS),
+    (
+        "one stage on local files",
+        ("probe", "extract", "offset", "separate", "asr", "diarize", "align", "package", "tts"),
+    ),
+    (
+        "datasets and evaluation",
+        ("export", "verify", "sample", "eval", "mushra", "mushra-report"),
+    ),
+)
+REGISTER = (run, jobs, minionotify, export, verify, package, align, evaluate, mushra, sample)
+REGISTER_STAGES = (media, separate, asr, diarize, tts)
+
+
+def cli_version() -> str:
+    try:
+        return version("dubset-cli")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="dubset", description="Build Anim-400K dubbing datasets from dubbed episodes."
+        prog="dubset",
+        description="Build Anim-400K dubbing datasets from dubbed episodes.",
+        epilog="`dubset COMMAND --help` shows a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run.register(sub)
-    jobs.register(sub)
-    minionotify.register(sub)
-    export.register(sub)
-    verify.register(sub)
-    package.register(sub)
-    align.register(sub)
-    evaluate.register(sub)
-    mushra.register(sub)
-    sample.register(sub)
-    media.register(sub)
-    separate.register(sub)
-    asr.register(sub)
-    diarize.register(sub)
+    parser.add_argument("--version", action="version", version=f"dubset {cli_version()}")
+    sub = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        help=argparse.SUPPRESS,
+        action=CommandGroups,
+    )
+    for module in (*REGISTER, *REGISTER_STAGES):
+        module.register(sub)
+    assert isinstance(sub, CommandGroups)
+    parser.description = f"{parser.description}\n\n{sub.listing(GROUPS)}"
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     code: int = args.func(args)
     return code
 

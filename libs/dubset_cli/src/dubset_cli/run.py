@@ -18,7 +18,7 @@ from dubset_common.keys import check_id
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
-        help="run the whole pipeline on one episode pair in this process (no servers needed)",
+        help="the whole pipeline on one episode pair in this process (no servers needed)",
         description="media → separation → ASR + diarization (JA, EN) → alignment → packaging, "
         "then export: an Anim-400K dataset under OUT/datasets/DATASET. The same orchestrator "
         "and stages as the services, over an in-process bus and OUT as the object store; "

@@ -22,7 +22,7 @@ def _noise(value: str) -> float | None:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "sample",
-        help="generate a JA/EN episode pair whose every line, speaker, timing and stem is known",
+        help="a generated episode pair whose every line, speaker, timing and stem is known",
         description="Writes ja.mp4, en.mp4 (H.264 + AAC), show.json, truth.json and the clean "
         "stems (ja_dialogue.wav, en_dialogue.wav, backing.wav, ...) into --out. Same seed, "
         "same bytes. See docs/truth-format.md.",

@@ -8,9 +8,10 @@ import json
 import sys
 from pathlib import Path
 
-from dubset_cli.connect import store_settings
+from dubset_cli.connect import store_origin, store_settings
+from dubset_cli.datasetdir import not_a_dataset
 from dubset_cli.progress import Progress
-from dubset_common.errors import DubsetError
+from dubset_common.errors import DubsetError, TransientError
 from dubset_common.objstore import S3Store, make_s3_client
 from dubset_packaging.datasetfiles import (
     DatasetFiles,
@@ -45,13 +46,19 @@ def open_dataset(location: str) -> DatasetFiles:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.path.startswith("s3://"):
+        why = not_a_dataset(Path(args.path))
+        if why:
+            print(f"dubset verify: {why}", file=sys.stderr)
+            return 2
     progress = Progress()
     try:
         files = open_dataset(args.path)
         report = verify_dataset(files, args.skip_checksums, hook=lambda f, m: progress(m, f))
     except (DubsetError, OSError) as exc:
         progress.close()
-        print(f"dubset verify: {exc}", file=sys.stderr)
+        remote = isinstance(exc, TransientError) and args.path.startswith("s3://")
+        print(f"dubset verify: {exc}{f'; {store_origin()}' if remote else ''}", file=sys.stderr)
         return 2
     progress.close()
     if args.json:

@@ -22,6 +22,22 @@ if TYPE_CHECKING:
 _CHUNK = 1 << 20
 
 
+def umask() -> int:
+    """The process umask, read without changing it (Linux); else briefly set and restored."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a plainly created file gets: 0666 under the umask (0644 under 022)."""
+    return 0o666 & ~umask()
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     """Where an object is and what it holds."""
@@ -117,6 +133,8 @@ class LocalStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
+            # mkstemp makes the file 0600; a dataset is read by other users and services
+            os.fchmod(fd, file_mode())
             with os.fdopen(fd, "wb") as fh:
                 write(fh)
                 fh.flush()

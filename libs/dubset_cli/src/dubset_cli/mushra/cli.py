@@ -21,7 +21,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "OUT/trials.json (the key: which label is which system; keep it from the raters). "
         "Exit 0: built; 2: bad input.",
     )
-    p.add_argument("--dataset", required=True, type=Path, help="exported dataset folder")
+    p.add_argument(
+        "dataset",
+        nargs="?",
+        type=Path,
+        metavar="DATASET",
+        help="exported dataset folder (as `dubset verify` takes it)",
+    )
+    p.add_argument("--dataset", dest="dataset_flag", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", required=True, type=Path, help="kit folder to write")
     p.add_argument("--clips", type=int, default=20, help="trials (default 20)")
     p.add_argument("--seed", type=int, default=0, help="selection and order seed (default 0)")
@@ -64,7 +71,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=0.15,
         help="exclude a rater above this fraction of counted trials (default 0.15)",
     )
-    r.add_argument("--confidence", type=float, default=0.95, help="interval level (0.95)")
+    r.add_argument("--confidence", type=float, default=0.95, help="interval level")
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     r.set_defaults(func=run_report)
 
@@ -75,8 +82,12 @@ def run_kit(args: argparse.Namespace) -> int:
     def hook(fraction: float, message: str) -> None:
         print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
+    dataset = args.dataset or args.dataset_flag
+    if dataset is None or (args.dataset and args.dataset_flag):
+        print("dubset mushra: give one dataset: dubset mushra DATASET --out KIT", file=sys.stderr)
+        return 2
     spec = KitSpec(
-        args.dataset,
+        dataset,
         args.out,
         args.clips,
         args.seed,

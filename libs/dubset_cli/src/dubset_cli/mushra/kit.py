@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from dubset_cli.datasetdir import not_a_dataset
 from dubset_cli.mushra import audio
 from dubset_cli.mushra.errors import KitError
 from dubset_cli.mushra.page import render
@@ -115,7 +116,7 @@ def build(spec: KitSpec, hook: Hook) -> KitSummary:
         raise KitError("clip lengths: need 500 <= --min-ms <= --max-ms")
     manifest = spec.dataset / "manifest.jsonl"
     if not manifest.is_file():
-        raise KitError(f"{spec.dataset} is not an exported dataset: no manifest.jsonl")
+        raise KitError(not_a_dataset(spec.dataset) or f"{spec.dataset}: no manifest.jsonl")
     ffmpeg = audio.find_ffmpeg()
     catalogue = read_manifest(_lines(manifest), spec.min_ms)
     if not catalogue.candidates:
