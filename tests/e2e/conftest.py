@@ -88,9 +88,14 @@ def embedded_a1(episodes: dict[str, Episode], tmp_path_factory: pytest.TempPathF
     """`dubset run` of episode a1; returns its output directory."""
     ep = episodes["a1"]
     out = tmp_path_factory.mktemp("embedded")
-    code = dubset(
-        ["run", "--ja", str(ep.ja), "--en", str(ep.en), "--show", str(ep.show), "--out", str(out)]
-    )
+    umask = os.umask(0o022)  # the usual umask, whatever the test runner's
+    try:
+        code = dubset(
+            ["run", "--ja", str(ep.ja), "--en", str(ep.en), "--show", str(ep.show)]
+            + ["--out", str(out)]
+        )
+    finally:
+        os.umask(umask)
     assert code == 0
     return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -324,6 +325,16 @@ def test_embedded_and_distributed_give_byte_identical_annotations(
     local = embedded_a1 / "datasets" / "default"
     for name in ("anim400k_annotations.json", "manifest.jsonl"):
         assert (run.single_dir / name).read_bytes() == (local / name).read_bytes(), name
+
+
+def test_a_dataset_written_under_umask_022_is_readable_by_everyone(embedded_a1: Path) -> None:
+    """Handed to other users, a web server or a container of another uid, it can be read."""
+    dataset = embedded_a1 / "datasets" / "default"
+    paths = [dataset, *dataset.rglob("*")]
+    assert sum(p.is_file() for p in paths) > 10
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in paths if p.is_file()}
+    assert modes == {0o644}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in paths if p.is_dir()} == {0o755}
 
 
 def test_the_episode_whose_workers_were_killed_matches_the_embedded_run(

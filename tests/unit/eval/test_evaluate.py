@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 from dubset_eval.errors import EvalInputError
 from dubset_eval.evaluate import evaluate
-from dubset_eval.report import Report, to_json, to_text
+from dubset_eval.report import Report, short_source, to_json, to_text
 from tests.unit.eval.episode import write_json, write_results, write_truth
 
 
@@ -193,3 +194,35 @@ def test_audio_over_four_hours_is_refused_without_reading_it(
     monkeypatch.setattr(audio, "MAX_AUDIO_SECONDS", 0.05)
     with pytest.raises(ValueError, match="over the limit"):
         audio.read_mono(path, 16000)
+
+
+@pytest.mark.parametrize(
+    "source, width, short",
+    [
+        ("asr/en/segments.json", 30, "asr/en/segments.json"),
+        (f"stages/asr/{'ab' * 32}/result.json", 30, "asr/abababab/result.json"),
+        ("datasets/default/anim400k_annotations.json", 30, "…/anim400k_annotations.json"),
+        ("datasets/default/anim400k_annotations.json", 40, "…/default/anim400k_annotations.json"),
+        ("a/" + "b" * 40, 20, "a/bbbbbbb…bbbbbbbbbb"),
+    ],
+)
+def test_table_sources_are_short(source: str, width: int, short: str) -> None:
+    assert short_source(source, width) == short
+    assert len(short) <= width
+
+
+def test_tables_fit_100_columns_and_json_keeps_whole_paths(
+    episode: tuple[Path, Path], tmp_path: Path
+) -> None:
+    truth, result = episode
+    result = Path(shutil.copytree(result, tmp_path / "result"))
+    key = "0123456789abcdef" * 4
+    long = result / "stages" / "diarization" / key / "ja.json"
+    long.parent.mkdir(parents=True)
+    long.write_bytes((result / "diarization" / "ja.json").read_bytes())
+    report = evaluate(truth, result)
+    lines = to_text(report).splitlines()
+    assert max(len(ln) for ln in lines if ln.startswith("  ")) <= 100
+    assert any(ln.startswith("  diarization/01234567/ja.json  ja") for ln in lines)
+    sources = {r["source"] for r in to_json(report)["diarization"]}  # type: ignore[index, union-attr]
+    assert f"stages/diarization/{key}/ja.json" in sources

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -101,8 +102,13 @@ class Report:
         return sum(r.result.defects for r in self.completeness) + len(self.problems)
 
 
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.2f}%"
+WIDTH = 100  # columns of a table line
+MIN_SOURCE_WIDTH = 16
+_HEX_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def _pct(x: float | None, digits: int = 2) -> str:
+    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
 
 
 def _db(x: float | None) -> str:
@@ -121,9 +127,29 @@ def _numeric(cell: str) -> bool:
     return cell == "n/a" or cell[:1].isdigit() or cell[:1] in "+-"
 
 
+def short_source(source: str, width: int) -> str:
+    """A result's path for the tables: content keys cut to 8 hex digits, the stages/ prefix
+    dropped, then leading folders replaced by "…/" until it fits width (the JSON report keeps
+    the whole path)."""
+    parts = [p[:8] if _HEX_KEY.fullmatch(p) else p for p in source.split("/")]
+    if parts[0] == "stages" and len(parts) > 1:
+        parts = parts[1:]
+    whole = "/".join(parts)
+    for i in range(len(parts)):
+        short = ("…/" if i else "") + "/".join(parts[i:])
+        if len(short) <= width:
+            return short
+    keep = max(width - 1, 2)
+    return whole[: keep // 2] + "…" + whole[len(whole) - (keep - keep // 2) :]
+
+
 def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Columns padded to width; numeric columns right-aligned, the others left-aligned."""
+    """Columns padded to width; numeric columns right-aligned, the others left-aligned. The
+    first column is a result's path, shortened (short_source) so that a line fits WIDTH."""
     widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    budget = WIDTH - 2 - sum(widths[1:]) - 2 * (len(widths) - 1)
+    rows = [[short_source(r[0], max(budget, MIN_SOURCE_WIDTH)), *r[1:]] for r in rows]
+    widths[0] = max(len(r[0]) for r in [headers, *rows])
     right = [all(_numeric(r[i]) for r in rows) for i in range(len(headers))]
 
     def line(cells: Sequence[str]) -> str:
@@ -196,16 +222,16 @@ def to_text(report: Report) -> str:
     if report.clips:
         out += _table(
             "Clips (one-to-one, IoU >= 0.5 in both languages; boundary and offset errors in ms)",
-            ["source", "truth", "result", "matched", "P", "R", "F1", "median", "p95", "offset err"],
+            ["source", "truth", "result", "match", "P", "R", "F1", "median", "p95", "offset"],
             [
                 [
                     r.source,
                     str(r.score.n_truth),
                     str(r.score.n_result),
                     str(r.score.matched),
-                    _pct(r.score.precision),
-                    _pct(r.score.recall),
-                    _pct(r.score.f1),
+                    _pct(r.score.precision, 1),
+                    _pct(r.score.recall, 1),
+                    _pct(r.score.f1, 1),
                     _ms(r.score.median_boundary_error_ms),
                     _ms(r.score.p95_boundary_error_ms),
                     _ms(r.score.median_offset_error_ms),
