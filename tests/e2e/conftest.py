@@ -90,10 +90,8 @@ def embedded_a1(episodes: dict[str, Episode], tmp_path_factory: pytest.TempPathF
     out = tmp_path_factory.mktemp("embedded")
     umask = os.umask(0o022)  # the usual umask, whatever the test runner's
     try:
-        code = dubset(
-            ["run", "--ja", str(ep.ja), "--en", str(ep.en), "--show", str(ep.show)]
-            + ["--out", str(out)]
-        )
+        files = ["--ja", str(ep.ja), "--en", str(ep.en), "--show", str(ep.show)]
+        code = dubset(["run", *files, "--out", str(out)])
     finally:
         os.umask(umask)
     assert code == 0
