@@ -4,8 +4,10 @@
 
 For the defaults and each values file: `helm lint --strict` (Kubernetes 1.32), the values
 schema, a render as an install, every built-in object validated strictly against the
-Kubernetes 1.32 schemas (kubernetes-validate), custom resources checked for their group and
-kind, and the rules of each PrometheusRule checked with `promtool check rules`.
+Kubernetes 1.32 schemas (kubernetes-validate), every workload's containers probed (startup,
+readiness and liveness, an HTTP probe on a port the container declares), custom resources
+checked for their group and kind, and the rules of each PrometheusRule checked with
+`promtool check rules`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import yaml  # type: ignore[import-untyped]
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "deploy" / "helm" / "dubset"
 KUBE_VERSION = "1.32.0"
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
+PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 CUSTOM = {
     "keda.sh/v1alpha1": {"ScaledObject"},
     "monitoring.coreos.com/v1": {"ServiceMonitor", "PodMonitor", "PrometheusRule"},
@@ -56,6 +60,28 @@ def problems_of(docs: list[dict[str, Any]], work: Path) -> list[str]:
             kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
         except Exception as exc:  # ValidationError, SchemaNotFoundError
             found.append(f"{where}: {exc}".splitlines()[0])
+        found += probe_problems(doc)
+    return found
+
+
+def probe_problems(doc: dict[str, Any]) -> list[str]:
+    """A long-running container without all three probes stays "Running" however wedged it is;
+    an HTTP probe must aim at a port its container declares."""
+    if doc.get("kind") not in WORKLOADS:
+        return []
+    where = f"{doc['kind']}/{doc.get('metadata', {}).get('name')}"
+    pod = doc.get("spec", {}).get("template", {}).get("spec", {})
+    found: list[str] = []
+    for c in pod.get("containers", []):
+        ports = {p.get("name") for p in c.get("ports", [])}
+        ports |= {p.get("containerPort") for p in c.get("ports", [])}
+        for kind in PROBES:
+            probe = c.get(kind)
+            if not probe:
+                found.append(f"{where}: container {c.get('name')} has no {kind}")
+            elif "httpGet" in probe and probe["httpGet"].get("port") not in ports:
+                port = probe["httpGet"].get("port")
+                found.append(f"{where}: {kind} of {c.get('name')} aims at undeclared port {port}")
     return found
 
 

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from dubset.v1 import common_pb2, jobs_pb2, jobs_pb2_grpc
 from dubset_common import topics
+from dubset_common.health import LoopHealth
 from dubset_common.kafkabus import KafkaBus
 from dubset_common.objstore import S3Store
 from dubset_jobs.orchestrator import JobsOptions, Orchestrator
@@ -27,7 +28,8 @@ def service(
     kafka_bus: KafkaBus, s3_store: S3Store, namespace: str
 ) -> Iterator[tuple[Orchestrator, jobs_pb2_grpc.JobServiceStub]]:
     prefix = f"{namespace}."
-    orch = Orchestrator(kafka_bus, s3_store, OPTIONS, CollectorRegistry(), prefix)
+    health = LoopHealth(stall_s=60, startup_s=60)
+    orch = Orchestrator(kafka_bus, s3_store, OPTIONS, CollectorRegistry(), prefix, health=health)
     orch.start()
     workers = FakeWorkers(kafka_bus, s3_store, prefix).start()
     running = start("127.0.0.1:0", orch, CollectorRegistry())
@@ -53,6 +55,10 @@ def test_grpc_submission_runs_to_success(
         jobs_pb2.JobStatus.FromString(r.value) for r in orch.bus.read_topic(orch.states.topic)
     ]
     assert max(s.revision for s in states) == got.revision
+    # Its ingest consumer holds a group session on the broker: /readyz would answer 200.
+    assert orch.health is not None
+    ready = orch.health.readiness()
+    assert ready.ok and ready.session, ready.reason
 
 
 def test_minio_notification_for_an_uploaded_manifest_starts_a_job(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from dubset_common.config import Settings, load_settings
+from dubset_common.metrics import HEALTH_PATHS
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is not installed (requirements/lock.txt)")
 jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is not installed")
@@ -58,6 +59,9 @@ BAD_VALUES = {
     "empty existingSecret": _with("global.existingSecret", ""),
     "unknown log level": _with("global.logLevel", "verbose"),
     "secret in plain env": _with("alignment.env", {"DUBSET_S3_SECRET_KEY": "hunter2"}),
+    "metrics port in env": _with("asr.env", {"DUBSET_METRICS_PORT": "0"}),
+    "metrics address in env": _with("stageDefaults.env", {"DUBSET_METRICS_ADDR": "127.0.0.1"}),
+    "stall limit too short": _with("tts.stallSeconds", 1),
     "misspelt resources key": _with("alignment.worker.resources", {"limit": {"cpu": "1"}}),
     "malformed quantity": _with("alignment.worker.resources", {"limits": {"memory": "1 GB"}}),
     "port out of range": _with("global.ports.grpc", 70000),
@@ -429,8 +433,58 @@ def test_worker_runs_the_consumer_without_grpc(chart: Any) -> None:
     c = container(find(render(chart), "Deployment", "dubset-alignment-worker"))
     assert c["args"] == ["worker"]
     assert [p["name"] for p in c["ports"]] == ["metrics"]
-    assert "readinessProbe" not in c and "livenessProbe" not in c
+    assert not any("grpc" in c[probe] for probe in ("startupProbe", "readinessProbe"))
     assert "lifecycle" not in c
+
+
+@pytest.mark.parametrize("values", [None, FULL_VALUES], ids=["defaults", "everything-on"])
+def test_every_workload_has_startup_readiness_and_liveness_probes(
+    chart: Any, values: dict[str, Any] | None
+) -> None:
+    """Workers are probed over HTTP on the metrics port's health paths, servers over gRPC
+    health; the jobs server's liveness is its ingest loop's /healthz."""
+    docs = render(chart, values)
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    want = {f"dubset-{s}-{r}" for s in SERVER_AND_WORKER for r in ("server", "worker")}
+    assert set(deployments) == want | {"dubset-jobs-server"}
+    liveness, readiness = ({"path": path, "port": "metrics"} for path in HEALTH_PATHS)
+    for name, deployment in deployments.items():
+        c = container(deployment)
+        probes = {p: c[p] for p in ("startupProbe", "readinessProbe", "livenessProbe")}
+        assert {"name": "metrics", "containerPort": 9090, "protocol": "TCP"} in c["ports"]
+        if name.endswith("-worker"):
+            assert probes["startupProbe"]["httpGet"] == readiness, name
+            assert probes["readinessProbe"]["httpGet"] == readiness, name
+        else:
+            assert probes["startupProbe"]["grpc"] == {"port": 50051}, name
+            assert probes["readinessProbe"]["grpc"] == {"port": 50051}, name
+        if name.endswith("-worker") or name == "dubset-jobs-server":
+            assert probes["livenessProbe"]["httpGet"] == liveness, name
+            env = env_of(c)
+            assert env["DUBSET_METRICS_PORT"]["value"] == "9090"
+            assert "DUBSET_HEALTH_STALL_S" in env and "DUBSET_HEALTH_STARTUP_S" in env
+        else:
+            assert probes["livenessProbe"]["grpc"] == {"port": 50051}, name
+            assert "DUBSET_HEALTH_STALL_S" not in env_of(c)
+        # The app decides a stall (minutes); the kubelet's own budget only covers a process
+        # too wedged to answer, and must not restart one that is merely busy.
+        live = probes["livenessProbe"]
+        assert live["periodSeconds"] * live["failureThreshold"] >= 30
+
+
+def test_the_stall_limit_and_startup_grace_reach_the_worker(chart: Any) -> None:
+    values = _with("alignment.stallSeconds", 300)
+    docs = render(chart, values)
+    settings: dict[str, Settings] = {}
+    for name in ("dubset-alignment-worker", "dubset-asr-worker", "dubset-jobs-server"):
+        env = env_of(container(find(docs, "Deployment", name)))
+        plain = {n: e.get("value", "x") for n, e in env.items()}
+        settings[name] = load_settings(name.split("-")[1], plain)
+    assert settings["dubset-alignment-worker"].health_stall_s == 300
+    assert settings["dubset-alignment-worker"].health_startup_s == 60
+    assert settings["dubset-asr-worker"].health_stall_s == 1800  # stageDefaults
+    assert settings["dubset-asr-worker"].health_startup_s == 300  # a GPU stage loads models
+    assert settings["dubset-jobs-server"].health_startup_s == 60
 
 
 def _selects(selector: dict[str, str], labels: dict[str, str]) -> bool:

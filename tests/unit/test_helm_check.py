@@ -11,6 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "helm_check.py"
 pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+sys.path.insert(0, str(ROOT / "tools"))
+
+import helm_check  # noqa: E402
 
 VALUES_FILES = sorted((ROOT / "deploy/helm/dubset/ci").glob("*.yaml"))
 
@@ -56,3 +59,29 @@ def test_a_bad_values_file_fails(tmp_path: Path, text: str, message: str) -> Non
     done = run(bad)
     assert done.returncode == 1
     assert "FAILED" in done.stdout and message in done.stdout
+
+
+def _deployment(**probes: dict[str, object]) -> dict[str, object]:
+    c = {"name": "media", "ports": [{"name": "metrics", "containerPort": 9090}], **probes}
+    return {
+        "kind": "Deployment",
+        "metadata": {"name": "dubset-media-worker"},
+        "spec": {"template": {"spec": {"containers": [c]}}},
+    }
+
+
+def test_a_workload_without_probes_fails_the_check() -> None:
+    """A worker with no probes stays Running however wedged: the check names what is missing."""
+    http = {"httpGet": {"path": "/readyz", "port": "metrics"}}
+    assert helm_check.probe_problems(_deployment()) == [
+        f"Deployment/dubset-media-worker: container media has no {kind}"
+        for kind in ("startupProbe", "readinessProbe", "livenessProbe")
+    ]
+    probed = _deployment(startupProbe=http, readinessProbe=http, livenessProbe=http)
+    assert helm_check.probe_problems(probed) == []
+    by_number = {"httpGet": {"path": "/healthz", "port": 9090}}
+    wrong = {"httpGet": {"path": "/healthz", "port": "health"}}
+    assert helm_check.probe_problems(
+        _deployment(startupProbe=http, readinessProbe=by_number, livenessProbe=wrong)
+    ) == ["Deployment/dubset-media-worker: livenessProbe of media aims at undeclared port health"]
+    assert helm_check.probe_problems({"kind": "Job", "spec": {}}) == []

@@ -333,7 +333,7 @@ def consumer_group(stage: str, prefix: str) -> str:
     if stage == "jobs":
         orchestrator = Orchestrator(None, None, JobsOptions(), topic_prefix=prefix)  # type: ignore[arg-type]
         return orchestrator.group
-    executor = SimpleNamespace(stage=SimpleNamespace(name=stage))
+    executor = SimpleNamespace(stage=SimpleNamespace(name=stage), hook=lambda _f, _m: None)
     worker = StageWorker(executor, bus=None, topic_prefix=prefix)  # type: ignore[arg-type]
     worker._pool.shutdown()
     return worker.group

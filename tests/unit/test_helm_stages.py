@@ -175,6 +175,20 @@ def test_servers_get_a_startup_probe_sized_for_model_loading(
     assert "livenessProbe" in c and "readinessProbe" in c
 
 
+@pytest.mark.parametrize(("stage", "threshold"), [("asr", 60), ("tts", 60), ("alignment", 12)])
+def test_workers_get_a_startup_probe_sized_for_model_loading(
+    chart: Any, stage: str, threshold: int
+) -> None:
+    """Until it consumes with a session (/readyz) a starting worker is not killed, for as long
+    as its stage's startupSeconds (300 for the GPU stages' models)."""
+    c = container(find(render(chart), "Deployment", f"dubset-{stage}-worker"))
+    probe = c["startupProbe"]
+    assert probe["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    assert probe["periodSeconds"] * probe["failureThreshold"] >= threshold * 5
+    assert probe["failureThreshold"] == threshold
+    assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+
+
 # --- autoscaling and partitions ----------------------------------------------------------------
 
 

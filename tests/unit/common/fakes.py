@@ -209,6 +209,9 @@ class RecordingConsumer:
     def keepalive(self) -> None:
         self.inner.keepalive()
 
+    def has_session(self) -> bool:
+        return bool(self.inner.has_session())
+
     def close(self) -> None:
         self.inner.close()
 

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 from kafka import errors as kafka_errors
+from kafka.structs import ConsumerGroupMetadata, MemberState
 
 from dubset_common.errors import InvalidInputError, TransientError
-from dubset_common.kafkabus import KafkaOptions, KafkaProducerAdapter
+from dubset_common.kafkabus import KafkaConsumerAdapter, KafkaOptions, KafkaProducerAdapter
 
 
 class _Future:
@@ -164,3 +165,44 @@ def test_a_client_of_a_secured_cluster_is_built_with_its_credentials(
     security = KafkaSecurity("SASL_PLAINTEXT", "PLAIN", "u", "p")
     KafkaProducerAdapter(KafkaOptions("b:9092", security=security))
     assert seen["security_protocol"] == "SASL_PLAINTEXT" and seen["sasl_plain_password"] == "p"
+
+
+class _Coordinator:
+    def __init__(self, known: bool) -> None:
+        self.known = known
+
+    def coordinator_unknown(self) -> bool:
+        return not self.known
+
+
+class _GroupClient:
+    """The parts of a KafkaConsumer that tell its group membership."""
+
+    def __init__(self, state: str, coordinator_known: bool = True, broken: bool = False) -> None:
+        self.state = state
+        self.broken = broken
+        self._coordinator = _Coordinator(coordinator_known)
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        if self.broken:
+            raise AttributeError("no such thing in this kafka-python")
+        return ConsumerGroupMetadata(group_id="dubset-asr", state=self.state)
+
+
+@pytest.mark.parametrize(
+    ("client", "held"),
+    [
+        (_GroupClient(MemberState.STABLE), True),
+        (_GroupClient(MemberState.REBALANCING), False),
+        (_GroupClient(MemberState.UNJOINED), False),
+        (_GroupClient(MemberState.STABLE, coordinator_known=False), False),  # broker gone
+        (_GroupClient(MemberState.STABLE, broken=True), False),
+    ],
+    ids=["joined", "rebalancing", "unjoined", "coordinator lost", "client error"],
+)
+def test_a_consumer_has_a_session_only_while_joined_to_a_reachable_coordinator(
+    client: _GroupClient, held: bool
+) -> None:
+    adapter = KafkaConsumerAdapter.__new__(KafkaConsumerAdapter)
+    adapter._consumer = client
+    assert adapter.has_session() is held

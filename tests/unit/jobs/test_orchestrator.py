@@ -12,6 +12,7 @@ from dubset.v1 import common_pb2, jobs_pb2, separation_pb2
 from dubset_common import topics
 from dubset_common.bus import InProcBus
 from dubset_common.errors import InvalidInputError, NotFoundError
+from dubset_common.health import LoopHealth
 from dubset_common.objstore import LocalStore
 from dubset_jobs.core import dag
 from dubset_jobs.orchestrator import JobsOptions, Orchestrator
@@ -219,3 +220,30 @@ def test_ingest_topic_submissions_and_dead_letters(
     assert any(
         "the EN video" in x.error_message and "does not exist" in x.error_message for x in letters
     )
+
+
+def test_the_ingest_consumer_reports_its_heartbeat_to_the_health_endpoint(
+    bus: InProcBus, store: LocalStore
+) -> None:
+    """The jobs service's consumer loop feeds /healthz and /readyz like a stage worker's."""
+    now = [1000.0]
+    health = LoopHealth(60, 300, clock=lambda: now[0])
+    o = Orchestrator(bus, store, OPTIONS, CollectorRegistry(), health=health)
+    assert health.readiness().status == "starting"
+    o.start()
+    try:
+        for _ in range(100):
+            if health.readiness().ok:
+                break
+            threading.Event().wait(0.05)
+        assert health.readiness().ok and health.liveness().ok
+        now[0] += 61
+        for _ in range(100):  # the loop keeps going round: fresh heartbeats
+            if health.liveness().ok:
+                break
+            threading.Event().wait(0.05)
+        assert health.liveness().ok
+    finally:
+        o.stop()
+    now[0] += 61  # nothing goes round any more
+    assert health.liveness().status == "stalled"

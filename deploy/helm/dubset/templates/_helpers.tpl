@@ -157,14 +157,16 @@ The container environment: the DUBSET_* settings dubset_common.config reads, the
     "DUBSET_S3_BUCKET" (required "global.s3.bucket is required" $g.s3.bucket)
     "DUBSET_S3_REGION" $g.s3.region
     "DUBSET_LOG_LEVEL" $g.logLevel
-    "DUBSET_METRICS_ADDR" "0.0.0.0"
-    "DUBSET_METRICS_PORT" (toString (int $g.ports.metrics))
     "DUBSET_KAFKA_PARTITIONS" (toString (int $g.kafka.partitions))
     "DUBSET_KAFKA_REPLICATION_FACTOR" (toString (int $g.kafka.replicationFactor))
 }}
 {{- if eq .role "server" }}
 {{- $_ := set $env "DUBSET_GRPC_ADDR" (printf "0.0.0.0:%d" (int $g.ports.grpc)) }}
 {{- $_ := set $env "DUBSET_GRPC_GRACE_S" (toString (int $r.drainSeconds)) }}
+{{- end }}
+{{- if include "dubset.loopHealth" . }}
+{{- $_ := set $env "DUBSET_HEALTH_STALL_S" (toString (int $s.stallSeconds)) }}
+{{- $_ := set $env "DUBSET_HEALTH_STARTUP_S" (toString (int $s.startupSeconds)) }}
 {{- end }}
 {{- with $g.kafka.topicPrefix }}
 {{- $_ := set $env "DUBSET_TOPIC_PREFIX" . }}
@@ -175,6 +177,9 @@ The container environment: the DUBSET_* settings dubset_common.config reads, the
 {{- range $k, $v := $s.env }}
 {{- $_ := set $env $k (toString $v) }}
 {{- end }}
+{{- /* After env: the probes, scrape annotations and monitors all use this port. */}}
+{{- $_ := set $env "DUBSET_METRICS_ADDR" "0.0.0.0" }}
+{{- $_ := set $env "DUBSET_METRICS_PORT" (toString (int $g.ports.metrics)) }}
 {{- range $k := keys $env | sortAlpha }}
 - name: {{ $k }}
   value: {{ index $env $k | quote }}
@@ -201,9 +206,77 @@ The container environment: the DUBSET_* settings dubset_common.config reads, the
 {{- end }}
 
 {{/*
+Whether a role runs a Kafka consumer loop whose health the metrics port answers (/healthz,
+/readyz): every worker, and the jobs server (its ingest consumer). "true" or empty.
+*/}}
+{{- define "dubset.loopHealth" -}}
+{{- if or (eq .role "worker") (eq .stage "jobs") }}true{{ end }}
+{{- end }}
+
+{{/*
+The probes of one role. Servers: gRPC health for startup, readiness and liveness. Workers:
+HTTP on the metrics port, /readyz (started and holding a broker session) for startup and
+readiness, /healthz (the consumer loop is not stalled) for liveness. The jobs server: gRPC
+for startup and readiness (it serves JobService), its ingest loop's /healthz for liveness.
+The startup probe allows startupSeconds (model loading); the loop decides a stall itself
+(stallSeconds), so the liveness probe's own budget only covers a process too wedged to answer.
+*/}}
+{{- define "dubset.probes" -}}
+{{- $g := .root.Values.global }}
+{{- $s := include "dubset.stageValues" . | fromYaml }}
+{{- $startupFailures := max 1 (div (add (int $s.startupSeconds) 4) 5) }}
+{{- $grpc := dict "port" (int $g.ports.grpc) }}
+{{- $http := dict "port" "metrics" }}
+{{- if eq .role "server" }}
+startupProbe:
+  grpc:
+    {{- toYaml $grpc | nindent 4 }}
+  periodSeconds: 5
+  timeoutSeconds: 2
+  failureThreshold: {{ $startupFailures }}
+readinessProbe:
+  grpc:
+    {{- toYaml $grpc | nindent 4 }}
+  periodSeconds: 5
+  timeoutSeconds: 2
+  failureThreshold: 2
+{{- else }}
+startupProbe:
+  httpGet:
+    path: /readyz
+    {{- toYaml $http | nindent 4 }}
+  periodSeconds: 5
+  timeoutSeconds: 2
+  failureThreshold: {{ $startupFailures }}
+readinessProbe:
+  httpGet:
+    path: /readyz
+    {{- toYaml $http | nindent 4 }}
+  periodSeconds: 10
+  timeoutSeconds: 5
+  failureThreshold: 3
+{{- end }}
+livenessProbe:
+  {{- if include "dubset.loopHealth" . }}
+  httpGet:
+    path: /healthz
+    {{- toYaml $http | nindent 4 }}
+  periodSeconds: 20
+  timeoutSeconds: 10
+  failureThreshold: 6
+  {{- else }}
+  grpc:
+    {{- toYaml $grpc | nindent 4 }}
+  periodSeconds: 10
+  timeoutSeconds: 5
+  failureThreshold: 3
+  {{- end }}
+{{- end }}
+
+{{/*
 The pod template of one stage role: what every stage shares (non-root, read-only root with a
-/tmp emptyDir, no API token, scrape annotations, secrets from the existing Secret), plus gRPC
-port, probes and preStop pause for the server role.
+/tmp emptyDir, no API token, scrape annotations, secrets from the existing Secret, probes),
+plus gRPC port and preStop pause for the server role.
 */}}
 {{- define "dubset.podTemplate" -}}
 {{- $root := .root }}
@@ -262,26 +335,7 @@ spec:
           protocol: TCP
       env:
         {{- include "dubset.env" . | trim | nindent 8 }}
-      {{- if eq .role "server" }}
-      startupProbe:
-        grpc:
-          port: {{ int $g.ports.grpc }}
-        periodSeconds: 5
-        timeoutSeconds: 2
-        failureThreshold: {{ max 1 (div (add (int $s.startupSeconds) 4) 5) }}
-      readinessProbe:
-        grpc:
-          port: {{ int $g.ports.grpc }}
-        periodSeconds: 5
-        timeoutSeconds: 2
-        failureThreshold: 2
-      livenessProbe:
-        grpc:
-          port: {{ int $g.ports.grpc }}
-        periodSeconds: 10
-        timeoutSeconds: 5
-        failureThreshold: 3
-      {{- end }}
+      {{- include "dubset.probes" . | trim | nindent 6 }}
       {{- if gt (int $r.preStopSleepSeconds) 0 }}
       lifecycle:
         preStop:

@@ -45,6 +45,9 @@ class Consumer(Protocol):
     def keepalive(self) -> None:
         """Stay in the group while busy: no records are taken or lost."""
 
+    def has_session(self) -> bool:
+        """Whether the broker holds this consumer's group session now (for health checks)."""
+
     def close(self) -> None: ...
 
 
@@ -177,6 +180,9 @@ class InProcConsumer:
 
     def keepalive(self) -> None:
         return None
+
+    def has_session(self) -> bool:
+        return True
 
     def close(self) -> None:
         return None

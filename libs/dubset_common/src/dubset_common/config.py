@@ -49,6 +49,12 @@ class Settings:
     grpc_grace_s: float = 30.0
     metrics_port: int = 0  # 0: no metrics endpoint
     metrics_addr: str = "0.0.0.0"
+    # A consumer loop (workers, the jobs ingest) answers /healthz and /readyz on the metrics port.
+    # Stalled: no poll and no progress of the work in hand for this long; liveness then fails,
+    # as it does after this long without a broker session. DUBSET_HEALTH_STALL_S.
+    health_stall_s: float = 1800.0
+    # Liveness holds while the stage starts (models load) for up to this long.
+    health_startup_s: float = 600.0
     # Where the model stages (asr, diarization's pyannote, tts's YourTTS) run: cpu | cuda | cuda:N.
     device: str = "cpu"
     max_attempts: int = 3  # tries of a request whose stage fails
@@ -149,6 +155,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("DUBSET_MAX_ATTEMPTS must be at least 1")
     if s.transient_retry_s < 0 or s.max_crashes < 0:
         raise ConfigError("DUBSET_TRANSIENT_RETRY_S and DUBSET_MAX_CRASHES must not be negative")
+    if not (s.health_stall_s >= 1 and s.health_startup_s >= 1):  # NaN too
+        raise ConfigError("DUBSET_HEALTH_STALL_S and DUBSET_HEALTH_STARTUP_S must be at least 1")
     if not 1 <= s.media_max_duration_s <= 4 * 3600:
         raise ConfigError("DUBSET_MEDIA_MAX_DURATION_S must be between 1 and 14400 (4 h)")
     _check_jobs(s)

@@ -306,6 +306,21 @@ class KafkaConsumerAdapter:
             self._consumer.seek(tp, min(r.offset for r in records))
             self._consumer.pause(tp)
 
+    def has_session(self) -> bool:
+        """Joined (the group is stable) and the group coordinator known and connected."""
+        from kafka.structs import MemberState
+
+        try:
+            if self._consumer.group_metadata().state != MemberState.STABLE:
+                return False
+            # A broker outage leaves the member "stable" with no coordinator; kafka-python has
+            # no public accessor for that, so its coordinator is asked when it has one.
+            coordinator = getattr(self._consumer, "_coordinator", None)
+            return coordinator is None or not coordinator.coordinator_unknown()
+        except Exception as exc:  # a health check must never break the loop
+            log.warning("cannot tell the group session: %s", exc)
+            return False
+
     def commit(self, record: Record) -> None:
         from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
         from kafka.structs import OffsetAndMetadata, TopicPartition

@@ -1,11 +1,21 @@
-"""Prometheus metrics of one stage, built from a registry passed in."""
+"""Prometheus metrics of one stage from a registry passed in; the port serving them and health."""
 
 from __future__ import annotations
 
+import json
 import re
+import socket
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from typing import Any, cast
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+
+from dubset_common.health import LoopHealth
 
 _STAGE = re.compile(r"^[a-z][a-z0-9_]*$")
 LATENCY_BUCKETS = (
@@ -83,7 +93,78 @@ class StageMetrics:
         )
 
 
-def serve_metrics(registry: CollectorRegistry, port: int, addr: str = "0.0.0.0") -> int:
-    """Expose /metrics on port (0 picks a free one); returns the bound port."""
-    server, _thread = start_http_server(port, addr=addr, registry=registry)
+# The health paths next to /metrics: liveness (restart the pod) and readiness.
+HEALTH_PATHS = ("/healthz", "/readyz")
+
+
+def metrics_app(registry: CollectorRegistry, health: LoopHealth | None = None) -> WSGIApplication:
+    """/metrics (any other path too, as prometheus_client serves it) from the registry, and
+    /healthz and /readyz answering health's liveness and readiness as JSON (200 or 503); the
+    health paths are 404 in a process without a consumer loop (health None)."""
+    metrics = cast(WSGIApplication, make_wsgi_app(registry))
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path not in HEALTH_PATHS:
+            return metrics(environ, start_response)
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return _json(start_response, "405 Method Not Allowed", {"ok": False}, method)
+        if health is None:
+            body = {"ok": False, "reason": "no consumer loop in this process"}
+            return _json(start_response, "404 Not Found", body, method)
+        verdict = health.liveness() if path == "/healthz" else health.readiness()
+        status = "200 OK" if verdict.ok else "503 Service Unavailable"
+        return _json(start_response, status, verdict.body(), method)
+
+    return app
+
+
+def _json(
+    start_response: StartResponse, status: str, body: dict[str, object], method: str
+) -> list[bytes]:
+    data = json.dumps(body).encode() + b"\n"
+    start_response(
+        status,
+        [
+            ("Content-Type", "application/json"),
+            ("Cache-Control", "no-store"),
+            ("Content-Length", str(len(data))),
+        ],
+    )
+    return [b"" if method == "HEAD" else data]
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Nothing: a probe every few seconds would drown the service's own log lines."""
+
+
+def serve_metrics(
+    registry: CollectorRegistry,
+    port: int,
+    addr: str = "0.0.0.0",
+    health: LoopHealth | None = None,
+) -> int:
+    """Serve metrics_app on addr:port (0 picks a free one) from a daemon thread; returns the
+    bound port."""
+    family, _, _, _, sockaddr = socket.getaddrinfo(
+        addr, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+
+    class Server(_ThreadingServer):
+        address_family = family  # an IPv6 addr needs AF_INET6
+
+    server = make_server(
+        str(sockaddr[0]),
+        port,
+        metrics_app(registry, health),
+        Server,
+        handler_class=_QuietHandler,
+    )
+    threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
     return int(server.server_port)

@@ -18,7 +18,7 @@ from dubset_common.logs import configure_logging
 from dubset_common.metrics import StageMetrics, serve_metrics
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Stage, StageExecutor
-from dubset_common.wiring import secrets_of
+from dubset_common.wiring import build_health, secrets_of
 from dubset_common.worker import StageWorker
 
 log = logging.getLogger("dubset_common.service")
@@ -37,6 +37,7 @@ def run_service(
 ) -> int:
     """Parse the role, load settings, serve metrics, then run the gRPC server or the worker.
 
+    A worker's metrics port also answers /healthz and /readyz from its loop.
     A bad setting, or one of startup_errors (a missing tool or model), exits 2 with one line.
     """
     parser = argparse.ArgumentParser(prog=f"python -m dubset_{stage}")
@@ -53,9 +54,10 @@ def run_service(
         secrets_of(settings),
     )
     registry = CollectorRegistry()
+    health = build_health(settings) if args.role == "worker" else None
     if settings.metrics_port:
-        port = serve_metrics(registry, settings.metrics_port, settings.metrics_addr)
-        log.info("metrics on port %d", port)
+        port = serve_metrics(registry, settings.metrics_port, settings.metrics_addr, health)
+        log.info("metrics%s on port %d", " and health" if health else "", port)
     fatal: tuple[type[Exception], ...] = (ConfigError, *startup_errors)
     try:
         if args.role == "serve":
@@ -65,6 +67,7 @@ def run_service(
     except fatal as exc:
         print(f"dubset-{stage}: {exc}", file=sys.stderr)
         return 2
+    worker.health = health
     install_stop_signals(worker.stop.set)
     worker.run()
     log.info("worker stopped")

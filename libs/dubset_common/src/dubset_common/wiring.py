@@ -1,4 +1,4 @@
-"""Build the object store and bus a service's settings ask for."""
+"""Build the object store, bus and loop health a service's settings ask for."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dubset_common.bus import Bus, InProcBus
 from dubset_common.config import Settings
+from dubset_common.health import LoopHealth
 from dubset_common.kafkabus import KafkaBus, KafkaOptions, KafkaSecurity
 from dubset_common.objstore import LocalStore, ObjectStore, S3Store, make_s3_client
 
@@ -35,6 +36,11 @@ def build_bus(settings: Settings) -> Bus:
             security=kafka_security(settings),
         )
     )
+
+
+def build_health(settings: Settings) -> LoopHealth:
+    """The health state of a consumer loop, its startup clock started now."""
+    return LoopHealth(settings.health_stall_s, settings.health_startup_s)
 
 
 def kafka_security(settings: Settings) -> KafkaSecurity:

@@ -16,6 +16,7 @@ from dubset.v1 import common_pb2
 from dubset_common import topics
 from dubset_common.bus import Bus, Consumer, Producer, Record
 from dubset_common.errors import DubsetError, InvalidInputError, TransientError
+from dubset_common.health import LoopHealth
 from dubset_common.ledger import DeliveryLedger, safe_request_id
 from dubset_common.logs import log_context
 from dubset_common.runner import StageExecutor
@@ -124,13 +125,16 @@ class StageWorker:
         transient_retry_s: float = 600.0,
         ledger: DeliveryLedger | None = None,
         max_crashes: int = 3,
+        health: LoopHealth | None = None,
     ) -> None:
         """max_attempts: tries of a request whose stage fails (a bug, a bad library call);
         transient_retry_s: how long a dependency that is down (store, broker, remote API) is
         waited for before the request fails, without using up attempts;
         ledger: counts deliveries that never finished (the worker died): a request delivered
         max_crashes times without finishing fails instead of killing the next worker too;
-        progress: also publish the work's progress hook on the progress topic."""
+        progress: also publish the work's progress hook on the progress topic;
+        health: told of every turn of the loop, the work's progress and the broker session
+        (what the metrics port's /healthz and /readyz answer from)."""
         stage = executor.stage.name
         self.executor = executor
         self.bus = bus
@@ -146,17 +150,20 @@ class StageWorker:
         self.dlq_topic = topics.dlq(stage, topic_prefix)
         self.stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{stage}-work")
+        self.health = health
         self.progress: ProgressPublisher | None = None
         if progress:
-            publisher = ProgressPublisher(bus, stage, topics.progress(topic_prefix))
-            inner = executor.hook
+            self.progress = ProgressPublisher(bus, stage, topics.progress(topic_prefix))
+        inner = executor.hook
 
-            def hook(fraction: float, message: str) -> None:
-                inner(fraction, message)
-                publisher.report(fraction, message)
+        def hook(fraction: float, message: str) -> None:
+            inner(fraction, message)
+            if self.health is not None:  # progress of the work in hand is its heartbeat
+                self.health.working(f"{min(1.0, max(0.0, fraction)):.0%} {message}")
+            if self.progress is not None:
+                self.progress.report(fraction, message)
 
-            executor.hook = hook
-            self.progress = publisher
+        executor.hook = hook
 
     def run(self) -> None:
         """Loop until stop is set; the message in hand is finished and committed first."""
@@ -164,14 +171,18 @@ class StageWorker:
         consumer = self.bus.consumer([self.requests_topic], self.group)
         producer = self.bus.producer()
         log.info("worker consuming %s as %s", self.requests_topic, self.group)
+        if self.health is not None:
+            self.health.started()
         try:
             while not self.stop.is_set():
                 try:
                     records = consumer.poll(self.poll_timeout_s, max_records=1)
                 except TransientError as exc:
                     log.warning("poll failed, retrying: %s", exc)
+                    self._alive(consumer, beat=True)
                     self.stop.wait(self.backoff_s)
                     continue
+                self._alive(consumer, beat=True)
                 for record in records:
                     try:
                         self.handle(record, consumer, producer)
@@ -332,6 +343,8 @@ class StageWorker:
         # Run in a copy of this context so the work's log lines keep job_id, episode_id, stage.
         context = contextvars.copy_context()
         context.run(_CURRENT.set, request)
+        if self.health is not None:
+            self.health.working(f"started request {request.request_id}")
         future: Future[common_pb2.StageResult] = self._pool.submit(
             context.run, self.executor.execute, request
         )
@@ -339,7 +352,19 @@ class StageWorker:
         # own TimeoutError (socket.timeout) would look like "not done yet" forever.
         while not wait([future], timeout=self.poll_timeout_s).done:
             consumer.keepalive()
+            # Only the work's own progress is a heartbeat now: a call stuck without reporting
+            # any, while this loop keeps the group session, is the stall to detect.
+            self._alive(consumer, beat=False)
+        self._alive(consumer, beat=True)
         return future.result()
+
+    def _alive(self, consumer: Consumer, *, beat: bool) -> None:
+        """Tell the health state the loop went round (beat) and whether the session holds."""
+        if self.health is None:
+            return
+        if beat:
+            self.health.heartbeat()
+        self.health.session(consumer.has_session())
 
     def _pause(self, consumer: Consumer, seconds: float) -> bool:
         """Wait up to MAX_BACKOFF_S while staying in the group; True when stop came."""
@@ -348,6 +373,7 @@ class StageWorker:
             if self.stop.wait(min(left, self.poll_timeout_s)):
                 return True
             consumer.keepalive()
+            self._alive(consumer, beat=True)  # waiting out a backoff on purpose is no stall
         return self.stop.is_set()
 
     def _deliver(

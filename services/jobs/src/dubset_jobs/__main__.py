@@ -14,7 +14,7 @@ from dubset_common.errors import ConfigError, TransientError
 from dubset_common.grpcserver import install_stop_signals
 from dubset_common.logs import configure_logging
 from dubset_common.metrics import serve_metrics
-from dubset_common.wiring import build_bus, build_store, secrets_of
+from dubset_common.wiring import build_bus, build_health, build_store, secrets_of
 from dubset_jobs import STAGE
 from dubset_jobs.orchestrator import JobsOptions, Orchestrator
 from dubset_jobs.server import start
@@ -33,10 +33,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging("jobs", settings.log_level, secrets_of(settings))
     registry = CollectorRegistry()
+    health = build_health(settings)  # of the ingest consumer: /healthz and /readyz
     if settings.metrics_port:
         log.info(
-            "metrics on port %d",
-            serve_metrics(registry, settings.metrics_port, settings.metrics_addr),
+            "metrics and health on port %d",
+            serve_metrics(registry, settings.metrics_port, settings.metrics_addr, health),
         )
     orchestrator = Orchestrator(
         build_bus(settings),
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         JobsOptions.from_settings(settings),
         registry,
         settings.topic_prefix,
+        health=health,
     )
     try:
         orchestrator.start()

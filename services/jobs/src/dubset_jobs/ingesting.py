@@ -63,20 +63,31 @@ class Ingest:
         orch = self.orch
         names = [orch.ingest_topic, self.progress_topic, *orch.results_topics]
         consumer = orch.bus.consumer(names, orch.group)
+        if orch.health is not None:
+            orch.health.started()
         try:
             while not orch.stopping.is_set():
                 try:
                     records = consumer.poll(orch.options.poll_timeout_s, max_records=50)
                 except TransientError as exc:
                     log.warning("poll failed, retrying: %s", exc)
+                    self._alive(consumer)
                     orch.stopping.wait(1.0)
                     continue
+                self._alive(consumer)
                 for record in records:
                     self._dispatch(record)
                 self._commit(consumer)
         finally:
             self._commit(consumer)
             consumer.close()
+
+    def _alive(self, consumer: Consumer) -> None:
+        """The loop went round: a heartbeat, and whether the group session holds."""
+        health = self.orch.health
+        if health is not None:
+            health.heartbeat()
+            health.session(consumer.has_session())
 
     def _commit(self, consumer: Consumer) -> None:
         for record in self.tracker.ready():

@@ -18,6 +18,7 @@ from dubset_common import topics
 from dubset_common.bus import Bus, Producer
 from dubset_common.config import Settings
 from dubset_common.errors import DubsetError, InvalidInputError, NotFoundError, TransientError
+from dubset_common.health import LoopHealth
 from dubset_common.keys import canonical_json, join_key, sha256_hex
 from dubset_common.objstore import ObjectStore
 from dubset_jobs import convert
@@ -70,8 +71,12 @@ class Orchestrator:
         options: JobsOptions,
         registry: CollectorRegistry | None = None,
         topic_prefix: str = "",
+        *,
+        health: LoopHealth | None = None,
     ) -> None:
+        """health: told of each turn of the consumer loop and whether it holds its session."""
         self.bus, self.store, self.options, self.prefix = bus, store, options, topic_prefix
+        self.health = health
         self.metrics = JobsMetrics.create(registry or CollectorRegistry())
         self.policy = events.Policy(
             int(options.stage_timeout_s * 1000),
