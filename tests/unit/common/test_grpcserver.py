@@ -212,3 +212,49 @@ def test_sigterm_drains_calls_in_flight_then_exits_zero() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_dubset_error_from_any_method_becomes_its_status() -> None:
+    """Servicers hold no try/except: the server maps a DubsetError in unary and streaming
+    methods onto its status and message; any other exception stays UNKNOWN."""
+
+    def unary(request: bytes, context: grpc.ServicerContext) -> bytes:
+        if request == b"bad":
+            raise InvalidInputError("the request is bad")
+        if request == b"bug":
+            raise RuntimeError("a bug")
+        return b"ok:" + request
+
+    def stream(request: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
+        yield b"first"
+        raise NotFoundError("job j not found")
+
+    handlers = grpc.method_handlers_generic_handler(
+        "t.T",
+        {
+            "U": grpc.unary_unary_rpc_method_handler(unary),
+            "S": grpc.unary_stream_rpc_method_handler(stream),
+        },
+    )
+    running = create_server(
+        "127.0.0.1:0", ["t.T"], [lambda s: s.add_generic_rpc_handlers((handlers,))]
+    )
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as ch:
+            call = ch.unary_unary("/t.T/U")
+            assert call(b"x", timeout=5) == b"ok:x"
+            with pytest.raises(grpc.RpcError) as exc:
+                call(b"bad", timeout=5)
+            assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert exc.value.details() == "the request is bad"
+            with pytest.raises(grpc.RpcError) as exc:
+                call(b"bug", timeout=5)
+            assert exc.value.code() == grpc.StatusCode.UNKNOWN
+            replies = ch.unary_stream("/t.T/S")(b"", timeout=5)
+            assert next(replies) == b"first"
+            with pytest.raises(grpc.RpcError) as exc:
+                next(replies)
+            assert exc.value.code() == grpc.StatusCode.NOT_FOUND
+            assert exc.value.details() == "job j not found"
+    finally:
+        running.server.stop(0).wait()

@@ -6,15 +6,17 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from dubset_common.errors import DubsetError
 from dubset_common.grpcauth import ServerSecurity
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,8 @@ def create_server(
     security = ServerSecurity.from_env() if security is None else security
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers),
-        interceptors=[*security.interceptors(), *interceptors],
+        # innermost last: a DubsetError is a status before the metrics see the call end
+        interceptors=[*security.interceptors(), *interceptors, ErrorStatusInterceptor()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -128,3 +131,40 @@ _STATUS = {
 def status_for(code: str) -> grpc.StatusCode:
     """The gRPC status of a DubsetError code (INTERNAL when unknown)."""
     return _STATUS.get(code, grpc.StatusCode.INTERNAL)
+
+
+class ErrorStatusInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
+    """A DubsetError out of any servicer method (unary or streaming) ends the call with its
+    status (status_for) and message, so servicers only map requests onto handlers."""
+
+    def intercept_service(
+        self, continuation: Callable[[Any], Any], details: grpc.HandlerCallDetails
+    ) -> Any:
+        handler = continuation(details)
+        if handler is None:
+            return None
+        if handler.unary_unary is not None:
+            unary = handler.unary_unary
+
+            def call(request: Any, context: grpc.ServicerContext) -> Any:
+                try:
+                    return unary(request, context)
+                except DubsetError as exc:
+                    context.abort(status_for(exc.code), str(exc))
+
+            return grpc.unary_unary_rpc_method_handler(
+                call, handler.request_deserializer, handler.response_serializer
+            )
+        if handler.unary_stream is not None:
+            stream = handler.unary_stream
+
+            def replies(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+                try:
+                    yield from stream(request, context)
+                except DubsetError as exc:
+                    context.abort(status_for(exc.code), str(exc))
+
+            return grpc.unary_stream_rpc_method_handler(
+                replies, handler.request_deserializer, handler.response_serializer
+            )
+        return handler

@@ -8,9 +8,8 @@ from prometheus_client import CollectorRegistry
 from dubset.v1 import alignment_pb2, alignment_pb2_grpc
 from dubset_alignment import STAGE
 from dubset_alignment.handler import align_inline
-from dubset_common.errors import DubsetError
 from dubset_common.grpcmetrics import MetricsInterceptor
-from dubset_common.grpcserver import RunningServer, create_server, status_for
+from dubset_common.grpcserver import RunningServer, create_server
 
 SERVICE_NAME = "dubset.v1.AlignmentService"
 
@@ -19,10 +18,7 @@ class AlignmentServicer(alignment_pb2_grpc.AlignmentServiceServicer):
     def Align(
         self, request: alignment_pb2.AlignRequest, context: grpc.ServicerContext
     ) -> alignment_pb2.AlignResponse:
-        try:
-            return align_inline(request)
-        except DubsetError as exc:
-            context.abort(status_for(exc.code), str(exc))
+        return align_inline(request)
 
 
 def start(addr: str, registry: CollectorRegistry | None = None) -> RunningServer:

@@ -11,9 +11,8 @@ from prometheus_client import CollectorRegistry
 from dubset.v1 import asr_pb2, asr_pb2_grpc
 from dubset_asr import STAGE
 from dubset_asr.handler import BackendLoader, default_loader, transcribe_inline
-from dubset_common.errors import DubsetError
 from dubset_common.grpcmetrics import MetricsInterceptor
-from dubset_common.grpcserver import RunningServer, create_server, status_for
+from dubset_common.grpcserver import RunningServer, create_server
 from dubset_common.objstore import ObjectStore
 
 SERVICE_NAME = "dubset.v1.AsrService"
@@ -27,11 +26,8 @@ class AsrServicer(asr_pb2_grpc.AsrServiceServicer):
     def Transcribe(
         self, request: asr_pb2.TranscribeRequest, context: grpc.ServicerContext
     ) -> asr_pb2.TranscribeResponse:
-        try:
-            with tempfile.TemporaryDirectory(prefix="dubset-asr-") as tmp:
-                return transcribe_inline(request, self.store, Path(tmp), self.loader)
-        except DubsetError as exc:
-            context.abort(status_for(exc.code), str(exc))
+        with tempfile.TemporaryDirectory(prefix="dubset-asr-") as tmp:
+            return transcribe_inline(request, self.store, Path(tmp), self.loader)
 
 
 def start(

@@ -9,9 +9,8 @@ import grpc
 from prometheus_client import CollectorRegistry
 
 from dubset.v1 import diarization_pb2, diarization_pb2_grpc
-from dubset_common.errors import DubsetError
 from dubset_common.grpcmetrics import MetricsInterceptor
-from dubset_common.grpcserver import RunningServer, create_server, status_for
+from dubset_common.grpcserver import RunningServer, create_server
 from dubset_common.objstore import ObjectStore
 from dubset_diarization import STAGE
 from dubset_diarization.handler import Backends, diarize_inline
@@ -27,11 +26,8 @@ class DiarizationServicer(diarization_pb2_grpc.DiarizationServiceServicer):
     def Diarize(
         self, request: diarization_pb2.DiarizeRequest, context: grpc.ServicerContext
     ) -> diarization_pb2.DiarizeResponse:
-        try:
-            with tempfile.TemporaryDirectory(prefix="dubset-diarize-") as tmp:
-                return diarize_inline(request, self.store, self.backends, Path(tmp))
-        except DubsetError as exc:
-            context.abort(status_for(exc.code), str(exc))
+        with tempfile.TemporaryDirectory(prefix="dubset-diarize-") as tmp:
+            return diarize_inline(request, self.store, self.backends, Path(tmp))
 
 
 def start(

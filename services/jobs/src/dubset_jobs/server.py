@@ -9,16 +9,11 @@ import grpc
 from prometheus_client import CollectorRegistry
 
 from dubset.v1 import jobs_pb2, jobs_pb2_grpc
-from dubset_common.errors import DubsetError
 from dubset_common.grpcmetrics import MetricsInterceptor
-from dubset_common.grpcserver import RunningServer, create_server, status_for
+from dubset_common.grpcserver import RunningServer, create_server
 from dubset_jobs.orchestrator import Orchestrator
 
 SERVICE = "dubset.v1.JobService"
-
-
-def _abort(context: grpc.ServicerContext, exc: DubsetError) -> None:
-    context.abort(status_for(exc.code), str(exc))
 
 
 DEFAULT_MAX_WATCHES = 64
@@ -35,21 +30,13 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
     def SubmitEpisode(
         self, request: jobs_pb2.SubmitEpisodeRequest, context: grpc.ServicerContext
     ) -> jobs_pb2.SubmitEpisodeResponse:
-        try:
-            job, existing = self.orch.submit(request.submission, "grpc")
-        except DubsetError as exc:
-            _abort(context, exc)
-            raise
+        job, existing = self.orch.submit(request.submission, "grpc")
         return jobs_pb2.SubmitEpisodeResponse(job=job, existing=existing)
 
     def GetJob(
         self, request: jobs_pb2.GetJobRequest, context: grpc.ServicerContext
     ) -> jobs_pb2.JobStatus:
-        try:
-            return self.orch.get(request.job_id)
-        except DubsetError as exc:
-            _abort(context, exc)
-            raise
+        return self.orch.get(request.job_id)
 
     def WatchJob(
         self, request: jobs_pb2.WatchJobRequest, context: grpc.ServicerContext
@@ -69,40 +56,26 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
                 if not context.is_active():
                     return
                 yield status
-        except DubsetError as exc:
-            _abort(context, exc)
         finally:
             self._watches.release()
 
     def ListJobs(
         self, request: jobs_pb2.ListJobsRequest, context: grpc.ServicerContext
     ) -> jobs_pb2.ListJobsResponse:
-        try:
-            jobs, token = self.orch.list_jobs(
-                list(request.states), request.episode_id, request.page_size, request.page_token
-            )
-        except DubsetError as exc:
-            _abort(context, exc)
-            raise
+        jobs, token = self.orch.list_jobs(
+            list(request.states), request.episode_id, request.page_size, request.page_token
+        )
         return jobs_pb2.ListJobsResponse(jobs=jobs, next_page_token=token)
 
     def CancelJob(
         self, request: jobs_pb2.CancelJobRequest, context: grpc.ServicerContext
     ) -> jobs_pb2.JobStatus:
-        try:
-            return self.orch.cancel(request.job_id, request.reason)
-        except DubsetError as exc:
-            _abort(context, exc)
-            raise
+        return self.orch.cancel(request.job_id, request.reason)
 
     def RetryJob(
         self, request: jobs_pb2.RetryJobRequest, context: grpc.ServicerContext
     ) -> jobs_pb2.JobStatus:
-        try:
-            return self.orch.retry(request.job_id)
-        except DubsetError as exc:
-            _abort(context, exc)
-            raise
+        return self.orch.retry(request.job_id)
 
 
 def start(

@@ -6,9 +6,8 @@ import grpc
 from prometheus_client import CollectorRegistry
 
 from dubset.v1 import media_pb2, media_pb2_grpc
-from dubset_common.errors import DubsetError
 from dubset_common.grpcmetrics import MetricsInterceptor
-from dubset_common.grpcserver import RunningServer, create_server, status_for
+from dubset_common.grpcserver import RunningServer, create_server
 from dubset_common.objstore import ObjectStore
 from dubset_media import STAGE
 from dubset_media.ffmpeg import Tools
@@ -24,26 +23,17 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
     def Probe(
         self, request: media_pb2.ProbeRequest, context: grpc.ServicerContext
     ) -> media_pb2.ProbeResponse:
-        try:
-            return self.calls.probe(request)
-        except DubsetError as exc:
-            context.abort(status_for(exc.code), str(exc))
+        return self.calls.probe(request)
 
     def Extract(
         self, request: media_pb2.ExtractRequest, context: grpc.ServicerContext
     ) -> media_pb2.ExtractResponse:
-        try:
-            return self.calls.extract(request)
-        except DubsetError as exc:
-            context.abort(status_for(exc.code), str(exc))
+        return self.calls.extract(request)
 
     def EstimateOffset(
         self, request: media_pb2.EstimateOffsetRequest, context: grpc.ServicerContext
     ) -> media_pb2.EstimateOffsetResponse:
-        try:
-            return self.calls.estimate_offset(request)
-        except DubsetError as exc:
-            context.abort(status_for(exc.code), str(exc))
+        return self.calls.estimate_offset(request)
 
 
 def start(

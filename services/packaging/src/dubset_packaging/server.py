@@ -6,9 +6,9 @@ import grpc
 from prometheus_client import CollectorRegistry
 
 from dubset.v1 import common_pb2, packaging_pb2, packaging_pb2_grpc
-from dubset_common.errors import DubsetError, InvalidInputError
+from dubset_common.errors import InvalidInputError
 from dubset_common.grpcmetrics import MetricsInterceptor
-from dubset_common.grpcserver import RunningServer, create_server, status_for
+from dubset_common.grpcserver import RunningServer, create_server
 from dubset_common.keys import check_key
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import ObjectInfo, ObjectStore
@@ -43,26 +43,17 @@ class PackagingServicer(packaging_pb2_grpc.PackagingServiceServicer):
     def Package(
         self, request: packaging_pb2.PackageRequest, context: grpc.ServicerContext
     ) -> packaging_pb2.PackageResponse:
-        try:
-            return self.calls.package(request)
-        except DubsetError as exc:
-            context.abort(status_for(exc.code), str(exc))
+        return self.calls.package(request)
 
     def Export(
         self, request: packaging_pb2.ExportRequest, context: grpc.ServicerContext
     ) -> packaging_pb2.ExportResponse:
-        try:
-            return self.export(request)
-        except DubsetError as exc:
-            context.abort(status_for(exc.code), str(exc))
+        return self.export(request)
 
     def Verify(
         self, request: packaging_pb2.VerifyRequest, context: grpc.ServicerContext
     ) -> packaging_pb2.VerifyResponse:
-        try:
-            return self.verify(request)
-        except DubsetError as exc:
-            context.abort(status_for(exc.code), str(exc))
+        return self.verify(request)
 
     def export(self, request: packaging_pb2.ExportRequest) -> packaging_pb2.ExportResponse:
         from dubset_packaging.exporter import ExportOptions, export_dataset

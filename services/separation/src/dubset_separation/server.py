@@ -6,9 +6,9 @@ import grpc
 from prometheus_client import CollectorRegistry
 
 from dubset.v1 import common_pb2, separation_pb2, separation_pb2_grpc
-from dubset_common.errors import DubsetError, InvalidInputError
+from dubset_common.errors import InvalidInputError
 from dubset_common.grpcmetrics import MetricsInterceptor
-from dubset_common.grpcserver import RunningServer, create_server, status_for
+from dubset_common.grpcserver import RunningServer, create_server
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import StageExecutor
@@ -30,10 +30,7 @@ class SeparationServicer(separation_pb2_grpc.SeparationServiceServicer):
     def Separate(
         self, request: separation_pb2.SeparateRequest, context: grpc.ServicerContext
     ) -> separation_pb2.SeparateResponse:
-        try:
-            return self.separate(request)
-        except DubsetError as exc:
-            context.abort(status_for(exc.code), str(exc))
+        return self.separate(request)
 
     def separate(self, request: separation_pb2.SeparateRequest) -> separation_pb2.SeparateResponse:
         refs = {}

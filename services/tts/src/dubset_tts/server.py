@@ -9,9 +9,8 @@ import grpc
 from prometheus_client import CollectorRegistry
 
 from dubset.v1 import tts_pb2, tts_pb2_grpc
-from dubset_common.errors import DubsetError
 from dubset_common.grpcmetrics import MetricsInterceptor
-from dubset_common.grpcserver import RunningServer, create_server, status_for
+from dubset_common.grpcserver import RunningServer, create_server
 from dubset_common.objstore import ObjectStore
 from dubset_tts import STAGE
 from dubset_tts.config import load_config
@@ -29,11 +28,8 @@ class TtsServicer(tts_pb2_grpc.TtsServiceServicer):
     def Synthesize(
         self, request: tts_pb2.SynthesizeRequest, context: grpc.ServicerContext
     ) -> tts_pb2.SynthesizeResponse:
-        try:
-            with tempfile.TemporaryDirectory(prefix="dubset-tts-") as tmp:
-                return synthesize_inline(request, self.store, self.models, Path(tmp))
-        except DubsetError as exc:
-            context.abort(status_for(exc.code), str(exc))
+        with tempfile.TemporaryDirectory(prefix="dubset-tts-") as tmp:
+            return synthesize_inline(request, self.store, self.models, Path(tmp))
 
 
 def start(
