@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dubset_alignment.core.align import align
-from dubset_alignment.core.model import DEFAULT_MAX_GAP_MS, Segment
 from dubset_sample.art import Look
+from dubset_sample.merge import Span, merge
 from dubset_sample.picture import Shot
 from dubset_sample.script import ScriptLine
 from dubset_sample.voices import CastMember
@@ -109,27 +108,27 @@ def _line(ln: ScriptLine, intro: Mapping[str, int]) -> dict[str, object]:
 
 
 def expected_pairs(lines: Sequence[dict[str, object]], ja_offset_ms: int) -> list[object]:
-    """The clip pairs a perfect pipeline makes: the truth lines through the Anim-400K rule."""
+    """The clip pairs a perfect pipeline makes: the truth lines through the Anim-400K rule
+    (dubset_sample.merge, independent of the alignment service's implementation)."""
 
-    def seg(line: dict[str, object], lang: str) -> Segment:
-        span = line[lang]
-        assert isinstance(span, dict)
-        return Segment(int(span["start_ms"]), int(span["end_ms"]), str(span["text"]))
+    def span(line: dict[str, object], lang: str) -> Span:
+        value = line[lang]
+        assert isinstance(value, dict)
+        return Span(int(value["start_ms"]), int(value["end_ms"]))
 
-    en = [seg(ln, "en") for ln in lines]
-    ja = [seg(ln, "ja") for ln in lines]
-    result = align(en, ja, DEFAULT_MAX_GAP_MS, ja_offset_ms)
+    en = [span(ln, "en") for ln in lines]
+    ja = [span(ln, "ja") for ln in lines]
     pairs: list[object] = []
-    for clip in result.clips:
-        members = sorted(set(clip.en) | set(clip.ja))
+    for pair in merge(en, ja, ja_offset_ms):
+        members = sorted(set(pair.en) | set(pair.ja))
         speakers = sorted({str(lines[i]["speaker"]) for i in members})
         pairs.append(
             {
                 "lines": members,
-                "ja_start_ms": clip.ja_start_ms,
-                "ja_end_ms": clip.ja_end_ms,
-                "en_start_ms": clip.start_ms,
-                "en_end_ms": clip.end_ms,
+                "ja_start_ms": pair.ja_start_ms,
+                "ja_end_ms": pair.ja_end_ms,
+                "en_start_ms": pair.en_start_ms,
+                "en_end_ms": pair.en_end_ms,
                 "speakers": speakers,
             }
         )
