@@ -30,7 +30,7 @@ check-protos: setup ## Fail when the generated protobuf code is not current
 lint: setup ## ruff (lint + format check), mypy --strict on libs/ and services/, hadolint on docker/
 	$(VENV)/bin/ruff check libs services tests tools bench
 	$(VENV)/bin/ruff format --check libs services tests tools bench
-	$(VENV)/bin/mypy libs/dubset_common/src libs/dubset_cli/src libs/dubset_sample/src libs/dubset_eval/src libs/dubset_voices/src services/*/src tools/infra.py tools/services.py tools/lock_gpu.py tools/helm_check.py
+	$(VENV)/bin/mypy libs/dubset_common/src libs/dubset_cli/src libs/dubset_sample/src libs/dubset_eval/src libs/dubset_voices/src services/*/src tools/infra.py tools/localinfra tools/services.py tools/lock_gpu.py tools/helm_check.py
 	$(VENV)/bin/hadolint --config .hadolint.yaml docker/*.Dockerfile
 	@$(PY) tools/helm_check.py
 

@@ -7,105 +7,27 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
-
-from google.protobuf.message import DecodeError
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from dubset.v1 import common_pb2
 from dubset_common import topics
 from dubset_common.bus import Bus, Consumer, Producer, Record
 from dubset_common.errors import DubsetError, InvalidInputError, TransientError
+from dubset_common.failures import Failure, crashed, dead_letter, failed_result, parse_request
 from dubset_common.health import LoopHealth
+from dubset_common.keepalive import GroupSession
 from dubset_common.ledger import DeliveryLedger, safe_request_id
 from dubset_common.logs import log_context
+from dubset_common.progress import CURRENT_REQUEST as _CURRENT
+from dubset_common.progress import ProgressPublisher
 from dubset_common.runner import StageExecutor
+
+__all__ = ["Failure", "ProgressPublisher", "StageWorker"]
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_S = 30.0
-# A dead letter or failed result must always fit in a Kafka message (1 MiB by default).
-MAX_LETTER_VALUE_BYTES = 512 * 1024
-MAX_LETTER_KEY_BYTES = 1024
-MAX_ERROR_CHARS = 4096
-# The request whose work runs in this context: progress hooks report against it.
-_CURRENT: contextvars.ContextVar[common_pb2.StageRequest | None] = contextvars.ContextVar(
-    "dubset_current_request", default=None
-)
-
-
-@dataclass(frozen=True)
-class Failure:
-    code: str
-    message: str
-    attempts: int
-    started_unix_ms: int = 0
-
-
-class ProgressPublisher:
-    """Publishes the executor's hook(fraction, message) for the request being worked on as
-    StageProgressEvents, at most one per min_interval_s unless the fraction moved min_step."""
-
-    def __init__(
-        self,
-        bus: Bus,
-        stage: str,
-        topic: str,
-        *,
-        min_interval_s: float = 1.0,
-        min_step: float = 0.1,
-    ) -> None:
-        self.bus = bus
-        self.stage = stage
-        self.topic = topic
-        self.min_interval_s = min_interval_s
-        self.min_step = min_step
-        self._producer: Producer | None = None
-        self._lock = threading.Lock()
-        self._last: tuple[str, float, float] | None = None  # request id, time, fraction
-
-    def report(self, fraction: float, message: str) -> None:
-        """Best effort: a broker failure is logged, never raised into the work."""
-        request = _CURRENT.get()
-        if request is None:
-            return
-        fraction = min(1.0, max(0.0, float(fraction)))
-        now = time.monotonic()
-        with self._lock:
-            last = self._last
-            if (
-                last is not None
-                and last[0] == request.request_id
-                and now - last[1] < self.min_interval_s
-                and abs(fraction - last[2]) < self.min_step
-            ):
-                return
-            self._last = (request.request_id, now, fraction)
-            if self._producer is None:
-                self._producer = self.bus.producer()
-            producer = self._producer
-        event = common_pb2.StageProgressEvent(
-            job_id=request.job_id,
-            episode_id=request.episode_id,
-            request_id=request.request_id,
-            progress=common_pb2.StageProgress(
-                stage=self.stage,
-                state="RUNNING",
-                fraction=fraction,
-                message=message[:MAX_ERROR_CHARS],
-                request_id=request.request_id,
-            ),
-        )
-        try:
-            producer.publish(self.topic, request.episode_id.encode(), event.SerializeToString())
-        except DubsetError as exc:  # never a reason to fail the work
-            log.warning("progress not published: %s", exc)
-
-    def close(self) -> None:
-        with self._lock:
-            producer, self._producer = self._producer, None
-        if producer is not None:
-            producer.close()
+Message = tuple[str, bytes | None, bytes]  # topic, key, value
+Outcome = common_pb2.StageResult | Failure
 
 
 class StageWorker:
@@ -170,6 +92,7 @@ class StageWorker:
         self.bus.ensure_topics([self.requests_topic, self.results_topic, self.dlq_topic])
         consumer = self.bus.consumer([self.requests_topic], self.group)
         producer = self.bus.producer()
+        session = self._session(consumer)
         log.info("worker consuming %s as %s", self.requests_topic, self.group)
         if self.health is not None:
             self.health.started()
@@ -179,10 +102,10 @@ class StageWorker:
                     records = consumer.poll(self.poll_timeout_s, max_records=1)
                 except TransientError as exc:
                     log.warning("poll failed, retrying: %s", exc)
-                    self._alive(consumer, beat=True)
+                    session.alive(beat=True)
                     self.stop.wait(self.backoff_s)
                     continue
-                self._alive(consumer, beat=True)
+                session.alive(beat=True)
                 for record in records:
                     try:
                         self.handle(record, consumer, producer)
@@ -198,10 +121,11 @@ class StageWorker:
 
     def handle(self, record: Record, consumer: Consumer, producer: Producer) -> None:
         """Process one record fully, then commit it. Returns without committing only on stop."""
-        request = _parse(record.value)
+        session = self._session(consumer)
+        request = parse_request(record.value)
         if request is None:
             failure = Failure("INVALID_INPUT", "message is not a StageRequest", 0)
-            if self._deliver_all(producer, [self._dead_letter(record, failure)], consumer):
+            if self._deliver_all(producer, [self._dead_letter(record, failure)], session):
                 consumer.commit(record)
             return
         with log_context(
@@ -213,90 +137,90 @@ class StageWorker:
             if request.submitted_unix_ms > 0:
                 lag = max(0.0, time.time() - request.submitted_unix_ms / 1000)
                 self.executor.metrics.handoff_seconds.observe(lag)
-            earlier = self._begin(request, consumer)
+            earlier = self._begin(request, session)
             if earlier is None:
                 return  # stopping while the store is down: redelivered
-            outcome: common_pb2.StageResult | Failure | None
+            outcome: Outcome | None
             if self.ledger is not None and earlier >= self.max_crashes > 0:
-                outcome = _crashed(self.executor.stage.name, earlier)
+                outcome = crashed(self.executor.stage.name, earlier)
             else:
-                outcome = self._attempts(request, consumer)
+                outcome = self._attempts(request, session)
             if outcome is None:
-                self._ledger_call(consumer, lambda lg: lg.release(request.request_id, earlier))
+                self._ledger_call(session, lambda lg: lg.release(request.request_id, earlier))
                 return  # stopping mid-retry: left uncommitted, so it is redelivered
-            try:
-                delivered = self._report(record, request, outcome, consumer, producer)
-            except InvalidInputError as exc:
-                # The broker can never take the result (too large): report that instead, so the
-                # job fails with a reason rather than this partition retrying forever.
-                attempts = outcome.attempts
-                started = outcome.started_unix_ms
-                failure = Failure(
-                    "INVALID_INPUT", f"the result cannot be published: {exc}", attempts, started
-                )
-                try:
-                    delivered = self._report(record, request, failure, consumer, producer)
-                except InvalidInputError as again:
-                    log.error("request dropped: not even its failure can be published: %s", again)
-                    delivered = True
-            if delivered:
+            if self._report(record, request, outcome, session, producer):
                 consumer.commit(record)
-                self._ledger_call(consumer, lambda lg: lg.finish(request.request_id))
+                self._ledger_call(session, lambda lg: lg.finish(request.request_id))
 
-    def _begin(self, request: common_pb2.StageRequest, consumer: Consumer) -> int | None:
+    def _session(self, consumer: Consumer) -> GroupSession:
+        return GroupSession(consumer, self.stop, self.poll_timeout_s, self.health)
+
+    def _begin(self, request: common_pb2.StageRequest, session: GroupSession) -> int | None:
         """Earlier unfinished deliveries of this request (0 without a ledger); None on stop."""
         if self.ledger is None or not safe_request_id(request.request_id):
             return 0
-        earlier = self._ledger_call(consumer, lambda lg: lg.begin(request.request_id))
+        earlier = self._ledger_call(session, lambda lg: lg.begin(request.request_id))
         if earlier:
             log.warning("request delivered again after %d unfinished deliveries", earlier)
         return earlier
 
     def _ledger_call(
-        self, consumer: Consumer, fn: Callable[[DeliveryLedger], int | None]
+        self, session: GroupSession, fn: Callable[[DeliveryLedger], int | None]
     ) -> int | None:
         """fn(ledger) until the store answers; None when stop came first."""
         ledger = self.ledger
         if ledger is None:
             return 0
-        delay = self.backoff_s
-        while True:
-            try:
-                return fn(ledger) or 0
-            except TransientError as exc:
-                log.warning("delivery ledger unavailable, retrying: %s", exc)
-                if self._pause(consumer, delay):
-                    return None
-                delay = min(delay * 2, MAX_BACKOFF_S)
+
+        def warn(exc: TransientError) -> None:
+            log.warning("delivery ledger unavailable, retrying: %s", exc)
+
+        return session.retry(lambda: fn(ledger) or 0, self.backoff_s, warn)
 
     def _report(
         self,
         record: Record,
         request: common_pb2.StageRequest,
-        outcome: common_pb2.StageResult | Failure,
-        consumer: Consumer,
+        outcome: Outcome,
+        session: GroupSession,
         producer: Producer,
     ) -> bool:
-        """Publish the result (and a dead letter for a failure); False when stop came."""
-        messages: list[tuple[str, bytes | None, bytes]] = []
+        """Publish the outcome; True when done with the record, False when stop came."""
+        try:
+            return self._deliver_all(producer, self._messages(record, request, outcome), session)
+        except InvalidInputError as exc:
+            # The broker can never take the result (too large): report that instead, so the
+            # job fails with a reason rather than this partition retrying forever.
+            attempts = outcome.attempts
+            started = outcome.started_unix_ms
+            failure = Failure(
+                "INVALID_INPUT", f"the result cannot be published: {exc}", attempts, started
+            )
+            try:
+                messages = self._messages(record, request, failure)
+                return self._deliver_all(producer, messages, session)
+            except InvalidInputError as again:
+                log.error("request dropped: not even its failure can be published: %s", again)
+                return True
+
+    def _messages(
+        self, record: Record, request: common_pb2.StageRequest, outcome: Outcome
+    ) -> list[Message]:
+        """The result to publish, after a dead letter when the outcome is a failure."""
+        messages: list[Message] = []
         if isinstance(outcome, Failure):
             log.error("request failed: %s: %s", outcome.code, outcome.message)
             messages.append(self._dead_letter(record, outcome))
             outcome = self._failed_result(request, outcome)
         messages.append((self.results_topic, record.key, outcome.SerializeToString()))
-        return self._deliver_all(producer, messages, consumer)
+        return messages
 
     def _deliver_all(
-        self,
-        producer: Producer,
-        messages: list[tuple[str, bytes | None, bytes]],
-        consumer: Consumer,
+        self, producer: Producer, messages: list[Message], session: GroupSession
     ) -> bool:
-        return all(self._deliver(producer, m, consumer) for m in messages)
+        return all(self._deliver(producer, m, session) for m in messages)
 
-    def _attempts(
-        self, request: common_pb2.StageRequest, consumer: Consumer
-    ) -> common_pb2.StageResult | Failure | None:
+    def _attempts(self, request: common_pb2.StageRequest, session: GroupSession) -> Outcome | None:
         """The result, a Failure to report, or None when stop came during a retry backoff.
 
         A failing stage is tried max_attempts times; a dependency that is down (TransientError)
@@ -307,7 +231,7 @@ class StageWorker:
         while True:
             tries += 1
             try:
-                result = self._run_keeping_alive(request, consumer)
+                result = self._run_keeping_alive(request, session)
                 result.attempts = tries
                 result.started_unix_ms = started
                 result.finished_unix_ms = int(time.time() * 1000)
@@ -334,11 +258,11 @@ class StageWorker:
                     return Failure("INTERNAL", f"{type(exc).__name__}: {exc}", tries, started)
                 delay = self.backoff_s * 2 ** (failures - 1)
             self.executor.metrics.retries.inc()
-            if self._pause(consumer, delay):
+            if session.pause(delay):
                 return None
 
     def _run_keeping_alive(
-        self, request: common_pb2.StageRequest, consumer: Consumer
+        self, request: common_pb2.StageRequest, session: GroupSession
     ) -> common_pb2.StageResult:
         # Run in a copy of this context so the work's log lines keep job_id, episode_id, stage.
         context = contextvars.copy_context()
@@ -348,97 +272,28 @@ class StageWorker:
         future: Future[common_pb2.StageResult] = self._pool.submit(
             context.run, self.executor.execute, request
         )
-        # Not future.result(timeout): its TimeoutError is the builtin one (3.11), so the work's
-        # own TimeoutError (socket.timeout) would look like "not done yet" forever.
-        while not wait([future], timeout=self.poll_timeout_s).done:
-            consumer.keepalive()
-            # Only the work's own progress is a heartbeat now: a call stuck without reporting
-            # any, while this loop keeps the group session, is the stall to detect.
-            self._alive(consumer, beat=False)
-        self._alive(consumer, beat=True)
-        return future.result()
+        return session.result(future)
 
-    def _alive(self, consumer: Consumer, *, beat: bool) -> None:
-        """Tell the health state the loop went round (beat) and whether the session holds."""
-        if self.health is None:
-            return
-        if beat:
-            self.health.heartbeat()
-        self.health.session(consumer.has_session())
-
-    def _pause(self, consumer: Consumer, seconds: float) -> bool:
-        """Wait up to MAX_BACKOFF_S while staying in the group; True when stop came."""
-        deadline = time.monotonic() + min(seconds, MAX_BACKOFF_S)
-        while (left := deadline - time.monotonic()) > 0:
-            if self.stop.wait(min(left, self.poll_timeout_s)):
-                return True
-            consumer.keepalive()
-            self._alive(consumer, beat=True)  # waiting out a backoff on purpose is no stall
-        return self.stop.is_set()
-
-    def _deliver(
-        self, producer: Producer, message: tuple[str, bytes | None, bytes], consumer: Consumer
-    ) -> bool:
+    def _deliver(self, producer: Producer, message: Message, session: GroupSession) -> bool:
         """Publish until durable; give up only when asked to stop (the record is redelivered).
         InvalidInputError: the broker can never take this message."""
         topic, key, value = message
-        delay = self.backoff_s
-        while True:
-            try:
-                producer.publish(topic, key, value)
-                return True
-            except TransientError as exc:
-                log.warning("publish to %s failed, retrying: %s", topic, exc)
-                if self._pause(consumer, delay):
-                    return False
-                delay = min(delay * 2, MAX_BACKOFF_S)
 
-    def _dead_letter(self, record: Record, failure: Failure) -> tuple[str, bytes | None, bytes]:
+        def publish() -> bool:
+            producer.publish(topic, key, value)
+            return True
+
+        def warn(exc: TransientError) -> None:
+            log.warning("publish to %s failed, retrying: %s", topic, exc)
+
+        return session.retry(publish, self.backoff_s, warn) is not None
+
+    def _dead_letter(self, record: Record, failure: Failure) -> Message:
         self.executor.metrics.dead_letters.inc()
-        letter = common_pb2.DeadLetter(
-            source_topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=(record.key or b"")[:MAX_LETTER_KEY_BYTES],
-            value=record.value[:MAX_LETTER_VALUE_BYTES],
-            error_code=failure.code,
-            error_message=failure.message[:MAX_ERROR_CHARS],
-            attempts=failure.attempts,
-        )
-        return (self.dlq_topic, record.key, letter.SerializeToString())
+        return (self.dlq_topic, record.key, dead_letter(record, failure).SerializeToString())
 
     def _failed_result(
         self, request: common_pb2.StageRequest, failure: Failure
     ) -> common_pb2.StageResult:
         self.executor.metrics.requests.labels("failed", "").inc()
-        return common_pb2.StageResult(
-            request_id=request.request_id,
-            job_id=request.job_id,
-            episode_id=request.episode_id,
-            stage=self.executor.stage.name,
-            status=common_pb2.STAGE_STATUS_FAILED,
-            error_code=failure.code,
-            error_message=failure.message[:MAX_ERROR_CHARS],
-            attempts=failure.attempts,
-            started_unix_ms=failure.started_unix_ms,
-            finished_unix_ms=int(time.time() * 1000),
-        )
-
-
-def _crashed(stage: str, deliveries: int) -> Failure:
-    return Failure(
-        "CRASHED",
-        f"the {stage} worker stopped {deliveries} times while working on this request "
-        "(killed, out of memory, or a crash in native code): not tried again",
-        deliveries,
-    )
-
-
-def _parse(value: bytes) -> common_pb2.StageRequest | None:
-    """The request in a record's value, or None when it is not a StageRequest."""
-    request = common_pb2.StageRequest()
-    try:
-        request.ParseFromString(value)
-    except DecodeError:
-        return None
-    return request if request.request_id else None
+        return failed_result(request, failure, self.executor.stage.name)
