@@ -56,6 +56,9 @@ def test_episode_pair_gives_audio_and_offset_and_a_mismatch_fails_clearly(
     media = json.loads(s3_store.get_bytes(s3_store.key_of(result.outputs["media"].uri)))
     assert abs(media["offset"]["ja_offset_ms"] - OFFSET_MS) <= 20
     assert media["offset"]["same_episode"] is True
+    # The offset also travels on the result on Kafka, for the jobs service.
+    assert result.facts.HasField("ja_offset_ms")
+    assert result.facts.ja_offset_ms == media["offset"]["ja_offset_ms"]
     for lang in ("ja", "en"):
         key = s3_store.key_of(result.outputs[lang].uri)
         assert key == f"stages/media/{result.output_key}/{lang}.wav"

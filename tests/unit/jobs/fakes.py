@@ -27,6 +27,11 @@ class FakeWorkers:
     prefix: str = ""
     fail: Failer = lambda _r: None
     hold: set[str] = field(default_factory=set)  # stage nouns to hold until released
+    # What the media stage reports on its result (None: no facts, as before they existed); its
+    # manifest's info always says 1500.
+    media_facts: common_pb2.StageFacts | None = field(
+        default_factory=lambda: common_pb2.StageFacts(ja_offset_ms=1500, offset_confidence=0.9)
+    )
     release: threading.Event = field(default_factory=threading.Event)
     requests: list[common_pb2.StageRequest] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -107,6 +112,8 @@ class FakeWorkers:
         manifest = canonical_json({"backend": result.backend, "info": {"ja_offset_ms": 1500}})
         info = self.store.put_bytes(join_key(base, "_manifest.json"), manifest)
         result.manifest.CopyFrom(common_pb2.MediaRef(uri=info.uri, sha256=info.sha256))
+        if stage == "media" and self.media_facts is not None:
+            result.facts.CopyFrom(self.media_facts)
         if stage == "packaging":
             doc = json.loads(self.store.get_bytes(self.store.key_of(request.inputs["episode"].uri)))
             assert doc["format"] == "dubset-episode/1"

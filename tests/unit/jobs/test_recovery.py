@@ -93,7 +93,7 @@ def test_an_episode_document_lost_to_a_crash_is_written_after_a_restart(
             crashed.set()
             raise TransientError("store unreachable")
 
-        first._write_doc = crash  # type: ignore[method-assign]
+        first.stepper.write_doc = crash  # type: ignore[method-assign]
         job_id = first.submit(submission(store, 2))[0].job_id
         assert crashed.wait(10)
         first.stop()

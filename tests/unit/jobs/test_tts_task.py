@@ -17,7 +17,7 @@ from dubset_common.objstore import LocalStore
 from dubset_jobs import convert
 from dubset_jobs.admission import admit
 from dubset_jobs.core import dag
-from dubset_jobs.core.ingest import parse_manifest
+from dubset_jobs.core.ingest_parse import parse_manifest
 from dubset_jobs.core.model import Job, JobPhase, Ref, TaskPhase
 from dubset_jobs.core.state import DocWritten, Retry, Send, StageAnswer, WriteDoc, apply, new_job
 from dubset_jobs.orchestrator import JobsOptions, Orchestrator

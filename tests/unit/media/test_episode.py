@@ -63,8 +63,12 @@ def test_stage_on_the_videos_writes_audio_and_an_offset_eval_scores(
     assert abs(offset["ja_offset_ms"] - INTRO_MS) <= MAX_ERROR_MS and offset["same_episode"]
     assert media["audio"]["ja"]["sample_rate_hz"] == 16000
     assert abs(media["ja"]["duration_ms"] - media["en"]["duration_ms"] - INTRO_MS) < 100
+    # The offset travels on the result as a fact, the same on the reused answer.
+    assert result.facts.ja_offset_ms == offset["ja_offset_ms"]
+    assert result.facts.offset_confidence == offset["confidence"]
     again = executor.execute(request)
     assert again.reused and again.outputs["ja"].sha256 == result.outputs["ja"].sha256
+    assert again.facts == result.facts
     # Which tool made the audio is recorded with it (the backend and the ffmpeg build).
     manifest = json.loads(store.get_bytes(store.key_of(result.manifest.uri)))
     version = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True, check=True)

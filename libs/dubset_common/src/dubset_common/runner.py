@@ -13,6 +13,7 @@ from typing import Protocol
 
 from dubset.v1 import common_pb2
 from dubset_common.errors import IntegrityError, InvalidInputError
+from dubset_common.facts import Facts
 from dubset_common.keys import (
     canonical_json,
     check_id,
@@ -43,11 +44,13 @@ class Output:
 
 @dataclass(frozen=True)
 class StageOutcome:
-    """What a stage's run returns. info must be deterministic (no clocks, no hosts)."""
+    """What a stage's run returns. info and facts must be deterministic (no clocks, no hosts);
+    facts also travel on the result (StageResult.facts)."""
 
     outputs: tuple[Output, ...]
     backend: str
     info: Mapping[str, object] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
 
 
 @dataclass(frozen=True)
@@ -243,7 +246,7 @@ class StageExecutor:
         outcome: StageOutcome,
         written: Mapping[str, ObjectInfo],
     ) -> dict[str, object]:
-        return {
+        manifest: dict[str, object] = {
             "stage": self.stage.name,
             "version": self.stage.version,
             "key": key,
@@ -261,6 +264,10 @@ class StageExecutor:
             },
             "info": dict(outcome.info),
         }
+        # Only when reported: the manifest of a stage without facts keeps its bytes.
+        if facts := outcome.facts.to_json():
+            manifest["facts"] = facts
+        return manifest
 
     def _result(
         self,
@@ -282,6 +289,8 @@ class StageExecutor:
             backend=str(manifest["backend"]),
             reused=reused,
         )
+        if "facts" in manifest:  # a manifest written before facts existed has none
+            result.facts.CopyFrom(Facts.from_json(manifest["facts"]).to_proto())
         raw = canonical_json(manifest)
         result.manifest.CopyFrom(
             common_pb2.MediaRef(

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from dubset.v1 import common_pb2, diarization_pb2
 from dubset_common.errors import ConfigError, InvalidInputError
+from dubset_common.facts import Facts
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, StageContext, StageOutcome, fetch_to_file
 from dubset_diarization import STAGE, VERSION
@@ -267,7 +268,9 @@ class DiarizationStage:
                 data=rttm(result.diarization, ctx.request.episode_id),
             ),
         )
-        return StageOutcome(outputs=outputs, backend=result.backend, info=result.info)
+        d = result.diarization
+        facts = Facts(turns=len(d.turns), speakers=len(d.speakers))
+        return StageOutcome(outputs=outputs, backend=result.backend, info=result.info, facts=facts)
 
 
 def _opt_int(value: object) -> int | None:

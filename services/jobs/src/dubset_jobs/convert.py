@@ -99,6 +99,11 @@ def request_of(job: Job, send: Send, now_ms: int) -> common_pb2.StageRequest:
     return request
 
 
+def ja_offset_of(result: common_pb2.StageResult) -> int | None:
+    """The JA↔EN offset a stage (media) measured, from its result's facts."""
+    return result.facts.ja_offset_ms if result.facts.HasField("ja_offset_ms") else None
+
+
 def answer_of(result: common_pb2.StageResult, ja_offset_ms: int | None) -> StageAnswer:
     return StageAnswer(
         request_id=result.request_id,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dubset.v1 import common_pb2, media_pb2
 from dubset_common.errors import ConfigError, InvalidInputError
+from dubset_common.facts import Facts
 from dubset_common.keys import content_key, file_sha256, join_key
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, ProgressHook, StageContext, StageOutcome, fetch_to_file
@@ -233,9 +234,10 @@ class MediaStage:
             Output("en", "en.wav", "audio/wav", path=audio["en"].path),
             Output("media", "media.json", "application/json", data=data),
         )
+        confidence = round(estimate.confidence, 4)
         info = {
             "ja_offset_ms": estimate.ja_offset_ms,
-            "confidence": round(estimate.confidence, 4),
+            "confidence": confidence,
             "method": estimate.method,
             "ja_stream_index": audio["ja"].stream_index,
             "en_stream_index": audio["en"].stream_index,
@@ -243,7 +245,8 @@ class MediaStage:
             "en_duration_ms": infos["en"].duration_ms,
             "ffmpeg_version": tool_version(self.tools.ffmpeg),
         }
-        return StageOutcome(outputs=outputs, backend=BACKEND, info=info)
+        facts = Facts(ja_offset_ms=estimate.ja_offset_ms, offset_confidence=confidence)
+        return StageOutcome(outputs=outputs, backend=BACKEND, info=info, facts=facts)
 
 
 def _fetch_ref(store: ObjectStore, ref: common_pb2.MediaRef, workdir: Path, name: str) -> Path:

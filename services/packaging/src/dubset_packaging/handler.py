@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dubset.v1 import common_pb2, packaging_pb2
 from dubset_common.errors import ConfigError, InvalidInputError
+from dubset_common.facts import Facts
 from dubset_common.keys import canonical_json, check_id, join_key
 from dubset_common.objstore import ObjectStore, check_sizes, put_if_changed
 from dubset_common.runner import Output, StageContext, StageOutcome
@@ -154,7 +155,8 @@ class PackagingStage:
             "media_bytes": sum(e.bytes for e in entries),
         }
         out = Output("episode", "episode.json", "application/json", data=frag)
-        return StageOutcome(outputs=(out,), backend=backend, info=info)
+        facts = Facts(clips=len(plan.clips))
+        return StageOutcome(outputs=(out,), backend=backend, info=info, facts=facts)
 
     def _sources(self, ctx: StageContext) -> dict[str, Path]:
         """Both videos in the work directory; one copy when JA and EN are the same file."""

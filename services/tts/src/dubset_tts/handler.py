@@ -13,6 +13,7 @@ import numpy as np
 
 from dubset.v1 import common_pb2, tts_pb2
 from dubset_common.errors import ConfigError, InvalidInputError
+from dubset_common.facts import Facts
 from dubset_common.keys import canonical_json
 from dubset_common.objstore import put_if_changed
 from dubset_common.runner import Output, StageContext, StageOutcome
@@ -169,7 +170,8 @@ class TtsStage:
             "translation": translator.backend(),
         }
         out = Output("baseline", "baseline.json", "application/json", data=frag)
-        return StageOutcome(outputs=(out,), backend=backend, info=info)
+        facts = Facts(clips=len(dub.clips))
+        return StageOutcome(outputs=(out,), backend=backend, info=info, facts=facts)
 
     def _store(self, ctx: StageContext, dataset: str, dubs: Sequence[ClipDub]) -> list[ClipFile]:
         """Encode the chunk's mixes to mp3 (MAX_BATCH per ffmpeg) and store each under the

@@ -345,6 +345,7 @@ class StageResult(_message.Message):
     ATTEMPTS_FIELD_NUMBER: _builtins.int
     FINISHED_UNIX_MS_FIELD_NUMBER: _builtins.int
     STARTED_UNIX_MS_FIELD_NUMBER: _builtins.int
+    FACTS_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     job_id: _builtins.str
     episode_id: _builtins.str
@@ -370,6 +371,10 @@ class StageResult(_message.Message):
 
     @_builtins.property
     def outputs(self) -> _containers.MessageMap[_builtins.str, Global___MediaRef]: ...
+    @_builtins.property
+    def facts(self) -> Global___StageFacts:
+        """what the stage measured; unset: none reported"""
+
     def __init__(
         self,
         *,
@@ -388,14 +393,84 @@ class StageResult(_message.Message):
         attempts: _builtins.int = ...,
         finished_unix_ms: _builtins.int = ...,
         started_unix_ms: _builtins.int = ...,
+        facts: Global___StageFacts | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["manifest", b"manifest"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "manifest", b"manifest"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "backend", b"backend", "episode_id", b"episode_id", "error_code", b"error_code", "error_message", b"error_message", "finished_unix_ms", b"finished_unix_ms", "job_id", b"job_id", "manifest", b"manifest", "output_key", b"output_key", "outputs", b"outputs", "request_id", b"request_id", "reused", b"reused", "stage", b"stage", "started_unix_ms", b"started_unix_ms", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "backend", b"backend", "episode_id", b"episode_id", "error_code", b"error_code", "error_message", b"error_message", "facts", b"facts", "finished_unix_ms", b"finished_unix_ms", "job_id", b"job_id", "manifest", b"manifest", "output_key", b"output_key", "outputs", b"outputs", "request_id", b"request_id", "reused", b"reused", "stage", b"stage", "started_unix_ms", b"started_unix_ms", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StageResult: _TypeAlias = StageResult  # noqa: Y015
+
+@_typing.final
+class StageFacts(_message.Message):
+    """A stage's small typed facts, so the orchestrator acts on a result without reading the
+    stage's manifest. Unset: the stage does not report it. The runner keeps them in the stage's
+    _manifest.json ("facts"), so reused work re-emits the same facts; a result of work done before
+    facts existed carries none.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JA_OFFSET_MS_FIELD_NUMBER: _builtins.int
+    OFFSET_CONFIDENCE_FIELD_NUMBER: _builtins.int
+    SEGMENTS_FIELD_NUMBER: _builtins.int
+    TURNS_FIELD_NUMBER: _builtins.int
+    SPEAKERS_FIELD_NUMBER: _builtins.int
+    CLIPS_FIELD_NUMBER: _builtins.int
+    ja_offset_ms: _builtins.int
+    """media: JA time = EN time + ja_offset_ms"""
+    offset_confidence: _builtins.float
+    """media: confidence of that offset, 0..1"""
+    segments: _builtins.int
+    """asr: transcript segments"""
+    turns: _builtins.int
+    """diarization: speaker turns"""
+    speakers: _builtins.int
+    """diarization: distinct speakers"""
+    clips: _builtins.int
+    """alignment: clip pairs; packaging: clips cut; tts: clips dubbed"""
+    def __init__(
+        self,
+        *,
+        ja_offset_ms: _builtins.int | None = ...,
+        offset_confidence: _builtins.float | None = ...,
+        segments: _builtins.int | None = ...,
+        turns: _builtins.int | None = ...,
+        speakers: _builtins.int | None = ...,
+        clips: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_clips", b"_clips", "_ja_offset_ms", b"_ja_offset_ms", "_offset_confidence", b"_offset_confidence", "_segments", b"_segments", "_speakers", b"_speakers", "_turns", b"_turns", "clips", b"clips", "ja_offset_ms", b"ja_offset_ms", "offset_confidence", b"offset_confidence", "segments", b"segments", "speakers", b"speakers", "turns", b"turns"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_clips", b"_clips", "_ja_offset_ms", b"_ja_offset_ms", "_offset_confidence", b"_offset_confidence", "_segments", b"_segments", "_speakers", b"_speakers", "_turns", b"_turns", "clips", b"clips", "ja_offset_ms", b"ja_offset_ms", "offset_confidence", b"offset_confidence", "segments", b"segments", "speakers", b"speakers", "turns", b"turns"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__clips: _TypeAlias = _typing.Literal["clips"]  # noqa: Y015
+    _WhichOneofArgType__clips: _TypeAlias = _typing.Literal["_clips", b"_clips"]  # noqa: Y015
+    _WhichOneofReturnType__ja_offset_ms: _TypeAlias = _typing.Literal["ja_offset_ms"]  # noqa: Y015
+    _WhichOneofArgType__ja_offset_ms: _TypeAlias = _typing.Literal["_ja_offset_ms", b"_ja_offset_ms"]  # noqa: Y015
+    _WhichOneofReturnType__offset_confidence: _TypeAlias = _typing.Literal["offset_confidence"]  # noqa: Y015
+    _WhichOneofArgType__offset_confidence: _TypeAlias = _typing.Literal["_offset_confidence", b"_offset_confidence"]  # noqa: Y015
+    _WhichOneofReturnType__segments: _TypeAlias = _typing.Literal["segments"]  # noqa: Y015
+    _WhichOneofArgType__segments: _TypeAlias = _typing.Literal["_segments", b"_segments"]  # noqa: Y015
+    _WhichOneofReturnType__speakers: _TypeAlias = _typing.Literal["speakers"]  # noqa: Y015
+    _WhichOneofArgType__speakers: _TypeAlias = _typing.Literal["_speakers", b"_speakers"]  # noqa: Y015
+    _WhichOneofReturnType__turns: _TypeAlias = _typing.Literal["turns"]  # noqa: Y015
+    _WhichOneofArgType__turns: _TypeAlias = _typing.Literal["_turns", b"_turns"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__clips) -> _WhichOneofReturnType__clips | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__ja_offset_ms) -> _WhichOneofReturnType__ja_offset_ms | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__offset_confidence) -> _WhichOneofReturnType__offset_confidence | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__segments) -> _WhichOneofReturnType__segments | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__speakers) -> _WhichOneofReturnType__speakers | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__turns) -> _WhichOneofReturnType__turns | None: ...
+
+Global___StageFacts: _TypeAlias = StageFacts  # noqa: Y015
 
 @_typing.final
 class DeadLetter(_message.Message):

@@ -30,7 +30,7 @@ class StageAnswer:
     error_message: str = ""
     started_ms: int = 0
     finished_ms: int = 0
-    ja_offset_ms: int | None = None  # the media task's manifest info
+    ja_offset_ms: int | None = None  # the media task's measured offset (its result's facts)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 
 from dubset.v1 import jobs_pb2
 from dubset_common.errors import InvalidInputError
-from dubset_jobs.core.ingest import as_json_object, parse_manifest, parse_notification
+from dubset_jobs.core.ingest_parse import as_json_object, parse_manifest, parse_notification
 
 
 def minio_event(*keys: str, bucket: str = "dubset", name: str = "s3:ObjectCreated:Put") -> dict:
