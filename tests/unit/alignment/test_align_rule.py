@@ -39,12 +39,36 @@ def test_max_gap_is_a_parameter() -> None:
 def test_merging_is_transitive_across_languages_and_within_one() -> None:
     # EN0 - JA0 - EN1 - JA1 chained by 100 ms gaps, each only touching its neighbour.
     en = [seg(0, 1000, "a"), seg(2200, 3000, "c")]
-    ja = [seg(1100, 2100, "B"), seg(3100, 4000, "D")]
+    ja = [seg(1100, 2100, "待って、"), seg(3100, 4000, "このまま。")]
     al = align(en, ja)
     assert len(al.clips) == 1
     assert al.clips[0].en == (0, 1) and al.clips[0].ja == (0, 1)
     assert (al.clips[0].start_ms, al.clips[0].end_ms) == (0, 4000)
-    assert al.clips[0].en_text == "a c" and al.clips[0].ja_text == "BD"
+    assert al.clips[0].en_text == "a c" and al.clips[0].ja_text == "待って、このまま。"
+
+
+def test_two_english_sentences_in_a_clip_keep_their_punctuation_and_case() -> None:
+    en = [seg(3192, 4980, "Time always flies when I'm with you."), seg(5040, 7560, "Just go!")]
+    al = align(en, [seg(3192, 8170, "一緒にいると、時間があっという間に過ぎるね。")])
+    assert al.clips[0].en_text == "Time always flies when I'm with you. Just go!"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "joined"),
+    [
+        ("過ぎるね。", "私のことは、", "過ぎるね。私のことは、"),
+        ("反忍は、", "この部屋の中にいる！", "反忍は、この部屋の中にいる！"),
+        ("本当？", "うん", "本当？うん"),
+        ("えっ", "「はい」", "えっ「はい」"),
+        # Whisper left both without 。: a space (its own mark) keeps them two sentences.
+        ("私は全然だめかも", "ただいま", "私は全然だめかも ただいま"),
+    ],
+)
+def test_japanese_segments_join_directly_after_punctuation_else_with_a_space(
+    first: str, second: str, joined: str
+) -> None:
+    al = align([seg(1000, 5000, "Hi.")], [seg(1000, 2000, first), seg(2100, 3000, second)])
+    assert al.clips[0].ja_text == joined
 
 
 def test_same_language_chain_bridges_to_the_other_language() -> None:

@@ -17,8 +17,8 @@ from dubset_asr.core.speech import (
 from dubset_asr.core.words import build_segment
 
 
-def _segment(spec: list[tuple[str, float, float]], language: str = "en") -> Segment:
-    seg = build_segment([RawWord(t, s, e, 0.9) for t, s, e in spec], language)
+def _segment(spec: list[tuple[str, float, float]]) -> Segment:
+    seg = build_segment([RawWord(t, s, e, 0.9) for t, s, e in spec])
     assert seg is not None
     return seg
 
@@ -58,7 +58,7 @@ def test_a_stretched_word_over_the_silence_between_lines_goes_to_the_line_it_spe
 def test_japanese_lines_half_a_second_apart_become_two_segments() -> None:
     chars = [(c, 1.0 + 0.1 * i, 1.1 + 0.1 * i) for i, c in enumerate("時間が過ぎるね、")]
     chars += [(c, 1.8 + 0.1 * i, 1.9 + 0.1 * i) for i, c in enumerate("私を忘れて。")]
-    seg = _segment(chars, "ja")
+    seg = _segment(chars)
     out = resegment([seg], [(1000, 1750), (2250, 2400)], "ja", 5_000)
     assert [s.text for s in out] == ["時間が過ぎるね、", "私を忘れて。"]
 
@@ -91,6 +91,34 @@ def test_english_text_keeps_its_joins() -> None:
     assert [s.text for s in out] == ["cold-hearted", "man"]
 
 
+def test_english_sentences_keep_their_punctuation_and_case_whether_cut_or_not() -> None:
+    spec = [(" Time", 3.19, 3.5), (" flies", 3.5, 3.9), (" with", 3.9, 4.2), (" you.", 4.2, 5.0)]
+    spec += [(" Just", 6.33, 6.6), (" forget", 6.6, 7.0), (" me!", 7.0, 7.5)]
+    seg = _segment(spec)
+    cut = resegment([seg], [(3190, 5000), (6330, 7500)], "en", 10_000)
+    assert [s.text for s in cut] == ["Time flies with you.", "Just forget me!"]
+    (whole,) = resegment([seg], [(3190, 7500)], "en", 10_000)
+    assert whole.text == "Time flies with you. Just forget me!"
+
+
+def test_japanese_punctuation_stays_through_the_cut() -> None:
+    chars = [(c, 1.0 + 0.1 * i, 1.1 + 0.1 * i) for i, c in enumerate("信じられない、")]
+    chars += [("雪が", 1.7, 1.9), ("降ってる！", 1.9, 2.3), ("本当？", 3.0, 3.4)]
+    seg = _segment(chars)
+    out = resegment([seg], [(1000, 2300), (3000, 3400)], "ja", 5_000)
+    assert [s.text for s in out] == ["信じられない、雪が降ってる！", "本当？"]
+
+
+def test_the_space_between_unpunctuated_japanese_sentences_stays_unless_cut_there() -> None:
+    seg = _segment(
+        [("だめ", 1.0, 1.3), ("かも", 1.3, 1.6), (" ただ", 1.8, 2.0), ("いま", 2.0, 2.3)]
+    )
+    (whole,) = resegment([seg], [(1000, 2300)], "ja", 5_000)
+    assert whole.text == "だめかも ただいま"
+    cut = resegment([seg], [(1000, 1600), (2100, 2300)], "ja", 5_000)
+    assert [s.text for s in cut] == ["だめかも", "ただいま"]
+
+
 _word = st.tuples(
     st.sampled_from([" a", " b.", "c", "私"]),
     st.integers(0, 1500),
@@ -118,7 +146,7 @@ def test_every_word_kept_once_in_order_without_overlap(
             t += gap
             raw.append(RawWord(text, t / 1000, (t + length) / 1000, 0.5))
             t += length // 2  # words may overlap their neighbours, as recognisers' do
-        segments.append(_segment([(w.text, w.start_s, w.end_s) for w in raw], language))
+        segments.append(_segment([(w.text, w.start_s, w.end_s) for w in raw]))
     speech, at = [], 0
     for gap, length in gaps:
         speech.append((at + gap, at + gap + length))

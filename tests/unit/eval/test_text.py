@@ -48,6 +48,44 @@ def test_cer_ignores_width_spaces_and_punctuation() -> None:
     assert cer("ＡＢＣ、１２３！「ねえ」", "abc 123 ねえ").errors == 0
 
 
+def test_clip_texts_score_the_same_with_or_without_their_punctuation() -> None:
+    # Clip texts keep the recogniser's punctuation (and, in Japanese, a space where it wrote
+    # none); scoring must not change with it. Each hypothesis has one error in the words.
+    en_ref = "Time always flies when I'm with you. Just forget about me."
+    punctuated = wer(en_ref, "Time always flies when I'm with you. Just forget about him!")
+    bare = wer(en_ref, "time always flies when im with you just forget about him")
+    assert punctuated == bare and punctuated.errors == 1
+    ja_ref = "信じられない、雪が降ってる！本当？"
+    punctuated = cer(ja_ref, "信じられない、雨が降ってる！本当？")
+    spaced = cer(ja_ref, "信じられない 雨が降ってる 本当")
+    assert punctuated == spaced == cer(ja_ref, "信じられない雨が降ってる本当")
+    assert punctuated.errors == 1
+
+
+_EN_WORDS = st.lists(st.sampled_from(["time", "flies", "you", "just", "me", "im"]), max_size=10)
+_JA_CHARS = st.lists(st.sampled_from(list("時間が過ぎるね私")), max_size=12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_EN_WORDS, _EN_WORDS, st.data())
+def test_wer_is_blind_to_sentence_punctuation_and_case(
+    ref: list[str], hyp: list[str], data: st.DataObject
+) -> None:
+    marks = st.sampled_from([" ", ". ", ", ", "? ", "! ", "... "])
+    punctuated = "".join(w.capitalize() + data.draw(marks) for w in hyp)
+    assert wer(" ".join(ref), punctuated) == wer(" ".join(ref), " ".join(hyp))
+
+
+@settings(max_examples=100, deadline=None)
+@given(_JA_CHARS, _JA_CHARS, st.data())
+def test_cer_is_blind_to_japanese_punctuation_and_spaces(
+    ref: list[str], hyp: list[str], data: st.DataObject
+) -> None:
+    marks = st.sampled_from(["", " ", "\u3000", "。", "、", "！", "？", "…"])
+    punctuated = "".join(c + data.draw(marks) for c in hyp)
+    assert cer("".join(ref), punctuated) == cer("".join(ref), "".join(hyp))
+
+
 def test_normalise_en() -> None:
     words = "dont panic the twenty first of may two point five times and zero zero seven"
     assert normalise_en("Don't panic: the 21st of May, 2.5 times & 007!") == words.split(" ")

@@ -1,4 +1,4 @@
 """dubset alignment service: JA and EN ASR segments merged into clip pairs."""
 
 STAGE = "alignment"
-VERSION = "1"
+VERSION = "2"  # 2: Japanese clip text keeps a space between unpunctuated segments

@@ -1,4 +1,6 @@
 """dubset asr service: speech recognition with word timestamps (faster-whisper, aws-transcribe)."""
 
 STAGE = "asr"
-VERSION = "3"  # 2: segments split at pauses (core/words.py); 3: and at VAD silences
+# 2: segments split at pauses (core/words.py); 3: and at VAD silences; 4: Japanese text keeps
+# the space the recogniser puts between two sentences it leaves without 。
+VERSION = "4"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -80,14 +81,30 @@ def _clip(group: list[_Item], ja_offset_ms: int) -> ClipPair:
         ja_end_ms=end + ja_offset_ms,
         en=tuple(sorted(it.index for it in en)),
         ja=tuple(sorted(it.index for it in ja)),
-        en_text=_join(en, " "),
-        ja_text=_join(ja, ""),
+        en_text=_join(en, spaced=True),
+        ja_text=_join(ja, spaced=False),
     )
 
 
-def _join(items: list[_Item], sep: str) -> str:
-    """Member texts in time order (items arrive sorted by start)."""
-    return sep.join(t for t in (it.text.strip() for it in items) if t)
+def _join(items: list[_Item], *, spaced: bool) -> str:
+    """Member texts in time order (items arrive sorted by start), punctuation and case kept.
+
+    English joins with a space. Japanese joins directly after punctuation ("ね。" + "私" is
+    "ね。私"), else with a space: two segments are two stretches of speech, and a space is how
+    Whisper itself marks a sentence end it leaves without 。, so unpunctuated lines do not run
+    together. Scoring drops the space (normalise_ja), so CER does not change.
+    """
+    texts = [t for t in (it.text.strip() for it in items) if t]
+    out = texts[:1]
+    for text in texts[1:]:
+        glued = not spaced and (_is_punctuation(out[-1][-1]) or _is_punctuation(text[0]))
+        out.append(text if glued else f" {text}")
+    return "".join(out)
+
+
+def _is_punctuation(char: str) -> bool:
+    """Unicode punctuation (category P*): 。、「」…〜 and .,!? in either width; not ー."""
+    return unicodedata.category(char).startswith("P")
 
 
 def _item(seg: Segment, lang: int, index: int, offset: int, name: str) -> _Item:

@@ -132,7 +132,6 @@ class FasterWhisperBackend:
                 for utterance in utterances:
                     built = build_segment(
                         utterance,
-                        language,
                         offset_ms=offset_ms,
                         duration_ms=end_ms,
                         floor_ms=floor,

@@ -39,7 +39,7 @@ class Word:
 
 @dataclass(frozen=True)
 class Segment:
-    """A run of words; its text is its words' texts joined (by spaces in English only)."""
+    """A run of words; its text is its words' texts joined as the recogniser spaced them."""
 
     start_ms: int
     end_ms: int

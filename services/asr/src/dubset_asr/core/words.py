@@ -1,4 +1,4 @@
-"""Segments from recogniser words: text joining per language, integer ms, a monotone timeline."""
+"""Segments from recogniser words: text as recognised, integer ms, a monotone timeline."""
 
 from __future__ import annotations
 
@@ -50,7 +50,6 @@ def split_at_pauses(
 
 def build_segment(
     words: Sequence[RawWord],
-    language: str,
     *,
     offset_ms: int = 0,
     duration_ms: int | None = None,
@@ -58,15 +57,16 @@ def build_segment(
 ) -> Segment | None:
     """A segment from raw words, shifted by offset_ms, clamped to [floor_ms, duration_ms].
 
-    Words whose text is only whitespace are dropped and each word's text is stripped. The
-    segment text is the words' texts joined: with nothing in Japanese; in English with a space
-    where the recogniser's word began with one (so "cold" + "-hearted" stays "cold-hearted").
-    None when no word remains. Starts never go backwards (floor_ms: the previous segment's
-    start) and ends never precede starts.
+    Words whose text is only whitespace are dropped and each word's text is stripped, its
+    punctuation and case kept. The segment text is the words' texts joined as the recogniser
+    spaced them: a space where a word began with whitespace, nothing elsewhere. So English
+    "cold" + "-hearted" stays "cold-hearted", Japanese characters join directly, and the space
+    Whisper puts between two Japanese sentences it leaves without 。 ("だめかも ただいま")
+    stays: it is the only mark of where one line ends. None when no word remains. Starts
+    never go backwards (floor_ms: the previous segment's start) and ends never precede starts.
     """
     out: list[Word] = []
     pieces: list[str] = []
-    sep = joiner(language)
     last = floor_ms
     for raw in words:
         text = raw.text.strip()
@@ -78,7 +78,7 @@ def build_segment(
             start, end = min(start, duration_ms), min(end, duration_ms)
         confidence = min(1.0, max(0.0, round(float(raw.probability), 4)))
         out.append(Word(start, end, text, confidence))
-        pieces.append(sep + text if pieces and sep and raw.text[:1].isspace() else text)
+        pieces.append(" " + text if pieces and raw.text[:1].isspace() else text)
         last = start
     if not out:
         return None
