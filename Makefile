@@ -27,10 +27,10 @@ protos: setup ## Regenerate Python code from protos/ into libs/dubset_protos
 check-protos: setup ## Fail when the generated protobuf code is not current
 	@PY=$(PY) tools/check_protos.sh
 
-lint: setup ## ruff (lint + format check), mypy --strict on libs/ and services/, hadolint on docker/
-	$(VENV)/bin/ruff check libs services tests tools bench
-	$(VENV)/bin/ruff format --check libs services tests tools bench
-	$(VENV)/bin/mypy libs/dubset_common/src libs/dubset_cli/src libs/dubset_sample/src libs/dubset_eval/src libs/dubset_voices/src services/*/src tools/infra.py tools/localinfra tools/services.py tools/lock_gpu.py tools/helm_check.py
+lint: setup ## ruff (lint + format check), mypy --strict on libs/, services/ and apps/, hadolint on docker/
+	$(VENV)/bin/ruff check libs services apps tests tools bench
+	$(VENV)/bin/ruff format --check libs services apps tests tools bench
+	$(VENV)/bin/mypy libs/dubset_common/src libs/dubset_voices/src services/*/src apps/*/src tools/infra.py tools/localinfra tools/services.py tools/lock_gpu.py tools/helm_check.py
 	$(VENV)/bin/hadolint --config .hadolint.yaml docker/*.Dockerfile
 	@$(PY) tools/helm_check.py
 
@@ -38,8 +38,8 @@ helm-lint: setup ## Lint + render the Helm chart with each ci/*.yaml values file
 	@$(PY) tools/helm_check.py
 
 fmt: setup ## Format the code with ruff
-	$(VENV)/bin/ruff format libs services tests tools bench
-	$(VENV)/bin/ruff check --fix libs services tests tools bench
+	$(VENV)/bin/ruff format libs services apps tests tools bench
+	$(VENV)/bin/ruff check --fix libs services apps tests tools bench
 
 infra: setup ## Start the Kafka-protocol broker, S3 server and Prometheus on 127.0.0.1 (writes .run/infra.env)
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)

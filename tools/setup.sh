@@ -40,7 +40,7 @@ else
 fi
 # Spleeter (the paper's separation backend) needs TensorFlow 2.12 + numpy < 2: its own venv.
 bash tools/setup_spleeter.sh
-inputs=$(cat requirements/lock.txt libs/*/pyproject.toml services/*/pyproject.toml tools/setup_coqui.sh | sha256sum | cut -d' ' -f1)
+inputs=$(cat requirements/lock.txt libs/*/pyproject.toml services/*/pyproject.toml apps/*/pyproject.toml tools/setup_coqui.sh | sha256sum | cut -d' ' -f1)
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$inputs" ]]; then
   echo "setup: up to date"
   exit 0
@@ -50,7 +50,7 @@ echo "setup: installing pinned packages into $VENV"
 # The lock is a complete freeze, so no resolution: some wheels' declared deps are replaced.
 "$VENV/bin/python" -m pip install -q --no-deps -r requirements/lock.txt
 editable=()
-for pkg in libs/dubset_protos libs/dubset_common libs/dubset_voices services/*/ libs/dubset_sample libs/dubset_eval libs/dubset_cli; do
+for pkg in libs/dubset_protos libs/dubset_common libs/dubset_voices services/*/ apps/dubset_sample apps/dubset_eval apps/dubset_cli; do
   editable+=(-e "$pkg")
 done
 "$VENV/bin/python" -m pip install -q --no-deps "${editable[@]}"
