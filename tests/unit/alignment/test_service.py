@@ -92,6 +92,7 @@ def test_stage_writes_the_cli_output_and_reuses_it(tmp_path: Path) -> None:
     assert [c["en"] for c in clips["clips"]] == [[0, 1], [2, 3], [4]]
     again = executor.execute(_request(store, en, ja))
     assert again.reused and again.output_key == result.output_key
+    assert result.facts.clips == again.facts.clips == 3  # the result says what it made
     other = executor.execute(_request(store, en, ja, ja_offset_ms=100))
     assert other.output_key != result.output_key
 

@@ -103,6 +103,7 @@ def test_stage_writes_transcript_json_with_backend_and_reuses_it(tmp_path: Path)
     assert backend.calls == [("ja", DecodeOptions())]
     again = executor.execute(_request(store, wav, language=common_pb2.LANGUAGE_JA))
     assert again.reused and len(backend.calls) == 1
+    assert result.facts.segments == again.facts.segments == len(out["segments"])
     other = executor.execute(_request(store, wav, language=common_pb2.LANGUAGE_JA, vad=False))
     assert not other.reused and backend.calls[-1] == ("ja", DecodeOptions(vad=False))
 

@@ -9,6 +9,7 @@ from dubset_alignment.core.align import align
 from dubset_alignment.core.jsonio import dumps, parse_segments
 from dubset_alignment.core.model import AlignmentInputError
 from dubset_common.errors import InvalidInputError
+from dubset_common.facts import Facts
 from dubset_common.runner import Output, StageContext, StageOutcome
 
 BACKEND = "anim400k-recursive-merge"
@@ -59,4 +60,5 @@ class AlignmentStage:
             "unpaired_en": len(al.unpaired_en),
             "unpaired_ja": len(al.unpaired_ja),
         }
-        return StageOutcome(outputs=(out,), backend=BACKEND, info=info)
+        facts = Facts(clips=len(al.clips))
+        return StageOutcome(outputs=(out,), backend=BACKEND, info=info, facts=facts)

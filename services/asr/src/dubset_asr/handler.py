@@ -32,6 +32,7 @@ from dubset_common.errors import (
     InvalidInputError,
     TransientError,
 )
+from dubset_common.facts import Facts
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, StageContext, StageOutcome, fetch_to_file
 
@@ -160,7 +161,8 @@ class AsrStage:
                 "audio_duration_ms": transcript.duration_ms,
             }
         )
-        return StageOutcome(outputs=(out,), backend=backend_label(asr), info=info)
+        facts = Facts(segments=len(transcript.segments))
+        return StageOutcome(outputs=(out,), backend=backend_label(asr), info=info, facts=facts)
 
 
 def transcribe_inline(
