@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,39 @@ def stage_results(
 
     topic = topics.results(stage, prefix)
     return mine(read_topic(bootstrap, topic, lambda v: len(mine(v)) >= count, timeout_s))
+
+
+@dataclass(frozen=True)
+class WorkerProcess:
+    """A stage's worker process started for one test, and the test's namespaced topics."""
+
+    stage: str
+    bootstrap: str
+    prefix: str
+    bus: KafkaBus
+
+    def send(self, request: common_pb2.StageRequest) -> None:
+        publish_request(self.bus, self.prefix, request)
+
+    def results(
+        self, request_id: str, count: int = 1, timeout_s: float = 240.0
+    ) -> list[common_pb2.StageResult]:
+        return stage_results(self.bootstrap, self.stage, self.prefix, request_id, count, timeout_s)
+
+
+StartWorker = Callable[..., WorkerProcess]
+
+
+@pytest.fixture
+def start_worker(
+    infra_env: dict[str, str], namespace: str, kafka_bus: KafkaBus, spawn: Spawn
+) -> StartWorker:
+    """start_worker(stage, log_name, **settings): `python -m dubset_<stage> worker` in this
+    test's namespace, with extra DUBSET_* settings."""
+
+    def start(stage: str, name: str, **settings: str) -> WorkerProcess:
+        argv = [sys.executable, "-m", f"dubset_{stage}", "worker"]
+        spawn(argv, service_env(infra_env, namespace, **settings), name)
+        return WorkerProcess(stage, infra_env["DUBSET_KAFKA_BOOTSTRAP"], f"{namespace}.", kafka_bus)
+
+    return start

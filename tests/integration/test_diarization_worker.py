@@ -4,20 +4,16 @@ turns with the right number of speakers out, scored against the truth."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from dubset.v1 import common_pb2, diarization_pb2
-from dubset_common.kafkabus import KafkaBus
 from dubset_common.objstore import S3Store
 from dubset_common.stagerequest import build_request
 from dubset_eval.der import Turn, diarization_error
 from dubset_sample.generate import SampleOptions, generate
-from tests.integration.conftest import Spawn, publish_request, service_env, stage_results
-
-WORKER = [sys.executable, "-m", "dubset_diarization", "worker"]
+from tests.integration.conftest import StartWorker
 
 
 @pytest.fixture(scope="module")
@@ -28,22 +24,15 @@ def episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_turns_find_the_three_speakers(
-    infra_env: dict[str, str],
-    namespace: str,
-    s3_store: S3Store,
-    kafka_bus: KafkaBus,
-    spawn: Spawn,
-    episode: Path,
+    s3_store: S3Store, start_worker: StartWorker, episode: Path
 ) -> None:
-    bootstrap = infra_env["DUBSET_KAFKA_BOOTSTRAP"]
-    prefix = f"{namespace}."
-    spawn(WORKER, service_env(infra_env, namespace, DUBSET_MAX_ATTEMPTS="1"), "diarization")
+    worker = start_worker("diarization", "diarization", DUBSET_MAX_ATTEMPTS="1")
     audio = s3_store.put_file("inputs/en.wav", episode / "en_dialogue.wav", "audio/wav")
     params = diarization_pb2.DiarizationParams(language=common_pb2.LANGUAGE_EN)
     request = build_request("diarization", "job-1", "ep-diar", {"audio": audio}, params)
-    publish_request(kafka_bus, prefix, request)
+    worker.send(request)
 
-    (result,) = stage_results(bootstrap, "diarization", prefix, request.request_id)
+    (result,) = worker.results(request.request_id)
     assert result.status == common_pb2.STAGE_STATUS_OK, result.error_message
     turns = json.loads(s3_store.get_bytes(s3_store.key_of(result.outputs["turns"].uri)))
     assert turns["language"] == "en" and len(turns["speakers"]) == 3

@@ -4,19 +4,16 @@ audio and the JA-EN offset out; a mismatched pair gets a FAILED result that says
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from dubset.v1 import common_pb2, media_pb2
-from dubset_common.kafkabus import KafkaBus
 from dubset_common.objstore import S3Store
 from dubset_common.stagerequest import build_request
 from dubset_sample.generate import SampleOptions, generate
-from tests.integration.conftest import Spawn, publish_request, service_env, stage_results
+from tests.integration.conftest import StartWorker
 
-WORKER = [sys.executable, "-m", "dubset_media", "worker"]
 OFFSET_MS = 1500
 
 
@@ -37,21 +34,14 @@ def _request(store: S3Store, ja: Path, en: Path, episode: str) -> common_pb2.Sta
 
 
 def test_episode_pair_gives_audio_and_offset_and_a_mismatch_fails_clearly(
-    infra_env: dict[str, str],
-    namespace: str,
-    s3_store: S3Store,
-    kafka_bus: KafkaBus,
-    spawn: Spawn,
-    episodes: tuple[Path, Path],
+    s3_store: S3Store, start_worker: StartWorker, episodes: tuple[Path, Path]
 ) -> None:
     one, other = episodes
-    bootstrap = infra_env["DUBSET_KAFKA_BOOTSTRAP"]
-    prefix = f"{namespace}."
-    spawn(WORKER, service_env(infra_env, namespace, DUBSET_MAX_ATTEMPTS="1"), "media-worker")
+    worker = start_worker("media", "media-worker", DUBSET_MAX_ATTEMPTS="1")
 
     good = _request(s3_store, one / "ja.mp4", one / "en.mp4", "ep-good")
-    publish_request(kafka_bus, prefix, good)
-    (result,) = stage_results(bootstrap, "media", prefix, good.request_id)
+    worker.send(good)
+    (result,) = worker.results(good.request_id)
     assert result.status == common_pb2.STAGE_STATUS_OK, result.error_message
     media = json.loads(s3_store.get_bytes(s3_store.key_of(result.outputs["media"].uri)))
     assert abs(media["offset"]["ja_offset_ms"] - OFFSET_MS) <= 20
@@ -65,7 +55,7 @@ def test_episode_pair_gives_audio_and_offset_and_a_mismatch_fails_clearly(
         assert s3_store.size(key) > 16000 * 2 * 19  # ≥ 19 s of 16 kHz 16-bit mono
 
     mismatched = _request(s3_store, one / "ja.mp4", other / "en.mp4", "ep-mismatch")
-    publish_request(kafka_bus, prefix, mismatched)
-    (failed,) = stage_results(bootstrap, "media", prefix, mismatched.request_id)
+    worker.send(mismatched)
+    (failed,) = worker.results(mismatched.request_id)
     assert failed.status == common_pb2.STAGE_STATUS_FAILED
     assert "same episode" in failed.error_message

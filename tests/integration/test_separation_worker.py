@@ -4,7 +4,6 @@ episode in, dialogue and backing stems out that beat the mixture against the cle
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,14 +11,12 @@ import pytest
 import soundfile as sf
 
 from dubset.v1 import common_pb2, separation_pb2
-from dubset_common.kafkabus import KafkaBus
 from dubset_common.objstore import S3Store
 from dubset_common.stagerequest import build_request
 from dubset_eval.sisdr import si_sdr
 from dubset_sample.generate import SampleOptions, generate
-from tests.integration.conftest import Spawn, publish_request, service_env, stage_results
+from tests.integration.conftest import StartWorker
 
-WORKER = [sys.executable, "-m", "dubset_separation", "worker"]
 OFFSET_MS = 1000
 
 
@@ -35,25 +32,18 @@ def episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_dualdub_stems_beat_the_mixture(
-    infra_env: dict[str, str],
-    namespace: str,
-    s3_store: S3Store,
-    kafka_bus: KafkaBus,
-    spawn: Spawn,
-    episode: Path,
+    s3_store: S3Store, start_worker: StartWorker, episode: Path
 ) -> None:
-    bootstrap = infra_env["DUBSET_KAFKA_BOOTSTRAP"]
-    prefix = f"{namespace}."
-    spawn(WORKER, service_env(infra_env, namespace, DUBSET_MAX_ATTEMPTS="1"), "separation")
+    worker = start_worker("separation", "separation", DUBSET_MAX_ATTEMPTS="1")
     refs = {
         lang: s3_store.put_file(f"inputs/{lang}.wav", episode / f"{lang}_mix.wav", "audio/wav")
         for lang in ("ja", "en")
     }
     params = separation_pb2.SeparationParams(backend="dualdub", ja_offset_ms=OFFSET_MS)
     request = build_request("separation", "job-1", "ep-sep", refs, params)
-    publish_request(kafka_bus, prefix, request)
+    worker.send(request)
 
-    (result,) = stage_results(bootstrap, "separation", prefix, request.request_id)
+    (result,) = worker.results(request.request_id)
     assert result.status == common_pb2.STAGE_STATUS_OK, result.error_message
     assert result.backend.startswith("dualdub")
     for lang in ("ja", "en"):

@@ -4,18 +4,14 @@ under the dataset, the result on dubset.tts.results.v1; a replay rewrites nothin
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from dubset.v1 import common_pb2, tts_pb2
-from dubset_common.kafkabus import KafkaBus
 from dubset_common.keys import sha256_hex
 from dubset_common.objstore import S3Store
 from dubset_common.stagerequest import build_request
-from tests.integration.conftest import Spawn, publish_request, service_env, stage_results
+from tests.integration.conftest import StartWorker
 from tests.unit.tts.test_handler import CLIPS, EPISODE, clip_id, write_episode
-
-WORKER = [sys.executable, "-m", "dubset_tts", "worker"]
 
 
 def _request(store: S3Store, folder: Path) -> common_pb2.StageRequest:
@@ -31,20 +27,13 @@ def _request(store: S3Store, folder: Path) -> common_pb2.StageRequest:
 
 
 def test_request_result_and_replay(
-    infra_env: dict[str, str],
-    namespace: str,
-    s3_store: S3Store,
-    kafka_bus: KafkaBus,
-    spawn: Spawn,
-    tmp_path: Path,
+    s3_store: S3Store, start_worker: StartWorker, tmp_path: Path
 ) -> None:
-    bootstrap = infra_env["DUBSET_KAFKA_BOOTSTRAP"]
-    prefix = f"{namespace}."
-    spawn(WORKER, service_env(infra_env, namespace), "tts-worker")
+    worker = start_worker("tts", "tts-worker")
     request = _request(s3_store, tmp_path / "ep")
-    publish_request(kafka_bus, prefix, request)
+    worker.send(request)
 
-    (result,) = stage_results(bootstrap, "tts", prefix, request.request_id, 1, timeout_s=300)
+    (result,) = worker.results(request.request_id, 1, timeout_s=300)
     assert result.status == common_pb2.STAGE_STATUS_OK, result.error_message
     assert result.backend.startswith("piper-tts-") and not result.reused
     key = s3_store.key_of(result.outputs["baseline"].uri)
@@ -63,31 +52,24 @@ def test_request_result_and_replay(
         assert abs(entry["duration_ms"] - (CLIPS[i][1] - CLIPS[i][0])) <= 30
     stored = sorted(s3_store.list("datasets/itest"))
 
-    publish_request(kafka_bus, prefix, request)  # a replay: reused, nothing rewritten
-    results = stage_results(bootstrap, "tts", prefix, request.request_id, 2, timeout_s=120)
+    worker.send(request)  # a replay: reused, nothing rewritten
+    results = worker.results(request.request_id, 2, timeout_s=120)
     assert len(results) == 2 and results[1].reused
     assert results[1].outputs["baseline"] == result.outputs["baseline"]
     assert sorted(s3_store.list("datasets/itest")) == stored
 
 
 def test_bad_fragment_fails_the_request_without_retry(
-    infra_env: dict[str, str],
-    namespace: str,
-    s3_store: S3Store,
-    kafka_bus: KafkaBus,
-    spawn: Spawn,
-    tmp_path: Path,
+    s3_store: S3Store, start_worker: StartWorker, tmp_path: Path
 ) -> None:
-    bootstrap = infra_env["DUBSET_KAFKA_BOOTSTRAP"]
-    prefix = f"{namespace}."
-    spawn(WORKER, service_env(infra_env, namespace), "tts-worker-bad")
+    worker = start_worker("tts", "tts-worker-bad")
     request = _request(s3_store, tmp_path / "ep")
     bad = s3_store.put_bytes("inputs/bad-episode", b'{"format": "nope"}', "application/json")
     request.inputs["episode"].CopyFrom(
         common_pb2.MediaRef(uri=bad.uri, sha256=bad.sha256, size_bytes=bad.size_bytes)
     )
-    publish_request(kafka_bus, prefix, request)
-    (result,) = stage_results(bootstrap, "tts", prefix, request.request_id, 1, timeout_s=120)
+    worker.send(request)
+    (result,) = worker.results(request.request_id, 1, timeout_s=120)
     assert result.status == common_pb2.STAGE_STATUS_FAILED
     assert result.error_code == "INVALID_INPUT"
     assert "give the packaging stage's `episode` output" in result.error_message

@@ -16,8 +16,7 @@ from dubset_common.facts import Facts
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import LocalStore
 from dubset_common.runner import StageContext, StageExecutor, StageOutcome
-
-from .fakes import STAGE, FakeStage, make_request
+from dubset_common.testing.stages import STAGE, FakeStage, make_request
 
 FACTS = Facts(ja_offset_ms=-1250, offset_confidence=0.8125, clips=3)
 

@@ -19,10 +19,10 @@ from dubset_common.health import LoopHealth
 from dubset_common.metrics import StageMetrics, serve_metrics
 from dubset_common.objstore import LocalStore
 from dubset_common.runner import StageContext, StageExecutor, StageOutcome
+from dubset_common.testing.stages import STAGE, FakeStage, make_request
+from dubset_common.testing.threads import running, wait_for
 from dubset_common.wiring import build_health
 from dubset_common.worker import StageWorker
-
-from .fakes import STAGE, FakeStage, make_request, running, wait_for
 
 STALL_S, STARTUP_S = 60.0, 300.0
 

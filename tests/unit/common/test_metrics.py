@@ -12,9 +12,9 @@ from dubset_common.bus import InProcBus, partition_for
 from dubset_common.metrics import StageMetrics, serve_metrics
 from dubset_common.objstore import LocalStore
 from dubset_common.runner import StageExecutor
+from dubset_common.testing.stages import BACKEND, STAGE, FakeStage, make_request
+from dubset_common.testing.threads import running, wait_for
 from dubset_common.worker import StageWorker
-
-from .fakes import BACKEND, STAGE, FakeStage, make_request, running, wait_for
 
 
 def families(registry: CollectorRegistry) -> dict[str, str]:

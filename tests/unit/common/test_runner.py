@@ -15,8 +15,7 @@ from dubset_common.keys import sha256_hex
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import LocalStore
 from dubset_common.runner import MANIFEST, StageExecutor
-
-from .fakes import BACKEND, STAGE, FakeStage, RecordingStore, make_request
+from dubset_common.testing.stages import BACKEND, STAGE, FakeStage, RecordingStore, make_request
 
 
 def new_executor(

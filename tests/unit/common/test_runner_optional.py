@@ -20,8 +20,7 @@ from dubset_common.runner import (
     StageOutcome,
     optional_inputs_of,
 )
-
-from .fakes import STAGE, FakeStage, make_request
+from dubset_common.testing.stages import STAGE, FakeStage, make_request
 
 # Taken with the runner before optional inputs existed: requests that give every input must
 # keep their output keys, and their manifests their bytes.

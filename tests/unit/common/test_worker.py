@@ -24,19 +24,10 @@ from dubset_common.logs import JsonFormatter
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import LocalStore
 from dubset_common.runner import MANIFEST, StageExecutor
+from dubset_common.testing.buses import EventLog, WrappedBus
+from dubset_common.testing.stages import BACKEND, STAGE, FakeStage, RecordingStore, make_request
+from dubset_common.testing.threads import running, wait_for
 from dubset_common.worker import ProgressPublisher, StageWorker
-
-from .fakes import (
-    BACKEND,
-    STAGE,
-    EventLog,
-    FakeStage,
-    RecordingStore,
-    WrappedBus,
-    make_request,
-    running,
-    wait_for,
-)
 
 REQUESTS, RESULTS, DLQ = topics.requests(STAGE), topics.results(STAGE), topics.dlq(STAGE)
 GROUP = f"dubset-{STAGE}"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from dubset.v1 import common_pb2, media_pb2
 from dubset_common.errors import InvalidInputError
 from dubset_media.handler import MediaStage
+from tests.unit.service_process import run_without_settings
 
 
 def _request(params: media_pb2.MediaParams | common_pb2.MediaRef) -> common_pb2.StageRequest:
@@ -44,14 +41,6 @@ def test_params_defaults_and_limits() -> None:
 
 
 def test_service_without_required_settings_stops_with_a_clear_message() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBSET_")}
-    out = subprocess.run(
-        [sys.executable, "-m", "dubset_media", "worker"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    out = run_without_settings("dubset_media")
     assert out.returncode == 2
     assert "DUBSET_KAFKA_BOOTSTRAP is required" in out.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from dubset_cli import tts
+from tests.unit.tts.decode import decoded_ms
 
 TEXT = "Come on, we have to hurry!"
 
@@ -23,15 +23,6 @@ def _run(argv: list[str]) -> int:
     args = p.parse_args(["tts", *argv])
     rc: int = args.func(args)
     return rc
-
-
-def _decoded_ms(path: Path) -> int:
-    out = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "44100", "-"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    return round(len(out) / 2 / 44.1)
 
 
 def test_mp3_of_the_clip_length_over_the_backing(
@@ -47,7 +38,7 @@ def test_mp3_of_the_clip_length_over_the_backing(
     report = json.loads(capsys.readouterr().out)
     assert report["voice"] == "piper:joe" and report["text"] == TEXT
     assert report["backend"].startswith("piper-tts-")
-    assert report["duration_ms"] == _decoded_ms(out)
+    assert report["duration_ms"] == decoded_ms(out)
     assert abs(report["duration_ms"] - 2500) <= 30
     assert set(report["scores"]) == {"duration_ratio"}
     first = out.read_bytes()

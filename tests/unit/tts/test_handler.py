@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from dubset_tts.core.model import Speech, Voice
 from dubset_tts.handler import TtsStage
 from dubset_tts.metrics import TtsMetrics
 from dubset_tts.models import Models
+from tests.unit.tts.decode import decoded_ms
 
 RATE = 16_000
 EPISODE = "show-s01e01"
@@ -176,15 +176,6 @@ def request(
         data = replace.get(name, path.read_bytes())
         refs[name] = store.put_bytes(f"in/{name}", data, "application/octet-stream")
     return build_request("tts", "job-1", EPISODE, refs, params or tts_pb2.TtsParams(dataset="ds"))
-
-
-def decoded_ms(path: Path) -> int:
-    out = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "44100", "-"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    return round(len(out) / 2 / 44.1)
 
 
 def test_stage_writes_baseline_clips_and_the_fragment_last(

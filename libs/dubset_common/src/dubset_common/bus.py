@@ -8,6 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Protocol
 
+# A message's headers: (name, value) pairs in order (Kafka allows a name more than once).
+Headers = tuple[tuple[str, bytes], ...]
+
 
 @dataclass(frozen=True)
 class Record:
@@ -18,16 +21,12 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes
-    headers: tuple[tuple[str, bytes], ...] = ()
+    headers: Headers = ()
 
 
 class Producer(Protocol):
     def publish(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        headers: tuple[tuple[str, bytes], ...] = (),
+        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
     ) -> None:
         """Send and wait until the broker has it durably; raise TransientError otherwise.
         value None is a tombstone (compacted topics: deletes key); consumers see it as b"".
@@ -85,13 +84,7 @@ class InProcBus:
             for topic in topics:
                 self._log(topic)
 
-    def append(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        headers: tuple[tuple[str, bytes], ...],
-    ) -> None:
+    def append(self, topic: str, key: bytes | None, value: bytes | None, headers: Headers) -> None:
         with self._cond:
             log = self._log(topic)
             part = partition_for(key, self.partitions)
@@ -145,11 +138,7 @@ class InProcProducer:
         self._bus = bus
 
     def publish(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        headers: tuple[tuple[str, bytes], ...] = (),
+        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
     ) -> None:
         self._bus.append(topic, key, value, headers)
 

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from dubset_common.bus import Record
+from dubset_common.bus import Headers, Record
 from dubset_common.errors import InvalidInputError, TransientError
 
 log = logging.getLogger(__name__)
@@ -201,11 +201,7 @@ class KafkaProducerAdapter:
             raise TransientError(f"Kafka unreachable at {options.bootstrap}: {exc}") from exc
 
     def publish(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        headers: tuple[tuple[str, bytes], ...] = (),
+        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
     ) -> None:
         """value None: a real Kafka tombstone (a null value, which compaction deletes)."""
         from kafka.errors import (

@@ -18,13 +18,16 @@ from dubset_common.logs import configure_logging
 from dubset_common.metrics import StageMetrics, serve_metrics
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Stage, StageExecutor
-from dubset_common.wiring import build_health, secrets_of
+from dubset_common.wiring import build_bus, build_health, build_store, secrets_of
 from dubset_common.worker import StageWorker
 
 log = logging.getLogger("dubset_common.service")
 
 StartServer = Callable[[Settings, CollectorRegistry], RunningServer]
 StartWorker = Callable[[Settings, CollectorRegistry], StageWorker]
+# A stage's server.start (addr, store, registry) and worker.build_worker.
+StartStoreServer = Callable[[str, ObjectStore, CollectorRegistry], RunningServer]
+BuildWorker = Callable[[Settings, ObjectStore, Bus, CollectorRegistry], StageWorker]
 
 
 def run_service(
@@ -72,6 +75,25 @@ def run_service(
     worker.run()
     log.info("worker stopped")
     return 0
+
+
+def run_stage_service(
+    stage: str,
+    start: StartStoreServer,
+    build_worker: BuildWorker,
+    argv: Sequence[str] | None = None,
+    *,
+    startup_errors: tuple[type[Exception], ...] = (),
+) -> int:
+    """run_service for a stage whose server needs the object store and whose worker the store
+    and the bus, both built from the settings."""
+    return run_service(
+        stage,
+        lambda s, r: start(s.grpc_addr, build_store(s), r),
+        lambda s, r: build_worker(s, build_store(s), build_bus(s), r),
+        argv,
+        startup_errors=startup_errors,
+    )
 
 
 def stage_worker(

@@ -8,14 +8,15 @@ import functools
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from dubset_common.errors import ConfigError, InvalidInputError, TransientError
 
 STDERR_TAIL = 4096
+T = TypeVar("T")
 
 
 class ToolError(RuntimeError):
@@ -119,5 +120,14 @@ def stage_errors(input_error: type[Exception]) -> Iterator[None]:
         raise InvalidInputError(str(exc)) from None
     except ToolTimeoutError as exc:
         raise TransientError(str(exc)) from None
+    except ToolError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def as_config_error(call: Callable[[], T]) -> T:
+    """call() (a tool lookup: on PATH, its version), a ToolError from it as a ConfigError: a
+    missing or broken tool is the operator's to fix, not the input's."""
+    try:
+        return call()
     except ToolError as exc:
         raise ConfigError(str(exc)) from None

@@ -9,20 +9,15 @@ before they read anything.
 from __future__ import annotations
 
 import shutil
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from dubset_common import tools
-from dubset_common.tools import (
-    ToolError,
-    ToolOutputError,
-    ToolResult,
-)
+from dubset_common import ffmpeg
+from dubset_common.ffmpeg import PROTOCOLS, file_url
+from dubset_common.tools import ToolError, ToolResult
 from dubset_media.core.model import MediaInfo, MediaInputError
 from dubset_media.core.probe import parse_ffprobe
 
-PROTOCOLS = "file"
 DEMUXERS = "mov,matroska,webm,avi,mpegts,flv,asf,ogg,mpeg,wav"
 MAX_PROBE_BYTES = 4 * 1024 * 1024
 CHECK_SECONDS = 5.0
@@ -54,28 +49,17 @@ class Tools:
 
 
 def run_tool(argv: list[str], timeout_s: float, max_stdout: int = MAX_PROBE_BYTES) -> ToolResult:
-    """The shared bounded runner; too much output means the input is not what it claims."""
-    try:
-        return tools.run_tool(argv, timeout_s, max_stdout)
-    except ToolOutputError as exc:
-        raise MediaInputError(str(exc)) from None
+    """The shared bounded runner; too much output is a MediaInputError."""
+    return ffmpeg.run_tool(argv, timeout_s, max_stdout, MediaInputError)
 
 
 def input_url(path: Path) -> str:
     """The absolute file: URL of a regular file; anything else (FIFO, device, dir) is refused."""
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise MediaInputError(f"{path}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise MediaInputError(f"{path}: not a regular file")
-    if st.st_size == 0:
-        raise MediaInputError(f"{path}: empty file")
-    return "file:" + str(path.resolve())
+    return ffmpeg.input_url(path, MediaInputError, str(path))
 
 
 def _input_args(path: Path) -> list[str]:
-    return ["-protocol_whitelist", PROTOCOLS, "-format_whitelist", DEMUXERS, "-i", input_url(path)]
+    return ffmpeg.input_args(input_url(path), DEMUXERS)
 
 
 def probe(path: Path, tools: Tools) -> MediaInfo:
@@ -140,7 +124,7 @@ def extract_audio(
     argv += [*_input_args(path), "-map", f"0:{stream_index}", "-vn", "-sn", "-dn"]
     argv += ["-ac", str(channels), "-ar", str(sample_rate_hz), "-c:a", "pcm_s16le"]
     argv += ["-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1"]
-    argv += ["-f", "wav", "-y", "file:" + str(out.resolve())]
+    argv += ["-f", "wav", "-y", file_url(out)]
     timeout = tools.extract_timeout_s + tools.extract_timeout_per_media_s * duration_ms / 1000
     result = run_tool(argv, timeout)
     if result.returncode != 0:

@@ -8,13 +8,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dubset.v1 import common_pb2, media_pb2
-from dubset_common.errors import ConfigError, InvalidInputError
+from dubset_common.errors import InvalidInputError
 from dubset_common.facts import Facts
 from dubset_common.keys import content_key, file_sha256, join_key
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, ProgressHook, StageContext, StageOutcome, fetch_to_file
 from dubset_common.stagerequest import media_ref
-from dubset_common.tools import ToolError, stage_errors, tool_version
+from dubset_common.tools import as_config_error, stage_errors, tool_version
 from dubset_media import STAGE, VERSION
 from dubset_media.convert import LANGUAGES, estimate_to_proto, info_to_proto, params_from_proto
 from dubset_media.core.level import SILENCE_DBFS, peak_dbfs
@@ -143,10 +143,7 @@ class MediaStage:
     @property
     def tools(self) -> Tools:
         if self._tools is None:
-            try:
-                self._tools = Tools().resolve()
-            except ToolError as exc:
-                raise ConfigError(str(exc)) from None
+            self._tools = as_config_error(Tools().resolve)
         return self._tools
 
     def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:

@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from dubset_common.ffmpeg import file_url
 from dubset_packaging.core.batches import MAX_AUDIO_BATCH, MAX_VIDEO_BATCH, Batch, plan_batches
 from dubset_packaging.core.model import PackagingInputError, Span
-from dubset_packaging.ffmpeg import Tools, input_args, output_url, run_tool
+from dubset_packaging.ffmpeg import Tools, input_args, run_tool
 
 Hook = Callable[[float, str], None]
 # The cutting recipe's version: bump it whenever batch_argv changes the bytes a clip gets.
@@ -98,7 +99,7 @@ def batch_argv(
         outs += ["-map", f"[oa{k}]", "-c:a", "libmp3lame", "-b:a", f"{enc.audio_bitrate_kbps}k"]
         outs += ["-ar", str(enc.mp3_rate_hz), "-ac", ac, "-threads", "1", "-flags:a", "+bitexact"]
         outs += [*_BITEXACT, "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3"]
-        outs += ["-y", output_url(req.audio)]
+        outs += ["-y", file_url(req.audio)]
     for k, req in enumerate(video):
         assert req.video is not None
         start = _seconds(req.span.start_ms - batch.start_ms)
@@ -115,7 +116,7 @@ def batch_argv(
         outs += ["-bsf:v", "filter_units=remove_types=6", "-c:a", "aac"]
         outs += ["-b:a", f"{enc.aac_bitrate_kbps}k", "-ac", ac]
         outs += ["-flags:v", "+bitexact", "-flags:a", "+bitexact", *_BITEXACT]
-        outs += ["-movflags", "+faststart", "-f", "mp4", "-y", output_url(req.video)]
+        outs += ["-movflags", "+faststart", "-f", "mp4", "-y", file_url(req.video)]
     argv = [tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-nostats"]
     argv += ["-ss", _seconds(batch.start_ms), *input_args(source)]
     return [*argv, "-filter_complex", ";".join(graph), *outs]

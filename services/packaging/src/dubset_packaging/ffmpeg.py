@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from dubset_common import tools
-from dubset_common.tools import (
-    ToolError,
-    ToolOutputError,
-    ToolResult,
-)
+from dubset_common import ffmpeg
+from dubset_common.ffmpeg import PROTOCOLS
+from dubset_common.tools import ToolError, ToolResult
 from dubset_packaging.core.model import PackagingInputError
 
-PROTOCOLS = "file"
 DEMUXERS = "mov,matroska,webm,avi,mpegts,flv,asf,ogg,mpeg,wav,mp3"
 MAX_STDOUT = 64 * 1024 * 1024
 
@@ -57,30 +52,17 @@ class Tools:
 
 
 def run_tool(argv: list[str], timeout_s: float, max_stdout: int = MAX_STDOUT) -> ToolResult:
-    """The shared bounded runner; too much output means the input is not what it claims."""
-    try:
-        return tools.run_tool(argv, timeout_s, max_stdout)
-    except ToolOutputError as exc:
-        raise PackagingInputError(str(exc)) from None
+    """The shared bounded runner; too much output is a PackagingInputError."""
+    return ffmpeg.run_tool(argv, timeout_s, max_stdout, PackagingInputError)
 
 
 def input_url(path: Path) -> str:
     """The absolute file: URL of a non-empty regular file; anything else is refused."""
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise PackagingInputError(f"{path.name}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
-        raise PackagingInputError(f"{path.name}: not a non-empty regular file")
-    return "file:" + str(path.resolve())
+    return ffmpeg.input_url(path, PackagingInputError, path.name, "not a non-empty regular file")
 
 
 def input_args(path: Path) -> list[str]:
-    return ["-protocol_whitelist", PROTOCOLS, "-format_whitelist", DEMUXERS, "-i", input_url(path)]
-
-
-def output_url(path: Path) -> str:
-    return "file:" + str(path.resolve())
+    return ffmpeg.input_args(input_url(path), DEMUXERS)
 
 
 def probe(path: Path, tools: Tools, what: str, timeout_s: float = 60.0) -> SourceInfo:

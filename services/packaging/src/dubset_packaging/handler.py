@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from dubset.v1 import common_pb2, packaging_pb2
-from dubset_common.errors import ConfigError, InvalidInputError
+from dubset_common.errors import InvalidInputError
 from dubset_common.facts import Facts
 from dubset_common.keys import canonical_json, check_id, join_key
 from dubset_common.objstore import ObjectStore, check_sizes, put_if_changed
 from dubset_common.runner import Output, StageContext, StageOutcome
-from dubset_common.tools import ToolError, stage_errors, tool_version
+from dubset_common.tools import as_config_error, stage_errors, tool_version
 from dubset_packaging import STAGE, VERSION
 from dubset_packaging.core.annotate import FileEntry, fragment, parse_episode
 from dubset_packaging.core.clips import plan_clips
@@ -84,17 +84,11 @@ class PackagingStage:
     @property
     def tools(self) -> Tools:
         if self._tools is None:
-            try:
-                self._tools = Tools().resolve()
-            except ToolError as exc:
-                raise ConfigError(str(exc)) from None
+            self._tools = as_config_error(Tools().resolve)
         return self._tools
 
     def backend(self) -> str:
-        try:
-            return f"ffmpeg-{tool_version(self.tools.ffmpeg)}"
-        except ToolError as exc:
-            raise ConfigError(str(exc)) from None
+        return f"ffmpeg-{as_config_error(lambda: tool_version(self.tools.ffmpeg))}"
 
     def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
         params = packaging_pb2.PackagingParams()

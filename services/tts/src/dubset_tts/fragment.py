@@ -5,11 +5,11 @@ Pure (no store, no ffmpeg): the handler fetches the bytes and the mp3 facts.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from dubset_common import jsondoc
 from dubset_common.anim400k import parse_time
 from dubset_tts.core.model import ClipDub, ClipSpec, EpisodeDub, Scores, TtsInputError
 
@@ -47,13 +47,7 @@ def clip_path(clip_id: str) -> str:
 
 
 def _load(data: bytes, what: str) -> dict[str, object]:
-    try:
-        value = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TtsInputError(f"{what} is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise TtsInputError(f"{what} must be a JSON object, not {type(value).__name__}")
-    return value
+    return jsondoc.load_object(data, what, TtsInputError)
 
 
 def _str(obj: Mapping[str, object], key: str, where: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from dubset_common import jsondoc
 from dubset_packaging.core.model import LANGUAGES, ClipPair, PackagingInputError, Span, Turn
 
 
@@ -28,13 +28,7 @@ class MediaDoc:
 
 def load_object(data: bytes, what: str) -> dict[str, object]:
     """A JSON object from bytes, or PackagingInputError naming the document."""
-    try:
-        value = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PackagingInputError(f"{what} is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise PackagingInputError(f"{what} must be a JSON object, not {type(value).__name__}")
-    return value
+    return jsondoc.load_object(data, what, PackagingInputError)
 
 
 def get_int(obj: Mapping[str, object], key: str, where: str) -> int:
