@@ -13,20 +13,24 @@ from dubset_cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCS = sorted([ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("*/README.md")])
-FENCE = re.compile(r"^\s*```")
+FENCE = re.compile(r"^\s*```\s*(?P<lang>[\w-]*)")
+SHELL = {"", "sh", "bash", "shell", "console"}  # fences whose lines are commands
 SEPARATORS = {"|", "&&", "||", ";"}
 REDIRECTS = {">", ">>", "<", "2>"}
 
 
 def code_lines(text: str) -> list[str]:
-    """The lines of fenced code blocks, continuation lines (ending in a backslash) joined."""
+    """The lines of fenced shell code blocks (not ```text, ```json, ...), continuation lines
+    (ending in a backslash) joined."""
     out: list[str] = []
-    inside, pending = False, ""
+    inside, shell, pending = False, False, ""
     for line in text.splitlines():
-        if FENCE.match(line):
+        fence = FENCE.match(line)
+        if fence:
             inside, pending = not inside, ""
+            shell = inside and fence["lang"] in SHELL
             continue
-        if not inside:
+        if not shell:
             continue
         if line.rstrip().endswith("\\"):
             pending += line.rstrip()[:-1] + " "
@@ -116,6 +120,11 @@ def test_documented_command_parses(argv: list[str]) -> None:
 )
 def test_commands_are_read_off_shell_lines(line: str, expected: list[list[str]]) -> None:
     assert commands(line) == expected
+
+
+def test_only_shell_fences_hold_commands() -> None:
+    text = "```text\ndubset run (embedded) --> jobs\n```\n```sh\ndubset jobs\n```\n"
+    assert code_lines(text) == ["dubset jobs"]
 
 
 def test_continuation_lines_are_one_command() -> None:

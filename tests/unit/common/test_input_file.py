@@ -11,9 +11,10 @@ from dubset_common.errors import IntegrityError, InvalidInputError
 from dubset_common.keys import sha256_hex
 from dubset_common.objstore import LocalStore
 from dubset_common.runner import StageContext, fetch_to_file
+from dubset_common.testing.stages import NoParams
 
 
-def _context(tmp_path: Path, data: bytes, sha: str, limit: int = 1 << 20) -> StageContext:
+def _context(tmp_path: Path, data: bytes, sha: str, limit: int = 1 << 20) -> StageContext[NoParams]:
     store = LocalStore(tmp_path / "store")
     info = store.put_bytes("inputs/a.wav", data, "audio/wav")
     request = common_pb2.StageRequest(stage="x")
@@ -21,7 +22,7 @@ def _context(tmp_path: Path, data: bytes, sha: str, limit: int = 1 << 20) -> Sta
     work = tmp_path / "work"
     work.mkdir()
     counted: list[int] = []
-    return StageContext(request, {}, store, work, lambda f, m: None, limit, counted.append)
+    return StageContext(request, NoParams(), store, work, lambda f, m: None, limit, counted.append)
 
 
 def test_input_file_copies_and_counts(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from dubset_common.runner import (
     StageOutcome,
     optional_inputs_of,
 )
-from dubset_common.testing.stages import STAGE, FakeStage, make_request
+from dubset_common.testing.stages import STAGE, FakeStage, NoParams, make_request
 
 # Taken with the runner before optional inputs existed: requests that give every input must
 # keep their output keys, and their manifests their bytes.
@@ -48,10 +48,10 @@ class OptionalStage:
         self.calls = 0
         self.seen: dict[str, bool] = {}
 
-    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
-        return {}
+    def parse_params(self, request: common_pb2.StageRequest) -> NoParams:
+        return NoParams()
 
-    def run(self, ctx: StageContext) -> StageOutcome:
+    def run(self, ctx: StageContext[NoParams]) -> StageOutcome:
         self.calls += 1
         self.seen = {n: ctx.has_input(n) for n in ("src", "ja", "en", "fr")}
         parts = [ctx.read_input(n) for n in ("src", "ja", "en") if ctx.has_input(n)]
@@ -157,7 +157,7 @@ def test_missing_required_input_is_refused_even_with_optional_ones(tmp_path: Pat
 def test_reading_an_absent_input_is_a_clear_error(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "s")
     request = _request(store, src=b"abc")
-    ctx = StageContext(request, {}, store, tmp_path, lambda _f, _m: None, 1 << 20)
+    ctx = StageContext(request, NoParams(), store, tmp_path, lambda _f, _m: None, 1 << 20)
     assert not ctx.has_input("ja")
     with pytest.raises(InvalidInputError, match="input ja was not given"):
         ctx.read_input("ja")

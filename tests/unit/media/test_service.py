@@ -6,6 +6,7 @@ import pytest
 
 from dubset.v1 import common_pb2, media_pb2
 from dubset_common.errors import InvalidInputError
+from dubset_common.runner import params_json
 from dubset_media.handler import MediaStage
 from tests.unit.service_process import run_without_settings
 
@@ -18,7 +19,7 @@ def _request(params: media_pb2.MediaParams | common_pb2.MediaRef) -> common_pb2.
 
 def test_params_defaults_and_limits() -> None:
     stage = MediaStage()
-    assert stage.parse_params(_request(media_pb2.MediaParams())) == {
+    assert params_json(stage.parse_params(_request(media_pb2.MediaParams()))) == {
         "sample_rate_hz": 16000,
         "channels": 1,
         "ja_stream_index": None,
@@ -27,7 +28,7 @@ def test_params_defaults_and_limits() -> None:
         "max_duration_diff_ms": 300_000,
     }
     got = stage.parse_params(_request(media_pb2.MediaParams(ja_stream_index=0, channels=2)))
-    assert got["ja_stream_index"] == 0 and got["channels"] == 2
+    assert got.ja_stream_index == 0 and got.channels == 2
     for bad in (
         media_pb2.MediaParams(sample_rate_hz=100),
         media_pb2.MediaParams(channels=0),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -14,7 +15,7 @@ from dubset_common.errors import InvalidInputError
 from dubset_common.tools import ToolError
 from dubset_tts.backends import BACKENDS
 from dubset_tts.config import load_config
-from dubset_tts.convert import params_from_proto
+from dubset_tts.convert import TtsParams, params_from_proto
 from dubset_tts.core.model import BackendUnavailableError, TtsInputError
 from dubset_tts.encode import encode_batch, write_wav
 from dubset_tts.fragment import scores_json
@@ -63,7 +64,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def _params(args: argparse.Namespace) -> dict[str, object]:
+def _params(args: argparse.Namespace) -> TtsParams:
     proto = tts_pb2.TtsParams(
         backend=args.backend,
         voice=args.voice,
@@ -80,7 +81,7 @@ def _params(args: argparse.Namespace) -> dict[str, object]:
     if args.model_dir is not None:
         if args.backend != "yourtts":
             raise TtsInputError("--model-dir is for --backend yourtts only")
-        params["model_dir"] = str(args.model_dir.resolve())
+        params = dataclasses.replace(params, model_dir=str(args.model_dir.resolve()))
     return params
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import tempfile
@@ -9,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from dubset.v1 import common_pb2
 from dubset_common.errors import IntegrityError, InvalidInputError
@@ -29,6 +30,22 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "_manifest.json"
 ProgressHook = Callable[[float, str], None]
+
+
+class StageParams(Protocol):
+    """A stage's validated params: a frozen dataclass whose fields are plain JSON values
+    (str, int, float, bool, None); params_json of it is hashed into the output key and written
+    to the manifest, so field names and value types are part of every stored key."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+P = TypeVar("P", bound=StageParams)
+
+
+def params_json(params: StageParams) -> dict[str, object]:
+    """The params as the JSON object the content key and the manifest hold."""
+    return dataclasses.asdict(params)
 
 
 @dataclass(frozen=True)
@@ -54,11 +71,11 @@ class StageOutcome:
 
 
 @dataclass(frozen=True)
-class StageContext:
-    """Everything a stage's run may touch."""
+class StageContext(Generic[P]):
+    """Everything a stage's run may touch; params as the stage's parse_params returned them."""
 
     request: common_pb2.StageRequest
-    params: Mapping[str, object]
+    params: P
     store: ObjectStore
     workdir: Path
     hook: ProgressHook
@@ -111,7 +128,7 @@ def fetch_to_file(
     return size
 
 
-class Stage(Protocol):
+class Stage(Protocol[P]):
     """A stage plugs its pure work into the runner through this.
 
     inputs are required. A stage may also set `optional_inputs: tuple[str, ...]` (read with
@@ -124,13 +141,13 @@ class Stage(Protocol):
     version: str
     inputs: tuple[str, ...]
 
-    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
-        """Validated params as plain JSON values (hashed into the output key)."""
+    def parse_params(self, request: common_pb2.StageRequest) -> P:
+        """The request's params, validated once: run gets them as ctx.params."""
 
-    def run(self, ctx: StageContext) -> StageOutcome: ...
+    def run(self, ctx: StageContext[P]) -> StageOutcome: ...
 
 
-def optional_inputs_of(stage: Stage) -> tuple[str, ...]:
+def optional_inputs_of(stage: Stage[Any]) -> tuple[str, ...]:
     """The inputs a stage accepts but does not require (none unless it declares some)."""
     optional = getattr(stage, "optional_inputs", ())
     if not isinstance(optional, tuple) or not all(isinstance(n, str) for n in optional):
@@ -142,12 +159,12 @@ def _log_hook(fraction: float, message: str) -> None:
     log.info("progress %.0f%% %s", fraction * 100, message)
 
 
-class StageExecutor:
+class StageExecutor(Generic[P]):
     """Runs one request: skip if its manifest exists, else run, write outputs, manifest last."""
 
     def __init__(
         self,
-        stage: Stage,
+        stage: Stage[P],
         store: ObjectStore,
         metrics: StageMetrics,
         *,
@@ -162,7 +179,7 @@ class StageExecutor:
         self.pause_before_manifest_s = pause_before_manifest_s
         self.hook = hook
 
-    def output_key(self, request: common_pb2.StageRequest) -> tuple[str, dict[str, object]]:
+    def output_key(self, request: common_pb2.StageRequest) -> tuple[str, P]:
         """The content address of this request's outputs, and its validated params."""
         check_id(request.job_id, "job id")
         check_id(request.episode_id, "episode id")
@@ -190,7 +207,8 @@ class StageExecutor:
             self.store.key_of(ref.uri)
             digests[name] = ref.sha256
         params = self.stage.parse_params(request)
-        return content_key(self.stage.name, self.stage.version, digests, params), params
+        key = content_key(self.stage.name, self.stage.version, digests, params_json(params))
+        return key, params
 
     def present_inputs(self, request: common_pb2.StageRequest) -> tuple[str, ...]:
         """The stage's declared inputs that this request gives, required ones first."""
@@ -241,7 +259,7 @@ class StageExecutor:
     def _manifest(
         self,
         key: str,
-        params: Mapping[str, object],
+        params: P,
         request: common_pb2.StageRequest,
         outcome: StageOutcome,
         written: Mapping[str, ObjectInfo],
@@ -251,7 +269,7 @@ class StageExecutor:
             "version": self.stage.version,
             "key": key,
             "backend": outcome.backend,
-            "params": dict(params),
+            "params": params_json(params),
             "inputs": {n: request.inputs[n].sha256 for n in self.present_inputs(request)},
             "outputs": {
                 name: {

@@ -17,7 +17,7 @@ from dubset_common.ledger import DeliveryLedger
 from dubset_common.logs import configure_logging
 from dubset_common.metrics import StageMetrics, serve_metrics
 from dubset_common.objstore import ObjectStore
-from dubset_common.runner import Stage, StageExecutor
+from dubset_common.runner import P, Stage, StageExecutor
 from dubset_common.wiring import build_bus, build_health, build_store, secrets_of
 from dubset_common.worker import StageWorker
 
@@ -97,7 +97,7 @@ def run_stage_service(
 
 
 def stage_worker(
-    stage: Stage,
+    stage: Stage[P],
     settings: Settings,
     store: ObjectStore,
     bus: Bus,

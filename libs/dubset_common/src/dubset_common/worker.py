@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from dubset.v1 import common_pb2
 from dubset_common import topics
@@ -35,7 +36,7 @@ class StageWorker:
 
     def __init__(
         self,
-        executor: StageExecutor,
+        executor: StageExecutor[Any],
         bus: Bus,
         *,
         group: str | None = None,

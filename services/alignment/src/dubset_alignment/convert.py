@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from dubset.v1 import alignment_pb2, common_pb2
 from dubset_alignment.core.model import DEFAULT_MAX_GAP_MS, Alignment, Segment
@@ -12,10 +13,18 @@ def segments_from_proto(segments: Iterable[common_pb2.Segment]) -> list[Segment]
     return [Segment(s.start_ms, s.end_ms, s.text) for s in segments]
 
 
-def params_from_proto(params: alignment_pb2.AlignmentParams) -> tuple[int, int]:
-    """(max_gap_ms, ja_offset_ms), the paper's 125 ms when the gap is unset."""
+@dataclass(frozen=True)
+class AlignmentParams:
+    """The alignment's params (hashed into the stage's output key)."""
+
+    max_gap_ms: int
+    ja_offset_ms: int
+
+
+def params_from_proto(params: alignment_pb2.AlignmentParams) -> AlignmentParams:
+    """The params, with the paper's 125 ms when the gap is unset."""
     gap = params.max_gap_ms if params.HasField("max_gap_ms") else DEFAULT_MAX_GAP_MS
-    return gap, params.ja_offset_ms
+    return AlignmentParams(max_gap_ms=gap, ja_offset_ms=params.ja_offset_ms)
 
 
 def alignment_to_proto(al: Alignment) -> alignment_pb2.AlignResponse:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dubset.v1 import alignment_pb2, common_pb2
 from dubset_alignment import STAGE, VERSION
-from dubset_alignment.convert import alignment_to_proto, params_from_proto, segments_from_proto
+from dubset_alignment.convert import (
+    AlignmentParams,
+    alignment_to_proto,
+    params_from_proto,
+    segments_from_proto,
+)
 from dubset_alignment.core.align import align
 from dubset_alignment.core.jsonio import dumps, parse_segments
 from dubset_alignment.core.model import AlignmentInputError
@@ -18,9 +23,10 @@ MAX_INPUT_BYTES = 64 * 1024 * 1024
 
 def align_inline(request: alignment_pb2.AlignRequest) -> alignment_pb2.AlignResponse:
     """Align segments carried in the request itself."""
-    gap, offset = params_from_proto(request.params)
+    p = params_from_proto(request.params)
     try:
-        al = align(segments_from_proto(request.en), segments_from_proto(request.ja), gap, offset)
+        en, ja = segments_from_proto(request.en), segments_from_proto(request.ja)
+        al = align(en, ja, p.max_gap_ms, p.ja_offset_ms)
     except AlignmentInputError as exc:
         raise InvalidInputError(str(exc)) from None
     return alignment_to_proto(al)
@@ -33,20 +39,19 @@ class AlignmentStage:
     version = VERSION
     inputs: tuple[str, ...] = ("en", "ja")
 
-    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+    def parse_params(self, request: common_pb2.StageRequest) -> AlignmentParams:
         params = alignment_pb2.AlignmentParams()
         if request.HasField("params") and not request.params.Unpack(params):
             raise InvalidInputError(
                 f"alignment params must be dubset.v1.AlignmentParams, not {request.params.type_url}"
             )
-        gap, offset = params_from_proto(params)
-        if gap < 0:
-            raise InvalidInputError(f"max_gap_ms must not be negative ({gap})")
-        return {"max_gap_ms": gap, "ja_offset_ms": offset}
+        parsed = params_from_proto(params)
+        if parsed.max_gap_ms < 0:
+            raise InvalidInputError(f"max_gap_ms must not be negative ({parsed.max_gap_ms})")
+        return parsed
 
-    def run(self, ctx: StageContext) -> StageOutcome:
-        gap, offset = ctx.params["max_gap_ms"], ctx.params["ja_offset_ms"]
-        assert isinstance(gap, int) and isinstance(offset, int)
+    def run(self, ctx: StageContext[AlignmentParams]) -> StageOutcome:
+        gap, offset = ctx.params.max_gap_ms, ctx.params.ja_offset_ms
         try:
             en = parse_segments(ctx.read_input("en"), "en")
             ja = parse_segments(ctx.read_input("ja"), "ja")

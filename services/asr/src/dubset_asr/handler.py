@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from dubset.v1 import asr_pb2, common_pb2
@@ -46,8 +47,26 @@ def default_loader(backend: str, model: str) -> AsrBackend:
     return load_backend(backend, model)
 
 
-def params_from_proto(params: asr_pb2.AsrParams) -> dict[str, object]:
-    """Validated params as plain JSON values (they are hashed into the output key)."""
+@dataclass(frozen=True)
+class AsrParams:
+    """Validated ASR params (hashed into the stage's output key)."""
+
+    language: str
+    backend: str
+    model: str
+    vad: bool
+    beam_size: int
+    temperature: float
+    initial_prompt: str
+
+    def decode_options(self) -> DecodeOptions:
+        return DecodeOptions(
+            beam_size=self.beam_size, vad=self.vad, initial_prompt=self.initial_prompt
+        )
+
+
+def params_from_proto(params: asr_pb2.AsrParams) -> AsrParams:
+    """The validated params, the service defaults filled in."""
     language = LANGUAGE_FROM_PROTO.get(params.language)
     if language is None:
         raise InvalidInputError("asr params: language is required (LANGUAGE_JA or LANGUAGE_EN)")
@@ -75,32 +94,24 @@ def params_from_proto(params: asr_pb2.AsrParams) -> dict[str, object]:
     if params.backend_options:
         keys = ", ".join(sorted(params.backend_options))
         raise InvalidInputError(f"asr params: backend_options are not supported ({keys})")
-    return {
-        "language": language,
-        "backend": backend,
-        "model": model,
-        "vad": params.vad if params.HasField("vad") else True,
-        "beam_size": beam,
-        "temperature": temperature,
-        "initial_prompt": params.initial_prompt,
-    }
-
-
-def _options(params: Mapping[str, object]) -> DecodeOptions:
-    beam, vad, prompt = params["beam_size"], params["vad"], params["initial_prompt"]
-    assert isinstance(beam, int) and isinstance(vad, bool) and isinstance(prompt, str)
-    return DecodeOptions(beam_size=beam, vad=vad, initial_prompt=prompt)
+    return AsrParams(
+        language=language,
+        backend=backend,
+        model=model,
+        vad=params.vad if params.HasField("vad") else True,
+        beam_size=beam,
+        temperature=temperature,
+        initial_prompt=params.initial_prompt,
+    )
 
 
 def run_backend(
-    loader: BackendLoader, params: Mapping[str, object], audio: Path, hook: ProgressHook
+    loader: BackendLoader, params: AsrParams, audio: Path, hook: ProgressHook
 ) -> tuple[AsrBackend, Transcript]:
     """Load and run the requested backend; domain failures become dubset errors."""
-    backend, model, language = params["backend"], params["model"], params["language"]
-    assert isinstance(backend, str) and isinstance(model, str) and isinstance(language, str)
     try:
-        asr = loader(backend, model)
-        return asr, asr.transcribe(audio, language, _options(params), hook)
+        asr = loader(params.backend, params.model)
+        return asr, asr.transcribe(audio, params.language, params.decode_options(), hook)
     except AsrInputError as exc:
         raise InvalidInputError(str(exc)) from None
     except ModelUnavailableError as exc:
@@ -137,7 +148,7 @@ class AsrStage:
     def __init__(self, loader: BackendLoader = default_loader) -> None:
         self.loader = loader
 
-    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+    def parse_params(self, request: common_pb2.StageRequest) -> AsrParams:
         params = asr_pb2.AsrParams()
         if request.HasField("params") and not request.params.Unpack(params):
             raise InvalidInputError(
@@ -145,7 +156,7 @@ class AsrStage:
             )
         return params_from_proto(params)
 
-    def run(self, ctx: StageContext) -> StageOutcome:
+    def run(self, ctx: StageContext[AsrParams]) -> StageOutcome:
         audio = fetch_audio(
             ctx.store, ctx.request.inputs["audio"], ctx.workdir, ctx.max_input_bytes
         )
@@ -155,7 +166,7 @@ class AsrStage:
         info: dict[str, object] = dict(asr.info())
         info.update(
             {
-                "vad": bool(ctx.params["vad"]) if asr.name == FASTER_WHISPER else "n/a",
+                "vad": ctx.params.vad if asr.name == FASTER_WHISPER else "n/a",
                 "segments": len(transcript.segments),
                 "words": words,
                 "audio_duration_ms": transcript.duration_ms,

@@ -177,6 +177,22 @@ def _info(d: Diarization, audio: AudioInfo, extra: Mapping[str, object]) -> dict
     }
 
 
+@dataclass(frozen=True)
+class DiarizationParams:
+    """Validated diarization params (hashed into the stage's output key)."""
+
+    language: str | None
+    backend: str
+    model: str
+    num_speakers: int | None
+    min_speakers: int | None
+    max_speakers: int | None
+
+    @property
+    def bounds(self) -> SpeakerBounds:
+        return SpeakerBounds(self.num_speakers, self.min_speakers, self.max_speakers)
+
+
 def bounds_of(params: diarization_pb2.DiarizationParams) -> SpeakerBounds:
     try:
         return SpeakerBounds(
@@ -220,7 +236,7 @@ class DiarizationStage:
     def __init__(self, backends: Backends | None = None) -> None:
         self.backends = backends or Backends()
 
-    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+    def parse_params(self, request: common_pb2.StageRequest) -> DiarizationParams:
         params = diarization_pb2.DiarizationParams()
         if request.HasField("params") and not request.params.Unpack(params):
             raise InvalidInputError(
@@ -233,33 +249,30 @@ class DiarizationStage:
             raise InvalidInputError(
                 f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}"
             )
-        return {
-            "language": language_name(params.language),
-            "backend": backend,
-            "model": params.model,
-            "num_speakers": bounds.num,
-            "min_speakers": bounds.min,
-            "max_speakers": bounds.max,
-        }
-
-    def run(self, ctx: StageContext) -> StageOutcome:
-        p = ctx.params
-        backend, model, language = p["backend"], p["model"], p["language"]
-        assert isinstance(backend, str) and isinstance(model, str)
-        assert language is None or isinstance(language, str)
-        bounds = SpeakerBounds(
-            *(_opt_int(p[k]) for k in ("num_speakers", "min_speakers", "max_speakers"))
+        return DiarizationParams(
+            language=language_name(params.language),
+            backend=backend,
+            model=params.model,
+            num_speakers=bounds.num,
+            min_speakers=bounds.min,
+            max_speakers=bounds.max,
         )
+
+    def run(self, ctx: StageContext[DiarizationParams]) -> StageOutcome:
+        p = ctx.params
         path = _fetch(
             ctx.store, ctx.request.inputs["audio"], ctx.workdir / "audio", ctx.max_input_bytes
         )
         ctx.count_input(path.stat().st_size)
         result = self.backends.run(
-            path, backend, bounds, model=model, workdir=ctx.workdir, hook=ctx.hook
+            path, p.backend, p.bounds, model=p.model, workdir=ctx.workdir, hook=ctx.hook
         )
         outputs = (
             Output(
-                "turns", "turns.json", "application/json", data=dumps(result.diarization, language)
+                "turns",
+                "turns.json",
+                "application/json",
+                data=dumps(result.diarization, p.language),
             ),
             Output(
                 "rttm",
@@ -271,8 +284,3 @@ class DiarizationStage:
         d = result.diarization
         facts = Facts(turns=len(d.turns), speakers=len(d.speakers))
         return StageOutcome(outputs=outputs, backend=result.backend, info=result.info, facts=facts)
-
-
-def _opt_int(value: object) -> int | None:
-    assert value is None or isinstance(value, int)
-    return value

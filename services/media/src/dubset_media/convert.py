@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dubset.v1 import common_pb2, media_pb2
 from dubset_media.core.model import (
     DEFAULT_CHANNELS,
@@ -21,20 +23,40 @@ KINDS = {
 LANGUAGES = {common_pb2.LANGUAGE_JA: "ja", common_pb2.LANGUAGE_EN: "en"}
 
 
-def params_from_proto(params: media_pb2.MediaParams) -> dict[str, object]:
-    """Plain params with the service defaults filled in (unset stream index stays None)."""
+@dataclass(frozen=True)
+class MediaParams:
+    """Media params (hashed into the stage's output key); a stream index None: the one that
+    the language tag or the first audio stream picks."""
 
-    def opt(name: str, default: int | None) -> int | None:
-        return int(getattr(params, name)) if params.HasField(name) else default  # type: ignore[arg-type]
+    sample_rate_hz: int
+    channels: int
+    ja_stream_index: int | None
+    en_stream_index: int | None
+    max_offset_ms: int
+    max_duration_diff_ms: int
 
-    return {
-        "sample_rate_hz": opt("sample_rate_hz", DEFAULT_SAMPLE_RATE_HZ),
-        "channels": opt("channels", DEFAULT_CHANNELS),
-        "ja_stream_index": opt("ja_stream_index", None),
-        "en_stream_index": opt("en_stream_index", None),
-        "max_offset_ms": opt("max_offset_ms", DEFAULT_MAX_OFFSET_MS),
-        "max_duration_diff_ms": opt("max_duration_diff_ms", DEFAULT_MAX_DURATION_DIFF_MS),
-    }
+    def stream_index(self, lang: str) -> int | None:
+        return {"ja": self.ja_stream_index, "en": self.en_stream_index}[lang]
+
+
+def params_from_proto(params: media_pb2.MediaParams) -> MediaParams:
+    """The params with the service defaults filled in (unset stream index stays None)."""
+
+    def opt(name: str) -> int | None:
+        return int(getattr(params, name)) if params.HasField(name) else None  # type: ignore[arg-type]
+
+    def get(name: str, default: int) -> int:
+        value = opt(name)
+        return default if value is None else value
+
+    return MediaParams(
+        sample_rate_hz=get("sample_rate_hz", DEFAULT_SAMPLE_RATE_HZ),
+        channels=get("channels", DEFAULT_CHANNELS),
+        ja_stream_index=opt("ja_stream_index"),
+        en_stream_index=opt("en_stream_index"),
+        max_offset_ms=get("max_offset_ms", DEFAULT_MAX_OFFSET_MS),
+        max_duration_diff_ms=get("max_duration_diff_ms", DEFAULT_MAX_DURATION_DIFF_MS),
+    )
 
 
 def stream_to_proto(s: StreamInfo) -> media_pb2.StreamInfo:

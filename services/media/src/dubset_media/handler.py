@@ -16,7 +16,13 @@ from dubset_common.runner import Output, ProgressHook, StageContext, StageOutcom
 from dubset_common.stagerequest import media_ref
 from dubset_common.tools import as_config_error, stage_errors, tool_version
 from dubset_media import STAGE, VERSION
-from dubset_media.convert import LANGUAGES, estimate_to_proto, info_to_proto, params_from_proto
+from dubset_media.convert import (
+    LANGUAGES,
+    MediaParams,
+    estimate_to_proto,
+    info_to_proto,
+    params_from_proto,
+)
 from dubset_media.core.level import SILENCE_DBFS, peak_dbfs
 from dubset_media.core.model import (
     DEFAULT_LIMITS,
@@ -117,16 +123,9 @@ def info_json(info: MediaInfo, sha256: str) -> dict[str, object]:
     return value
 
 
-def _fetch(ctx: StageContext, name: str) -> tuple[Path, str]:
+def _fetch(ctx: StageContext[MediaParams], name: str) -> tuple[Path, str]:
     """An input copied to the work directory (videos do not fit in memory), sha256 checked."""
     return ctx.input_file(name), ctx.request.inputs[name].sha256
-
-
-def _int(params: object, name: str) -> int | None:
-    assert isinstance(params, dict)
-    value = params[name]
-    assert value is None or isinstance(value, int)
-    return value
 
 
 class MediaStage:
@@ -146,39 +145,36 @@ class MediaStage:
             self._tools = as_config_error(Tools().resolve)
         return self._tools
 
-    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+    def parse_params(self, request: common_pb2.StageRequest) -> MediaParams:
         params = media_pb2.MediaParams()
         if request.HasField("params") and not request.params.Unpack(params):
             raise InvalidInputError(
                 f"media params must be dubset.v1.MediaParams, not {request.params.type_url}"
             )
         value = params_from_proto(params)
-        rate, channels = _int(value, "sample_rate_hz"), _int(value, "channels")
-        if rate is None or not 8000 <= rate <= 192_000:
+        rate, channels = value.sample_rate_hz, value.channels
+        if not 8000 <= rate <= 192_000:
             raise InvalidInputError(f"sample_rate_hz must be 8000..192000 ({rate})")
-        if channels is None or not 1 <= channels <= 8:
+        if not 1 <= channels <= 8:
             raise InvalidInputError(f"channels must be 1..8 ({channels})")
-        max_offset = _int(value, "max_offset_ms")
-        if max_offset is None or not 0 <= max_offset <= MAX_OFFSET_LIMIT_MS:
+        if not 0 <= value.max_offset_ms <= MAX_OFFSET_LIMIT_MS:
             raise InvalidInputError(f"max_offset_ms must be 0..{MAX_OFFSET_LIMIT_MS}")
-        diff = _int(value, "max_duration_diff_ms")
-        if diff is None or diff < 0:
+        if value.max_duration_diff_ms < 0:
             raise InvalidInputError("max_duration_diff_ms must not be negative")
-        for name in ("ja_stream_index", "en_stream_index"):
-            index = _int(value, name)
+        for lang in ("ja", "en"):
+            index = value.stream_index(lang)
             if index is not None and index < 0:
-                raise InvalidInputError(f"{name} must not be negative ({index})")
+                raise InvalidInputError(f"{lang}_stream_index must not be negative ({index})")
         return value
 
-    def run(self, ctx: StageContext) -> StageOutcome:
+    def run(self, ctx: StageContext[MediaParams]) -> StageOutcome:
         with stage_errors(MediaInputError):
             return self._run(ctx)
 
-    def _run(self, ctx: StageContext) -> StageOutcome:
-        p = dict(ctx.params)
-        rate, channels = _int(p, "sample_rate_hz"), _int(p, "channels")
-        max_offset, max_diff = _int(p, "max_offset_ms"), _int(p, "max_duration_diff_ms")
-        assert rate and channels and max_offset is not None and max_diff is not None
+    def _run(self, ctx: StageContext[MediaParams]) -> StageOutcome:
+        p = ctx.params
+        rate, channels = p.sample_rate_hz, p.channels
+        max_offset, max_diff = p.max_offset_ms, p.max_duration_diff_ms
         files, infos, audio = {}, {}, {}
         for i, lang in enumerate(("ja", "en")):
             ctx.hook(0.05 + 0.1 * i, f"probing {lang}")
@@ -196,7 +192,7 @@ class MediaStage:
                 ctx.workdir / f"{lang}.wav",
                 self.tools,
                 language=lang,
-                stream_index=_int(p, f"{lang}_stream_index"),
+                stream_index=p.stream_index(lang),
                 sample_rate_hz=rate,
                 channels=channels,
             )

@@ -51,9 +51,9 @@ class PackagingCalls:
         stage_request.inputs["en_video"].CopyFrom(request.en_video)
         stage_request.params.Pack(request.params)
         result = self.executor.execute(stage_request)
-        frag_key = fragment_key(str(params["dataset"]), request.episode_id)
+        frag_key = fragment_key(params.dataset, request.episode_id)
         frag = self.store.get_bytes(frag_key)
-        prefix = dataset_prefix(str(params["dataset"]))
+        prefix = dataset_prefix(params.dataset)
         response = packaging_pb2.PackageResponse(
             dataset_uri=self.store.uri(prefix) + "/",
             episode_annotations=result.outputs["episode"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from dubset.v1 import common_pb2, packaging_pb2
@@ -35,8 +36,17 @@ def fragment_key(dataset: str, episode_id: str) -> str:
     return join_key(dataset_prefix(dataset), "episodes", f"{check_id(episode_id)}.json")
 
 
-def params_from_proto(params: packaging_pb2.PackagingParams) -> dict[str, object]:
-    """Validated params as plain JSON values (they are hashed into the output key)."""
+@dataclass(frozen=True)
+class PackagingParams:
+    """Validated packaging params (hashed into the stage's output key)."""
+
+    dataset: str
+    video_clips: bool
+    audio_bitrate_kbps: int
+
+
+def params_from_proto(params: packaging_pb2.PackagingParams) -> PackagingParams:
+    """The validated params, the service defaults filled in."""
     dataset = params.dataset or DEFAULT_DATASET
     check_id(dataset, "dataset name")
     if params.dataset_uri:
@@ -53,7 +63,7 @@ def params_from_proto(params: packaging_pb2.PackagingParams) -> dict[str, object
             f"not {kbps}"
         )
     video = params.video_clips if params.HasField("video_clips") else True
-    return {"dataset": dataset, "video_clips": video, "audio_bitrate_kbps": kbps}
+    return PackagingParams(dataset=dataset, video_clips=video, audio_bitrate_kbps=kbps)
 
 
 def check_stored(store: ObjectStore, dataset: str, entries: list[FileEntry]) -> None:
@@ -90,7 +100,7 @@ class PackagingStage:
     def backend(self) -> str:
         return f"ffmpeg-{as_config_error(lambda: tool_version(self.tools.ffmpeg))}"
 
-    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+    def parse_params(self, request: common_pb2.StageRequest) -> PackagingParams:
         params = packaging_pb2.PackagingParams()
         if request.HasField("params") and not request.params.Unpack(params):
             raise InvalidInputError(
@@ -98,14 +108,13 @@ class PackagingStage:
             )
         return params_from_proto(params)
 
-    def run(self, ctx: StageContext) -> StageOutcome:
+    def run(self, ctx: StageContext[PackagingParams]) -> StageOutcome:
         with stage_errors(PackagingInputError):
             return self._run(ctx)
 
-    def _run(self, ctx: StageContext) -> StageOutcome:
-        dataset, video = str(ctx.params["dataset"]), bool(ctx.params["video_clips"])
-        kbps = ctx.params["audio_bitrate_kbps"]
-        assert isinstance(kbps, int)
+    def _run(self, ctx: StageContext[PackagingParams]) -> StageOutcome:
+        dataset, video = ctx.params.dataset, ctx.params.video_clips
+        kbps = ctx.params.audio_bitrate_kbps
         backend = self.backend()
         doc = parse_episode(ctx.read_input("episode"))
         media = parse_media(ctx.read_input("media"))
@@ -152,7 +161,7 @@ class PackagingStage:
         facts = Facts(clips=len(plan.clips))
         return StageOutcome(outputs=(out,), backend=backend, info=info, facts=facts)
 
-    def _sources(self, ctx: StageContext) -> dict[str, Path]:
+    def _sources(self, ctx: StageContext[PackagingParams]) -> dict[str, Path]:
         """Both videos in the work directory; one copy when JA and EN are the same file."""
         ja = ctx.input_file("ja_video", "ja_video")
         if ctx.request.inputs["en_video"].sha256 == ctx.request.inputs["ja_video"].sha256:
@@ -161,7 +170,7 @@ class PackagingStage:
 
     def _cut_and_store(
         self,
-        ctx: StageContext,
+        ctx: StageContext[PackagingParams],
         dataset: str,
         lang: str,
         source: Path,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 from dubset.v1 import common_pb2, separation_pb2
@@ -31,7 +32,17 @@ MAX_INPUT_BYTES = 4 * 1024 * 1024 * 1024
 RESULT_FILE = "separation.json"
 
 
-def params_from_proto(params: separation_pb2.SeparationParams) -> dict[str, object]:
+@dataclass(frozen=True)
+class SeparationParams:
+    """Validated separation params (hashed into the stage's output key); backend "": the
+    inputs choose (dualdub with both tracks, else repet)."""
+
+    backend: str
+    model: str
+    ja_offset_ms: int
+
+
+def params_from_proto(params: separation_pb2.SeparationParams) -> SeparationParams:
     backend = params.backend.strip().lower()
     if backend and backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {params.backend!r}; choose one of {BACKENDS}")
@@ -39,7 +50,9 @@ def params_from_proto(params: separation_pb2.SeparationParams) -> dict[str, obje
         raise InvalidInputError(f"model {params.model!r} applies only to the spleeter backend")
     if params.model and params.model != "spleeter:2stems":
         raise InvalidInputError(f"unknown spleeter model {params.model!r}; have spleeter:2stems")
-    return {"backend": backend, "model": params.model, "ja_offset_ms": int(params.ja_offset_ms)}
+    return SeparationParams(
+        backend=backend, model=params.model, ja_offset_ms=int(params.ja_offset_ms)
+    )
 
 
 class SeparationStage:
@@ -61,7 +74,7 @@ class SeparationStage:
             else None
         )
 
-    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+    def parse_params(self, request: common_pb2.StageRequest) -> SeparationParams:
         params = separation_pb2.SeparationParams()
         if request.HasField("params") and not request.params.Unpack(params):
             raise InvalidInputError(
@@ -69,11 +82,9 @@ class SeparationStage:
                 f"{request.params.type_url}"
             )
         parsed = params_from_proto(params)
-        backend = parsed["backend"]
-        assert isinstance(backend, str)
         try:
             # Refuses no input at all, and dualdub without both tracks, before any work.
-            choose_backend(backend, set(self.languages(request)))
+            choose_backend(parsed.backend, set(self.languages(request)))
         except SeparationInputError as exc:
             raise InvalidInputError(str(exc)) from None
         return parsed
@@ -83,12 +94,11 @@ class SeparationStage:
         """The languages a request gives, in ja, en order."""
         return tuple(lang for lang in LANGS if lang in request.inputs)
 
-    def _fetch(self, ctx: StageContext, lang: str) -> Path:
+    def _fetch(self, ctx: StageContext[SeparationParams], lang: str) -> Path:
         return ctx.input_file(lang, f"input_{lang}")
 
-    def run(self, ctx: StageContext) -> StageOutcome:
-        backend, offset = ctx.params["backend"], ctx.params["ja_offset_ms"]
-        assert isinstance(backend, str) and isinstance(offset, int)
+    def run(self, ctx: StageContext[SeparationParams]) -> StageOutcome:
+        backend, offset = ctx.params.backend, ctx.params.ja_offset_ms
         langs = tuple(lang for lang in LANGS if ctx.has_input(lang))
         out_dir = ctx.workdir / "out"
         out_dir.mkdir()

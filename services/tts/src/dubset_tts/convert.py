@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from dubset.v1 import common_pb2, tts_pb2
 from dubset_common.errors import InvalidInputError
@@ -23,8 +24,23 @@ _VOICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=:-]{0,127}$")
 _PLAIN_PATH = re.compile(r"^(/[A-Za-z0-9_][A-Za-z0-9._+=-]{0,127}){1,32}$")
 
 
-def params_from_proto(params: tts_pb2.TtsParams) -> dict[str, object]:
-    """Validated params as plain JSON values (they are hashed into the output key)."""
+@dataclass(frozen=True)
+class TtsParams:
+    """Validated TTS params (hashed into the stage's output key and the Synthesize key)."""
+
+    dataset: str
+    backend: str
+    voice: str
+    translation: str
+    fit_duration: bool
+    mix_backing: bool
+    sample_rate_hz: int
+    compute_scores: bool
+    model_dir: str
+
+
+def params_from_proto(params: tts_pb2.TtsParams) -> TtsParams:
+    """The validated params, the service defaults filled in."""
     backend = params.backend or DEFAULT_BACKEND
     if backend not in SYNTH_BACKENDS:
         raise InvalidInputError(
@@ -68,22 +84,22 @@ def params_from_proto(params: tts_pb2.TtsParams) -> dict[str, object]:
             f"tts params: model_dir {params.model_dir!r:.80} must be a plain absolute path "
             "(/a/b/c of A-Z a-z 0-9 . _ + = -, no '..')"
         )
-    return {
-        "dataset": dataset,
-        "backend": backend,
-        "voice": params.voice,
-        "translation": translation,
-        "fit_duration": params.fit_duration if params.HasField("fit_duration") else True,
-        "mix_backing": params.mix_backing if params.HasField("mix_backing") else True,
-        "sample_rate_hz": rate,
-        "compute_scores": params.compute_scores if params.HasField("compute_scores") else True,
-        "model_dir": params.model_dir,
-    }
+    return TtsParams(
+        dataset=dataset,
+        backend=backend,
+        voice=params.voice,
+        translation=translation,
+        fit_duration=params.fit_duration if params.HasField("fit_duration") else True,
+        mix_backing=params.mix_backing if params.HasField("mix_backing") else True,
+        sample_rate_hz=rate,
+        compute_scores=params.compute_scores if params.HasField("compute_scores") else True,
+        model_dir=params.model_dir,
+    )
 
 
-def policy_of(params: Mapping[str, object]) -> FitPolicy:
+def policy_of(params: TtsParams) -> FitPolicy:
     """The default stretch bounds, or none at all when fit_duration is off."""
-    return FitPolicy() if params["fit_duration"] else NO_STRETCH
+    return FitPolicy() if params.fit_duration else NO_STRETCH
 
 
 def scores_to_proto(scores: Scores) -> tts_pb2.TtsScores:

@@ -6,7 +6,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from dubset_common.runner import Output, StageContext, StageOutcome
 from dubset_common.tools import stage_errors
 from dubset_tts import STAGE, VERSION
 from dubset_tts.config import load_config
-from dubset_tts.convert import params_from_proto, policy_of
+from dubset_tts.convert import TtsParams, params_from_proto, policy_of
 from dubset_tts.core.backend import SpeechSynthesizer, Translator
 from dubset_tts.core.episode import EpisodeInputs, dub_episode, mean_scores
 from dubset_tts.core.model import (
@@ -55,7 +55,7 @@ def tts_errors() -> Iterator[None]:
             raise ConfigError(str(exc)) from None
 
 
-def parse_stage_params(request: common_pb2.StageRequest) -> dict[str, object]:
+def parse_stage_params(request: common_pb2.StageRequest) -> TtsParams:
     params = tts_pb2.TtsParams()
     if request.HasField("params") and not request.params.Unpack(params):
         raise InvalidInputError(
@@ -64,14 +64,9 @@ def parse_stage_params(request: common_pb2.StageRequest) -> dict[str, object]:
     return params_from_proto(params)
 
 
-def load_ports(
-    models: Models, params: Mapping[str, object]
-) -> tuple[SpeechSynthesizer, Translator]:
-    backend, voice, model_dir = params["backend"], params["voice"], params["model_dir"]
-    assert isinstance(backend, str) and isinstance(voice, str) and isinstance(model_dir, str)
-    translation = params["translation"]
-    assert isinstance(translation, str)
-    return models.synthesizer(backend, voice, model_dir), models.translator(translation)
+def load_ports(models: Models, params: TtsParams) -> tuple[SpeechSynthesizer, Translator]:
+    synth = models.synthesizer(params.backend, params.voice, params.model_dir)
+    return synth, models.translator(params.translation)
 
 
 class TtsStage:
@@ -87,36 +82,35 @@ class TtsStage:
         self.models = models or Models(load_config())
         self.metrics = metrics
 
-    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+    def parse_params(self, request: common_pb2.StageRequest) -> TtsParams:
         params = parse_stage_params(request)
-        if params["translation"] != "reference" and "ja_dialogue" not in request.inputs:
+        if params.translation != "reference" and "ja_dialogue" not in request.inputs:
             raise InvalidInputError(
-                f"translation_backend {params['translation']} translates the JA speech: "
+                f"translation_backend {params.translation} translates the JA speech: "
                 "give the ja_dialogue input"
             )
         return params
 
-    def run(self, ctx: StageContext) -> StageOutcome:
+    def run(self, ctx: StageContext[TtsParams]) -> StageOutcome:
         with tts_errors():
             return self._run(ctx)
 
-    def _run(self, ctx: StageContext) -> StageOutcome:
+    def _run(self, ctx: StageContext[TtsParams]) -> StageOutcome:
         params = ctx.params
-        dataset = str(params["dataset"])
+        dataset = params.dataset
         frag_sha = ctx.request.inputs["episode"].sha256
         episode = parse_episode_fragment(ctx.read_input("episode"))
         turns = parse_turns(ctx.read_input("en_turns"))
         ctx.hook(0.01, "fetching stems")
         en = ctx.input_file("en_dialogue", "en_dialogue.wav")
-        backing = ctx.input_file("en_backing", "en_backing.wav") if params["mix_backing"] else None
+        backing = ctx.input_file("en_backing", "en_backing.wav") if params.mix_backing else None
         ja = None
-        if params["translation"] != "reference" and ctx.has_input("ja_dialogue"):
+        if params.translation != "reference" and ctx.has_input("ja_dialogue"):
             ja = ctx.input_file("ja_dialogue", "ja_dialogue.wav")
-        rate = params["sample_rate_hz"]
-        assert isinstance(rate, int)
+        rate = params.sample_rate_hz
         with self.models.lock:
             synth, translator = load_ports(self.models, params)
-            scoring = bool(params["compute_scores"])
+            scoring = params.compute_scores
             embedder = self.models.embedder() if scoring else None
             scorer = self.models.scorer() if scoring else None
             backend = synth.backend()
@@ -173,7 +167,9 @@ class TtsStage:
         facts = Facts(clips=len(dub.clips))
         return StageOutcome(outputs=(out,), backend=backend, info=info, facts=facts)
 
-    def _store(self, ctx: StageContext, dataset: str, dubs: Sequence[ClipDub]) -> list[ClipFile]:
+    def _store(
+        self, ctx: StageContext[TtsParams], dataset: str, dubs: Sequence[ClipDub]
+    ) -> list[ClipFile]:
         """Encode the chunk's mixes to mp3 (MAX_BATCH per ffmpeg) and store each under the
         dataset, skipping files already there with the same bytes."""
         folder = ctx.workdir / "baseline"

@@ -9,14 +9,14 @@ Without a target the reference only gives the voice and the clip is levelled to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from dubset_tts.convert import policy_of
+from dubset_tts.convert import TtsParams, policy_of
 from dubset_tts.core.backend import SpeechSynthesizer, Translator
 from dubset_tts.core.episode import EpisodeInputs, dub_episode
 from dubset_tts.core.model import ClipDub, ClipSpec, TtsInputError, Voice
@@ -108,20 +108,19 @@ def _dialogue(
 
 def dub_one(
     clip: OneClip,
-    params: Mapping[str, object],
+    params: TtsParams,
     models: Models,
     workdir: Path,
     hook: Hook,
 ) -> OneDub:
     """Dub one clip with the backends params name (TtsInputError, BackendUnavailableError)."""
-    translation, rate = params["translation"], params["sample_rate_hz"]
-    assert isinstance(translation, str) and isinstance(rate, int)
+    translation, rate = params.translation, params.sample_rate_hz
     _check(clip, translation)
-    scoring = bool(params["compute_scores"])
-    backing = clip.backing if params["mix_backing"] else None
+    scoring = params.compute_scores
+    backing = clip.backing if params.mix_backing else None
     with models.lock:
         synth: SpeechSynthesizer = models.synthesizer(
-            str(params["backend"]), str(params["voice"]), str(params["model_dir"])
+            params.backend, params.voice, params.model_dir
         )
         translator: Translator = models.translator(translation)
         target, lead = clip.target_ms, 0

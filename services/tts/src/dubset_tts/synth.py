@@ -10,9 +10,9 @@ from dubset.v1 import common_pb2, tts_pb2
 from dubset_common.errors import InvalidInputError
 from dubset_common.keys import canonical_json, content_key, join_key
 from dubset_common.objstore import ObjectStore
-from dubset_common.runner import fetch_to_file
+from dubset_common.runner import fetch_to_file, params_json
 from dubset_tts import STAGE, VERSION
-from dubset_tts.convert import params_from_proto, scores_from_json, scores_to_proto
+from dubset_tts.convert import TtsParams, params_from_proto, scores_from_json, scores_to_proto
 from dubset_tts.encode import write_wav
 from dubset_tts.fragment import scores_json
 from dubset_tts.handler import tts_errors
@@ -43,11 +43,11 @@ def media_refs(request: tts_pb2.SynthesizeRequest) -> dict[str, common_pb2.Media
     return refs
 
 
-def synth_key(request: tts_pb2.SynthesizeRequest, params: dict[str, object]) -> str:
+def synth_key(request: tts_pb2.SynthesizeRequest, params: TtsParams) -> str:
     """sha256 of what decides the outputs: media sha256s, texts, target, params."""
     digests = {name: ref.sha256 for name, ref in media_refs(request).items()}
     what = {
-        **params,
+        **params_json(params),
         "text": request.text,
         "ja_text": request.ja_text,
         "target_duration_ms": request.target_duration_ms,
@@ -128,7 +128,7 @@ def synthesize_inline(
         "stage": f"{STAGE}-synth",
         "version": VERSION,
         "key": key,
-        "params": params,
+        "params": params_json(params),
         "files": files,
         "text": one.dub.text,
         "voice": one.dub.voice,

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,18 @@ from dubset_common.runner import Output, StageContext, StageOutcome
 STAGE = "fake"
 BACKEND = "fake-backend"
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FakeParams:
+    """FakeStage's params: the suffix appended to its output."""
+
+    suffix: str
+
+
+@dataclass(frozen=True)
+class NoParams:
+    """The params of a stage that takes none (they hash as {})."""
 
 
 class FakeStage:
@@ -48,13 +61,13 @@ class FakeStage:
         self.block = block
         self.lock = threading.Lock()
 
-    def parse_params(self, request: common_pb2.StageRequest) -> dict[str, object]:
+    def parse_params(self, request: common_pb2.StageRequest) -> FakeParams:
         suffix = wrappers_pb2.StringValue()
         if request.HasField("params") and not request.params.Unpack(suffix):
             raise InvalidInputError("fake params must be a StringValue")
-        return {"suffix": suffix.value}
+        return FakeParams(suffix.value)
 
-    def run(self, ctx: StageContext) -> StageOutcome:
+    def run(self, ctx: StageContext[FakeParams]) -> StageOutcome:
         with self.lock:
             self.calls += 1
             transient = self.transient_left > 0
@@ -73,7 +86,7 @@ class FakeStage:
             raise self.error
         data = ctx.read_input("src")
         ctx.hook(0.5, "halfway")
-        suffix = str(ctx.params["suffix"]).encode()
+        suffix = ctx.params.suffix.encode()
         meta = ctx.workdir / "meta.json"
         meta.write_bytes(json.dumps({"len": len(data)}).encode())
         return StageOutcome(
