@@ -296,7 +296,8 @@ def test_the_dataset_is_byte_identical_to_the_undisturbed_run(
 def test_the_episode_that_kills_its_worker_fails_alone_with_the_reason(chaos: Chaos) -> None:
     victim = chaos.final["victim"]
     assert victim.state == jobs_pb2.JOB_STATE_FAILED
-    assert victim.error_stage == "packaging" and victim.error_code == "CRASHED"
+    where = (victim.error_stage, victim.error_code)
+    assert where == ("packaging", "CRASHED"), (where, victim.error_reason, chaos.kills)
     assert "stopped 3 times" in victim.error_reason and "more memory" in victim.error_reason
     assert chaos.victim_kills == MAX_CRASHES
 

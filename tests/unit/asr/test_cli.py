@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -11,16 +10,11 @@ import pytest
 import soundfile as sf
 
 from dubset_asr.assemble import default_base_dir
-from dubset_cli import asr
+from dubset_cli.main import main
 
 
 def _run(*argv: str) -> int:
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers()
-    asr.register(sub)
-    args = p.parse_args(list(argv))
-    rc: int = args.func(args)
-    return rc
+    return main(list(argv))
 
 
 def test_missing_file_and_missing_model_are_one_line_errors(

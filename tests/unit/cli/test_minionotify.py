@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from dubset_cli import minionotify
+from dubset_cli.main import main
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 EXISTING = (
@@ -58,12 +58,7 @@ def endpoint() -> Iterator[str]:
 
 
 def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers()
-    minionotify.register(sub)
-    args = parser.parse_args(["minio-notify", *argv])
-    code: int = args.func(args)
-    return code
+    return main(["minio-notify", *argv])
 
 
 def test_sets_a_kafka_queue_rule_for_episode_manifests_and_keeps_other_rules(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -10,18 +9,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dubset_cli import diarize
+from dubset_cli.main import main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "three_voices.flac"
 
 
 def run(*argv: str) -> int:
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers()
-    diarize.register(sub)
-    args = p.parse_args(["diarize", *argv])
-    code: int = args.func(args)
-    return code
+    return main(["diarize", *argv])
 
 
 @pytest.mark.slow

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from dubset.v1 import common_pb2, media_pb2, media_pb2_grpc
-from dubset_cli import media as media_cli
+from dubset_cli.main import main
 from dubset_common.errors import InvalidInputError
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import LocalStore
@@ -142,12 +141,7 @@ def test_grpc_probe_extract_offset(episode: Episode, tmp_path: Path) -> None:
 
 
 def _cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers()
-    media_cli.register(sub)
-    args = parser.parse_args(list(argv))
-    code: int = args.func(args)
-    return code
+    return main(list(argv))
 
 
 def test_cli(

@@ -3,7 +3,6 @@ download the answers and report them."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dubset_cli import mushra
+from dubset_cli.main import main
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -38,12 +37,7 @@ def want(system: str, trial: int) -> int:
 
 
 def _cli(argv: list[str]) -> int:
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers()
-    mushra.register(sub)
-    args = p.parse_args(argv)
-    rc: int = args.func(args)
-    return rc
+    return main(argv)
 
 
 def _wait(what: str, check: Callable[[], object], timeout: float = 15.0) -> object:

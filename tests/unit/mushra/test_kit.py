@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from pathlib import Path
@@ -13,19 +12,14 @@ import pytest
 import soundfile as sf
 from scipy import signal
 
-from dubset_cli import mushra
+from dubset_cli.main import main
 from dubset_cli.mushra.audio import RATE, low_pass
 from dubset_cli.mushra.select import Candidate, MediaFile, pick
 from tests.unit.mushra.fixture import LINES, NO_BASELINE, clip_id
 
 
 def _cli(argv: list[str]) -> int:
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers()
-    mushra.register(sub)
-    args = p.parse_args(argv)
-    rc: int = args.func(args)
-    return rc
+    return main(argv)
 
 
 @pytest.fixture(scope="module")

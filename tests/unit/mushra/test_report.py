@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import pytest
 
-from dubset_cli import mushra
+from dubset_cli.main import main
 
 KIT = "0123456789abcdef"
 # t1: A=reference B=baseline C=anchor; t2: A=baseline B=anchor C=reference
@@ -16,12 +15,7 @@ ORDER = {"t1": ("reference", "baseline", "anchor"), "t2": ("baseline", "anchor",
 
 
 def _cli(argv: list[str]) -> int:
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers()
-    mushra.register(sub)
-    args = p.parse_args(argv)
-    rc: int = args.func(args)
-    return rc
+    return main(argv)
 
 
 @pytest.fixture

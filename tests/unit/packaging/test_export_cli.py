@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from pathlib import Path
@@ -10,17 +9,15 @@ from pathlib import Path
 import pytest
 
 from dubset_cli import export, verify
+from dubset_cli.main import main
 from dubset_common.objstore import LocalStore
 
 from .test_export_fixtures import add_episode, show
 
 
 def cli(module: object, argv: list[str]) -> int:
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers()
-    module.register(sub)  # type: ignore[attr-defined]
-    args = p.parse_args(argv)
-    return int(args.func(args))
+    """`dubset ARGV` through the real command (module: the command's own, for the reader)."""
+    return main(argv)
 
 
 def test_export_then_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

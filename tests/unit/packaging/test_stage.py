@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import stat
@@ -12,7 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from dubset.v1 import common_pb2, packaging_pb2
-from dubset_cli import package as package_cli
+from dubset_cli.main import main
 from dubset_common.errors import InvalidInputError, TransientError
 from dubset_common.keys import file_sha256, sha256_hex
 from dubset_common.metrics import StageMetrics
@@ -253,22 +252,20 @@ def test_cli_packages_into_a_dataset_directory(
         files[name].write_bytes(data)
     show = tmp_path / "show.json"
     show.write_text(json.dumps(SHOW))
-    p = argparse.ArgumentParser()
-    package_cli.register(p.add_subparsers())
     out = tmp_path / "dataset"
-    args = p.parse_args(
+    argv = (
         ["package", "--ja", str(episode["ja_video"]), "--en", str(episode["en_video"]),
          "--clips", str(files["clips"]), "--ja-turns", str(files["ja_turns"]),
          "--en-turns", str(files["en_turns"]), "--show", str(show), "--episode", "2",
          "--out", str(out), "--no-video"]
     )  # fmt: skip
-    assert args.func(args) == 0
+    assert main(argv) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["episode_id"] == "tiny-show-season-1-e2" and info["clips"] == len(SPANS)
     frag = json.loads((out / info["episode"]).read_text())
     assert all((out / f["path"]).is_file() for f in frag["files"])
     assert frag["episode"]["url"] == "x"
-    assert args.func(args) == 0  # a re-run into the same directory is fine
+    assert main(argv) == 0  # a re-run into the same directory is fine
 
 
 def test_servicer_exports_and_verifies_what_the_stage_wrote(

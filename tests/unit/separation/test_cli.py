@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import pytest
 
-from dubset_cli import separate as cli
+from dubset_cli.main import main
 from tests.unit.separation.synth import pair
 
 
 def _run(*argv: str) -> int:
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers()
-    cli.register(sub)
-    args = p.parse_args(["separate", *argv])
-    rc: int = args.func(args)
-    return rc
+    return main(["separate", *argv])
 
 
 def test_cli_writes_four_stems_and_a_summary(tmp_path: Path) -> None:

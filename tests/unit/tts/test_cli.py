@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -10,19 +9,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dubset_cli import tts
+from dubset_cli.main import main
 from tests.unit.tts.decode import decoded_ms
 
 TEXT = "Come on, we have to hurry!"
 
 
 def _run(argv: list[str]) -> int:
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers()
-    tts.register(sub)
-    args = p.parse_args(["tts", *argv])
-    rc: int = args.func(args)
-    return rc
+    return main(["tts", *argv])
 
 
 def test_mp3_of_the_clip_length_over_the_backing(
