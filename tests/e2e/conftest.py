@@ -234,3 +234,23 @@ def minio_event(bucket: str, object_key: str, size: int, etag: str) -> dict[str,
             }
         ],
     }
+
+
+def where_secrets_are(cluster: Cluster, min_jobs: int) -> list[str]:
+    """The service logs and job statuses of the cluster that hold an S3 key (none, we hope);
+    fails when there is too little to check (short keys, missing logs, fewer jobs)."""
+    secrets = [cluster.infra["DUBSET_S3_SECRET_KEY"], cluster.infra["DUBSET_S3_ACCESS_KEY"]]
+    assert all(len(s) >= 16 for s in secrets), "keys too short to grep for meaningfully"
+    logs = sorted((cluster.run_dir / "logs").glob("*.log"))
+    assert len(logs) >= 10, [p.name for p in logs]
+    found = []
+    for log in logs:
+        text = log.read_text(errors="replace")
+        assert text, f"{log.name} is empty: nothing was checked"
+        found += [log.name for secret in secrets if secret in text]
+    channel, stub = cluster.stub()
+    with channel:
+        listed = stub.ListJobs(jobs_pb2.ListJobsRequest(page_size=500), timeout=30)
+    assert len(listed.jobs) >= min_jobs, len(listed.jobs)
+    found += [j.job_id for j in listed.jobs for secret in secrets if secret in str(j)]
+    return found

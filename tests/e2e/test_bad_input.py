@@ -30,7 +30,7 @@ from dubset_common.kafkabus import KafkaBus, KafkaOptions
 from dubset_common.keys import file_sha256
 from dubset_common.objstore import S3Store
 from dubset_sample.generate import SampleOptions, generate
-from tests.e2e.conftest import Cluster, minio_event
+from tests.e2e.conftest import Cluster, minio_event, where_secrets_are
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -446,3 +446,9 @@ def test_the_good_episode_among_them_succeeds_with_its_unicode_title(
 def test_no_service_died_and_ffmpeg_touched_no_url(outcome: Outcome, trap: Trap) -> None:
     assert outcome.pids_after == outcome.pids_before
     assert not trap.connected(), "a crafted playlist made ffmpeg connect to a URL"
+
+
+def test_no_bad_input_put_a_credential_in_a_log_or_job_status(
+    outcome: Outcome, cluster: Cluster
+) -> None:
+    assert where_secrets_are(cluster, min_jobs=len(outcome.final)) == []
