@@ -16,6 +16,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -164,19 +165,38 @@ def _states(cluster: Cluster, ids: dict[str, str]) -> dict[str, jobs_pb2.JobStat
         }
 
 
+_RESTARTING = threading.Lock()  # one restart at a time (the kill itself never waits)
+
+
 def _kill(cluster: Cluster, name: str) -> None:
     os.killpg(cluster.pid(name), signal.SIGKILL)
     time.sleep(0.5)
-    cluster.restart_missing()
+    with _RESTARTING:
+        cluster.restart_missing()
 
 
-def _victim_delivered_again(cluster: Cluster, victim: jobs_pb2.JobStatus, kills: int) -> bool:
-    """Whether a worker has begun one more delivery of the victim's packaging request: the
-    worker records each delivery in the store just before it starts the work."""
-    (task,) = [s for s in victim.stages if s.stage == "packaging"]
-    if not task.request_id:
-        return False
-    key = f"workers/packaging/deliveries/{task.request_id}.json"
+def _poison(cluster: Cluster, chaos: Chaos, done: threading.Event) -> None:
+    """The OOM killer: the packaging worker dies whenever it begins one more delivery of the
+    victim's request, MAX_CRASHES times. A thread of its own that, once it knows the request
+    id, reads only the store, so it never waits behind the main loop's outages and restarts:
+    the victim's packaging must never get to finish."""
+    request_id = ""
+    while not done.is_set() and chaos.victim_kills < MAX_CRASHES:
+        if not request_id:
+            victim = _status_or_none(cluster, {"victim": chaos.jobs["victim"]}).get("victim")
+            tasks = [t for t in victim.stages if t.stage == "packaging"] if victim else []
+            request_id = tasks[0].request_id if tasks else ""
+        if request_id and _delivered_again(cluster, request_id, chaos.victim_kills):
+            _kill(cluster, "packaging-worker")
+            chaos.victim_kills += 1
+            continue
+        done.wait(0.1)
+
+
+def _delivered_again(cluster: Cluster, request_id: str, kills: int) -> bool:
+    """Whether a worker has begun one more delivery of this packaging request: the worker
+    records each delivery in the store just before it starts the work."""
+    key = f"workers/packaging/deliveries/{request_id}.json"
     try:
         entry = json.loads(cluster.store().get_bytes(key))
     except (DubsetError, ValueError):
@@ -196,7 +216,18 @@ def _status_or_none(cluster: Cluster, ids: dict[str, str]) -> dict[str, jobs_pb2
 
 def _drive(cluster: Cluster, private_run_dir: Path, chaos: Chaos, timeout_s: float) -> None:
     """Until every job ends: random kills, one broker restart, one 30 s S3 outage, and the
-    victim's packaging worker killed whenever it works on the victim."""
+    victim's packaging worker killed whenever it works on the victim (_poison)."""
+    done = threading.Event()
+    poison = threading.Thread(target=_poison, args=(cluster, chaos, done), daemon=True)
+    poison.start()
+    try:
+        _chaos_loop(cluster, private_run_dir, chaos, timeout_s)
+    finally:
+        done.set()
+        poison.join(timeout=60)
+
+
+def _chaos_loop(cluster: Cluster, private_run_dir: Path, chaos: Chaos, timeout_s: float) -> None:
     rng = random.Random(8)
     began = time.monotonic()
     last_kill: dict[str, float] = {}
@@ -207,15 +238,6 @@ def _drive(cluster: Cluster, private_run_dir: Path, chaos: Chaos, timeout_s: flo
         jobs = _status_or_none(cluster, chaos.jobs)
         if jobs and all(j.state in TERMINAL for j in jobs.values()):
             return
-        victim = jobs.get("victim")
-        if (
-            victim is not None
-            and chaos.victim_kills < MAX_CRASHES
-            and _victim_delivered_again(cluster, victim, chaos.victim_kills)
-        ):
-            _kill(cluster, "packaging-worker")  # the OOM killer, MAX_CRASHES times
-            chaos.victim_kills += 1
-            continue
         if broker_at and now >= broker_at:
             with infra.outage(private_run_dir, "kafka"):
                 time.sleep(3)
