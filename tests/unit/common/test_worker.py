@@ -192,8 +192,26 @@ def test_a_request_workers_keep_dying_on_fails_as_crashed_without_running(
     assert rig.stage.calls == 1  # only ep-2 ran
     (letter,) = rig.dead_letters()
     assert letter.error_code == "CRASHED"
-    assert not rig.store.exists(_ledger_key(request.request_id))
+    assert rig.store.exists(_ledger_key(request.request_id))  # remembered as a killer
     assert not rig.store.exists(_ledger_key("req-2"))
+
+
+def test_a_copy_of_a_request_that_crashed_fails_at_once_without_running(
+    tmp_path: Path,
+) -> None:
+    """The jobs service re-sends a request after its own restart: the copy of a request that
+    killed MAX_CRASHES workers must not kill more (nor make outputs for a failed job)."""
+    rig = make_rig(tmp_path, ledger=True, max_crashes=3)
+    request = make_request(rig.store)
+    rig.store.put_bytes(_ledger_key(request.request_id), json.dumps({"deliveries": 3}).encode())
+    with running(rig.worker):
+        rig.send(request)
+        rig.send(request)  # the copy
+        wait_for(lambda: rig.committed(b"ep-1") == 2 and len(rig.results()) == 2)
+    assert [r.error_code for r in rig.results()] == ["CRASHED", "CRASHED"]
+    assert all("stopped 3 times" in r.error_message for r in rig.results())
+    assert rig.stage.calls == 0
+    assert len(rig.dead_letters()) == 1  # the copy is not a second letter
 
 
 def test_a_delivery_is_recorded_before_the_work_and_forgotten_after_the_commit(

@@ -22,6 +22,7 @@ class Failure:
     message: str
     attempts: int
     started_unix_ms: int = 0
+    letter: bool = True  # also a dead letter (False: this request is in the DLQ already)
 
 
 def parse_request(value: bytes) -> common_pb2.StageRequest | None:
@@ -34,12 +35,16 @@ def parse_request(value: bytes) -> common_pb2.StageRequest | None:
     return request if request.request_id else None
 
 
-def crashed(stage: str, deliveries: int) -> Failure:
+def crashed(stage: str, deliveries: int, max_crashes: int) -> Failure:
+    """The failure of a request delivered `deliveries` times without finishing (at least
+    max_crashes). Only the first such delivery is dead-lettered: more come only as copies of
+    the request (a replay, a re-send), and the DLQ holds it already."""
     return Failure(
         "CRASHED",
-        f"the {stage} worker stopped {deliveries} times while working on this request "
+        f"the {stage} worker stopped {max_crashes} times while working on this request "
         "(killed, out of memory, or a crash in native code): not tried again",
         deliveries,
+        letter=deliveries == max_crashes,
     )
 
 

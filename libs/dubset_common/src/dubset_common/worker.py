@@ -142,8 +142,9 @@ class StageWorker:
             if earlier is None:
                 return  # stopping while the store is down: redelivered
             outcome: Outcome | None
-            if self.ledger is not None and earlier >= self.max_crashes > 0:
-                outcome = crashed(self.executor.stage.name, earlier)
+            killer = self.ledger is not None and earlier >= self.max_crashes > 0
+            if killer:
+                outcome = crashed(self.executor.stage.name, earlier, self.max_crashes)
             else:
                 outcome = self._attempts(request, session)
             if outcome is None:
@@ -151,7 +152,10 @@ class StageWorker:
                 return  # stopping mid-retry: left uncommitted, so it is redelivered
             if self._report(record, request, outcome, session, producer):
                 consumer.commit(record)
-                self._ledger_call(session, lambda lg: lg.finish(request.request_id))
+                if not killer:
+                    # A request that killed its workers keeps its count: a copy of it (a
+                    # replay, a re-send) fails at once instead of killing more workers.
+                    self._ledger_call(session, lambda lg: lg.finish(request.request_id))
 
     def _session(self, consumer: Consumer) -> GroupSession:
         return GroupSession(consumer, self.stop, self.poll_timeout_s, self.health)
@@ -211,7 +215,8 @@ class StageWorker:
         messages: list[Message] = []
         if isinstance(outcome, Failure):
             log.error("request failed: %s: %s", outcome.code, outcome.message)
-            messages.append(self._dead_letter(record, outcome))
+            if outcome.letter:
+                messages.append(self._dead_letter(record, outcome))
             outcome = self._failed_result(request, outcome)
         messages.append((self.results_topic, record.key, outcome.SerializeToString()))
         return messages
