@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,6 +31,7 @@ from dubset_common.objstore import LocalStore
 from dubset_common.runner import StageExecutor
 from dubset_common.stagerequest import build_request
 from dubset_common.worker import StageWorker
+from tests.unit.service_process import run_without_settings
 
 
 class EchoBackend:
@@ -183,14 +181,6 @@ def test_grpc_transcribe_and_errors(tmp_path: Path) -> None:
 
 
 def test_service_without_required_settings_stops_with_a_clear_message() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBSET_")}
-    out = subprocess.run(
-        [sys.executable, "-m", "dubset_asr", "worker"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    out = run_without_settings("dubset_asr")
     assert out.returncode == 2
     assert "DUBSET_KAFKA_BOOTSTRAP is required" in out.stderr
