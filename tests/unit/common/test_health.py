@@ -222,6 +222,19 @@ def test_without_a_loop_the_health_paths_are_not_found() -> None:
     assert _get(port, "/metrics")[0] == 200
 
 
+def test_health_paths_answer_get_and_head_and_refuse_other_methods(health: LoopHealth) -> None:
+    port = serve_metrics(CollectorRegistry(), 0, "127.0.0.1", health)
+    _running(health)
+    url = f"http://127.0.0.1:{port}/healthz"
+    with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=5) as reply:
+        assert reply.status == 200 and reply.read() == b""
+    for method in ("POST", "DELETE"):
+        request = urllib.request.Request(url, data=b"x", method=method)
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(request, timeout=5)
+        assert exc.value.code == 405 and json.loads(exc.value.read())["ok"] is False
+
+
 # --- the worker loop reports to it ---------------------------------------------------------------
 
 
