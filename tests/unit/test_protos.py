@@ -1,5 +1,7 @@
 """The dubset.v1 contracts: services, stage params and integer-millisecond times."""
 
+import importlib
+import pkgutil
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -8,28 +10,14 @@ from google.protobuf import any_pb2, descriptor_pool
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from dubset.v1 import (
-    alignment_pb2,
-    asr_pb2,
-    common_pb2,
-    diarization_pb2,
-    jobs_pb2,
-    media_pb2,
-    packaging_pb2,
-    separation_pb2,
-    tts_pb2,
-)
+import dubset.v1
+from dubset.v1 import asr_pb2, common_pb2, diarization_pb2
+from dubset_jobs.convert import PARAMS
 
 MODULES: list[ModuleType] = [
-    alignment_pb2,
-    asr_pb2,
-    common_pb2,
-    diarization_pb2,
-    jobs_pb2,
-    media_pb2,
-    packaging_pb2,
-    separation_pb2,
-    tts_pb2,
+    importlib.import_module(f"dubset.v1.{m.name}")
+    for m in pkgutil.iter_modules(dubset.v1.__path__)
+    if m.name.endswith("_pb2")
 ]
 
 # Proto file noun → service noun, for every service of DESIGN.md.
@@ -45,15 +33,7 @@ SERVICES = {
 }
 
 # Every pipeline stage's params message, the value of StageRequest.params.
-STAGE_PARAMS: dict[str, type[Message]] = {
-    "media": media_pb2.MediaParams,
-    "separation": separation_pb2.SeparationParams,
-    "asr": asr_pb2.AsrParams,
-    "diarization": diarization_pb2.DiarizationParams,
-    "alignment": alignment_pb2.AlignmentParams,
-    "packaging": packaging_pb2.PackagingParams,
-    "tts": tts_pb2.TtsParams,
-}
+STAGE_PARAMS: dict[str, type[Message]] = PARAMS
 
 INTEGER_TYPES = {
     FieldDescriptor.TYPE_INT32,

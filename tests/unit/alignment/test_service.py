@@ -12,12 +12,11 @@ from prometheus_client import CollectorRegistry
 from dubset.v1 import alignment_pb2, alignment_pb2_grpc, common_pb2
 from dubset_alignment.handler import AlignmentStage
 from dubset_alignment.server import start
-from dubset_common.bus import InProcBus
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import LocalStore
 from dubset_common.runner import StageExecutor
 from dubset_common.stagerequest import build_request
-from dubset_common.worker import StageWorker
+from dubset_common.testing.stages import deliver_once
 from tests.unit.service_process import run_without_settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -98,19 +97,13 @@ def test_stage_writes_the_cli_output_and_reuses_it(tmp_path: Path) -> None:
 
 
 def test_stage_rejects_bad_segments_without_writing(tmp_path: Path) -> None:
-    bus = InProcBus()
     executor, store = _executor(tmp_path)
-    worker = StageWorker(executor, bus, backoff_s=0.01)
     bad = _request(store, b'[{"start_ms": 5, "end_ms": 1}]', b"[]")
-    bus.producer().publish("dubset.alignment.requests.v1", b"ep-1", bad.SerializeToString())
-    consumer = bus.consumer([worker.requests_topic], worker.group)
-    for record in consumer.poll(0.1):
-        worker.handle(record, consumer, bus.producer())
-    (raw,) = [r.value for r in bus.records(worker.results_topic)]
-    result = common_pb2.StageResult.FromString(raw)
+    delivered = deliver_once(executor, bad)
+    result = delivered.result
     assert result.status == common_pb2.STAGE_STATUS_FAILED
     assert result.error_code == "INVALID_INPUT" and "end_ms 1 < start_ms 5" in result.error_message
-    assert len(bus.records(worker.dlq_topic)) == 1
+    assert delivered.dead_letters == 1
     assert not store.list("stages")
 
 

@@ -12,11 +12,11 @@ import soundfile as sf
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from dubset_asr.assemble import file_sha256
 from dubset_asr.backends.aws import AwsSettings, AwsTranscribeBackend
 from dubset_asr.core.awsjson import parse_output
 from dubset_asr.core.model import AsrInputError, BackendFailedError, DecodeOptions
 from dubset_asr.vad import shared_vad
+from dubset_common.keys import file_sha256
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EN = (FIXTURES / "aws_transcribe_en-US.json").read_bytes()

@@ -25,12 +25,11 @@ from dubset_asr.core.model import (
 from dubset_asr.core.words import build_segment
 from dubset_asr.handler import AsrStage
 from dubset_asr.server import start
-from dubset_common.bus import InProcBus
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import LocalStore
 from dubset_common.runner import StageExecutor
 from dubset_common.stagerequest import build_request
-from dubset_common.worker import StageWorker
+from dubset_common.testing.stages import deliver_once
 from tests.unit.service_process import run_without_settings
 
 
@@ -120,16 +119,8 @@ def test_stage_writes_transcript_json_with_backend_and_reuses_it(tmp_path: Path)
 def test_bad_params_fail_the_job_without_writing(
     tmp_path: Path, params: dict[str, object], message: str
 ) -> None:
-    bus = InProcBus()
     executor, store, _backend = _setup(tmp_path)
-    worker = StageWorker(executor, bus, backoff_s=0.01)
-    bad = _request(store, _wav(tmp_path), **params)
-    bus.producer().publish(worker.requests_topic, b"ep-1", bad.SerializeToString())
-    consumer = bus.consumer([worker.requests_topic], worker.group)
-    for record in consumer.poll(0.1):
-        worker.handle(record, consumer, bus.producer())
-    (raw,) = [r.value for r in bus.records(worker.results_topic)]
-    result = common_pb2.StageResult.FromString(raw)
+    result = deliver_once(executor, _request(store, _wav(tmp_path), **params)).result
     assert result.status == common_pb2.STAGE_STATUS_FAILED
     assert result.error_code == "INVALID_INPUT" and message in result.error_message
     assert not store.list("stages")

@@ -13,12 +13,11 @@ import soundfile as sf
 from prometheus_client import CollectorRegistry
 
 from dubset.v1 import common_pb2, diarization_pb2, diarization_pb2_grpc
-from dubset_common.bus import InProcBus
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import LocalStore
 from dubset_common.runner import StageExecutor
 from dubset_common.stagerequest import build_request
-from dubset_common.worker import StageWorker
+from dubset_common.testing.stages import deliver_once
 from dubset_diarization.config import DiarizationConfig
 from dubset_diarization.handler import Backends, DiarizationStage
 from dubset_diarization.server import start
@@ -104,14 +103,7 @@ def test_stage_on_silence_and_on_a_tiny_file(store: LocalStore) -> None:
 
 
 def _fail(store: LocalStore, request: common_pb2.StageRequest) -> common_pb2.StageResult:
-    bus = InProcBus()
-    worker = StageWorker(_executor(store), bus, backoff_s=0.01)
-    bus.producer().publish(worker.requests_topic, b"ep-1", request.SerializeToString())
-    consumer = bus.consumer([worker.requests_topic], worker.group)
-    for record in consumer.poll(0.1):
-        worker.handle(record, consumer, bus.producer())
-    (raw,) = [r.value for r in bus.records(worker.results_topic)]
-    return common_pb2.StageResult.FromString(raw)
+    return deliver_once(_executor(store), request).result
 
 
 def test_corrupt_audio_is_an_invalid_input_job_error(store: LocalStore) -> None:

@@ -109,5 +109,5 @@ def test_hostile_or_malformed_manifests_are_refused(change: dict, needle: str) -
 
 
 def test_manifest_that_is_not_json_is_refused() -> None:
-    with pytest.raises(InvalidInputError, match="not JSON"):
+    with pytest.raises(InvalidInputError, match="not valid JSON"):
         parse_manifest(b"\xff\x00", "in/ep.episode.json")

@@ -7,39 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dubset_voices.base import Engine, VoiceError
 from dubset_voices.dsp import Audio, resample, shift_voice
 from dubset_voices.dsp import trim_silence as _trim_silence
-from dubset_voices.engines import (
-    ENGINES,
-    Engine,
-    EspeakEngine,
-    FestivalEngine,
-    KokoroEngine,
-    OpenJTalkEngine,
-    PiperEngine,
-    VoiceError,
-)
+from dubset_voices.engines import ENGINES
 
-__all__ = [
-    "CAST",
-    "ENGINES",
-    "LINE_PEAK",
-    "LINE_RMS",
-    "MAX_CHARACTERS",
-    "Audio",
-    "CastMember",
-    "Engine",
-    "EspeakEngine",
-    "FestivalEngine",
-    "KokoroEngine",
-    "OpenJTalkEngine",
-    "PiperEngine",
-    "VoiceBank",
-    "VoiceError",
-    "VoiceSpec",
-    "resample",
-    "shift_voice",
-]
+__all__ = ["CAST", "LINE_PEAK", "LINE_RMS", "MAX_CHARACTERS", "Audio", "CastMember"]
+__all__ += ["ENGINES", "VoiceBank", "VoiceError", "VoiceSpec", "resample", "shift_voice"]
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
+from typing import TypeVar
 
 from google.protobuf.message import Message
 
 from dubset.v1 import common_pb2
+from dubset_common.errors import InvalidInputError
 from dubset_common.objstore import ObjectInfo
 
 
@@ -38,3 +40,17 @@ def build_request(
     if params is not None:
         request.params.Pack(params)
     return request
+
+
+M = TypeVar("M", bound=Message)
+
+
+def unpack_params(request: common_pb2.StageRequest, message: type[M], stage: str) -> M:
+    """The request's params as `message` (its defaults when it has none), or the stage's
+    InvalidInputError naming the type it was given."""
+    params = message()
+    if request.HasField("params") and not request.params.Unpack(params):
+        raise InvalidInputError(
+            f"{stage} params must be {message.DESCRIPTOR.full_name}, not {request.params.type_url}"
+        )
+    return params

@@ -13,17 +13,6 @@ from dubset_voices.base import Engine, VoiceError, run_to_wav, tool_version
 from dubset_voices.dsp import Audio
 from dubset_voices.festival import FestivalEngine
 
-__all__ = [
-    "ENGINES",
-    "Engine",
-    "EspeakEngine",
-    "FestivalEngine",
-    "KokoroEngine",
-    "OpenJTalkEngine",
-    "PiperEngine",
-    "VoiceError",
-]
-
 
 def _dist_version(*names: str) -> str:
     try:

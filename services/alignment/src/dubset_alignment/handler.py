@@ -16,6 +16,7 @@ from dubset_alignment.core.model import AlignmentInputError
 from dubset_common.errors import InvalidInputError
 from dubset_common.facts import Facts
 from dubset_common.runner import Output, StageContext, StageOutcome
+from dubset_common.stagerequest import unpack_params
 
 BACKEND = "anim400k-recursive-merge"
 MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -40,11 +41,7 @@ class AlignmentStage:
     inputs: tuple[str, ...] = ("en", "ja")
 
     def parse_params(self, request: common_pb2.StageRequest) -> AlignmentParams:
-        params = alignment_pb2.AlignmentParams()
-        if request.HasField("params") and not request.params.Unpack(params):
-            raise InvalidInputError(
-                f"alignment params must be dubset.v1.AlignmentParams, not {request.params.type_url}"
-            )
+        params = unpack_params(request, alignment_pb2.AlignmentParams, "alignment")
         parsed = params_from_proto(params)
         if parsed.max_gap_ms < 0:
             raise InvalidInputError(f"max_gap_ms must not be negative ({parsed.max_gap_ms})")

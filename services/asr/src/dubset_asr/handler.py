@@ -36,6 +36,7 @@ from dubset_common.errors import (
 from dubset_common.facts import Facts
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, StageContext, StageOutcome, fetch_to_file
+from dubset_common.stagerequest import unpack_params
 
 MAX_INPUT_BYTES = 4 * 1024 * 1024 * 1024
 MAX_PROMPT_CHARS = 1000
@@ -149,11 +150,7 @@ class AsrStage:
         self.loader = loader
 
     def parse_params(self, request: common_pb2.StageRequest) -> AsrParams:
-        params = asr_pb2.AsrParams()
-        if request.HasField("params") and not request.params.Unpack(params):
-            raise InvalidInputError(
-                f"asr params must be dubset.v1.AsrParams, not {request.params.type_url}"
-            )
+        params = unpack_params(request, asr_pb2.AsrParams, "asr")
         return params_from_proto(params)
 
     def run(self, ctx: StageContext[AsrParams]) -> StageOutcome:

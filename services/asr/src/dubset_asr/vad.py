@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from dubset_asr.assemble import file_sha256
 from dubset_asr.audio import SAMPLE_RATE, stream_16k
 from dubset_asr.core.blocks import Samples
 from dubset_asr.core.model import ModelUnavailableError
 from dubset_asr.core.speech import DEFAULT_SPEECH, Interval, SpeechConfig, speech_intervals
+from dubset_common.keys import file_sha256
 
 FRAME_SAMPLES = 512  # Silero v5 at 16 kHz: 32 ms frames
 FRAME_MS = FRAME_SAMPLES * 1000 // SAMPLE_RATE

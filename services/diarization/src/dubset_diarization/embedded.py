@@ -3,7 +3,6 @@ and Resemblyzer's speaker encoder (PyTorch)."""
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.resources
 from collections.abc import Sequence
@@ -12,17 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from dubset_common.keys import file_sha256
 from dubset_diarization.core.model import SAMPLE_RATE, BackendUnavailableError, FloatArray
 
 TARGET_DBFS = -30.0
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _package_file(package: str, name: str) -> Path:
@@ -126,7 +118,7 @@ class EmbeddedModels:
         self.vad = SileroVad()
         self.embedder = ResemblyzerEmbedder()
         self.checksums = {
-            "silero_vad.onnx": _sha256(self.vad.path),
-            "resemblyzer/pretrained.pt": _sha256(self.embedder.path),
+            "silero_vad.onnx": file_sha256(self.vad.path),
+            "resemblyzer/pretrained.pt": file_sha256(self.embedder.path),
         }
         self.versions = versions()

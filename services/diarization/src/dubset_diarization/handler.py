@@ -14,6 +14,7 @@ from dubset_common.errors import ConfigError, InvalidInputError
 from dubset_common.facts import Facts
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, StageContext, StageOutcome, fetch_to_file
+from dubset_common.stagerequest import unpack_params
 from dubset_diarization import STAGE, VERSION
 from dubset_diarization.audio import AudioInfo, chunks, probe
 from dubset_diarization.config import BACKENDS, DiarizationConfig
@@ -237,12 +238,7 @@ class DiarizationStage:
         self.backends = backends or Backends()
 
     def parse_params(self, request: common_pb2.StageRequest) -> DiarizationParams:
-        params = diarization_pb2.DiarizationParams()
-        if request.HasField("params") and not request.params.Unpack(params):
-            raise InvalidInputError(
-                "diarization params must be dubset.v1.DiarizationParams, "
-                f"not {request.params.type_url}"
-            )
+        params = unpack_params(request, diarization_pb2.DiarizationParams, "diarization")
         bounds = bounds_of(params)
         backend = params.backend or self.backends.config.backend
         if backend not in BACKENDS:

@@ -4,7 +4,6 @@ id: every model reference must resolve to a file or directory under the model di
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 import yaml  # type: ignore[import-untyped]
 
+from dubset_common.keys import file_sha256
 from dubset_diarization.core.model import (
     SAMPLE_RATE,
     BackendUnavailableError,
@@ -41,14 +41,6 @@ class ResolvedConfig:
 
     config: dict[str, Any]
     files: dict[str, Path]
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _resolve(model_dir: Path, key: str, value: object) -> Path:
@@ -98,9 +90,9 @@ def checksums(files: Mapping[str, Path]) -> dict[str, str]:
     for name, path in sorted(files.items()):
         if path.is_dir():
             for sub in sorted(p for p in path.rglob("*") if p.is_file()):
-                out[f"{name}/{sub.relative_to(path)}"] = _sha256(sub)
+                out[f"{name}/{sub.relative_to(path)}"] = file_sha256(sub)
         else:
-            out[name] = _sha256(path)
+            out[name] = file_sha256(path)
     return out
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from dubset.v1 import common_pb2, jobs_pb2
 from dubset_common.anim400k_proto import episode_info_to_proto, show_to_proto
 from dubset_common.bus import Producer, Record
 from dubset_common.errors import DubsetError, InvalidInputError, TransientError
+from dubset_common.jsondoc import load_object
 from dubset_common.objstore import ObjectStore
 from dubset_jobs.core.ingest_parse import (
     MAX_MANIFEST_BYTES,
@@ -162,12 +162,7 @@ def submission_from_manifest(store: ObjectStore, key: str) -> jobs_pb2.EpisodeSu
     show = manifest.show
     if manifest.show_key is not None:
         raw = store.get_bytes(manifest.show_key, max_bytes=MAX_MANIFEST_BYTES)
-        try:
-            show = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise InvalidInputError(f"show file {manifest.show_key} is not JSON: {exc}") from None
-        if not isinstance(show, dict):
-            raise InvalidInputError(f"show file {manifest.show_key} is not a JSON object")
+        show = load_object(raw, f"show file {manifest.show_key}", InvalidInputError)
     assert show is not None
     sub = jobs_pb2.EpisodeSubmission(episode_number=manifest.episode_number)
     sub.show.CopyFrom(show_to_proto({k: v for k, v in show.items() if k != "episodes"}))

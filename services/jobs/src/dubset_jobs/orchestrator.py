@@ -86,6 +86,7 @@ class Orchestrator:
         self.states = StateStore(bus, topics.jobs_state(topic_prefix))
         self._stop = threading.Event()
         self.table = JobTable(self._stop)
+        self.list_jobs = self.table.list_jobs  # a page of statuses: JobTable.list_jobs
         self.stepper = Stepper(
             self.table, self.states, store, self.policy, self.metrics, self._stop
         )
@@ -217,15 +218,6 @@ class Orchestrator:
         """The current status, then each change (progress included); ends after a terminal one
         or when stop (or the service's own stop) is set."""
         return self.table.watch(job_id, stop)
-
-    def list_jobs(
-        self,
-        states: list[int] | tuple[int, ...] = (),
-        episode_id: str = "",
-        page_size: int = 0,
-        page_token: str = "",
-    ) -> tuple[list[jobs_pb2.JobStatus], str]:
-        return self.table.list_jobs(states, episode_id, page_size, page_token)
 
     def wait(self, job_id: str, timeout_s: float | None = None) -> jobs_pb2.JobStatus:
         """Block until the job is terminal (TimeoutError after timeout_s)."""

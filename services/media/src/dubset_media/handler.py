@@ -13,7 +13,7 @@ from dubset_common.facts import Facts
 from dubset_common.keys import content_key, file_sha256, join_key
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, ProgressHook, StageContext, StageOutcome, fetch_to_file
-from dubset_common.stagerequest import media_ref
+from dubset_common.stagerequest import media_ref, unpack_params
 from dubset_common.tools import as_config_error, stage_errors, tool_version
 from dubset_media import STAGE, VERSION
 from dubset_media.convert import (
@@ -146,11 +146,7 @@ class MediaStage:
         return self._tools
 
     def parse_params(self, request: common_pb2.StageRequest) -> MediaParams:
-        params = media_pb2.MediaParams()
-        if request.HasField("params") and not request.params.Unpack(params):
-            raise InvalidInputError(
-                f"media params must be dubset.v1.MediaParams, not {request.params.type_url}"
-            )
+        params = unpack_params(request, media_pb2.MediaParams, "media")
         value = params_from_proto(params)
         rate, channels = value.sample_rate_hz, value.channels
         if not 8000 <= rate <= 192_000:

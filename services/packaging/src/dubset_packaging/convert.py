@@ -8,6 +8,7 @@ import statistics
 from dubset.v1 import common_pb2, packaging_pb2
 from dubset_common.anim400k_proto import episode_info_from_proto, show_from_proto
 from dubset_common.errors import InvalidInputError
+from dubset_common.jsondoc import clip_doc
 from dubset_common.keys import canonical_json
 
 _LANG = {common_pb2.LANGUAGE_JA: "ja", common_pb2.LANGUAGE_EN: "en"}
@@ -20,19 +21,7 @@ def request_docs(request: packaging_pb2.PackageRequest) -> dict[str, bytes]:
     audio the EN video's first (its second when both refs name one file, a dual-audio release),
     and the offset is the median JA-EN start difference of the clips (alignment set it so).
     """
-    clips = [
-        {
-            "start_ms": c.start_ms,
-            "end_ms": c.end_ms,
-            "ja_start_ms": c.ja_start_ms,
-            "ja_end_ms": c.ja_end_ms,
-            "en": list(c.en),
-            "ja": list(c.ja),
-            "en_text": c.en_text,
-            "ja_text": c.ja_text,
-        }
-        for c in request.clips
-    ]
+    clips = [clip_doc(c) for c in request.clips]
     turns: dict[str, list[dict[str, object]]] = {"ja": [], "en": []}
     for t in request.speaker_turns:
         if t.language not in _LANG:

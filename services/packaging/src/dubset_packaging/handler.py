@@ -11,6 +11,7 @@ from dubset_common.facts import Facts
 from dubset_common.keys import canonical_json, check_id, join_key
 from dubset_common.objstore import ObjectStore, check_sizes, put_if_changed
 from dubset_common.runner import Output, StageContext, StageOutcome
+from dubset_common.stagerequest import unpack_params
 from dubset_common.tools import as_config_error, stage_errors, tool_version
 from dubset_packaging import STAGE, VERSION
 from dubset_packaging.core.annotate import FileEntry, fragment, parse_episode
@@ -101,11 +102,7 @@ class PackagingStage:
         return f"ffmpeg-{as_config_error(lambda: tool_version(self.tools.ffmpeg))}"
 
     def parse_params(self, request: common_pb2.StageRequest) -> PackagingParams:
-        params = packaging_pb2.PackagingParams()
-        if request.HasField("params") and not request.params.Unpack(params):
-            raise InvalidInputError(
-                f"packaging params must be dubset.v1.PackagingParams, not {request.params.type_url}"
-            )
+        params = unpack_params(request, packaging_pb2.PackagingParams, "packaging")
         return params_from_proto(params)
 
     def run(self, ctx: StageContext[PackagingParams]) -> StageOutcome:

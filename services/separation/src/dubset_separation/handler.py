@@ -11,6 +11,7 @@ from pathlib import Path
 from dubset.v1 import common_pb2, separation_pb2
 from dubset_common.errors import ConfigError, InvalidInputError
 from dubset_common.runner import Output, StageContext, StageOutcome
+from dubset_common.stagerequest import unpack_params
 from dubset_separation import STAGE, VERSION
 from dubset_separation.core.audio import AudioSource
 from dubset_separation.core.model import (
@@ -75,12 +76,7 @@ class SeparationStage:
         )
 
     def parse_params(self, request: common_pb2.StageRequest) -> SeparationParams:
-        params = separation_pb2.SeparationParams()
-        if request.HasField("params") and not request.params.Unpack(params):
-            raise InvalidInputError(
-                f"separation params must be dubset.v1.SeparationParams, not "
-                f"{request.params.type_url}"
-            )
+        params = unpack_params(request, separation_pb2.SeparationParams, "separation")
         parsed = params_from_proto(params)
         try:
             # Refuses no input at all, and dualdub without both tracks, before any work.

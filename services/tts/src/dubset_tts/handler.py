@@ -17,6 +17,7 @@ from dubset_common.facts import Facts
 from dubset_common.keys import canonical_json
 from dubset_common.objstore import put_if_changed
 from dubset_common.runner import Output, StageContext, StageOutcome
+from dubset_common.stagerequest import unpack_params
 from dubset_common.tools import stage_errors
 from dubset_tts import STAGE, VERSION
 from dubset_tts.config import load_config
@@ -56,11 +57,7 @@ def tts_errors() -> Iterator[None]:
 
 
 def parse_stage_params(request: common_pb2.StageRequest) -> TtsParams:
-    params = tts_pb2.TtsParams()
-    if request.HasField("params") and not request.params.Unpack(params):
-        raise InvalidInputError(
-            f"tts params must be dubset.v1.TtsParams, not {request.params.type_url}"
-        )
+    params = unpack_params(request, tts_pb2.TtsParams, "tts")
     return params_from_proto(params)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections import defaultdict
@@ -10,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dubset_cli.mushra.errors import KitError
+from dubset_common.jsondoc import load_object
 
 # manifest paths the kit may open: the dataset's own media folders, no traversal
 _PATH = re.compile(
@@ -71,12 +71,7 @@ def read_manifest(lines: Iterable[bytes], min_ms: int) -> Catalogue:
             raise KitError(f"{where} is over {MAX_LINE_BYTES} bytes")
         if not raw.strip():
             continue
-        try:
-            entry = json.loads(raw)
-        except ValueError as exc:
-            raise KitError(f"{where} is not JSON: {exc}") from None
-        if not isinstance(entry, dict):
-            raise KitError(f"{where} is not a JSON object")
+        entry = load_object(raw, where, KitError)
         kind, clip = entry.get("kind"), entry.get("clip")
         if kind == "audio" and entry.get("language") == "en":
             episode = entry.get("episode_id")

@@ -13,9 +13,11 @@ from typing import Any
 from google.protobuf import wrappers_pb2
 
 from dubset.v1 import common_pb2
+from dubset_common.bus import InProcBus
 from dubset_common.errors import InvalidInputError, TransientError
 from dubset_common.objstore import LocalStore, ObjectInfo, ObjectStore
-from dubset_common.runner import Output, StageContext, StageOutcome
+from dubset_common.runner import Output, StageContext, StageExecutor, StageOutcome
+from dubset_common.worker import StageWorker
 
 STAGE = "fake"
 BACKEND = "fake-backend"
@@ -145,3 +147,22 @@ def make_request(
     if suffix is not None:
         request.params.Pack(wrappers_pb2.StringValue(value=suffix))
     return request
+
+
+@dataclass(frozen=True)
+class Delivered:
+    result: common_pb2.StageResult
+    dead_letters: int
+
+
+def deliver_once(executor: StageExecutor[Any], request: common_pb2.StageRequest) -> Delivered:
+    """What a StageWorker on an in-process bus publishes for one delivery of request."""
+    bus = InProcBus()
+    worker = StageWorker(executor, bus, backoff_s=0.01)
+    bus.producer().publish(worker.requests_topic, b"ep-1", request.SerializeToString())
+    consumer = bus.consumer([worker.requests_topic], worker.group)
+    for record in consumer.poll(0.1):
+        worker.handle(record, consumer, bus.producer())
+    (raw,) = [r.value for r in bus.records(worker.results_topic)]
+    letters = len(bus.records(worker.dlq_topic))
+    return Delivered(common_pb2.StageResult.FromString(raw), letters)

@@ -6,6 +6,7 @@ import json
 import math
 
 from dubset_alignment.core.model import Alignment, AlignmentInputError, Segment
+from dubset_common.jsondoc import clip_doc
 
 _MAX_SEGMENTS = 1_000_000
 
@@ -47,19 +48,7 @@ def _segment(item: object, where: str) -> Segment:
 
 def alignment_to_json(al: Alignment) -> dict[str, object]:
     return {
-        "clips": [
-            {
-                "start_ms": c.start_ms,
-                "end_ms": c.end_ms,
-                "ja_start_ms": c.ja_start_ms,
-                "ja_end_ms": c.ja_end_ms,
-                "en": list(c.en),
-                "ja": list(c.ja),
-                "en_text": c.en_text,
-                "ja_text": c.ja_text,
-            }
-            for c in al.clips
-        ],
+        "clips": [clip_doc(c) for c in al.clips],
         "unpaired_en": list(al.unpaired_en),
         "unpaired_ja": list(al.unpaired_ja),
     }

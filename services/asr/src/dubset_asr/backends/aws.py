@@ -11,7 +11,6 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dubset_asr.assemble import file_sha256
 from dubset_asr.audio import duration_s
 from dubset_asr.core.awsjson import LANGUAGE_CODES, parse_output
 from dubset_asr.core.model import (
@@ -24,6 +23,7 @@ from dubset_asr.core.model import (
 )
 from dubset_asr.core.speech import resegment, speech_config
 from dubset_asr.vad import SileroVad, file_speech, shared_vad
+from dubset_common.keys import file_sha256
 
 NAME = "aws-transcribe"
 MEDIA_FORMATS = {

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from dubset_asr.assemble import file_sha256
 from dubset_asr.audio import SAMPLE_RATE, duration_s, stream_16k
 from dubset_asr.core.blocks import split_blocks
 from dubset_asr.core.language import LanguageVote, wrong_language
@@ -26,6 +25,7 @@ from dubset_asr.core.model import (
 from dubset_asr.core.speech import resegment, speech_config
 from dubset_asr.core.words import build_segment, split_at_pauses
 from dubset_asr.vad import shared_vad, tap
+from dubset_common.keys import file_sha256
 
 NAME = "faster-whisper"
 REQUIRED_FILES = ("model.bin", "config.json")

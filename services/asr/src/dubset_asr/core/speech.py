@@ -9,6 +9,7 @@ from itertools import pairwise
 
 from dubset_asr.core.model import Segment, Word
 from dubset_asr.core.words import joiner
+from dubset_common.speechmap import hysteresis_runs, join_gaps
 
 Interval = tuple[int, int]
 _CLAUSE_END = frozenset(".?!。？！…、,，")
@@ -56,31 +57,14 @@ def speech_intervals(
     Speech starts at a frame at or above onset and lasts until a frame below offset; runs
     shorter than min_speech_ms are dropped. Intervals are sorted, disjoint, within the audio.
     """
-    out: list[Interval] = []
-    start: int | None = None
-    for i, p in enumerate(probs):
-        if start is None and p >= config.onset:
-            start = i
-        elif start is not None and p < config.offset:
-            out.append((start * frame_ms, i * frame_ms))
-            start = None
-    if start is not None:
-        out.append((start * frame_ms, len(probs) * frame_ms))
-    clipped = [(min(s, duration_ms), min(e, duration_ms)) for s, e in out]
+    runs = hysteresis_runs(probs, config.onset, config.offset)
+    clipped = [(min(s * frame_ms, duration_ms), min(e * frame_ms, duration_ms)) for s, e in runs]
     return [(s, e) for s, e in clipped if e - s >= max(1, config.min_speech_ms)]
 
 
 def speech_regions(speech: Sequence[Interval], min_silence_ms: int) -> list[Interval]:
-    """Speech intervals joined across every silence shorter than min_silence_ms (sorted input)."""
-    out: list[Interval] = []
-    for s, e in sorted(speech):
-        if e <= s:
-            continue
-        if out and s - out[-1][1] < min_silence_ms:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((s, e))
-    return out
+    """Speech intervals joined across every silence shorter than min_silence_ms."""
+    return join_gaps(speech, min_silence_ms)
 
 
 def _overlapping(word: Word, regions: Sequence[Interval], starts: Sequence[int]) -> int:

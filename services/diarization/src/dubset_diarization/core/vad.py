@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dubset_common.speechmap import hysteresis_runs, join_gaps
 from dubset_diarization.core.model import SAMPLE_RATE, FloatArray
 
 
@@ -22,24 +23,10 @@ def speech_regions(
     probs: FloatArray, frame_samples: int, total_samples: int, config: VadConfig = VadConfig()
 ) -> list[tuple[int, int]]:
     """[start, end) sample ranges of speech: enter above onset, leave below offset."""
-    regions: list[tuple[int, int]] = []
-    start: int | None = None
-    for i, p in enumerate(np.asarray(probs, dtype=np.float64)):
-        if start is None and p >= config.onset:
-            start = i
-        elif start is not None and p < config.offset:
-            regions.append((start * frame_samples, i * frame_samples))
-            start = None
-    if start is not None:
-        regions.append((start * frame_samples, len(probs) * frame_samples))
+    runs = hysteresis_runs(np.asarray(probs, dtype=np.float64), config.onset, config.offset)
     per_ms = SAMPLE_RATE // 1000
-    min_gap = config.min_silence_ms * per_ms
-    merged: list[tuple[int, int]] = []
-    for s, e in regions:
-        if merged and s - merged[-1][1] < min_gap:
-            merged[-1] = (merged[-1][0], e)
-        else:
-            merged.append((s, e))
+    regions = [(s * frame_samples, e * frame_samples) for s, e in runs]
+    merged = join_gaps(regions, config.min_silence_ms * per_ms)
     pad = config.pad_ms * per_ms
     min_len = config.min_speech_ms * per_ms
     out: list[tuple[int, int]] = []

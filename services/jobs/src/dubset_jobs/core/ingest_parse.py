@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
 from dubset_common.errors import InvalidInputError
+from dubset_common.jsondoc import load_object
 from dubset_common.keys import check_id, check_key
 
 MANIFEST_SUFFIX = ".episode.json"
@@ -138,12 +139,7 @@ def parse_manifest(data: bytes, manifest_key: str) -> Manifest:
     where = f"manifest {manifest_key}"
     if len(data) > MAX_MANIFEST_BYTES:
         raise InvalidInputError(f"{where} is over {MAX_MANIFEST_BYTES} bytes")
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidInputError(f"{where} is not JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise InvalidInputError(f"{where} is not a JSON object")
+    doc = load_object(data, where, InvalidInputError)
     if doc.get("format") != MANIFEST_FORMAT:
         raise InvalidInputError(f"{where}: format must be {MANIFEST_FORMAT!r}")
     unknown = sorted(set(doc) - _MANIFEST_KEYS)

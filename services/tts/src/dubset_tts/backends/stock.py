@@ -21,7 +21,8 @@ from dubset_tts.core.backend import Embedder
 from dubset_tts.core.model import BackendUnavailableError, Speech, TtsInputError, Voice
 from dubset_voices.base import Engine, VoiceError
 from dubset_voices.dsp import median_pitch_hz, shift_voice, trim_silence
-from dubset_voices.engines import EspeakEngine, FestivalEngine, PiperEngine
+from dubset_voices.engines import EspeakEngine, PiperEngine
+from dubset_voices.festival import FestivalEngine
 
 CALIBRATION = (
     "I never thought we would see each other again. Come on, we have to hurry, "
