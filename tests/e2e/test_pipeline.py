@@ -66,7 +66,7 @@ def _submit(cluster: Cluster, ep: Episode, dataset: str = DATASET) -> str:
             "submit",
             "--show",
             str(ep.show),
-            "--episode",
+            "--episode-number",
             str(ep.number),
             "--ja",
             str(ep.ja),

@@ -108,3 +108,46 @@ def test_export_without_any_s3_settings_says_what_to_set(
     assert f"AWS S3: no DUBSET_S3_ENDPOINT is set and no `make up` state is in {tmp_path}" in err
     for hint in ("DUBSET_S3_ACCESS_KEY", "`make up`", "--store"):
         assert hint in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--episode", "{ja}", "--ja", "{ja}"], "not both"),
+        (["--ja", "{ja}"], "name the episode: --episode FILE"),
+        (["--episode", "1", "--episode-number", "2", "--ja", "{ja}", "--en", "{en}"], "differ"),
+        (["--episode", "{tmp}/nope.mkv"], "nope.mkv does not exist"),
+    ],
+)
+def test_the_episode_files_must_be_named_one_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    ep = _episode(tmp_path)
+    names = {"ja": str(ep["ja"]), "en": str(ep["en"]), "tmp": str(tmp_path)}
+    argv = ["run", "--show", str(ep["show"]), "--out", str(tmp_path / "out")]
+    assert main([*argv, *(a.format(**names) for a in args)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "out" / "stages").exists()
+
+
+def test_a_negative_track_is_refused_by_the_parser(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ep = _episode(tmp_path)
+    with pytest.raises(SystemExit):
+        main(["run", "--episode", str(ep["ja"]), "--show", str(ep["show"]), "--ja-track", "-1"])
+    assert "a track is a stream index >= 0" in capsys.readouterr().err
+
+
+def test_track_overrides_become_the_media_stage_params(tmp_path: Path) -> None:
+    from dubset.v1 import jobs_pb2, media_pb2
+    from dubset_cli.release import Release, choose_tracks
+
+    sub = jobs_pb2.EpisodeSubmission()
+    choose_tracks(sub, Release(tmp_path, tmp_path, None))
+    assert "media" not in sub.options.stage_params  # unset: the job id of a plain submission
+    choose_tracks(sub, Release(tmp_path, tmp_path, 3, en_track=2))
+    params = media_pb2.MediaParams()
+    assert sub.options.stage_params["media"].Unpack(params)
+    assert params.en_stream_index == 2 and not params.HasField("ja_stream_index")

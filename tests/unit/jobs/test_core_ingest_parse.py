@@ -85,6 +85,16 @@ def test_manifest_paths_resolve_in_its_folder() -> None:
     assert inline.show == {"show": "S"} and inline.ja_key == "ep03_ja.mp4"
 
 
+def test_a_dual_audio_release_is_both_videos_and_tracks_can_be_named() -> None:
+    doc = json.loads(manifest())
+    del doc["ja"], doc["en"]
+    doc["release"] = "ep03.mkv"
+    doc["options"] = {"en_track": 2}
+    m = parse_manifest(json.dumps(doc).encode(), "uploads/show/ep03.episode.json")
+    assert m.ja_key == m.en_key == "uploads/show/ep03.mkv"
+    assert m.tracks == {"en": 2}
+
+
 @pytest.mark.parametrize(
     ("change", "needle"),
     [
@@ -100,6 +110,9 @@ def test_manifest_paths_resolve_in_its_folder() -> None:
         ({"extra": 1}, "unknown keys extra"),
         ({"options": {"dataset": "../x"}}, "dataset"),
         ({"options": {"tts": True}}, "unknown options tts"),
+        ({"release": "ep.mkv"}, "release, or ja and en, not both"),
+        ({"options": {"en_track": -1}}, "en_track must be a stream index"),
+        ({"options": {"ja_track": "1"}}, "ja_track must be a stream index"),
     ],
 )
 def test_hostile_or_malformed_manifests_are_refused(change: dict, needle: str) -> None:

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dubset_media.core.model import MediaInputError
-from dubset_media.core.probe import check_episode, parse_ffprobe, pick_audio_stream
+from dubset_media.core.model import MediaInputError, StreamInfo
+from dubset_media.core.probe import check_episode, parse_ffprobe
+from dubset_media.core.tracks import select_track
 from dubset_media.ffmpeg import Tools, probe
 from dubset_media.handler import extract, inspect
 
@@ -28,7 +29,7 @@ def test_video_with_audio_is_accepted(av_file: Path, tools: Tools) -> None:
     assert (video.codec, video.width, video.height) == ("h264", 64, 48)
     assert (audio.codec, audio.channels, audio.sample_rate_hz) == ("aac", 2, 48000)
     assert audio.language == "jpn"
-    assert pick_audio_stream(info, "ja").index == audio.index
+    assert select_track(info, "ja").index == audio.index
 
 
 def test_audio_only_and_video_only_are_refused(tmp_path: Path, tools: Tools) -> None:
@@ -41,7 +42,7 @@ def test_audio_only_and_video_only_are_refused(tmp_path: Path, tools: Tools) -> 
     with pytest.raises(MediaInputError, match="no audio stream"):
         inspect(video, tools)
     with pytest.raises(MediaInputError, match="no audio stream"):
-        extract(video, probe(video, tools), tmp_path / "x.wav", tools)
+        select_track(probe(video, tools), "ja")
 
 
 def test_too_short_is_refused(tmp_path: Path, tools: Tools) -> None:
@@ -68,7 +69,7 @@ def test_empty_text_and_truncated_files_are_refused(
     cut.write_bytes(data[: len(data) // 3])
     with pytest.raises(MediaInputError, match=r"truncated|not a readable|does not decode"):
         info = inspect(cut, tools)
-        extract(cut, info, tmp_path / "cut.wav", tools)
+        extract(cut, info, select_track(info, "ja"), tmp_path / "cut.wav", tools)
     with pytest.raises(MediaInputError, match="not a regular file"):
         inspect(tmp_path, tools)
 
@@ -109,7 +110,8 @@ def test_hls_playlist_is_refused_without_reading_what_it_names(
     with pytest.raises(MediaInputError, match="playlists, lists and sequences are refused"):
         inspect(playlist, tools)
     with pytest.raises(MediaInputError):
-        extract(playlist, parse_ffprobe(b'{"format": {}}', 1), tmp_path / "o.wav", tools)
+        stream = StreamInfo(0, "audio", "aac", channels=2, sample_rate_hz=48000)
+        extract(playlist, parse_ffprobe(b'{"format": {}}', 1), stream, tmp_path / "o.wav", tools)
     # Had ffprobe opened the FIFO it would have blocked until the probe timeout.
     assert time.monotonic() - started < 10
     assert _nobody_connected(server)
@@ -154,25 +156,26 @@ def test_five_one_audio_is_downmixed_to_16k_mono(tmp_path: Path, tools: Tools) -
     )  # fmt: skip
     info = inspect(src, tools)
     assert info.of_kind("audio")[0].channels == 6
-    done = extract(src, info, tmp_path / "out.wav", tools)
+    track = select_track(info, "en")
+    done = extract(src, info, track, tmp_path / "out.wav", tools)
     assert (done.sample_rate_hz, done.channels) == (16000, 1)
     audio, rate = sf.read(done.path, dtype="float32")
     assert rate == 16000 and audio.ndim == 1 and abs(len(audio) - 48000) < 1600
     spectrum = np.abs(np.fft.rfft(audio[4000:36000]))
     assert abs(np.argmax(spectrum) * rate / 32000 - 1000) < 5
-    stereo = extract(src, info, tmp_path / "st.wav", tools, sample_rate_hz=22050, channels=2)
+    stereo = extract(src, info, track, tmp_path / "st.wav", tools, sample_rate_hz=22050, channels=2)
     assert (stereo.sample_rate_hz, stereo.channels) == (22050, 2)
-    again = extract(src, info, tmp_path / "again.wav", tools)
+    again = extract(src, info, track, tmp_path / "again.wav", tools)
     assert again.path.read_bytes() == done.path.read_bytes()
 
 
 def test_stream_choice(av_file: Path, tools: Tools, tmp_path: Path) -> None:
     info = probe(av_file, tools)
-    with pytest.raises(MediaInputError, match="stream 0 is video"):
-        pick_audio_stream(info, index=0)
-    with pytest.raises(MediaInputError, match="no stream 7"):
-        pick_audio_stream(info, index=7)
-    assert pick_audio_stream(info, "en").index == 1  # untagged for en: the first audio
+    with pytest.raises(MediaInputError, match="stream #0 is video"):
+        select_track(info, "ja", index=0)
+    with pytest.raises(MediaInputError, match="there is no stream #7"):
+        select_track(info, "ja", index=7)
+    assert select_track(info, "en").index == 1  # a file of one language: its only audio track
 
 
 def test_an_episode_longer_than_the_configured_limit_is_refused_naming_the_setting() -> None:

@@ -12,6 +12,7 @@ import grpc
 from dubset.v1 import jobs_pb2, jobs_pb2_grpc
 from dubset_cli import jobview
 from dubset_cli.connect import find_jobs_server, store_origin, store_settings
+from dubset_cli.release import add_release_arguments, choose_tracks, episode_number, release_of
 from dubset_cli.upload import add_tts_arguments, read_show, submission, upload
 from dubset_common.errors import DubsetError, TransientError
 from dubset_common.grpcauth import client_channel
@@ -36,9 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "local `make up` S3 server), then calls JobService.SubmitEpisode.",
     )
     p.add_argument("--show", required=True, type=Path, help="show.json (Anim-400K show object)")
-    p.add_argument("--episode", required=True, type=int, help="episode number")
-    p.add_argument("--ja", required=True, type=Path, help="the original Japanese video")
-    p.add_argument("--en", required=True, type=Path, help="the English dub video")
+    add_release_arguments(p)
     p.add_argument("--dataset", default="", help="dataset name (default: default)")
     p.add_argument("--watch", action="store_true", help="then follow the job until it ends")
     add_tts_arguments(p)
@@ -96,22 +95,26 @@ def _call(prog: str, args: argparse.Namespace, body: Callable[[], int]) -> int:
 
 def _submit(args: argparse.Namespace) -> int:
     def body() -> int:
+        release = release_of(args)
         show = read_show(args.show)
-        for what in ("ja", "en"):
-            if not getattr(args, what).is_file():
-                raise FileNotFoundError(getattr(args, what))
+        number = episode_number(show, release.number)
         try:
             store = build_store(store_settings())
-            print("uploading the JA video ...", file=sys.stderr)
-            ja = upload(store, args.ja, "the JA video")
-            print("uploading the EN video ...", file=sys.stderr)
-            en = upload(store, args.en, "the EN video")
+            if release.one_file:
+                print("uploading the release ...", file=sys.stderr)
+                ja = en = upload(store, release.ja, "the release")
+            else:
+                print("uploading the JA video ...", file=sys.stderr)
+                ja = upload(store, release.ja, "the JA video")
+                print("uploading the EN video ...", file=sys.stderr)
+                en = upload(store, release.en, "the EN video")
         except TransientError as exc:
             raise DubsetError(f"{exc}; {store_origin()}") from None
         sub = submission(
-            show, args.episode, ja, en, dataset=args.dataset, tts=not args.no_tts,
+            show, number, ja, en, dataset=args.dataset, tts=not args.no_tts,
             tts_backend=args.tts_backend,
         )  # fmt: skip
+        choose_tracks(sub, release)
         channel, stub = _stub(args)
         with channel:
             reply = stub.SubmitEpisode(
@@ -124,13 +127,7 @@ def _submit(args: argparse.Namespace) -> int:
                 return _follow(stub, reply.job.job_id)
         return 0
 
-    try:
-        return _call("submit", args, body)
-    except FileNotFoundError as exc:
-        path = Path(exc.args[0])
-        why = "is not a file" if path.exists() else "does not exist"
-        print(f"dubset submit: {path} {why}", file=sys.stderr)
-        return 2
+    return _call("submit", args, body)
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from dubset_media.core.model import (
     MediaInputError,
 )
 from dubset_media.core.offset import require_same_episode
+from dubset_media.core.tracks import select_track
 from dubset_media.ffmpeg import Tools, probe
 from dubset_media.handler import extract, inspect, offset_of
 from dubset_media.wavfile import read_info
@@ -35,14 +36,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "extract",
         help="one audio stream of a video as PCM WAV (16 kHz mono by default)",
-        description="Any channel layout is downmixed; ffmpeg streams to disk (memory bounded).",
+        description="The track: --stream, else the main track tagged --language, else the only "
+        "one. Surround is downmixed with the centre (dialogue) forward; ffmpeg streams to disk.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--out", required=True, type=Path, help="WAV file to write")
     p.add_argument("--rate", type=int, default=DEFAULT_SAMPLE_RATE_HZ, help="Hz (default 16000)")
     p.add_argument("--channels", type=int, default=1, help="default 1 (mono)")
     p.add_argument("--stream", type=int, default=None, help="stream index (default: by language)")
-    p.add_argument("--language", choices=["ja", "en"], default="", help="prefer this tag")
+    p.add_argument(
+        "--language",
+        choices=["ja", "en"],
+        default="",
+        help="the main track tagged with this language",
+    )
     p.set_defaults(func=run_extract)
 
     p = sub.add_parser(
@@ -95,16 +102,11 @@ def run_extract(args: argparse.Namespace) -> int:
             raise MediaInputError("--rate must be 8000..192000 and --channels 1..8")
         tools = Tools().resolve()
         info = probe(args.file, tools)
+        track = select_track(info, args.language, args.stream)
         done = extract(
-            args.file,
-            info,
-            args.out,
-            tools,
-            language=args.language,
-            stream_index=args.stream,
-            sample_rate_hz=args.rate,
+            args.file, info, track, args.out, tools, sample_rate_hz=args.rate,
             channels=args.channels,
-        )
+        )  # fmt: skip
     except (MediaInputError, ToolError) as exc:
         return _fail("extract", exc)
     _print({k: str(v) if isinstance(v, Path) else v for k, v in asdict(done).items()})
@@ -120,7 +122,8 @@ def _analysis_wav(path: Path, tmp: Path, lang: str, tools: Tools) -> Path:
     except (MediaInputError, OSError):
         pass
     out = tmp / f"{lang}.wav"
-    extract(path, probe(path, tools), out, tools, language=lang)
+    info = probe(path, tools)
+    extract(path, info, select_track(info, lang), out, tools)
     return out
 
 

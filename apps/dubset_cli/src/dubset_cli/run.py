@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dubset.v1 import jobs_pb2, packaging_pb2
 from dubset_cli import jobview
+from dubset_cli.release import add_release_arguments, choose_tracks, episode_number, release_of
 from dubset_cli.upload import add_tts_arguments, read_show, submission, upload
 from dubset_common.errors import DubsetError
 from dubset_common.keys import check_id
@@ -24,14 +25,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "and stages as the services, over an in-process bus and OUT as the object store; "
         "re-running reuses every finished stage.",
     )
-    p.add_argument("--ja", required=True, type=Path, help="the original Japanese video")
-    p.add_argument("--en", required=True, type=Path, help="the English dub video")
+    add_release_arguments(p)
     p.add_argument("--show", required=True, type=Path, help="show.json (Anim-400K show object)")
-    p.add_argument(
-        "--episode",
-        type=int,
-        help="episode number (default: the only entry of show.json's episodes)",
-    )
     p.add_argument("--out", required=True, type=Path, help="work and output directory")
     p.add_argument("--dataset", default="default", help="dataset name (default: default)")
     p.add_argument("--no-video", action="store_true", help="cut audio clips only")
@@ -40,17 +35,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--lhotse", action="store_true", help="also write lhotse manifests")
     p.add_argument("--verbose", action="store_true", help="log every stage's progress lines")
     p.set_defaults(func=run)
-
-
-def _episode_number(show: dict[str, object], given: int | None) -> int:
-    if given is not None:
-        return given
-    episodes = show.get("episodes")
-    if isinstance(episodes, dict) and len(episodes) == 1:
-        (number,) = episodes
-        if str(number).isdigit():
-            return int(number)
-    raise DubsetError("give --episode: show.json does not name exactly one episode")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,19 +47,21 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         check_id(args.dataset, "dataset name")
+        release = release_of(args)
         show = read_show(args.show)
-        number = _episode_number(show, args.episode)
-        for what in (args.ja, args.en):
-            if not what.is_file():
-                raise DubsetError(f"{what} does not exist")
+        number = episode_number(show, release.number)
         args.out.mkdir(parents=True, exist_ok=True)
         with embedded(args.out.resolve()) as pipeline:
-            ja = upload(pipeline.store, args.ja, "the JA video")
-            en = upload(pipeline.store, args.en, "the EN video")
+            if release.one_file:
+                ja = en = upload(pipeline.store, release.ja, "the release")
+            else:
+                ja = upload(pipeline.store, release.ja, "the JA video")
+                en = upload(pipeline.store, release.en, "the EN video")
             sub = submission(
                 show, number, ja, en, dataset=args.dataset, tts=not args.no_tts,
                 tts_backend=args.tts_backend,
             )  # fmt: skip
+            choose_tracks(sub, release)
             if args.no_video:
                 params = packaging_pb2.PackagingParams(video_clips=False)
                 sub.options.stage_params["packaging"].Pack(params)

@@ -63,11 +63,7 @@ def admit(
         sub.episode_id = episode_id_for(name, str(season or ""), sub.episode_number)
     for lang, field in (("ja", sub.ja_media), ("en", sub.en_media)):
         _resolve(lang, field, store, max_media_bytes)
-    if sub.ja_media.sha256 == sub.en_media.sha256:
-        raise InvalidInputError(
-            f"the Japanese original and the English dub are the same file (sha256 "
-            f"{sub.ja_media.sha256[:12]}...): submit the two releases of the episode"
-        )
+    # JA and EN may be one file: a dual-audio release (the media stage picks the tracks).
     spec = spec_of(sub)
     _check_size(sub)
     digest = sha256_hex(

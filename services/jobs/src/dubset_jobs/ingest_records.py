@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from google.protobuf.message import DecodeError
 
-from dubset.v1 import common_pb2, jobs_pb2
+from dubset.v1 import common_pb2, jobs_pb2, media_pb2
 from dubset_common.anim400k_proto import episode_info_to_proto, show_to_proto
 from dubset_common.bus import Producer, Record
 from dubset_common.errors import DubsetError, InvalidInputError, TransientError
@@ -173,5 +173,10 @@ def submission_from_manifest(store: ObjectStore, key: str) -> jobs_pb2.EpisodeSu
     sub.options.labels.update(manifest.labels)
     if not manifest.run_tts:  # only an explicit false: unset means on
         sub.options.run_tts = False
+    if manifest.tracks:
+        params = media_pb2.MediaParams()
+        for lang, index in manifest.tracks.items():
+            setattr(params, f"{lang}_stream_index", index)
+        sub.options.stage_params["media"].Pack(params)
     sub.options.labels["manifest"] = store.uri(key)
     return sub

@@ -75,6 +75,8 @@ def stream_to_proto(s: StreamInfo) -> media_pb2.StreamInfo:
         height=s.height,
         frame_rate_num=s.frame_rate_num,
         frame_rate_den=s.frame_rate_den,
+        channel_layout=s.channel_layout,
+        is_commentary=s.is_commentary,
     )
 
 

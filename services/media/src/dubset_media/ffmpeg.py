@@ -118,10 +118,14 @@ def extract_audio(
     channels: int,
     duration_ms: int,
     tools: Tools,
+    pan: str | None = None,
 ) -> None:
-    """One audio stream as PCM s16le WAV, resampled and downmixed by ffmpeg (streamed to disk)."""
+    """One audio stream as PCM s16le WAV, resampled and downmixed (by `pan`, an ffmpeg pan
+    filter, when given; else by ffmpeg's own matrix), streamed to disk."""
     argv = [tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-nostats"]
     argv += [*_input_args(path), "-map", f"0:{stream_index}", "-vn", "-sn", "-dn"]
+    if pan:
+        argv += ["-af", pan]
     argv += ["-ac", str(channels), "-ar", str(sample_rate_hz), "-c:a", "pcm_s16le"]
     argv += ["-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1"]
     argv += ["-f", "wav", "-y", file_url(out)]

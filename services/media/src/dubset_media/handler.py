@@ -23,6 +23,7 @@ from dubset_media.convert import (
     info_to_proto,
     params_from_proto,
 )
+from dubset_media.core.downmix import pan_filter
 from dubset_media.core.level import SILENCE_DBFS, peak_dbfs
 from dubset_media.core.model import (
     DEFAULT_LIMITS,
@@ -32,9 +33,11 @@ from dubset_media.core.model import (
     MediaInfo,
     MediaInputError,
     OffsetEstimate,
+    StreamInfo,
 )
 from dubset_media.core.offset import estimate_offset, require_same_episode
-from dubset_media.core.probe import check_episode, check_pair, pick_audio_stream
+from dubset_media.core.probe import check_episode, check_pair
+from dubset_media.core.tracks import describe, select_pair, select_track
 from dubset_media.ffmpeg import Tools, check_video_decodes, extract_audio, probe
 from dubset_media.wavfile import open_mono, read_info
 
@@ -53,6 +56,8 @@ class Extracted:
     channels: int
     frames: int
     duration_ms: int
+    track: str = ""  # the source track, as tracks.describe writes it
+    downmix: str = ""  # the pan filter that mixed a surround track down; empty: ffmpeg's own
 
 
 def _quiet(_fraction: float, _message: str) -> None:
@@ -73,17 +78,17 @@ def inspect(path: Path, tools: Tools, limits: Limits = DEFAULT_LIMITS) -> MediaI
 def extract(
     path: Path,
     info: MediaInfo,
+    stream: StreamInfo,
     out: Path,
     tools: Tools,
     *,
-    language: str = "",
-    stream_index: int | None = None,
     sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
     channels: int = 1,
 ) -> Extracted:
-    """One audio stream of path as PCM WAV at out; refuses audio that stops short (truncation)."""
-    stream = pick_audio_stream(info, language, stream_index)
-    extract_audio(path, out, stream.index, sample_rate_hz, channels, info.duration_ms, tools)
+    """One audio stream of path as PCM WAV at out (surround downmixed with the dialogue
+    forward); refuses audio that stops short (truncation)."""
+    pan = pan_filter(stream, channels)
+    extract_audio(path, out, stream.index, sample_rate_hz, channels, info.duration_ms, tools, pan)
     wav = read_info(out)
     claimed = stream.duration_ms or info.duration_ms
     if wav.duration_ms < claimed - max(AUDIO_SHORTFALL_MS, claimed // 50):
@@ -92,8 +97,31 @@ def extract(
             f"{claimed} ms the file claims (truncated or corrupt)"
         )
     return Extracted(
-        out, stream.index, wav.sample_rate_hz, wav.channels, wav.frames, wav.duration_ms
+        out,
+        stream.index,
+        wav.sample_rate_hz,
+        wav.channels,
+        wav.frames,
+        wav.duration_ms,
+        describe(stream),
+        pan or "",
     )
+
+
+def choose_tracks(
+    infos: dict[str, MediaInfo], indexes: dict[str, int | None], one_file: bool
+) -> dict[str, StreamInfo]:
+    """The JA and EN audio tracks: a pair from one file carrying both, else one from each."""
+    if one_file:
+        ja, en = select_pair(infos["ja"], indexes["ja"], indexes["en"])
+        return {"ja": ja, "en": en}
+    chosen = {}
+    for lang in ("ja", "en"):
+        try:
+            chosen[lang] = select_track(infos[lang], lang, indexes[lang])
+        except MediaInputError as exc:
+            raise MediaInputError(f"{lang} video: {exc}") from None
+    return chosen
 
 
 def offset_of(
@@ -121,6 +149,11 @@ def info_json(info: MediaInfo, sha256: str) -> dict[str, object]:
     value = asdict(info)
     value["sha256"] = sha256
     return value
+
+
+def same_file(ja: common_pb2.MediaRef, en: common_pb2.MediaRef) -> bool:
+    """One release carries both languages (the same object, or the same bytes)."""
+    return ja.uri == en.uri or (bool(ja.sha256) and ja.sha256 == en.sha256)
 
 
 def _fetch(ctx: StageContext[MediaParams], name: str) -> tuple[Path, str]:
@@ -171,36 +204,45 @@ class MediaStage:
         p = ctx.params
         rate, channels = p.sample_rate_hz, p.channels
         max_offset, max_diff = p.max_offset_ms, p.max_duration_diff_ms
-        files, infos, audio = {}, {}, {}
+        files: dict[str, tuple[Path, str]] = {}
+        infos: dict[str, MediaInfo] = {}
+        audio: dict[str, Extracted] = {}
+        one_file = same_file(ctx.request.inputs["ja"], ctx.request.inputs["en"])
         for i, lang in enumerate(("ja", "en")):
+            if one_file and lang == "en":  # a dual-audio release: fetched and probed once
+                files["en"], infos["en"] = files["ja"], infos["ja"]
+                continue
             ctx.hook(0.05 + 0.1 * i, f"probing {lang}")
             files[lang] = _fetch(ctx, lang)
             try:
                 infos[lang] = inspect(files[lang][0], self.tools, self.limits)
             except MediaInputError as exc:
                 raise MediaInputError(f"{lang} video: {exc}") from None
-        check_pair(infos["ja"], infos["en"], max_diff)
+        if not one_file:
+            check_pair(infos["ja"], infos["en"], max_diff)
+        indexes = {lang: p.stream_index(lang) for lang in ("ja", "en")}
+        tracks = choose_tracks(infos, indexes, one_file)
+        analysis: dict[str, Path] = {}
         for i, lang in enumerate(("ja", "en")):
-            ctx.hook(0.25 + 0.2 * i, f"extracting {lang} audio")
+            ctx.hook(0.25 + 0.2 * i, f"extracting {lang} audio (track #{tracks[lang].index})")
             audio[lang] = extract(
                 files[lang][0],
                 infos[lang],
+                tracks[lang],
                 ctx.workdir / f"{lang}.wav",
                 self.tools,
-                language=lang,
-                stream_index=p.stream_index(lang),
                 sample_rate_hz=rate,
                 channels=channels,
             )
-        analysis = {lang: audio[lang].path for lang in ("ja", "en")}
+            analysis[lang] = audio[lang].path
         if rate != DEFAULT_SAMPLE_RATE_HZ or channels != 1:
             for lang in ("ja", "en"):
                 analysis[lang] = extract(
                     files[lang][0],
                     infos[lang],
+                    tracks[lang],
                     ctx.workdir / f"{lang}-analysis.wav",
                     self.tools,
-                    stream_index=audio[lang].stream_index,
                 ).path
 
         def hook(fraction: float, message: str) -> None:
@@ -230,6 +272,9 @@ class MediaStage:
             "method": estimate.method,
             "ja_stream_index": audio["ja"].stream_index,
             "en_stream_index": audio["en"].stream_index,
+            "ja_track": audio["ja"].track,
+            "en_track": audio["en"].track,
+            "one_file": one_file,
             "ja_duration_ms": infos["ja"].duration_ms,
             "en_duration_ms": infos["en"].duration_ms,
             "ffmpeg_version": tool_version(self.tools.ffmpeg),
@@ -275,13 +320,13 @@ class MediaCalls:
         ):
             path = _fetch_ref(self.store, request.media, Path(tmp), "media")
             info = probe(path, self.stage.tools)
+            stream = select_track(info, language, index)
             out = extract(
                 path,
                 info,
+                stream,
                 Path(tmp) / "audio.wav",
                 self.stage.tools,
-                language=language,
-                stream_index=index,
                 sample_rate_hz=rate,
                 channels=channels,
             )

@@ -142,7 +142,7 @@ class PackagingStage:
                 plan, video, enc, hook,
             )  # fmt: skip
         check_stored(ctx.store, dataset, entries)
-        frag = canonical_json(fragment(doc, plan.clips, entries, backend))
+        frag = canonical_json(fragment(doc, plan.clips, entries, backend, media.tracks))
         ctx.store.put_bytes(fragment_key(dataset, doc.episode_id), frag, "application/json")
         info = {
             "dataset": dataset,

@@ -58,9 +58,10 @@ class MediaParams(_message.Message):
     channels: _builtins.int
     """of the extracted WAV; unset: 1"""
     ja_stream_index: _builtins.int
-    """unset: the audio stream tagged Japanese, else the first"""
+    """Unset: the main audio track tagged Japanese / English (one file may carry both); a file
+    with one audio track needs no tag. Ambiguous tags fail the job with the list of tracks.
+    """
     en_stream_index: _builtins.int
-    """unset: the audio stream tagged English, else the first"""
     max_offset_ms: _builtins.int
     """offset search window (±); unset: the service default"""
     max_duration_diff_ms: _builtins.int
@@ -128,6 +129,8 @@ class StreamInfo(_message.Message):
     HEIGHT_FIELD_NUMBER: _builtins.int
     FRAME_RATE_NUM_FIELD_NUMBER: _builtins.int
     FRAME_RATE_DEN_FIELD_NUMBER: _builtins.int
+    CHANNEL_LAYOUT_FIELD_NUMBER: _builtins.int
+    IS_COMMENTARY_FIELD_NUMBER: _builtins.int
     index: _builtins.int
     kind: Global___StreamKind.ValueType
     codec: _builtins.str
@@ -150,6 +153,10 @@ class StreamInfo(_message.Message):
     frame_rate_num: _builtins.int
     """video only, frame rate as a fraction"""
     frame_rate_den: _builtins.int
+    channel_layout: _builtins.str
+    """audio only, e.g. stereo, 5.1(side)"""
+    is_commentary: _builtins.bool
+    """disposition comment or visual_impaired (audio description)"""
     def __init__(
         self,
         *,
@@ -167,10 +174,12 @@ class StreamInfo(_message.Message):
         height: _builtins.int = ...,
         frame_rate_num: _builtins.int = ...,
         frame_rate_den: _builtins.int = ...,
+        channel_layout: _builtins.str = ...,
+        is_commentary: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bit_rate", b"bit_rate", "channels", b"channels", "codec", b"codec", "duration_ms", b"duration_ms", "frame_rate_den", b"frame_rate_den", "frame_rate_num", b"frame_rate_num", "height", b"height", "index", b"index", "is_default", b"is_default", "kind", b"kind", "language", b"language", "sample_rate_hz", b"sample_rate_hz", "title", b"title", "width", b"width"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bit_rate", b"bit_rate", "channel_layout", b"channel_layout", "channels", b"channels", "codec", b"codec", "duration_ms", b"duration_ms", "frame_rate_den", b"frame_rate_den", "frame_rate_num", b"frame_rate_num", "height", b"height", "index", b"index", "is_commentary", b"is_commentary", "is_default", b"is_default", "kind", b"kind", "language", b"language", "sample_rate_hz", b"sample_rate_hz", "title", b"title", "width", b"width"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -296,7 +305,7 @@ class ExtractRequest(_message.Message):
     SAMPLE_RATE_HZ_FIELD_NUMBER: _builtins.int
     CHANNELS_FIELD_NUMBER: _builtins.int
     stream_index: _builtins.int
-    """unset: chosen by language, else the first audio stream"""
+    """unset: the main track tagged `language` (or the only one)"""
     language: _common_pb2.Language.ValueType
     sample_rate_hz: _builtins.int
     """unset: 16000"""

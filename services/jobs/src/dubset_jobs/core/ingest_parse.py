@@ -17,9 +17,9 @@ MANIFEST_SUFFIX = ".episode.json"
 MANIFEST_FORMAT = "dubset-episode-manifest/1"
 MAX_MANIFEST_BYTES = 1024 * 1024
 _MANIFEST_KEYS = frozenset(
-    {"format", "show", "show_file", "episode_number", "ja", "en", "episode", "options"}
+    {"format", "show", "show_file", "episode_number", "ja", "en", "release", "episode", "options"}
 )
-_OPTION_KEYS = frozenset({"dataset", "labels", "run_tts"})
+_OPTION_KEYS = frozenset({"dataset", "labels", "run_tts", "ja_track", "en_track"})
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class Manifest:
     dataset: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
     run_tts: bool = True  # options.run_tts: false leaves out the baseline dub (tts task)
+    tracks: Mapping[str, int] = field(default_factory=dict)  # options.ja_track / en_track
 
 
 def as_json_object(value: bytes) -> dict[str, object] | None:
@@ -161,17 +162,42 @@ def parse_manifest(data: bytes, manifest_key: str) -> Manifest:
     run_tts = options.get("run_tts", True) if isinstance(options, dict) else True
     if not isinstance(run_tts, bool):
         raise InvalidInputError(f"{where}: options.run_tts must be true or false")
+    ja_key, en_key = _media_keys(doc, manifest_key, where)
     return Manifest(
         episode_number=number,
-        ja_key=resolve(manifest_key, doc.get("ja"), "ja"),
-        en_key=resolve(manifest_key, doc.get("en"), "en"),
+        ja_key=ja_key,
+        en_key=en_key,
         show=show,
         show_key=None if show_file is None else resolve(manifest_key, show_file, "show_file"),
         episode=episode,
         dataset=dataset,
         labels=labels,
         run_tts=run_tts,
+        tracks=_tracks(options, where),
     )
+
+
+def _media_keys(doc: Mapping[str, object], manifest_key: str, where: str) -> tuple[str, str]:
+    """release (one file with both languages), or ja and en (two releases)."""
+    if "release" in doc:
+        if "ja" in doc or "en" in doc:
+            raise InvalidInputError(f"{where}: give release, or ja and en, not both")
+        key = resolve(manifest_key, doc.get("release"), "release")
+        return key, key
+    return resolve(manifest_key, doc.get("ja"), "ja"), resolve(manifest_key, doc.get("en"), "en")
+
+
+def _tracks(options: object, where: str) -> dict[str, int]:
+    """options.ja_track / en_track: stream indexes overriding the choice by language tag."""
+    out = {}
+    for lang in ("ja", "en"):
+        value = options.get(f"{lang}_track") if isinstance(options, dict) else None
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidInputError(f"{where}: options.{lang}_track must be a stream index >= 0")
+        out[lang] = value
+    return out
 
 
 def _options(options: object, where: str) -> tuple[str, dict[str, str]]:

@@ -39,6 +39,8 @@ class StreamInfo:
     frame_rate_num: int = 0
     frame_rate_den: int = 0
     attached_pic: bool = False
+    channel_layout: str = ""  # audio only, e.g. stereo, 5.1(side)
+    is_commentary: bool = False  # disposition comment or visual_impaired (audio description)
 
 
 @dataclass(frozen=True)

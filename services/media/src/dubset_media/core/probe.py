@@ -1,4 +1,4 @@
-"""ffprobe's JSON report to MediaInfo, the checks a usable episode video passes, stream choice."""
+"""ffprobe's JSON report to MediaInfo, and the checks a usable episode video passes."""
 
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ REFERENCING_FORMATS = frozenset(
         "data",
     }
 )
-LANGUAGE_TAGS = {"ja": ("jpn", "ja", "jp"), "en": ("eng", "en")}
 KINDS = {"audio": "audio", "video": "video", "subtitle": "subtitle"}
 
 
@@ -84,6 +83,8 @@ def _stream(raw: Mapping[str, object]) -> StreamInfo:
         frame_rate_num=num,
         frame_rate_den=den,
         attached_pic=bool(disposition.get("attached_pic")),
+        channel_layout=str(raw.get("channel_layout", "")) if kind == "audio" else "",
+        is_commentary=bool(disposition.get("comment") or disposition.get("visual_impaired")),
     )
 
 
@@ -130,26 +131,6 @@ def check_episode(info: MediaInfo, limits: Limits = DEFAULT_LIMITS) -> None:
             f"duration {info.duration_ms} ms is longer than {limits.max_duration_ms} ms, the "
             "longest episode this media stage takes (DUBSET_MEDIA_MAX_DURATION_S)"
         )
-
-
-def pick_audio_stream(info: MediaInfo, language: str = "", index: int | None = None) -> StreamInfo:
-    """The stream asked for by index, else the one tagged with language, else the first audio."""
-    audio = info.of_kind("audio")
-    if index is not None:
-        for s in info.streams:
-            if s.index == index:
-                if s.kind != "audio":
-                    raise MediaInputError(f"stream {index} is {s.kind}, not audio")
-                return s
-        raise MediaInputError(f"no stream {index} (the file has {len(info.streams)})")
-    if not audio:
-        raise MediaInputError("no audio stream")
-    tags = LANGUAGE_TAGS.get(language, ())
-    tagged = [s for s in audio if s.language in tags]
-    if tagged:
-        default = [s for s in tagged if s.is_default]
-        return (default or tagged)[0]
-    return audio[0]
 
 
 def check_pair(ja: MediaInfo, en: MediaInfo, max_duration_diff_ms: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from dubset_common.anim400k import format_time, normalize_episode_info, normalize_show
@@ -104,8 +104,10 @@ def fragment(
     clips: Sequence[PlannedClip],
     files: Sequence[FileEntry],
     backend: str,
+    tracks: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
-    """The episode fragment datasets/<dataset>/episodes/<episode_id>.json (see contracts)."""
+    """The episode fragment datasets/<dataset>/episodes/<episode_id>.json (see contracts);
+    tracks (lang → the audio track the media stage chose) go in the provenance."""
     episode = dict(doc.episode)
     episode["clips"] = [clip_object(c) for c in clips]
     return {
@@ -115,5 +117,9 @@ def fragment(
         "show": doc.show,
         "episode": episode,
         "files": [f.to_json(doc.episode_id) for f in sorted(files, key=lambda f: f.path)],
-        "provenance": {**doc.provenance, "packaging": backend},
+        "provenance": {
+            **doc.provenance,
+            "packaging": backend,
+            **{f"{lang}_track": t for lang, t in sorted((tracks or {}).items())},
+        },
     }

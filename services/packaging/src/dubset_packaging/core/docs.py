@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dubset_common import jsondoc
 from dubset_packaging.core.model import LANGUAGES, ClipPair, PackagingInputError, Span, Turn
@@ -24,6 +24,7 @@ class MediaDoc:
 
     audio: Mapping[str, AudioChoice]
     ja_offset_ms: int
+    tracks: Mapping[str, str] = field(default_factory=dict)  # lang → the track, described
 
 
 def load_object(data: bytes, what: str) -> dict[str, object]:
@@ -84,7 +85,12 @@ def parse_media(data: bytes) -> MediaDoc:
             AudioChoice(index=number) if key == "stream_index" else AudioChoice(position=number)
         )
     offset = get_int(get_obj(doc, "offset", "media.json"), "ja_offset_ms", "media.json offset")
-    return MediaDoc(streams, offset)
+    tracks = {}
+    for lang in LANGUAGES:
+        track = get_str(get_obj(audio, lang, "media.json audio"), "track", "media.json", "")
+        if track:
+            tracks[lang] = track[:200]
+    return MediaDoc(streams, offset, tracks)
 
 
 def parse_clips(data: bytes) -> list[ClipPair]:

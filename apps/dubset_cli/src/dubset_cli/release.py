@@ -1,0 +1,119 @@
+"""Which files hold an episode (`dubset run`, `dubset submit`): one dual-audio release, or two.
+
+`--episode FILE` is one video carrying the Japanese and English audio tracks (the usual MKV);
+`--ja FILE --en FILE` are two releases (the same file twice is the same as --episode FILE).
+The media stage picks the tracks by language tag; `--ja-track N` / `--en-track N` override.
+`--episode N` (a number) is kept for the episode number, as `--episode-number N`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from dubset.v1 import jobs_pb2, media_pb2
+from dubset_common.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class Release:
+    ja: Path
+    en: Path
+    number: int | None  # the episode number when the command line gave one
+    ja_track: int | None = None
+    en_track: int | None = None
+
+    @property
+    def one_file(self) -> bool:
+        return self.ja.resolve() == self.en.resolve()
+
+
+def _episode(text: str) -> int | Path:
+    """A number (an episode number) unless a file of that name exists; else a path."""
+    return int(text) if text.isdigit() and not Path(text).exists() else Path(text)
+
+
+def _track(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a track is a stream index >= 0, not {value}")
+    return value
+
+
+def add_release_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--episode",
+        type=_episode,
+        metavar="FILE",
+        help="the release: one video with the Japanese and English audio tracks (e.g. a "
+        "dual-audio MKV). A number here is the episode number (as --episode-number)",
+    )
+    p.add_argument("--ja", type=Path, help="the original Japanese video (two releases)")
+    p.add_argument("--en", type=Path, help="the English dub video (two releases)")
+    p.add_argument(
+        "--episode-number",
+        type=int,
+        metavar="N",
+        help="episode number (default: the only entry of show.json's episodes)",
+    )
+    for lang, tag in (("ja", "jpn"), ("en", "eng")):
+        p.add_argument(
+            f"--{lang}-track",
+            type=_track,
+            metavar="N",
+            help=f"the {lang.upper()} audio track, by stream index (default: the main track "
+            f"tagged {tag}; a job that cannot tell lists the tracks)",
+        )
+
+
+def release_of(args: argparse.Namespace) -> Release:
+    """The files and numbers the command line names; InvalidInputError when it names none or
+    too many."""
+    given = args.episode
+    number = args.episode_number
+    if isinstance(given, int):
+        if number is not None and number != given:
+            raise InvalidInputError(f"--episode {given} and --episode-number {number} differ")
+        number, given = given, None
+    if given is not None:
+        if args.ja or args.en:
+            raise InvalidInputError("give --episode FILE, or --ja FILE --en FILE, not both")
+        ja = en = given
+    elif args.ja and args.en:
+        ja, en = args.ja, args.en
+    else:
+        raise InvalidInputError(
+            "name the episode: --episode FILE (one video with both languages) or "
+            "--ja FILE --en FILE (two releases)"
+        )
+    for path in {ja, en}:
+        if not path.is_file():
+            raise InvalidInputError(
+                f"{path} {'is not a file' if path.exists() else 'does not exist'}"
+            )
+    return Release(ja, en, number, args.ja_track, args.en_track)
+
+
+def episode_number(show: dict[str, object], given: int | None) -> int:
+    """The number given, else the only key of show.json's episodes."""
+    if given is not None:
+        return given
+    episodes = show.get("episodes")
+    if isinstance(episodes, dict) and len(episodes) == 1:
+        (number,) = episodes
+        if str(number).isdigit():
+            return int(number)
+    raise InvalidInputError("give --episode-number: show.json does not name exactly one episode")
+
+
+def choose_tracks(sub: jobs_pb2.EpisodeSubmission, release: Release) -> None:
+    """The track overrides as the media stage's params (unset: chosen by language tag)."""
+    if release.ja_track is None and release.en_track is None:
+        return
+    params = media_pb2.MediaParams()
+    if release.ja_track is not None:
+        params.ja_stream_index = release.ja_track
+    if release.en_track is not None:
+        params.en_stream_index = release.en_track
+    sub.options.stage_params["media"].Pack(params)

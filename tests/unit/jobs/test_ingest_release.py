@@ -1,0 +1,32 @@
+"""An uploaded manifest naming one dual-audio release and its tracks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dubset.v1 import media_pb2
+from dubset_common.objstore import LocalStore
+from dubset_jobs.ingest_records import submission_from_manifest
+
+
+def test_a_release_manifest_names_one_file_twice_and_its_track_overrides(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    store.put_bytes("up/show/ep03.mkv", b"video", "video/x-matroska")
+    doc = {
+        "format": "dubset-episode-manifest/1",
+        "show": {"show": "S"},
+        "episode_number": 3,
+        "release": "ep03.mkv",
+        "options": {"ja_track": 1, "en_track": 3},
+    }
+    store.put_bytes("up/show/ep03.episode.json", json.dumps(doc).encode(), "application/json")
+    sub = submission_from_manifest(store, "up/show/ep03.episode.json")
+    assert sub.ja_media.uri == sub.en_media.uri == store.uri("up/show/ep03.mkv")
+    params = media_pb2.MediaParams()
+    assert sub.options.stage_params["media"].Unpack(params)
+    assert (params.ja_stream_index, params.en_stream_index) == (1, 3)
+    doc["options"] = {}
+    store.put_bytes("up/show/ep04.episode.json", json.dumps(doc).encode(), "application/json")
+    plain = submission_from_manifest(store, "up/show/ep04.episode.json")
+    assert "media" not in plain.options.stage_params
