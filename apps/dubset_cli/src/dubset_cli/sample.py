@@ -23,9 +23,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "sample",
         help="a generated episode pair whose every line, speaker, timing and stem is known",
-        description="Writes ja.mp4, en.mp4 (H.264 + AAC), show.json, truth.json and the clean "
-        "stems (ja_dialogue.wav, en_dialogue.wav, backing.wav, ...) into --out. Same seed, "
-        "same bytes. See docs/truth-format.md.",
+        description="Writes ja.mp4, en.mp4 (H.264 + AAC), show.json, truth.json and the clean\n"
+        "stems (ja_dialogue.wav, en_dialogue.wav, backing.wav, ...) into --out. Same seed,\n"
+        "same bytes. --shape makes the EN release differ from the JA one as real releases\n"
+        "do; truth.json then has `release` and the true JA-to-EN `time_map`.\n"
+        "See docs/truth-format.md.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="release shapes (--shape, repeatable or comma-separated, combinable):\n"
+        "  dual-mkv   also write episode.mkv: the JA video with Japanese (default), English\n"
+        "             and English commentary audio tracks; its EN track on the JA timeline\n"
+        "  surround   the EN release's audio is 5.1 AAC (dialogue in the centre channel)\n"
+        "  card       a 3 s distributor card inserted into the EN release mid-episode\n"
+        "  pal        the EN release runs 25/23.976 fast (pitch corrected, atempo)\n"
+        "  pal-pitch  the same speed-up without pitch correction (resampled)\n"
+        "example: dubset sample --out ep --shape card,pal --shape dual-mkv",
     )
     p.add_argument("--out", required=True, type=Path, help="output directory")
     p.add_argument("--seconds", type=float, default=120.0, help="program length (default 120)")
@@ -50,6 +61,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="measure the characters' speaker-embedding similarity (resemblyzer) into truth.json",
     )
+    p.add_argument(
+        "--shape",
+        action="append",
+        default=[],
+        metavar="SHAPE[,SHAPE]",
+        help="release shape(s): dual-mkv, surround, card, pal, pal-pitch (see below)",
+    )
     p.add_argument("--art-dir", type=Path, default=None, help="Ren'Py art (default: installed)")
     p.add_argument(
         "--librivox",
@@ -67,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
     from dubset_sample.voices import VoiceError
 
     if args.librivox:
+        if args.shape:
+            print("dubset sample: --shape does not apply to --librivox", file=sys.stderr)
+            return 2
         try:
             print(build_librivox(args.out))
         except (OSError, ValueError) as exc:
@@ -84,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         episode=args.episode,
         check_voices=args.check_voices,
         art_dir=args.art_dir,
+        shapes=tuple(args.shape),
     )
     progress = Progress()
     started = time.monotonic()

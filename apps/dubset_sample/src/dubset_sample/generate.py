@@ -13,12 +13,14 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from dubset_sample import mix, showmeta, truth
+from dubset_sample import mix, release, showmeta, truth
 from dubset_sample.art import ArtLibrary, default_art_dir, look_for
 from dubset_sample.backing import render_bed, render_intro
 from dubset_sample.bank import BankLine, load_bank
 from dubset_sample.picture import Shot, plan_shots, render_video, shift_shots, title_shots
 from dubset_sample.script import ScriptLine, ScriptParams, write_script
+from dubset_sample.shapes import ShapeError, parse_shapes
+from dubset_sample.timemap import TimeMap
 from dubset_sample.voices import CAST, LINE_RMS, MAX_CHARACTERS, CastMember, VoiceBank
 
 GENERATOR_VERSION = "1"
@@ -46,6 +48,7 @@ class SampleOptions:
     episode: int = 1
     check_voices: bool = False
     art_dir: Path | None = None
+    shapes: tuple[str, ...] = ()  # release shapes (dubset_sample.shapes), as given
 
     @property
     def content_seed(self) -> int:
@@ -70,6 +73,14 @@ class SampleOptions:
             raise SampleError("--seed must be between 0 and 2**32-1")
         if not 1 <= self.episode <= 100_000:
             raise SampleError("--episode must be between 1 and 100000")
+        self.release_shapes()
+
+    def release_shapes(self) -> tuple[str, ...]:
+        """The shapes, checked and in canonical order; () for the plain release."""
+        try:
+            return parse_shapes(self.shapes)
+        except ShapeError as exc:
+            raise SampleError(str(exc)) from None
 
 
 def _quiet(step: str, fraction: float) -> None:
@@ -77,7 +88,8 @@ def _quiet(step: str, fraction: float) -> None:
 
 
 def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
-    """Write ja.mp4, en.mp4, show.json, truth.json and the clean stems into opts.out."""
+    """Write ja.mp4, en.mp4, show.json, truth.json and the clean stems into opts.out (and
+    episode.mkv for the dual-mkv shape)."""
     opts.validate()
     art = ArtLibrary.load(opts.art_dir or default_art_dir())
     opts.out.mkdir(parents=True, exist_ok=True)
@@ -88,13 +100,22 @@ def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
     intro = {"ja": max(0, opts.ja_offset_ms), "en": max(0, -opts.ja_offset_ms)}
     hook("bed and mix", 0.0)
     stems = _stems(opts, cast, voices, lines, program_ms, intro)
-    for name, audio in stems.items():
+    shots = _shots(opts, lines, program_ms, intro)
+    plain_map = TimeMap.plain(opts.ja_offset_ms, program_ms)
+    shaped = _shape(opts, stems, shots["en"], lines, intro, plain_map)
+    written = dict(stems)
+    if shaped is not None:  # the shaped EN release's stems, as its audio holds them
+        written.update(en_dialogue=shaped.dialogue, en_backing=shaped.backing)
+    for name, audio in written.items():
         sf.write(opts.out / f"{name}.wav", mix.to_pcm16(audio), SAMPLE_RATE, subtype="PCM_16")
     hook("bed and mix", 1.0)
-    shots = _shots(opts, lines, program_ms, intro)
     looks = {f"S{i}": look_for(i) for i in range(len(cast))}
     with tempfile.TemporaryDirectory(prefix="dubset-sample-") as tmp:
         for lang in LANGS:
+            if shaped is not None and lang == "en":
+                video_hook = functools.partial(hook, "video en")
+                release.render_en(shaped, looks, art, opts.out / "en.mp4", Path(tmp), video_hook)
+                continue
             wav = Path(tmp) / f"{lang}_mix.wav"
             both = stems[f"{lang}_dialogue"] + stems[f"{lang}_backing"]
             sf.write(wav, mix.to_pcm16(both), SAMPLE_RATE, subtype="PCM_16")
@@ -106,6 +127,11 @@ def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
                 art,
                 hook=functools.partial(hook, f"video {lang}"),
             )
+        extra = None
+        if shaped is not None:
+            hook("release", 0.0)
+            extra = release.truth_fields(shaped, stems, opts.ja_offset_ms, opts.out, Path(tmp))
+            hook("release", 1.0)
     similarity = _voice_check(cast, voices, lines, hook) if opts.check_voices else None
     value = truth.build(
         opts=truth.TruthInputs(
@@ -122,10 +148,12 @@ def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
         cast=cast,
         lines=lines,
         intro=intro,
-        durations={lang: len(stems[f"{lang}_dialogue"]) * 1000 // SAMPLE_RATE for lang in LANGS},
-        shots=shots,
+        durations={lang: len(written[f"{lang}_dialogue"]) * 1000 // SAMPLE_RATE for lang in LANGS},
+        shots=shots if shaped is None else {"ja": shots["ja"], "en": shaped.shots},
         looks=looks,
         similarity=similarity,
+        en_time=None if shaped is None else shaped.timeline,
+        extra=extra,
     )
     show = showmeta.build(opts.seed, opts.episode, cast, value)
     _write_json(opts.out / "show.json", show)
@@ -159,6 +187,36 @@ def _script(
     if not lines:
         raise SampleError(f"{opts.seconds} s is too short for a single line")
     return lines
+
+
+def _shape(
+    opts: SampleOptions,
+    stems: dict[str, mix.Audio],
+    en_shots: tuple[Shot, ...],
+    lines: tuple[ScriptLine, ...],
+    intro: dict[str, int],
+    plain_map: TimeMap,
+) -> release.ShapedEn | None:
+    """The shaped EN release, or None for the plain one (--shape not given)."""
+    chosen = opts.release_shapes()
+    if not chosen:
+        return None
+    # Speech of either language on the plain EN timeline (the program starts at intro["en"]).
+    spans = [span for ln in lines for span in (ln.ja, ln.en)]
+    speech = [(intro["en"] + t.start_ms, intro["en"] + t.end_ms) for t in spans]
+    try:
+        return release.shape_en(
+            chosen,
+            stems["en_dialogue"],
+            stems["en_backing"],
+            en_shots,
+            speech,
+            plain_map,
+            opts.seed,
+            SAMPLE_RATE,
+        )
+    except ShapeError as exc:
+        raise SampleError(str(exc)) from None
 
 
 def _expected_lines(program_ms: int) -> int:

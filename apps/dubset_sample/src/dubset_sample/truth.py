@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from dubset_sample.art import Look
@@ -45,8 +45,16 @@ def build(
     shots: Mapping[str, Sequence[Shot]],
     looks: Mapping[str, Look],
     similarity: Mapping[str, object] | None,
+    en_time: Callable[[int], int] | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
+    """truth.json's value. en_time maps the plain EN timeline (intro + program) onto a shaped
+    EN release's (shots are given on it already); extra: more top-level fields."""
     placed = [_line(ln, intro) for ln in lines]
+    pairs = expected_pairs(placed, opts.ja_offset_ms)
+    if en_time is not None:
+        placed = [_retimed(line, en_time, "en", "") for line in placed]
+        pairs = [_retimed(pair, en_time, "", "en_") for pair in pairs]
     value: dict[str, object] = {
         "format": FORMAT,
         "generator": {
@@ -74,7 +82,7 @@ def build(
             for i, m in enumerate(cast)
         ],
         "lines": placed,
-        "pairs": expected_pairs(placed, opts.ja_offset_ms),
+        "pairs": pairs,
         "shots": {lang: [_shot(s) for s in shots[lang]] for lang in ("ja", "en")},
         "stems": {
             "ja": {"dialogue": "ja_dialogue.wav", "backing": "ja_backing.wav"},
@@ -83,9 +91,25 @@ def build(
         },
         "videos": {"ja": "ja.mp4", "en": "en.mp4"},
     }
+    if extra is not None:
+        value.update(extra)
     if similarity is not None:
         value["voices"] = dict(similarity)
     return value
+
+
+def _retimed(
+    value: object, en_time: Callable[[int], int], key: str, prefix: str
+) -> dict[str, object]:
+    """A line (key "en") or pair (prefix "en_") with its EN start/end through en_time."""
+    assert isinstance(value, dict)
+    out = dict(value)
+    inner = dict(out[key]) if key else out
+    for end in ("start_ms", "end_ms"):
+        inner[prefix + end] = en_time(int(inner[prefix + end]))
+    if key:
+        out[key] = inner
+    return out
 
 
 def _line(ln: ScriptLine, intro: Mapping[str, int]) -> dict[str, object]:

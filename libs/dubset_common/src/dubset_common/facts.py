@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields
 
 from dubset.v1 import common_pb2
 from dubset_common.errors import IntegrityError
+from dubset_common.timemap import TimeMap, TimeMapError
+from dubset_common.timemap_proto import timemap_to_proto
 
 
 @dataclass(frozen=True)
@@ -19,13 +21,17 @@ class Facts:
     turns: int | None = None  # diarization
     speakers: int | None = None  # diarization
     clips: int | None = None  # alignment, packaging, tts
+    time_map: TimeMap | None = None  # media: when the timelines differ by more than an offset
 
     def to_json(self) -> dict[str, object]:
         """The reported facts, for the manifest (empty when none)."""
-        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+        out = {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+        if self.time_map is not None:
+            out["time_map"] = self.time_map.to_json()
+        return out
 
     def to_proto(self) -> common_pb2.StageFacts:
-        return common_pb2.StageFacts(
+        facts = common_pb2.StageFacts(
             ja_offset_ms=self.ja_offset_ms,
             offset_confidence=self.offset_confidence,
             segments=self.segments,
@@ -33,6 +39,9 @@ class Facts:
             speakers=self.speakers,
             clips=self.clips,
         )
+        if self.time_map is not None:
+            facts.time_map.CopyFrom(timemap_to_proto(self.time_map))
+        return facts
 
     @classmethod
     def from_json(cls, value: object) -> Facts:
@@ -47,6 +56,7 @@ class Facts:
             turns=_int(value, "turns"),
             speakers=_int(value, "speakers"),
             clips=_int(value, "clips"),
+            time_map=_time_map(value),
         )
 
 
@@ -64,3 +74,13 @@ def _float(doc: dict[str, object], name: str) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     raise IntegrityError(f"manifest facts.{name} is not a number ({value!r:.40})")
+
+
+def _time_map(doc: dict[str, object]) -> TimeMap | None:
+    value = doc.get("time_map")
+    if value is None:
+        return None
+    try:
+        return TimeMap.from_json(value, "manifest facts.time_map")
+    except TimeMapError as exc:
+        raise IntegrityError(str(exc)) from None

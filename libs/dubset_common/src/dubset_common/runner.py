@@ -43,9 +43,17 @@ class StageParams(Protocol):
 P = TypeVar("P", bound=StageParams)
 
 
+OPTIONAL = {"omit_when_none": True}  # field metadata: a param added later, absent when unset
+
+
 def params_json(params: StageParams) -> dict[str, object]:
-    """The params as the JSON object the content key and the manifest hold."""
-    return dataclasses.asdict(params)
+    """The params as the JSON object the content key and the manifest hold. A field marked
+    OPTIONAL is left out while None, so adding one keeps the content keys of finished work."""
+    value = dataclasses.asdict(params)
+    for f in dataclasses.fields(params):
+        if f.metadata.get("omit_when_none") and value.get(f.name) is None:
+            del value[f.name]
+    return value
 
 
 @dataclass(frozen=True)

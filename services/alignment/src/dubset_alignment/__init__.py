@@ -1,4 +1,6 @@
 """dubset alignment service: JA and EN ASR segments merged into clip pairs."""
 
 STAGE = "alignment"
-VERSION = "2"  # 2: Japanese clip text keeps a space between unpunctuated segments
+# 2: Japanese clip text keeps a space between unpunctuated segments. A time map (params) merges
+# piece by piece; without one, the output and keys are those of version 2.
+VERSION = "2"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dubset.v1 import alignment_pb2, common_pb2
 from dubset_alignment.core.model import DEFAULT_MAX_GAP_MS, Alignment, Segment
+from dubset_common.errors import InvalidInputError
+from dubset_common.runner import OPTIONAL
+from dubset_common.timemap import TimeMap, TimeMapError
+from dubset_common.timemap_proto import timemap_from_proto
 
 
 def segments_from_proto(segments: Iterable[common_pb2.Segment]) -> list[Segment]:
@@ -15,16 +19,23 @@ def segments_from_proto(segments: Iterable[common_pb2.Segment]) -> list[Segment]
 
 @dataclass(frozen=True)
 class AlignmentParams:
-    """The alignment's params (hashed into the stage's output key)."""
+    """The alignment's params (hashed into the stage's output key; an unset map is left out,
+    so plain episodes keep their keys)."""
 
     max_gap_ms: int
     ja_offset_ms: int
+    time_map: TimeMap | None = field(default=None, metadata=OPTIONAL)
 
 
 def params_from_proto(params: alignment_pb2.AlignmentParams) -> AlignmentParams:
-    """The params, with the paper's 125 ms when the gap is unset."""
+    """The params, with the paper's 125 ms when the gap is unset; InvalidInputError when the
+    time map is not one."""
     gap = params.max_gap_ms if params.HasField("max_gap_ms") else DEFAULT_MAX_GAP_MS
-    return AlignmentParams(max_gap_ms=gap, ja_offset_ms=params.ja_offset_ms)
+    try:
+        time_map = timemap_from_proto(params.time_map)
+    except TimeMapError as exc:
+        raise InvalidInputError(f"alignment time_map: {exc}") from None
+    return AlignmentParams(max_gap_ms=gap, ja_offset_ms=params.ja_offset_ms, time_map=time_map)
 
 
 def alignment_to_proto(al: Alignment) -> alignment_pb2.AlignResponse:

@@ -20,6 +20,8 @@ from dubset.v1 import (
 )
 from dubset_common.anim400k_proto import episode_info_from_proto, show_from_proto
 from dubset_common.errors import InvalidInputError
+from dubset_common.timemap import TimeMapError
+from dubset_common.timemap_proto import timemap_from_proto, timemap_to_proto
 from dubset_jobs.core import dag
 from dubset_jobs.core.events import Send, StageAnswer
 from dubset_jobs.core.model import Job, JobPhase, JobSpec, Ref, TaskPhase, TaskState
@@ -105,17 +107,26 @@ def ja_offset_of(result: common_pb2.StageResult) -> int | None:
 
 
 def answer_of(result: common_pb2.StageResult, ja_offset_ms: int | None) -> StageAnswer:
+    """The result as the state machine takes it; a time map that is not one fails the task."""
+    ok = result.status == common_pb2.STAGE_STATUS_OK
+    code, message = result.error_code, result.error_message
+    try:
+        time_map = timemap_from_proto(result.facts.time_map)
+    except TimeMapError as exc:
+        time_map, ok = None, False
+        code, message = "INTERNAL", f"{result.stage} answered a time map that is not one: {exc}"
     return StageAnswer(
         request_id=result.request_id,
-        ok=result.status == common_pb2.STAGE_STATUS_OK,
+        ok=ok,
         outputs={n: ref_from_proto(r) for n, r in result.outputs.items()},
         backend=result.backend,
         reused=result.reused,
-        error_code=result.error_code,
-        error_message=result.error_message,
+        error_code=code,
+        error_message=message,
         started_ms=result.started_unix_ms,
         finished_ms=result.finished_unix_ms,
         ja_offset_ms=ja_offset_ms,
+        time_map=time_map,
     )
 
 
@@ -134,6 +145,8 @@ def status_of(job: Job, submission: jobs_pb2.EpisodeSubmission) -> jobs_pb2.JobS
         ja_offset_ms=job.ja_offset_ms or 0,
         ja_offset_known=job.ja_offset_ms is not None,
     )
+    if job.time_map is not None:
+        status.time_map.CopyFrom(timemap_to_proto(job.time_map))
     status.submission.CopyFrom(submission)
     for t in job.tasks:
         status.stages.append(
@@ -208,6 +221,7 @@ def job_of(status: jobs_pb2.JobStatus, now_ms: int, timeout_ms: int) -> Job:
         error_code=status.error_code,
         error_reason=status.error_reason,
         ja_offset_ms=status.ja_offset_ms if status.ja_offset_known else None,
+        time_map=timemap_from_proto(status.time_map),
         episode_doc=None if doc is None else ref_from_proto(doc),
     )
 

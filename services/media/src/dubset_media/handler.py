@@ -3,35 +3,31 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from dubset.v1 import common_pb2, media_pb2
 from dubset_common.errors import InvalidInputError
 from dubset_common.facts import Facts
-from dubset_common.keys import content_key, file_sha256, join_key
-from dubset_common.objstore import ObjectStore
-from dubset_common.runner import Output, ProgressHook, StageContext, StageOutcome, fetch_to_file
-from dubset_common.stagerequest import media_ref, unpack_params
+from dubset_common.runner import Output, ProgressHook, StageContext, StageOutcome
+from dubset_common.stagerequest import unpack_params
+from dubset_common.timemap import TimeMap
 from dubset_common.tools import as_config_error, stage_errors, tool_version
 from dubset_media import STAGE, VERSION
 from dubset_media.convert import (
-    LANGUAGES,
     MediaParams,
-    estimate_to_proto,
-    info_to_proto,
     params_from_proto,
 )
 from dubset_media.core.downmix import pan_filter
+from dubset_media.core.episodemap import estimate_map, same_episode
 from dubset_media.core.level import SILENCE_DBFS, peak_dbfs
 from dubset_media.core.model import (
     DEFAULT_LIMITS,
-    DEFAULT_MAX_OFFSET_MS,
     DEFAULT_SAMPLE_RATE_HZ,
     Limits,
     MediaInfo,
     MediaInputError,
+    NotSameEpisodeError,
     OffsetEstimate,
     StreamInfo,
 )
@@ -145,6 +141,38 @@ def offset_of(
         raise MediaInputError(str(exc)) from None
 
 
+def map_of(
+    en_wav: Path,
+    ja_wav: Path,
+    estimate: OffsetEstimate,
+    max_offset_ms: int,
+    hook: ProgressHook = _quiet,
+) -> tuple[TimeMap, OffsetEstimate]:
+    """The time map of two mono WAVs at one rate, and the offset estimate that goes with it
+    (its main piece's offset where the map is more than one); NotSameEpisodeError when
+    neither the global estimate nor any piece of the map finds the two share a bed."""
+    en, rate = open_mono(en_wav)
+    ja, _ = open_mono(ja_wav)
+    try:
+        tm = estimate_map(en, ja, rate, max_offset_ms, hook, known=estimate)
+    except NotSameEpisodeError:
+        require_same_episode(estimate)
+        ja_ms, en_ms = len(ja) * 1000 // rate, len(en) * 1000 // rate
+        return TimeMap.constant(estimate.ja_offset_ms, ja_ms, en_ms), estimate
+    if not (estimate.same_episode or same_episode(tm)):
+        require_same_episode(estimate)
+    if tm.constant_offset_ms is not None and estimate.same_episode:
+        return tm, estimate
+    main = max(tm.pieces, key=lambda p: p.ja_end_ms - p.ja_start_ms)
+    return tm, replace(
+        estimate,
+        ja_offset_ms=main.ja_start_ms - main.en_start_ms,
+        confidence=main.confidence,
+        same_episode=True,
+        method=f"{estimate.method}+time-map",
+    )
+
+
 def info_json(info: MediaInfo, sha256: str) -> dict[str, object]:
     value = asdict(info)
     value["sha256"] = sha256
@@ -248,7 +276,9 @@ class MediaStage:
         def hook(fraction: float, message: str) -> None:
             ctx.hook(0.65 + 0.3 * fraction, message)
 
-        estimate = require_same_episode(offset_of(analysis["en"], analysis["ja"], max_offset, hook))
+        global_estimate = offset_of(analysis["en"], analysis["ja"], max_offset, hook)
+        ctx.hook(0.9, "time map")
+        tm, estimate = map_of(analysis["en"], analysis["ja"], global_estimate, max_offset)
         media = {
             "format": "dubset-media/1",
             "ja": info_json(infos["ja"], files["ja"][1]),
@@ -258,6 +288,7 @@ class MediaStage:
                 for lang in ("ja", "en")
             },
             "offset": estimate.to_json(),
+            "time_map": tm.to_json(),
         }
         data = json.dumps(media, indent=2, sort_keys=True).encode() + b"\n"
         outputs = (
@@ -279,84 +310,12 @@ class MediaStage:
             "en_duration_ms": infos["en"].duration_ms,
             "ffmpeg_version": tool_version(self.tools.ffmpeg),
         }
-        facts = Facts(ja_offset_ms=estimate.ja_offset_ms, offset_confidence=confidence)
+        edited = tm.constant_offset_ms is None
+        if edited:
+            info["time_map_pieces"] = len(tm.pieces)
+        facts = Facts(
+            ja_offset_ms=estimate.ja_offset_ms,
+            offset_confidence=confidence,
+            time_map=tm if edited else None,
+        )
         return StageOutcome(outputs=outputs, backend=BACKEND, info=info, facts=facts)
-
-
-def _fetch_ref(store: ObjectStore, ref: common_pb2.MediaRef, workdir: Path, name: str) -> Path:
-    """A referenced object copied into workdir, its sha256 checked when the ref carries one."""
-    path = workdir / name
-    fetch_to_file(store, ref, path, MAX_INPUT_BYTES, name)
-    return path
-
-
-class MediaCalls:
-    """The MediaService rpcs on objects of one store (what the gRPC servicer calls)."""
-
-    def __init__(self, store: ObjectStore, tools: Tools | None = None) -> None:
-        self.store = store
-        self.stage = MediaStage(tools)
-
-    def probe(self, request: media_pb2.ProbeRequest) -> media_pb2.ProbeResponse:
-        with (
-            tempfile.TemporaryDirectory(prefix="dubset-media-") as tmp,
-            stage_errors(MediaInputError),
-        ):
-            path = _fetch_ref(self.store, request.media, Path(tmp), "media")
-            info = probe(path, self.stage.tools)
-            return media_pb2.ProbeResponse(info=info_to_proto(info, request.media))
-
-    def extract(self, request: media_pb2.ExtractRequest) -> media_pb2.ExtractResponse:
-        rate = request.sample_rate_hz if request.HasField("sample_rate_hz") else 16_000
-        channels = request.channels if request.HasField("channels") else 1
-        index = request.stream_index if request.HasField("stream_index") else None
-        if not 8000 <= rate <= 192_000 or not 1 <= channels <= 8:
-            raise InvalidInputError("sample_rate_hz must be 8000..192000 and channels 1..8")
-        language = LANGUAGES.get(request.language, "")
-        params = {"rate": rate, "channels": channels, "stream": index, "language": language}
-        with (
-            tempfile.TemporaryDirectory(prefix="dubset-media-") as tmp,
-            stage_errors(MediaInputError),
-        ):
-            path = _fetch_ref(self.store, request.media, Path(tmp), "media")
-            info = probe(path, self.stage.tools)
-            stream = select_track(info, language, index)
-            out = extract(
-                path,
-                info,
-                stream,
-                Path(tmp) / "audio.wav",
-                self.stage.tools,
-                sample_rate_hz=rate,
-                channels=channels,
-            )
-            digest = request.media.sha256 or file_sha256(path)
-            key = content_key(f"{STAGE}-extract", VERSION, [digest], params)
-            stored = self.store.put_file(
-                join_key("stages", f"{STAGE}-extract", key, "audio.wav"), out.path, "audio/wav"
-            )
-        audio = media_ref(stored)
-        audio.duration_ms = out.duration_ms
-        return media_pb2.ExtractResponse(
-            audio=audio,
-            stream_index=out.stream_index,
-            sample_rate_hz=out.sample_rate_hz,
-            channels=out.channels,
-        )
-
-    def estimate_offset(
-        self, request: media_pb2.EstimateOffsetRequest
-    ) -> media_pb2.EstimateOffsetResponse:
-        max_offset = (
-            request.max_offset_ms if request.HasField("max_offset_ms") else DEFAULT_MAX_OFFSET_MS
-        )
-        if not 0 <= max_offset <= MAX_OFFSET_LIMIT_MS:
-            raise InvalidInputError(f"max_offset_ms must be 0..{MAX_OFFSET_LIMIT_MS}")
-        with (
-            tempfile.TemporaryDirectory(prefix="dubset-media-") as tmp,
-            stage_errors(MediaInputError),
-        ):
-            en = _fetch_ref(self.store, request.en_audio, Path(tmp), "en_audio")
-            ja = _fetch_ref(self.store, request.ja_audio, Path(tmp), "ja_audio")
-            estimate = offset_of(en, ja, max_offset)
-        return media_pb2.EstimateOffsetResponse(estimate=estimate_to_proto(estimate))

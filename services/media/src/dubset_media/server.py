@@ -10,8 +10,8 @@ from dubset_common.grpcmetrics import MetricsInterceptor
 from dubset_common.grpcserver import RunningServer, create_server
 from dubset_common.objstore import ObjectStore
 from dubset_media import STAGE
+from dubset_media.calls import MediaCalls
 from dubset_media.ffmpeg import Tools
-from dubset_media.handler import MediaCalls
 
 SERVICE_NAME = "dubset.v1.MediaService"
 

@@ -25,21 +25,29 @@ class AlignmentParams(_message.Message):
 
     MAX_GAP_MS_FIELD_NUMBER: _builtins.int
     JA_OFFSET_MS_FIELD_NUMBER: _builtins.int
+    TIME_MAP_FIELD_NUMBER: _builtins.int
     max_gap_ms: _builtins.int
     """Two segments belong together when they overlap or the gap is at most this (inclusive).
     Unset means the paper's 125 ms.
     """
     ja_offset_ms: _builtins.int
     """JA time = EN time + offset"""
+    @_builtins.property
+    def time_map(self) -> _common_pb2.TimeMap:
+        """Set: the timelines differ by more than an offset (overrides it). Segments merge within a
+        piece only; speech in a stretch one release has alone stays unpaired.
+        """
+
     def __init__(
         self,
         *,
         max_gap_ms: _builtins.int | None = ...,
         ja_offset_ms: _builtins.int = ...,
+        time_map: _common_pb2.TimeMap | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_gap_ms", b"_max_gap_ms", "max_gap_ms", b"max_gap_ms"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_gap_ms", b"_max_gap_ms", "max_gap_ms", b"max_gap_ms", "time_map", b"time_map"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_gap_ms", b"_max_gap_ms", "ja_offset_ms", b"ja_offset_ms", "max_gap_ms", b"max_gap_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_gap_ms", b"_max_gap_ms", "ja_offset_ms", b"ja_offset_ms", "max_gap_ms", b"max_gap_ms", "time_map", b"time_map"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__max_gap_ms: _TypeAlias = _typing.Literal["max_gap_ms"]  # noqa: Y015
     _WhichOneofArgType__max_gap_ms: _TypeAlias = _typing.Literal["_max_gap_ms", b"_max_gap_ms"]  # noqa: Y015

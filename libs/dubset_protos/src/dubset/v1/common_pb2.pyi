@@ -404,13 +404,97 @@ class StageResult(_message.Message):
 Global___StageResult: _TypeAlias = StageResult  # noqa: Y015
 
 @_typing.final
-class StageFacts(_message.Message):
+class TimePiece(_message.Message):
     """A stage's small typed facts, so the orchestrator acts on a result without reading the
     stage's manifest. Unset: the stage does not report it. The runner keeps them in the stage's
     _manifest.json ("facts"), so reused work re-emits the same facts; a result of work done before
     facts existed carries none.
+    The map from the JA release's timeline to the EN release's: linear pieces (a constant offset,
+    or with a speed ratio), and the stretches one release has alone. Set where the map is not
+    one constant offset (that is ja_offset_ms).
     """
 
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JA_START_MS_FIELD_NUMBER: _builtins.int
+    JA_END_MS_FIELD_NUMBER: _builtins.int
+    EN_START_MS_FIELD_NUMBER: _builtins.int
+    EN_END_MS_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    ja_start_ms: _builtins.int
+    ja_end_ms: _builtins.int
+    en_start_ms: _builtins.int
+    en_end_ms: _builtins.int
+    confidence: _builtins.float
+    def __init__(
+        self,
+        *,
+        ja_start_ms: _builtins.int = ...,
+        ja_end_ms: _builtins.int = ...,
+        en_start_ms: _builtins.int = ...,
+        en_end_ms: _builtins.int = ...,
+        confidence: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confidence", b"confidence", "en_end_ms", b"en_end_ms", "en_start_ms", b"en_start_ms", "ja_end_ms", b"ja_end_ms", "ja_start_ms", b"ja_start_ms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimePiece: _TypeAlias = TimePiece  # noqa: Y015
+
+@_typing.final
+class TimeStretch(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_MS_FIELD_NUMBER: _builtins.int
+    END_MS_FIELD_NUMBER: _builtins.int
+    start_ms: _builtins.int
+    end_ms: _builtins.int
+    def __init__(
+        self,
+        *,
+        start_ms: _builtins.int = ...,
+        end_ms: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_ms", b"end_ms", "start_ms", b"start_ms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimeStretch: _TypeAlias = TimeStretch  # noqa: Y015
+
+@_typing.final
+class TimeMap(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PIECES_FIELD_NUMBER: _builtins.int
+    JA_ONLY_FIELD_NUMBER: _builtins.int
+    EN_ONLY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def pieces(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimePiece]: ...
+    @_builtins.property
+    def ja_only(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimeStretch]: ...
+    @_builtins.property
+    def en_only(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimeStretch]: ...
+    def __init__(
+        self,
+        *,
+        pieces: _abc.Iterable[Global___TimePiece] | None = ...,
+        ja_only: _abc.Iterable[Global___TimeStretch] | None = ...,
+        en_only: _abc.Iterable[Global___TimeStretch] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["en_only", b"en_only", "ja_only", b"ja_only", "pieces", b"pieces"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimeMap: _TypeAlias = TimeMap  # noqa: Y015
+
+@_typing.final
+class StageFacts(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     JA_OFFSET_MS_FIELD_NUMBER: _builtins.int
@@ -419,6 +503,7 @@ class StageFacts(_message.Message):
     TURNS_FIELD_NUMBER: _builtins.int
     SPEAKERS_FIELD_NUMBER: _builtins.int
     CLIPS_FIELD_NUMBER: _builtins.int
+    TIME_MAP_FIELD_NUMBER: _builtins.int
     ja_offset_ms: _builtins.int
     """media: JA time = EN time + ja_offset_ms"""
     offset_confidence: _builtins.float
@@ -431,6 +516,10 @@ class StageFacts(_message.Message):
     """diarization: distinct speakers"""
     clips: _builtins.int
     """alignment: clip pairs; packaging: clips cut; tts: clips dubbed"""
+    @_builtins.property
+    def time_map(self) -> Global___TimeMap:
+        """media: when the timelines differ by more than an offset"""
+
     def __init__(
         self,
         *,
@@ -440,10 +529,11 @@ class StageFacts(_message.Message):
         turns: _builtins.int | None = ...,
         speakers: _builtins.int | None = ...,
         clips: _builtins.int | None = ...,
+        time_map: Global___TimeMap | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_clips", b"_clips", "_ja_offset_ms", b"_ja_offset_ms", "_offset_confidence", b"_offset_confidence", "_segments", b"_segments", "_speakers", b"_speakers", "_turns", b"_turns", "clips", b"clips", "ja_offset_ms", b"ja_offset_ms", "offset_confidence", b"offset_confidence", "segments", b"segments", "speakers", b"speakers", "turns", b"turns"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_clips", b"_clips", "_ja_offset_ms", b"_ja_offset_ms", "_offset_confidence", b"_offset_confidence", "_segments", b"_segments", "_speakers", b"_speakers", "_turns", b"_turns", "clips", b"clips", "ja_offset_ms", b"ja_offset_ms", "offset_confidence", b"offset_confidence", "segments", b"segments", "speakers", b"speakers", "time_map", b"time_map", "turns", b"turns"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_clips", b"_clips", "_ja_offset_ms", b"_ja_offset_ms", "_offset_confidence", b"_offset_confidence", "_segments", b"_segments", "_speakers", b"_speakers", "_turns", b"_turns", "clips", b"clips", "ja_offset_ms", b"ja_offset_ms", "offset_confidence", b"offset_confidence", "segments", b"segments", "speakers", b"speakers", "turns", b"turns"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_clips", b"_clips", "_ja_offset_ms", b"_ja_offset_ms", "_offset_confidence", b"_offset_confidence", "_segments", b"_segments", "_speakers", b"_speakers", "_turns", b"_turns", "clips", b"clips", "ja_offset_ms", b"ja_offset_ms", "offset_confidence", b"offset_confidence", "segments", b"segments", "speakers", b"speakers", "time_map", b"time_map", "turns", b"turns"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__clips: _TypeAlias = _typing.Literal["clips"]  # noqa: Y015
     _WhichOneofArgType__clips: _TypeAlias = _typing.Literal["_clips", b"_clips"]  # noqa: Y015

@@ -497,6 +497,7 @@ class JobStatus(_message.Message):
     OUTPUTS_FIELD_NUMBER: _builtins.int
     JA_OFFSET_MS_FIELD_NUMBER: _builtins.int
     JA_OFFSET_KNOWN_FIELD_NUMBER: _builtins.int
+    TIME_MAP_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     episode_id: _builtins.str
     state: Global___JobState.ValueType
@@ -528,6 +529,10 @@ class JobStatus(_message.Message):
     def outputs(self) -> _containers.MessageMap[_builtins.str, _common_pb2.MediaRef]:
         """e.g. the episode's packaging manifest"""
 
+    @_builtins.property
+    def time_map(self) -> _common_pb2.TimeMap:
+        """the media stage's map, when more than an offset"""
+
     def __init__(
         self,
         *,
@@ -546,10 +551,11 @@ class JobStatus(_message.Message):
         outputs: _abc.Mapping[_builtins.str, _common_pb2.MediaRef] | None = ...,
         ja_offset_ms: _builtins.int = ...,
         ja_offset_known: _builtins.bool = ...,
+        time_map: _common_pb2.TimeMap | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["submission", b"submission"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["submission", b"submission", "time_map", b"time_map"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "created_unix_ms", b"created_unix_ms", "episode_id", b"episode_id", "error_code", b"error_code", "error_reason", b"error_reason", "error_stage", b"error_stage", "ja_offset_known", b"ja_offset_known", "ja_offset_ms", b"ja_offset_ms", "job_id", b"job_id", "outputs", b"outputs", "revision", b"revision", "stages", b"stages", "state", b"state", "submission", b"submission", "updated_unix_ms", b"updated_unix_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "created_unix_ms", b"created_unix_ms", "episode_id", b"episode_id", "error_code", b"error_code", "error_reason", b"error_reason", "error_stage", b"error_stage", "ja_offset_known", b"ja_offset_known", "ja_offset_ms", b"ja_offset_ms", "job_id", b"job_id", "outputs", b"outputs", "revision", b"revision", "stages", b"stages", "state", b"state", "submission", b"submission", "time_map", b"time_map", "updated_unix_ms", b"updated_unix_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from dubset.v1 import common_pb2 as dubset_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x64ubset/v1/separation.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\"H\n\x10SeparationParams\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x14\n\x0cja_offset_ms\x18\x03 \x01(\x03\"T\n\x05Stems\x12%\n\x08\x64ialogue\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12$\n\x07\x62\x61\x63king\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef\"\x8c\x01\n\x0fSeparateRequest\x12%\n\x08ja_audio\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12%\n\x08\x65n_audio\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12+\n\x06params\x18\x03 \x01(\x0b\x32\x1b.dubset.v1.SeparationParams\"n\n\x10SeparateResponse\x12\x1c\n\x02ja\x18\x01 \x01(\x0b\x32\x10.dubset.v1.Stems\x12\x1c\n\x02\x65n\x18\x02 \x01(\x0b\x32\x10.dubset.v1.Stems\x12\x0f\n\x07\x62\x61\x63kend\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t2X\n\x11SeparationService\x12\x43\n\x08Separate\x12\x1a.dubset.v1.SeparateRequest\x1a\x1b.dubset.v1.SeparateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x64ubset/v1/separation.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\"n\n\x10SeparationParams\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x14\n\x0cja_offset_ms\x18\x03 \x01(\x03\x12$\n\x08time_map\x18\x04 \x01(\x0b\x32\x12.dubset.v1.TimeMap\"T\n\x05Stems\x12%\n\x08\x64ialogue\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12$\n\x07\x62\x61\x63king\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef\"\x8c\x01\n\x0fSeparateRequest\x12%\n\x08ja_audio\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12%\n\x08\x65n_audio\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12+\n\x06params\x18\x03 \x01(\x0b\x32\x1b.dubset.v1.SeparationParams\"n\n\x10SeparateResponse\x12\x1c\n\x02ja\x18\x01 \x01(\x0b\x32\x10.dubset.v1.Stems\x12\x1c\n\x02\x65n\x18\x02 \x01(\x0b\x32\x10.dubset.v1.Stems\x12\x0f\n\x07\x62\x61\x63kend\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t2X\n\x11SeparationService\x12\x43\n\x08Separate\x12\x1a.dubset.v1.SeparateRequest\x1a\x1b.dubset.v1.SeparateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,13 +33,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dubset.v1.separation_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SEPARATIONPARAMS']._serialized_start=65
-  _globals['_SEPARATIONPARAMS']._serialized_end=137
-  _globals['_STEMS']._serialized_start=139
-  _globals['_STEMS']._serialized_end=223
-  _globals['_SEPARATEREQUEST']._serialized_start=226
-  _globals['_SEPARATEREQUEST']._serialized_end=366
-  _globals['_SEPARATERESPONSE']._serialized_start=368
-  _globals['_SEPARATERESPONSE']._serialized_end=478
-  _globals['_SEPARATIONSERVICE']._serialized_start=480
-  _globals['_SEPARATIONSERVICE']._serialized_end=568
+  _globals['_SEPARATIONPARAMS']._serialized_end=175
+  _globals['_STEMS']._serialized_start=177
+  _globals['_STEMS']._serialized_end=261
+  _globals['_SEPARATEREQUEST']._serialized_start=264
+  _globals['_SEPARATEREQUEST']._serialized_end=404
+  _globals['_SEPARATERESPONSE']._serialized_start=406
+  _globals['_SEPARATERESPONSE']._serialized_end=516
+  _globals['_SEPARATIONSERVICE']._serialized_start=518
+  _globals['_SEPARATIONSERVICE']._serialized_end=606
 # @@protoc_insertion_point(module_scope)

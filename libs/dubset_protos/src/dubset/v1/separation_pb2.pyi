@@ -26,22 +26,28 @@ class SeparationParams(_message.Message):
     BACKEND_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
     JA_OFFSET_MS_FIELD_NUMBER: _builtins.int
+    TIME_MAP_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     """"dualdub" (uses both languages' shared backing), "repet", "spleeter"; empty: service default."""
     model: _builtins.str
     """backend-specific, e.g. spleeter:2stems; empty: backend default"""
     ja_offset_ms: _builtins.int
     """JA time = EN time + offset; dualdub aligns the tracks with it"""
+    @_builtins.property
+    def time_map(self) -> _common_pb2.TimeMap:
+        """set: the timelines differ by more than an offset (overrides it)"""
+
     def __init__(
         self,
         *,
         backend: _builtins.str = ...,
         model: _builtins.str = ...,
         ja_offset_ms: _builtins.int = ...,
+        time_map: _common_pb2.TimeMap | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["time_map", b"time_map"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "ja_offset_ms", b"ja_offset_ms", "model", b"model"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "ja_offset_ms", b"ja_offset_ms", "model", b"model", "time_map", b"time_map"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

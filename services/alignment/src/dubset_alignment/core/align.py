@@ -19,7 +19,7 @@ EN, JA = 0, 1
 
 
 @dataclass(frozen=True)
-class _Item:
+class Item:
     start: int  # EN timeline
     end: int
     lang: int
@@ -39,14 +39,14 @@ def align(
     a clip pair spanning its earliest start to its latest end; other groups are unpaired.
     Sorting dominates: O(n log n).
     """
-    _check_int("max_gap_ms", max_gap_ms)
-    _check_int("ja_offset_ms", ja_offset_ms, allow_negative=True)
-    items = [_item(s, EN, i, 0, "en") for i, s in enumerate(en)]
-    items += [_item(s, JA, i, ja_offset_ms, "ja") for i, s in enumerate(ja)]
+    check_int("max_gap_ms", max_gap_ms)
+    check_int("ja_offset_ms", ja_offset_ms, allow_negative=True)
+    items = [item(s, EN, i, 0, "en") for i, s in enumerate(en)]
+    items += [item(s, JA, i, ja_offset_ms, "ja") for i, s in enumerate(ja)]
     items.sort(key=lambda it: (it.start, it.end, it.lang, it.index))
     clips: list[ClipPair] = []
     unpaired: tuple[list[int], list[int]] = ([], [])
-    for group in _groups(items, max_gap_ms):
+    for group in groups(items, max_gap_ms):
         langs = {it.lang for it in group}
         if langs == {EN, JA}:
             clips.append(_clip(group, ja_offset_ms))
@@ -55,9 +55,9 @@ def align(
     return Alignment(tuple(clips), tuple(sorted(unpaired[EN])), tuple(sorted(unpaired[JA])))
 
 
-def _groups(items: list[_Item], max_gap_ms: int) -> list[list[_Item]]:
+def groups(items: list[Item], max_gap_ms: int) -> list[list[Item]]:
     """Sweep by start: an item joins the open group when it starts within the gap of its end."""
-    groups: list[list[_Item]] = []
+    groups: list[list[Item]] = []
     group_end = 0
     for it in items:
         if groups and it.start - group_end <= max_gap_ms:
@@ -69,7 +69,7 @@ def _groups(items: list[_Item], max_gap_ms: int) -> list[list[_Item]]:
     return groups
 
 
-def _clip(group: list[_Item], ja_offset_ms: int) -> ClipPair:
+def _clip(group: list[Item], ja_offset_ms: int) -> ClipPair:
     start = min(it.start for it in group)
     end = max(it.end for it in group)
     en = [it for it in group if it.lang == EN]
@@ -81,12 +81,12 @@ def _clip(group: list[_Item], ja_offset_ms: int) -> ClipPair:
         ja_end_ms=end + ja_offset_ms,
         en=tuple(sorted(it.index for it in en)),
         ja=tuple(sorted(it.index for it in ja)),
-        en_text=_join(en, spaced=True),
-        ja_text=_join(ja, spaced=False),
+        en_text=join(en, spaced=True),
+        ja_text=join(ja, spaced=False),
     )
 
 
-def _join(items: list[_Item], *, spaced: bool) -> str:
+def join(items: list[Item], *, spaced: bool) -> str:
     """Member texts in time order (items arrive sorted by start), punctuation and case kept.
 
     English joins with a space. Japanese joins directly after punctuation ("ね。" + "私" is
@@ -107,20 +107,20 @@ def _is_punctuation(char: str) -> bool:
     return unicodedata.category(char).startswith("P")
 
 
-def _item(seg: Segment, lang: int, index: int, offset: int, name: str) -> _Item:
+def item(seg: Segment, lang: int, index: int, offset: int, name: str) -> Item:
     where = f"{name} segment {index}"
     if not isinstance(seg, Segment):
         raise AlignmentInputError(f"{where}: not a segment")
-    _check_int(f"{where} start_ms", seg.start_ms)
-    _check_int(f"{where} end_ms", seg.end_ms)
+    check_int(f"{where} start_ms", seg.start_ms)
+    check_int(f"{where} end_ms", seg.end_ms)
     if seg.end_ms < seg.start_ms:
         raise AlignmentInputError(f"{where}: end_ms {seg.end_ms} < start_ms {seg.start_ms}")
     if not isinstance(seg.text, str):
         raise AlignmentInputError(f"{where}: text must be a string")
-    return _Item(seg.start_ms - offset, seg.end_ms - offset, lang, index, seg.text)
+    return Item(seg.start_ms - offset, seg.end_ms - offset, lang, index, seg.text)
 
 
-def _check_int(name: str, value: object, *, allow_negative: bool = False) -> None:
+def check_int(name: str, value: object, *, allow_negative: bool = False) -> None:
     if isinstance(value, float) and math.isnan(value):
         raise AlignmentInputError(f"{name} is NaN")
     if isinstance(value, bool) or not isinstance(value, int):

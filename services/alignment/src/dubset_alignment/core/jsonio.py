@@ -47,11 +47,15 @@ def _segment(item: object, where: str) -> Segment:
 
 
 def alignment_to_json(al: Alignment) -> dict[str, object]:
-    return {
+    value: dict[str, object] = {
         "clips": [clip_doc(c) for c in al.clips],
         "unpaired_en": list(al.unpaired_en),
         "unpaired_ja": list(al.unpaired_ja),
     }
+    if al.one_sided_en or al.one_sided_ja:
+        value["one_sided_en"] = list(al.one_sided_en)
+        value["one_sided_ja"] = list(al.one_sided_ja)
+    return value
 
 
 def dumps(al: Alignment) -> bytes:
@@ -64,8 +68,11 @@ def dumps(al: Alignment) -> bytes:
     clips = value["clips"]
     assert isinstance(clips, list)
     body = ",\n".join(f"  {one(c)}" for c in clips)
+    sided = "".join(
+        f',\n "{k}": {one(value[k])}' for k in ("one_sided_en", "one_sided_ja") if k in value
+    )
     return (
         f'{{"clips": [\n{body}\n ],\n'
         f' "unpaired_en": {one(value["unpaired_en"])},\n'
-        f' "unpaired_ja": {one(value["unpaired_ja"])}}}\n'
+        f' "unpaired_ja": {one(value["unpaired_ja"])}{sided}}}\n'
     ).encode()

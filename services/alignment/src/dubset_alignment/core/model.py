@@ -39,3 +39,6 @@ class Alignment:
     clips: tuple[ClipPair, ...]
     unpaired_en: tuple[int, ...]
     unpaired_ja: tuple[int, ...]
+    # Of the unpaired: segments in a stretch the other release does not have (a time map).
+    one_sided_en: tuple[int, ...] = ()
+    one_sided_ja: tuple[int, ...] = ()

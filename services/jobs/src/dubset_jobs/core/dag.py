@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dubset_common.errors import InvalidInputError
+from dubset_common.timemap import TimeMap
 from dubset_jobs.core.model import Job, JobSpec, Ref
 
 # The params message each stage noun takes (JobOptions.stage_params is checked against it).
@@ -137,12 +138,32 @@ def params_for(job: Job, task: Task) -> dict[str, object]:
     params: dict[str, object] = {}
     if task.stage in ("separation", "alignment") and job.ja_offset_ms is not None:
         params["ja_offset_ms"] = job.ja_offset_ms
+    if task.stage in ("separation", "alignment") and job.time_map is not None:
+        params["time_map"] = time_map_params(job.time_map)
     if task.stage in (PACKAGING, TTS):
         params["dataset"] = job.spec.dataset
     params.update(job.spec.overrides.get(task.stage, {}))
     if task.language:
         params["language"] = LANGUAGE[task.language]
     return params
+
+
+def time_map_params(m: TimeMap) -> dict[str, object]:
+    """The map as the fields of a dubset.v1.TimeMap (params are built as proto JSON)."""
+    return {
+        "pieces": [
+            {
+                "ja_start_ms": p.ja_start_ms,
+                "ja_end_ms": p.ja_end_ms,
+                "en_start_ms": p.en_start_ms,
+                "en_end_ms": p.en_end_ms,
+                "confidence": p.confidence,
+            }
+            for p in m.pieces
+        ],
+        "ja_only": [{"start_ms": s, "end_ms": e} for s, e in m.ja_only],
+        "en_only": [{"start_ms": s, "end_ms": e} for s, e in m.en_only],
+    }
 
 
 def provenance(job: Job) -> dict[str, str]:

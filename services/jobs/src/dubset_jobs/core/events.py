@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dubset_common.timemap import TimeMap
 from dubset_jobs.core.model import Job, Ref
 
 
@@ -31,6 +32,7 @@ class StageAnswer:
     started_ms: int = 0
     finished_ms: int = 0
     ja_offset_ms: int | None = None  # the media task's measured offset (its result's facts)
+    time_map: TimeMap | None = None  # the media task's map, when more than an offset
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from dubset_common.timemap import TimeMap
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -85,6 +87,7 @@ class Job:
     error_code: str = ""
     error_reason: str = ""
     ja_offset_ms: int | None = None  # from the media task's result
+    time_map: TimeMap | None = None  # from the media task's result, when more than an offset
     episode_doc: Ref | None = None  # the packaging input, once written
 
     def task(self, name: str) -> TaskState:

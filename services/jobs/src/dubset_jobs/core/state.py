@@ -171,7 +171,7 @@ def _answer(job: Job, ev: StageAnswer, policy: Policy, now: int) -> Step:
     )
     job = _set(job, done)
     if task.name == "media":
-        job = replace(job, ja_offset_ms=ev.ja_offset_ms)
+        job = replace(job, ja_offset_ms=ev.ja_offset_ms, time_map=ev.time_map)
     return _advance(_touch(job, now), policy, now)
 
 
