@@ -118,7 +118,9 @@ def test_text_and_json(report: Report) -> None:
     en = ["asr/en/segments.json", "en", "WER", "18.18%", "11", "10", "1", "1", "0"]
     assert lines["asr/en/segments.json"] == en
     assert lines["diarization/ja.json"][:3] == ["diarization/ja.json", "ja", "43.48%"]
-    assert lines["media/offset.json"] == ["media/offset.json", "1480", "1500", "20"]
+    # A bare offset is scored as a one-piece map: 20 ms off everywhere the truth maps.
+    offset_row = ["media/offset.json", "1480", "1500", "20", "1", "20", "20", "100.0%"]
+    assert lines["media/offset.json"] == offset_row
     assert text.endswith("14 results scored, 9 files ignored, 0 defects\n")
     value = to_json(report)
     assert json.loads(json.dumps(value)) == value

@@ -104,6 +104,19 @@ def test_ja_speakers_take_the_en_label_they_overlap_most() -> None:
     assert map_ja_speakers(en, ja, 1000) == {"A": "SPEAKER_00", "B": "SPEAKER_01", "C": "JA_C"}
 
 
+def test_ja_speakers_move_through_the_time_map_and_not_from_one_sided_stretches() -> None:
+    from dubset_common.timemap import Piece, TimeMap
+
+    # A 3 s card in the dub at EN 2000-5000: JA = EN before it, JA = EN - 3000 after it.
+    tm = TimeMap((Piece(0, 2000, 0, 2000), Piece(2000, 9000, 5000, 12000)))
+    en = [Turn(0, 2000, "SPEAKER_00"), Turn(6000, 8000, "SPEAKER_01")]
+    # "B" at JA 3000-5000 is EN 6000-8000 through the map (with the offset alone it would
+    # overlap nobody); "C" speaks where the map has no piece.
+    ja = [Turn(0, 2000, "A"), Turn(3000, 5000, "B"), Turn(9500, 9900, "C")]
+    assert map_ja_speakers(en, ja, 0, tm) == {"A": "SPEAKER_00", "B": "SPEAKER_01", "C": "JA_C"}
+    assert map_ja_speakers(en, ja, 0)["B"] == "JA_B"
+
+
 def test_a_speaker_heard_only_in_ja_gets_the_episode_level_id() -> None:
     en = [Turn(0, 2000, "SPEAKER_00"), Turn(3000, 5000, "SPEAKER_01")]
     ja = [Turn(0, 2000, "X"), Turn(3000, 5000, "Y"), Turn(8000, 9000, "Y")]

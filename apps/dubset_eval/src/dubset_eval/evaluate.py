@@ -42,6 +42,7 @@ from dubset_eval.results import (
 )
 from dubset_eval.sisdr import si_sdr
 from dubset_eval.text import cer, wer
+from dubset_eval.timemaps import result_map, score_map
 from dubset_eval.truth import Truth, load_truth
 
 
@@ -114,7 +115,11 @@ class _Scoring:
             self.clips.append(ClipsRow(source, clips))
         elif found.kind == "offset":
             result = parse_offset(found.value)
-            self.offsets.append(OffsetRow(source, result, self.truth.ja_offset_ms))
+            truth_map = self.truth.time_map
+            map_score = None
+            if truth_map is not None:
+                map_score = score_map(result_map(found.value, result, truth_map), truth_map)
+            self.offsets.append(OffsetRow(source, result, self.truth.ja_offset_ms, map_score))
         elif found.kind == "stage-manifest":
             listed = parse_stage_manifest(found.value)
             self.completeness.append(CompletenessRow(source, check(found.path.parent, listed)))

@@ -10,6 +10,7 @@ from dubset_eval.completeness import Completeness
 from dubset_eval.der import DerScore
 from dubset_eval.tables import Table, decibels, millis, percent, seconds, short_source
 from dubset_eval.text import ErrorRate
+from dubset_eval.timemaps import MapScore
 
 __all__ = [
     "AsrRow",
@@ -67,6 +68,7 @@ class OffsetRow:
     source: str
     result_ms: int
     truth_ms: int
+    time_map: MapScore | None = None
 
     @property
     def error_ms(self) -> int:
@@ -154,7 +156,11 @@ def _clips_cells(r: ClipsRow) -> list[str]:
 
 
 def _offset_cells(r: OffsetRow) -> list[str]:
-    return [r.source, str(r.result_ms), str(r.truth_ms), str(r.error_ms)]
+    m = r.time_map
+    maps = ["-"] * 4 if m is None else [str(m.pieces), millis(m.p50_ms), millis(m.p95_ms)]
+    if m is not None:
+        maps.append(percent(m.coverage, 1))
+    return [r.source, str(r.result_ms), str(r.truth_ms), str(r.error_ms), *maps]
 
 
 def _completeness_cells(r: CompletenessRow) -> list[str]:
@@ -183,7 +189,11 @@ CLIPS_TABLE = Table(
     ("source", "truth", "result", "match", "P", "R", "F1", "median", "p95", "offset"),
     _clips_cells,
 )
-OFFSET_TABLE = Table("Offset (ja_offset_ms)", ("source", "result", "truth", "error"), _offset_cells)
+OFFSET_TABLE = Table(
+    "Offset (ja_offset_ms) and time map (EN time error over JA time, every 100 ms)",
+    ("source", "result", "truth", "error", "pieces", "map p50", "map p95", "covered"),
+    _offset_cells,
+)
 COMPLETENESS_TABLE = Table(
     "Completeness",
     ("source", "listed", "missing", "corrupt", "unlisted", "invalid"),
@@ -310,6 +320,14 @@ def _offset_json(r: OffsetRow) -> dict[str, object]:
         "result_ms": r.result_ms,
         "truth_ms": r.truth_ms,
         "error_ms": r.error_ms,
+        "time_map": None
+        if r.time_map is None
+        else {
+            "pieces": r.time_map.pieces,
+            "p50_error_ms": _r(r.time_map.p50_ms),
+            "p95_error_ms": _r(r.time_map.p95_ms),
+            "coverage": round(r.time_map.coverage, 4),
+        },
     }
 
 

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from dubset_common.timemap import TimeMap
 from dubset_eval.errors import EvalInputError
 from dubset_eval.fields import FieldError, array, integer, obj, span, string, strings
+from dubset_eval.timemaps import truth_map
 
 FORMAT = "dubset-truth/1"
 LANGUAGES = ("ja", "en")
@@ -70,6 +72,7 @@ class Truth:
     pairs: tuple[Pair, ...]
     stems: Mapping[str, Stems]
     bed: Path | None = None
+    time_map: TimeMap | None = None  # the true JA→EN map (truth_map fills in a plain one)
 
     def files(self) -> frozenset[Path]:
         """Every file of the truth itself, resolved (never scored as a result)."""
@@ -161,6 +164,11 @@ def parse_truth(value: object, path: Path) -> Truth:
     pairs = tuple(
         _pair(v, f"pairs[{i}]", len(lines)) for i, v in enumerate(array(d, "pairs", "truth"))
     )
+    duration_ms = {
+        lang: integer(durations, lang, "duration_ms", minimum=0)
+        for lang in LANGUAGES
+        if lang in durations
+    }
     return Truth(
         path=path,
         episode_id=string(d, "episode_id", "truth"),
@@ -168,16 +176,13 @@ def parse_truth(value: object, path: Path) -> Truth:
         episode_number=integer(d, "episode_number", "truth"),
         sample_rate=integer(d, "sample_rate", "truth", minimum=1),
         ja_offset_ms=integer(d, "ja_offset_ms", "truth"),
-        duration_ms={
-            lang: integer(durations, lang, "duration_ms", minimum=0)
-            for lang in LANGUAGES
-            if lang in durations
-        },
+        duration_ms=duration_ms,
         characters=characters,
         lines=lines,
         pairs=pairs,
         stems=_stems(d.get("stems"), path.parent),
         bed=_bed(d.get("stems"), path.parent),
+        time_map=truth_map(d, integer(d, "ja_offset_ms", "truth"), duration_ms),
     )
 
 

@@ -129,7 +129,7 @@ class PackagingStage:
         encoding = encoding_digest(enc.settings(video, backend))
         plan = plan_clips(
             doc.episode_id, clips, durations, en_turns, ja_turns, media.ja_offset_ms,
-            encoding=encoding,
+            encoding=encoding, time_map=media.time_map,
         )  # fmt: skip
         entries: list[FileEntry] = []
         for n, lang in enumerate(LANGUAGES):
@@ -142,7 +142,10 @@ class PackagingStage:
                 plan, video, enc, hook,
             )  # fmt: skip
         check_stored(ctx.store, dataset, entries)
-        frag = canonical_json(fragment(doc, plan.clips, entries, backend, media.tracks))
+        value = fragment(doc, plan.clips, entries, backend, media.tracks)
+        if media.time_map is not None:
+            value["time_map"] = media.time_map.to_json()
+        frag = canonical_json(value)
         ctx.store.put_bytes(fragment_key(dataset, doc.episode_id), frag, "application/json")
         info = {
             "dataset": dataset,

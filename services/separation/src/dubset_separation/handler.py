@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import os
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dubset.v1 import common_pb2, separation_pb2
 from dubset_common.errors import ConfigError, InvalidInputError
-from dubset_common.runner import Output, StageContext, StageOutcome
+from dubset_common.runner import OPTIONAL, Output, StageContext, StageOutcome
 from dubset_common.stagerequest import unpack_params
+from dubset_common.timemap import TimeMap, TimeMapError
+from dubset_common.timemap_proto import timemap_from_proto
 from dubset_separation import STAGE, VERSION
 from dubset_separation.core.audio import AudioSource
 from dubset_separation.core.model import (
@@ -41,6 +43,7 @@ class SeparationParams:
     backend: str
     model: str
     ja_offset_ms: int
+    time_map: TimeMap | None = field(default=None, metadata=OPTIONAL)  # unset: the offset holds
 
 
 def params_from_proto(params: separation_pb2.SeparationParams) -> SeparationParams:
@@ -51,8 +54,15 @@ def params_from_proto(params: separation_pb2.SeparationParams) -> SeparationPara
         raise InvalidInputError(f"model {params.model!r} applies only to the spleeter backend")
     if params.model and params.model != "spleeter:2stems":
         raise InvalidInputError(f"unknown spleeter model {params.model!r}; have spleeter:2stems")
+    try:
+        time_map = timemap_from_proto(params.time_map)
+    except TimeMapError as exc:
+        raise InvalidInputError(f"separation time_map: {exc}") from None
     return SeparationParams(
-        backend=backend, model=params.model, ja_offset_ms=int(params.ja_offset_ms)
+        backend=backend,
+        model=params.model,
+        ja_offset_ms=int(params.ja_offset_ms),
+        time_map=time_map,
     )
 
 
@@ -114,6 +124,7 @@ class SeparationStage:
                     ja_offset_ms=offset,
                     external=external,
                     hook=ctx.hook,
+                    time_map=ctx.params.time_map,
                 )
         except SeparationInputError as exc:
             raise InvalidInputError(str(exc)) from None

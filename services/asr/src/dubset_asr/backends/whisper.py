@@ -6,6 +6,7 @@ import threading
 from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -79,19 +80,7 @@ class FasterWhisperBackend:
                 f"expected {expected_sha256}; {hint}"
             )
         self.compute_type = compute_type
-        from faster_whisper import WhisperModel  # heavy import, only when a model is loaded
-
-        try:
-            self._model = WhisperModel(
-                str(model_dir),
-                device=device,
-                compute_type=compute_type,
-                cpu_threads=cpu_threads,
-                num_workers=1,
-                local_files_only=True,
-            )
-        except (RuntimeError, ValueError, OSError) as exc:
-            raise ModelUnavailableError(f"cannot load {model_dir}: {exc}") from None
+        self._model = open_whisper(model_dir, device, compute_type, cpu_threads)
         self._lock = threading.Lock()
         self._vad = shared_vad()
 
@@ -208,3 +197,21 @@ class FasterWhisperBackend:
             words = seg.words or []
             out.append([RawWord(w.word, w.start, w.end, w.probability) for w in words])
         return out
+
+
+def open_whisper(model_dir: Path, device: str, compute_type: str, cpu_threads: int) -> Any:
+    """A faster-whisper model from a local directory; ModelUnavailableError when it does not
+    load."""
+    from faster_whisper import WhisperModel  # heavy import, only when a model is loaded
+
+    try:
+        return WhisperModel(
+            str(model_dir),
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=cpu_threads,
+            num_workers=1,
+            local_files_only=True,
+        )
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ModelUnavailableError(f"cannot load {model_dir}: {exc}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from dubset_common.timemap import TimeMap
 from dubset_packaging.core.ids import clip_id
 from dubset_packaging.core.model import (
     MIN_CLIP_MS,
@@ -44,6 +45,7 @@ def plan_clips(
     *,
     encoding: str,
     min_clip_ms: int = MIN_CLIP_MS,
+    time_map: TimeMap | None = None,
 ) -> Plan:
     """Clips in EN time order, clamped into each video's duration; a clip under min_clip_ms in
     either language after clamping is dropped (counted in Plan.dropped). `encoding` is the
@@ -54,7 +56,7 @@ def plan_clips(
     for number, clip in enumerate(clips):
         _check_inside(clip, number, durations)
     ordered = sorted(clips, key=lambda c: (c.en.start_ms, c.en.end_ms, c.ja.start_ms, c.ja.end_ms))
-    ja_to_en = map_ja_speakers(en_turns, ja_turns, ja_offset_ms)
+    ja_to_en = map_ja_speakers(en_turns, ja_turns, ja_offset_ms, time_map)
     en_sorted = sorted(en_turns, key=lambda t: (t.start_ms, t.end_ms, t.speaker))
     ja_sorted = sorted(ja_turns, key=lambda t: (t.start_ms, t.end_ms, t.speaker))
     planned: list[PlannedClip] = []

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dubset_common import jsondoc
+from dubset_common.timemap import TimeMap, TimeMapError
 from dubset_packaging.core.model import LANGUAGES, ClipPair, PackagingInputError, Span, Turn
 
 
@@ -25,6 +26,7 @@ class MediaDoc:
     audio: Mapping[str, AudioChoice]
     ja_offset_ms: int
     tracks: Mapping[str, str] = field(default_factory=dict)  # lang → the track, described
+    time_map: TimeMap | None = None  # when the timelines differ by more than the offset
 
 
 def load_object(data: bytes, what: str) -> dict[str, object]:
@@ -90,7 +92,15 @@ def parse_media(data: bytes) -> MediaDoc:
         track = get_str(get_obj(audio, lang, "media.json audio"), "track", "media.json", "")
         if track:
             tracks[lang] = track[:200]
-    return MediaDoc(streams, offset, tracks)
+    time_map = None
+    if doc.get("time_map") is not None:
+        try:
+            time_map = TimeMap.from_json(doc["time_map"], "media.json time_map")
+        except TimeMapError as exc:
+            raise PackagingInputError(str(exc)) from None
+        if time_map.constant_offset_ms is not None:
+            time_map = None  # one constant piece: the offset says it all
+    return MediaDoc(streams, offset, tracks, time_map)
 
 
 def parse_clips(data: bytes) -> list[ClipPair]:

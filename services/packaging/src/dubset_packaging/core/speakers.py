@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+from dubset_common.timemap import TimeMap
 from dubset_packaging.core.model import Span, Turn
 
 UNMATCHED_PREFIX = "JA_"
@@ -21,14 +22,20 @@ MIN_SPEAKER_MS = 200
 
 
 def map_ja_speakers(
-    en_turns: Sequence[Turn], ja_turns: Sequence[Turn], ja_offset_ms: int
+    en_turns: Sequence[Turn],
+    ja_turns: Sequence[Turn],
+    ja_offset_ms: int,
+    time_map: TimeMap | None = None,
 ) -> dict[str, str]:
-    """Each JA label → the EN label it co-occurs with most (see the module docstring)."""
+    """Each JA label → the EN label it co-occurs with most (see the module docstring). With a
+    time map, a JA turn moves through the piece holding its middle (none: it counts nowhere)."""
     overlap: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     en_sorted = sorted(en_turns, key=lambda t: (t.start_ms, t.end_ms))
     for ja in ja_turns:
-        moved = Span(ja.start_ms - ja_offset_ms, ja.end_ms - ja_offset_ms)
         overlap[ja.speaker]  # a JA speaker with no EN overlap still gets an entry
+        moved = _moved(ja, ja_offset_ms, time_map)
+        if moved is None:
+            continue
         for en in _overlapping(en_sorted, moved):
             overlap[ja.speaker][en.speaker] += en.span.overlap_ms(moved)
     mapping = {}
@@ -36,6 +43,18 @@ def map_ja_speakers(
         best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         mapping[ja_label] = best[0][0] if best else UNMATCHED_PREFIX + ja_label
     return dict(sorted(mapping.items()))
+
+
+def _moved(ja: Turn, ja_offset_ms: int, time_map: TimeMap | None) -> Span | None:
+    """A JA turn's span on the EN timeline."""
+    if time_map is None:
+        return Span(ja.start_ms - ja_offset_ms, ja.end_ms - ja_offset_ms)
+    k = time_map.piece_of_ja((ja.start_ms + ja.end_ms) / 2)
+    if k is None:
+        return None
+    piece = time_map.pieces[k]
+    start, end = round(piece.to_en(ja.start_ms)), round(piece.to_en(ja.end_ms))
+    return Span(start, max(start + 1, end))
 
 
 def _overlapping(turns: Sequence[Turn], span: Span) -> list[Turn]:

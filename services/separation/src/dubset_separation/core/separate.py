@@ -10,8 +10,10 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from dubset_common.timemap import TimeMap
 from dubset_separation.core.audio import AudioSource, Signal, StemWriter, split_exact
 from dubset_separation.core.dualdub import PairFit, dualdub_chunk, fit_pair
+from dubset_separation.core.mapped import MappedTrack
 from dubset_separation.core.model import (
     BACKENDS,
     CHUNK_SECONDS,
@@ -167,6 +169,7 @@ def separate(
     ja_offset_ms: int = 0,
     external: ExternalSeparator | None = None,
     hook: ProgressHook = no_progress,
+    time_map: TimeMap | None = None,
 ) -> SeparationResult:
     """Write each given language's two stems into out_dir with the chosen backend."""
     langs = [lang for lang in LANGS if lang in sources]
@@ -175,6 +178,8 @@ def separate(
         if lang not in LANGS:
             raise SeparationInputError(f"unknown language {lang!r}; expected ja or en")
     if chosen == "dualdub":
+        if time_map is not None:
+            return separate_dualdub_mapped(sources, out_dir, time_map, hook)
         return _separate_dualdub(sources, out_dir, ja_offset_ms, hook)
     stats = []
     share = 1.0 / len(langs)
@@ -235,6 +240,31 @@ def _run_external(
         work.rmdir()
 
 
+Mask = NDArray[np.bool_]
+
+
+class DualEstimate:
+    """A track's backing, chunk by chunk, from the other track read at the fitted shift;
+    `covered(s, e)` says where (in the other track's samples) it has anything."""
+
+    def __init__(
+        self,
+        read_a: Callable[[int, int], Signal],
+        read_b: Callable[[int, int], Signal],
+        fit: PairFit,
+        rate: int,
+        covered: Callable[[int, int], Mask],
+    ) -> None:
+        self.read_a, self.read_b, self.fit, self.rate, self.covered = (
+            read_a, read_b, fit, rate, covered
+        )  # fmt: skip
+
+    def __call__(self, s: int, e: int) -> Signal:
+        shift = self.fit.shift
+        b, mask = self.read_b(s + shift, e + shift), self.covered(s + shift, e + shift)
+        return dualdub_chunk(self.read_a(s, e), b, mask, self.fit, self.rate)
+
+
 def _separate_dualdub(
     sources: Mapping[str, AudioSource], out_dir: Path, ja_offset_ms: int, hook: ProgressHook
 ) -> SeparationResult:
@@ -266,21 +296,11 @@ def _separate_dualdub(
         hook(0.5 * k, f"{lang}: fitting {other.name} onto it")
         fit = fit_pair(read_a, read_b, shift, overlap, rate)
 
-        def estimate(
-            s: int,
-            e: int,
-            fit: PairFit = fit,
-            read_a: Callable[[int, int], Signal] = read_a,
-            read_b: Callable[[int, int], Signal] = read_b,
-            nb: int = nb,
-            rate: int = rate,
-        ) -> Signal:
-            idx = np.arange(s, e) + fit.shift
-            covered = (idx >= 0) & (idx < nb)
-            return dualdub_chunk(
-                read_a(s, e), read_b(s + fit.shift, e + fit.shift), covered, fit, rate
-            )
+        def inside(s: int, e: int, nb: int = nb) -> NDArray[np.bool_]:
+            idx = np.arange(s, e)
+            return (idx >= 0) & (idx < nb)
 
+        estimate = DualEstimate(read_a, read_b, fit, rate, inside)
         levels = run_track(src, estimate, out_dir, lang, hook, (0.5 * k, 0.5 * (k + 1)))
         lo = max(0, -fit.shift)
         hi = min(src.frames, nb - fit.shift)
@@ -297,3 +317,76 @@ def _separate_dualdub(
             )
         )
     return SeparationResult("dualdub", "dualdub-stft-v1", tuple(stats), info)
+
+
+def separate_dualdub_mapped(
+    sources: Mapping[str, AudioSource], out_dir: Path, time_map: TimeMap, hook: ProgressHook
+) -> SeparationResult:
+    """Dual-dub where the timelines differ by more than an offset: each track is split against
+    the other read through the map; where the other release lacks the moment, REPET."""
+    levels_in = {lang: _level_dbfs(sources[lang]) for lang in LANGS}
+    silent = [lang for lang, db in levels_in.items() if db <= SILENCE_DBFS]
+    if silent:
+        raise SeparationInputError(
+            f"the {' and '.join(silent)} track is silent ({levels_in[silent[0]]:.0f} dBFS): "
+            "dualdub needs the backing in both languages; use --backend repet"
+        )
+    stats = []
+    for k, (lang, other_lang) in enumerate((("ja", "en"), ("en", "ja"))):
+        src, rate = sources[lang], sources[lang].rate
+        other = MappedTrack(sources[other_lang], time_map, own=lang)
+
+        def read_a(s: int, e: int, src: AudioSource = src) -> Signal:
+            return src.read(s, e)
+
+        def read_b(s: int, e: int, other: MappedTrack = other, rate: int = rate) -> Signal:
+            return other.read(s, e, rate)
+
+        hook(0.5 * k, f"{lang}: fitting {other_lang} onto it through the time map")
+        try:
+            fit = fit_pair(read_a, read_b, 0, other.longest(rate), rate)
+        except SeparationInputError as exc:
+            if all(p.rate == 1 for p in time_map.pieces):
+                raise
+            stats.append(_incoherent(src, lang, out_dir, hook, k, str(exc)))
+            continue
+
+        def covered(s: int, e: int, other: MappedTrack = other, rate: int = rate) -> Mask:
+            return other.covered(s, e, rate)
+
+        estimate = DualEstimate(read_a, read_b, fit, rate, covered)
+        levels = run_track(src, estimate, out_dir, lang, hook, (0.5 * k, 0.5 * (k + 1)))
+        uncovered = int((~other.covered(0, src.frames, rate)).sum())
+        stats.append(
+            _stats(
+                lang,
+                src,
+                levels,
+                fallback_seconds=uncovered / rate,
+                fallback_backend="repet" if uncovered else "",
+                **fit.summary(rate),
+            )
+        )
+    info: dict[str, object] = {"time_map_pieces": len(time_map.pieces)}
+    return SeparationResult("dualdub", "dualdub-stft-v1", tuple(stats), info)
+
+
+def _incoherent(
+    src: AudioSource, lang: str, out_dir: Path, hook: ProgressHook, k: int, why: str
+) -> LanguageStats:
+    """A speed change made with pitch correction (atempo-like time stretching) leaves the two
+    beds alike in sound but not sample for sample, so the dual-dub fit finds no peak: the
+    track is separated on its own (REPET), and the stats say so and why."""
+
+    def estimate(s: int, e: int, src: AudioSource = src) -> Signal:
+        return repet_backing(src.read(s, e), src.rate)
+
+    levels = run_track(src, estimate, out_dir, lang, hook, (0.5 * k, 0.5 * (k + 1)))
+    return _stats(
+        lang,
+        src,
+        levels,
+        fallback_seconds=src.frames / src.rate,
+        fallback_backend="repet",
+        fallback_reason=f"time-stretched release, beds not sample-coherent: {why}",
+    )
