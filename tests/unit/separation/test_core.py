@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dubset_separation.core import separate as sep_module
+from dubset_separation.core import tracks as sep_module
 from dubset_separation.core.audio import AudioSource
 from dubset_separation.core.model import SeparationInputError
 from dubset_separation.core.separate import choose_backend, separate

@@ -6,14 +6,14 @@ import functools
 import hashlib
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from dubset_sample import mix, release, showmeta, truth
+from dubset_sample import mix, mkvtruth, release, showmeta, truth
 from dubset_sample.art import ArtLibrary, default_art_dir, look_for
 from dubset_sample.backing import render_bed, render_intro
 from dubset_sample.bank import BankLine, load_bank
@@ -133,28 +133,41 @@ def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
             extra = release.truth_fields(shaped, stems, opts.ja_offset_ms, opts.out, Path(tmp))
             hook("release", 1.0)
     similarity = _voice_check(cast, voices, lines, hook) if opts.check_voices else None
-    value = truth.build(
-        opts=truth.TruthInputs(
-            seed=opts.seed,
-            seconds=opts.seconds,
-            characters=opts.characters,
-            overlap_rate=opts.overlap_rate,
-            noise_db=opts.noise_db,
-            version=GENERATOR_VERSION,
-            episode=opts.episode,
-            sample_rate=SAMPLE_RATE,
-            ja_offset_ms=opts.ja_offset_ms,
-        ),
-        cast=cast,
-        lines=lines,
-        intro=intro,
-        durations={lang: len(written[f"{lang}_dialogue"]) * 1000 // SAMPLE_RATE for lang in LANGS},
-        shots=shots if shaped is None else {"ja": shots["ja"], "en": shaped.shots},
-        looks=looks,
-        similarity=similarity,
-        en_time=None if shaped is None else shaped.timeline,
-        extra=extra,
-    )
+
+    durations = {lang: len(written[f"{lang}_dialogue"]) * 1000 // SAMPLE_RATE for lang in LANGS}
+
+    def build(
+        en_time: Callable[[int], int] | None, extra: Mapping[str, object] | None
+    ) -> dict[str, object]:
+        return truth.build(
+            opts=truth.TruthInputs(
+                seed=opts.seed,
+                seconds=opts.seconds,
+                characters=opts.characters,
+                overlap_rate=opts.overlap_rate,
+                noise_db=opts.noise_db,
+                version=GENERATOR_VERSION,
+                episode=opts.episode,
+                sample_rate=SAMPLE_RATE,
+                ja_offset_ms=opts.ja_offset_ms,
+            ),
+            cast=cast,
+            lines=lines,
+            intro=intro,
+            durations=durations,
+            shots=shots if shaped is None else {"ja": shots["ja"], "en": shaped.shots},
+            looks=looks,
+            similarity=similarity,
+            en_time=en_time,
+            extra=extra,
+        )
+
+    value = build(None if shaped is None else shaped.timeline, extra)
+    if "dual-mkv" in opts.release_shapes():
+        mkv = mkvtruth.mkv_truth(
+            lambda f: build(f, extra), stems, opts.ja_offset_ms, opts.out, SAMPLE_RATE
+        )
+        _write_json(opts.out / mkvtruth.TRUTH, mkv)
     show = showmeta.build(opts.seed, opts.episode, cast, value)
     _write_json(opts.out / "show.json", show)
     path = opts.out / "truth.json"

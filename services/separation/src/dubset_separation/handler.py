@@ -22,12 +22,8 @@ from dubset_separation.core.model import (
     BackendUnavailableError,
     SeparationInputError,
 )
-from dubset_separation.core.separate import (
-    ExternalSeparator,
-    choose_backend,
-    separate,
-    stem_names,
-)
+from dubset_separation.core.separate import ExternalSeparator, choose_backend, separate
+from dubset_separation.core.tracks import stem_names
 from dubset_separation.spleeter_backend import SpleeterSeparator
 
 # A 4-hour 48 kHz stereo 16-bit WAV is 2.8 GB; inputs are files on disk, read in chunks.

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -11,24 +10,26 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dubset_common.timemap import TimeMap
-from dubset_separation.core.audio import AudioSource, Signal, StemWriter, split_exact
-from dubset_separation.core.dualdub import PairFit, dualdub_chunk, fit_pair
-from dubset_separation.core.mapped import MappedTrack
+from dubset_separation.core.audio import AudioSource, Signal, StemWriter
+from dubset_separation.core.dualdub import fit_pair
+from dubset_separation.core.dualmapped import separate_dualdub_mapped
 from dubset_separation.core.model import (
     BACKENDS,
-    CHUNK_SECONDS,
     LANGS,
-    MARGIN_SECONDS,
-    LanguageStats,
     ProgressHook,
     SeparationInputError,
     SeparationResult,
     no_progress,
 )
 from dubset_separation.core.repet import repet_backing
-
-Estimator = Callable[[int, int], Signal]
-SILENCE_DBFS = -70.0
+from dubset_separation.core.tracks import (
+    SILENCE_DBFS,
+    DualEstimate,
+    chunks,
+    level_dbfs,
+    run_track,
+    track_stats,
+)
 
 
 class ExternalSeparator(Protocol):
@@ -41,10 +42,6 @@ class ExternalSeparator(Protocol):
         """Write the backing estimate of mixture to out (any WAV, same rate and length)."""
 
     def describe(self) -> dict[str, object]: ...
-
-
-def stem_names(lang: str) -> tuple[str, str]:
-    return f"{lang}_dialogue.wav", f"{lang}_backing.wav"
 
 
 def choose_backend(requested: str, languages: set[str]) -> str:
@@ -64,101 +61,6 @@ def choose_backend(requested: str, languages: set[str]) -> str:
             "use --backend repet or spleeter for one track"
         )
     return backend
-
-
-def _chunks(n: int, rate: int) -> list[tuple[int, int]]:
-    size = int(CHUNK_SECONDS * rate)
-    bounds = [*list(range(0, n, size)), n]
-    if len(bounds) > 2 and bounds[-1] - bounds[-2] < size // 2:
-        del bounds[-2]
-    return list(itertools.pairwise(bounds))
-
-
-def _mean_square(x: NDArray[np.int16]) -> float:
-    f = x.astype(np.float64) / 32768.0
-    return float(np.dot(f, f))
-
-
-def run_track(
-    source: AudioSource,
-    estimate: Estimator,
-    out_dir: Path,
-    lang: str,
-    hook: ProgressHook,
-    progress: tuple[float, float] = (0.0, 1.0),
-) -> tuple[float, float, float]:
-    """Write <lang>_dialogue.wav and <lang>_backing.wav; returns their and the mixture's dBFS.
-
-    Chunks of CHUNK_SECONDS are estimated with MARGIN_SECONDS of context on each side and
-    cross-faded over the margin, so memory does not grow with the episode.
-    """
-    n, rate = source.frames, source.rate
-    margin = int(MARGIN_SECONDS * rate)
-    half = margin // 2
-    fade = 2 * half
-    ramp = np.sin(0.5 * np.pi * (np.arange(fade) + 0.5) / fade) ** 2
-    chunks = _chunks(n, rate)
-    d_name, b_name = stem_names(lang)
-    dialogue = StemWriter(out_dir / d_name, rate)
-    backing = StemWriter(out_dir / b_name, rate)
-    mix_sq = 0.0
-    pending: Signal | None = None
-    try:
-        for i, (a, b) in enumerate(chunks):
-            est = estimate(a - margin, b + margin)
-            off = margin - a
-            lo = a - half if a > 0 else 0
-            hi = b - half if b < n else n
-            out = est[lo + off : hi + off].copy()
-            if pending is not None:
-                out[:fade] = pending + ramp * out[:fade]
-            if b < n:
-                pending = (1.0 - ramp) * est[hi + off : hi + fade + off]
-            mix = source.pcm(lo, hi)
-            d, bk = split_exact(mix, out)
-            dialogue.write(d)
-            backing.write(bk)
-            mix_sq += _mean_square(mix)
-            f0, f1 = progress
-            hook(f0 + (f1 - f0) * (i + 1) / len(chunks), f"{lang}: {hi / rate:.0f} s")
-    finally:
-        dialogue.close()
-        backing.close()
-    from dubset_separation.core.audio import rms_dbfs
-
-    return rms_dbfs(mix_sq, n), dialogue.rms_dbfs(), backing.rms_dbfs()
-
-
-def _stats(
-    lang: str, source: AudioSource, levels: tuple[float, float, float], **extra: object
-) -> LanguageStats:
-    fallback = extra.pop("fallback_seconds", 0.0)
-    assert isinstance(fallback, float)
-    return LanguageStats(
-        lang,
-        source.rate,
-        source.channels,
-        source.frames,
-        levels[0],
-        levels[1],
-        levels[2],
-        fallback,
-        dict(extra),
-    )
-
-
-def _level_dbfs(source: AudioSource) -> float:
-    """Mixture level over up to 60 probes of one second (cheap on long files)."""
-    n, rate = source.frames, source.rate
-    starts = np.unique(np.linspace(0, max(0, n - rate), min(60, max(1, n // rate))).astype(int))
-    sq, count = 0.0, 0
-    for s in starts:
-        x = source.pcm(int(s), int(s) + min(rate, n))
-        sq += _mean_square(x)
-        count += len(x)
-    from dubset_separation.core.audio import rms_dbfs
-
-    return rms_dbfs(sq, count)
 
 
 def separate(
@@ -196,7 +98,7 @@ def separate(
             if external is None:
                 raise SeparationInputError(f"backend {chosen} has no model configured")
             levels = _run_external(src, external, out_dir, lang, hook, span)
-        stats.append(_stats(lang, src, levels, silent=levels[0] <= SILENCE_DBFS))
+        stats.append(track_stats(lang, src, levels, silent=levels[0] <= SILENCE_DBFS))
     model = external.model if (chosen != "repet" and external is not None) else "repet-sim"
     info: dict[str, object] = {}
     if chosen == "spleeter" and external is not None:
@@ -218,7 +120,7 @@ def _run_external(
         mixture = work / "mixture.wav"
         writer = StemWriter(mixture, src.rate)
         try:
-            for a, b in _chunks(src.frames, src.rate):
+            for a, b in chunks(src.frames, src.rate):
                 writer.write(src.pcm(a, b))
         finally:
             writer.close()
@@ -240,36 +142,11 @@ def _run_external(
         work.rmdir()
 
 
-Mask = NDArray[np.bool_]
-
-
-class DualEstimate:
-    """A track's backing, chunk by chunk, from the other track read at the fitted shift;
-    `covered(s, e)` says where (in the other track's samples) it has anything."""
-
-    def __init__(
-        self,
-        read_a: Callable[[int, int], Signal],
-        read_b: Callable[[int, int], Signal],
-        fit: PairFit,
-        rate: int,
-        covered: Callable[[int, int], Mask],
-    ) -> None:
-        self.read_a, self.read_b, self.fit, self.rate, self.covered = (
-            read_a, read_b, fit, rate, covered
-        )  # fmt: skip
-
-    def __call__(self, s: int, e: int) -> Signal:
-        shift = self.fit.shift
-        b, mask = self.read_b(s + shift, e + shift), self.covered(s + shift, e + shift)
-        return dualdub_chunk(self.read_a(s, e), b, mask, self.fit, self.rate)
-
-
 def _separate_dualdub(
     sources: Mapping[str, AudioSource], out_dir: Path, ja_offset_ms: int, hook: ProgressHook
 ) -> SeparationResult:
     ja, en = sources["ja"], sources["en"]
-    levels_in = {lang: _level_dbfs(sources[lang]) for lang in LANGS}
+    levels_in = {lang: level_dbfs(sources[lang]) for lang in LANGS}
     silent = [lang for lang, db in levels_in.items() if db <= SILENCE_DBFS]
     if silent:
         raise SeparationInputError(
@@ -307,7 +184,7 @@ def _separate_dualdub(
         covered_n = max(0, hi - lo)
         fallback = (src.frames - covered_n) / rate
         stats.append(
-            _stats(
+            track_stats(
                 lang,
                 src,
                 levels,
@@ -317,76 +194,3 @@ def _separate_dualdub(
             )
         )
     return SeparationResult("dualdub", "dualdub-stft-v1", tuple(stats), info)
-
-
-def separate_dualdub_mapped(
-    sources: Mapping[str, AudioSource], out_dir: Path, time_map: TimeMap, hook: ProgressHook
-) -> SeparationResult:
-    """Dual-dub where the timelines differ by more than an offset: each track is split against
-    the other read through the map; where the other release lacks the moment, REPET."""
-    levels_in = {lang: _level_dbfs(sources[lang]) for lang in LANGS}
-    silent = [lang for lang, db in levels_in.items() if db <= SILENCE_DBFS]
-    if silent:
-        raise SeparationInputError(
-            f"the {' and '.join(silent)} track is silent ({levels_in[silent[0]]:.0f} dBFS): "
-            "dualdub needs the backing in both languages; use --backend repet"
-        )
-    stats = []
-    for k, (lang, other_lang) in enumerate((("ja", "en"), ("en", "ja"))):
-        src, rate = sources[lang], sources[lang].rate
-        other = MappedTrack(sources[other_lang], time_map, own=lang)
-
-        def read_a(s: int, e: int, src: AudioSource = src) -> Signal:
-            return src.read(s, e)
-
-        def read_b(s: int, e: int, other: MappedTrack = other, rate: int = rate) -> Signal:
-            return other.read(s, e, rate)
-
-        hook(0.5 * k, f"{lang}: fitting {other_lang} onto it through the time map")
-        try:
-            fit = fit_pair(read_a, read_b, 0, other.longest(rate), rate)
-        except SeparationInputError as exc:
-            if all(p.rate == 1 for p in time_map.pieces):
-                raise
-            stats.append(_incoherent(src, lang, out_dir, hook, k, str(exc)))
-            continue
-
-        def covered(s: int, e: int, other: MappedTrack = other, rate: int = rate) -> Mask:
-            return other.covered(s, e, rate)
-
-        estimate = DualEstimate(read_a, read_b, fit, rate, covered)
-        levels = run_track(src, estimate, out_dir, lang, hook, (0.5 * k, 0.5 * (k + 1)))
-        uncovered = int((~other.covered(0, src.frames, rate)).sum())
-        stats.append(
-            _stats(
-                lang,
-                src,
-                levels,
-                fallback_seconds=uncovered / rate,
-                fallback_backend="repet" if uncovered else "",
-                **fit.summary(rate),
-            )
-        )
-    info: dict[str, object] = {"time_map_pieces": len(time_map.pieces)}
-    return SeparationResult("dualdub", "dualdub-stft-v1", tuple(stats), info)
-
-
-def _incoherent(
-    src: AudioSource, lang: str, out_dir: Path, hook: ProgressHook, k: int, why: str
-) -> LanguageStats:
-    """A speed change made with pitch correction (atempo-like time stretching) leaves the two
-    beds alike in sound but not sample for sample, so the dual-dub fit finds no peak: the
-    track is separated on its own (REPET), and the stats say so and why."""
-
-    def estimate(s: int, e: int, src: AudioSource = src) -> Signal:
-        return repet_backing(src.read(s, e), src.rate)
-
-    levels = run_track(src, estimate, out_dir, lang, hook, (0.5 * k, 0.5 * (k + 1)))
-    return _stats(
-        lang,
-        src,
-        levels,
-        fallback_seconds=src.frames / src.rate,
-        fallback_backend="repet",
-        fallback_reason=f"time-stretched release, beds not sample-coherent: {why}",
-    )
