@@ -41,6 +41,14 @@ class Episode:
     dir: Path
     seed: int
     number: int
+    shapes: tuple[str, ...] = ()  # dubset sample --shape: how the release comes
+
+    @property
+    def files(self) -> list[str]:
+        """The `dubset run` / `dubset submit` arguments naming the release."""
+        if "dual-mkv" in self.shapes:
+            return ["--episode", str(self.dir / "episode.mkv")]
+        return ["--ja", str(self.ja), "--en", str(self.en)]
 
     @property
     def ja(self) -> Path:
@@ -56,18 +64,27 @@ class Episode:
 
     @property
     def truth(self) -> Path:
-        return self.dir / "truth.json"
+        """The truth of the files `files` names (the MKV's own when it is one)."""
+        mkv = self.dir / "episode.truth.json"
+        return mkv if "dual-mkv" in self.shapes else self.dir / "truth.json"
 
 
-# Two episodes of one show, one of another, one announced by a bucket notification.
-PLAN = {"a1": (11, 1, 1500), "a2": (11, 2, 1500), "b1": (12, 1, -800), "c1": (13, 1, 0)}
+# Two episodes of one show, one of another, one announced by a bucket notification. a2 comes as
+# one dual-audio MKV (a 5.1 English track and a commentary), b1's dub as an edited 5.1 release
+# (a 3 s card inserted mid-episode): real releases' shapes through every service.
+PLAN: dict[str, tuple[int, int, int, tuple[str, ...]]] = {
+    "a1": (11, 1, 1500, ()),
+    "a2": (11, 2, 1500, ("dual-mkv", "surround")),
+    "b1": (12, 1, -800, ("card", "surround")),
+    "c1": (13, 1, 0, ()),
+}
 
 
 @pytest.fixture(scope="session")
 def episodes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Episode]:
     root = tmp_path_factory.mktemp("episodes")
     out = {}
-    for name, (seed, number, offset) in PLAN.items():
+    for name, (seed, number, offset, shapes) in PLAN.items():
         folder = root / name
         generate(
             SampleOptions(
@@ -77,9 +94,10 @@ def episodes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Episode]:
                 seed=seed,
                 episode=number,
                 ja_offset_ms=offset,
+                shapes=shapes,
             )
         )
-        out[name] = Episode(name, folder, seed, number)
+        out[name] = Episode(name, folder, seed, number, shapes)
     return out
 
 

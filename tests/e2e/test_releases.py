@@ -1,0 +1,40 @@
+"""Real releases' shapes through `dubset run`: an edited 5.1 dub (a card inserted mid-episode)
+and one dual-audio MKV, scored against their truth like the plain episodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dubset_cli.main import main as dubset
+from dubset_eval.evaluate import evaluate
+from tests.e2e.conftest import Episode
+from tests.e2e.test_pipeline import MAX_EN_WER, MIN_CLIP_F1
+
+MAX_MAP_P95_MS = 40.0
+
+pytestmark = pytest.mark.timeout(1200)
+
+
+@pytest.mark.parametrize("name", ["b1", "a2"])
+def test_a_shaped_release_through_dubset_run(
+    episodes: dict[str, Episode], tmp_path: Path, name: str
+) -> None:
+    ep = episodes[name]
+    out = tmp_path / "out"
+    args = ["run", *ep.files, "--show", str(ep.show), "--episode-number", str(ep.number)]
+    assert dubset([*args, "--out", str(out), "--no-tts"]) == 0
+    report = evaluate(ep.truth, out)
+    dataset_clips = [r for r in report.clips if "anim400k_annotations" in r.source]
+    assert dataset_clips, report.problems
+    score = dataset_clips[0].score
+    assert score.f1 is not None and score.f1 >= MIN_CLIP_F1, score
+    en = [r for r in report.asr if r.language == "en"]
+    assert en and en[0].counts.rate is not None and en[0].counts.rate <= MAX_EN_WER
+    (media,) = [r for r in report.offsets if r.source.endswith("media.json")]
+    assert media.time_map is not None and media.time_map.p95_ms is not None
+    assert media.time_map.p95_ms <= MAX_MAP_P95_MS, media.time_map
+    assert media.time_map.coverage >= 0.95
+    if "card" in ep.shapes:
+        assert media.time_map.pieces == 2
