@@ -131,3 +131,48 @@ def test_cues_that_cannot_be_aligned_are_marked(aligner: SubtitleAligner) -> Non
     assert result.transcript.segments[-1].start_ms == 45_000  # clipped to the audio
     with pytest.raises(AsrInputError, match="language must be one of"):
         aligner.align(silence, cues, "fr")
+
+
+def test_the_asr_stage_takes_a_subtitle_file_as_the_transcript(
+    aligner: SubtitleAligner, episode: Path, tmp_path: Path
+) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from dubset.v1 import asr_pb2, common_pb2
+    from dubset_asr.handler import AsrStage
+    from dubset_common.errors import InvalidInputError
+    from dubset_common.metrics import StageMetrics
+    from dubset_common.objstore import LocalStore
+    from dubset_common.runner import StageExecutor
+    from dubset_common.stagerequest import build_request
+    from dubset_common.subtitles import to_ass
+
+    samples, lines = _speech(episode, "en")
+    cues = [
+        Cue(c.start_ms, c.end_ms, c.text, actor=f"Speaker {i % 2}")
+        for i, c in enumerate(_subtitle_cues(lines))
+    ]
+    sf.write(tmp_path / "en.wav", samples, 16_000)
+    store = LocalStore(tmp_path / "store")
+    refs = {
+        "audio": store.put_file("in/en.wav", tmp_path / "en.wav", "audio/wav"),
+        "subtitles": store.put_bytes("in/en.ass", to_ass(cues, "ep").encode(), "text/x-ssa"),
+    }
+    params = asr_pb2.AsrParams(language=common_pb2.LANGUAGE_EN)
+    stage = AsrStage(aligner=lambda _model: aligner)
+    metrics = StageMetrics.create(CollectorRegistry(), "asr")
+    result = StageExecutor(stage, store, metrics).execute(
+        build_request("asr", "j", "ep", refs, params)
+    )
+    assert result.status == common_pb2.STAGE_STATUS_OK, result.error_message
+    value = json.loads(store.get_bytes(store.key_of(result.outputs["transcript"].uri)))
+    assert value["source"] == "subtitles" and len(value["segments"]) == len(lines)
+    assert value["segment_sources"] == ["subtitle-aligned"] * len(lines)
+    assert value["segment_speakers"][:2] == ["Speaker 0", "Speaker 1"]
+    pairs = zip(value["segments"], lines, strict=True)
+    starts = [abs(s["start_ms"] - line["start_ms"]) for s, line in pairs]
+    assert median(starts) < 100
+    # Text that is not subtitles fails the job, saying so.
+    refs["subtitles"] = store.put_bytes("in/bad.srt", b"\x89PNG\r\n\x1a\n", "text/plain")
+    with pytest.raises(InvalidInputError, match="not subtitles"):
+        StageExecutor(stage, store, metrics).execute(build_request("asr", "j", "ep", refs, params))

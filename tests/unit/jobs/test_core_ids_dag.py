@@ -126,3 +126,21 @@ def test_episode_document_fills_video_ids_and_provenance() -> None:
     assert isinstance(prov, dict)
     assert prov["asr.ja"] == "asr.ja-be"
     assert "packaging" not in prov
+
+
+def test_a_subtitle_file_goes_to_its_language_asr_task_only_and_the_map_to_its_readers() -> None:
+    from dubset_common.timemap import Piece, TimeMap
+
+    subs = Ref("s3://b/en.ass", "c" * 64, 10)
+    tm = TimeMap((Piece(0, 1000, 0, 1000), Piece(1000, 9000, 4000, 12000)))
+    job = Job("j", spec(subtitles={"en": subs}), tuple(TaskState(t.name) for t in dag.TASKS))
+    job = done(
+        job, "separation", **{f"{n}_dialogue": Ref(f"s3://b/{n}_d.wav") for n in ("ja", "en")}
+    )
+    assert dag.inputs_for(job, dag.BY_NAME["asr.en"])["subtitles"] == subs
+    assert "subtitles" not in dag.inputs_for(job, dag.BY_NAME["asr.ja"])
+    assert "subtitles" not in dag.inputs_for(job, dag.BY_NAME["diarization.en"])
+    mapped = Job("j", spec(), job.tasks, ja_offset_ms=0, time_map=tm)
+    params = dag.params_for(mapped, dag.BY_NAME["alignment"])
+    assert params["time_map"]["pieces"][1]["en_start_ms"] == 4000  # type: ignore[index]
+    assert "time_map" not in dag.params_for(mapped, dag.BY_NAME["asr.en"])

@@ -32,6 +32,10 @@ class DefaultsFormatter(argparse.HelpFormatter):
         return text
 
 
+class RawDescriptionDefaultsFormatter(argparse.RawDescriptionHelpFormatter, DefaultsFormatter):
+    """DefaultsFormatter that keeps the description's and epilog's own line breaks."""
+
+
 class CommandGroups(_Subcommands):
     """Subcommands whose one-line help is kept here and listed by group, not as one flat list."""
 

@@ -12,7 +12,13 @@ import grpc
 from dubset.v1 import jobs_pb2, jobs_pb2_grpc
 from dubset_cli import jobview
 from dubset_cli.connect import find_jobs_server, store_origin, store_settings
-from dubset_cli.release import add_release_arguments, choose_tracks, episode_number, release_of
+from dubset_cli.release import (
+    add_release_arguments,
+    attach_subtitles,
+    choose_tracks,
+    episode_number,
+    release_of,
+)
 from dubset_cli.upload import add_tts_arguments, read_show, submission, upload
 from dubset_common.errors import DubsetError, TransientError
 from dubset_common.grpcauth import client_channel
@@ -115,6 +121,10 @@ def _submit(args: argparse.Namespace) -> int:
             tts_backend=args.tts_backend,
         )  # fmt: skip
         choose_tracks(sub, release)
+        try:
+            attach_subtitles(sub, release, store)
+        except TransientError as exc:
+            raise DubsetError(f"{exc}; {store_origin()}") from None
         channel, stub = _stub(args)
         with channel:
             reply = stub.SubmitEpisode(

@@ -9,11 +9,14 @@ The media stage picks the tracks by language tag; `--ja-track N` / `--en-track N
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dubset.v1 import jobs_pb2, media_pb2
+from dubset_cli.upload import upload
 from dubset_common.errors import InvalidInputError
+from dubset_common.objstore import ObjectStore
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class Release:
     number: int | None  # the episode number when the command line gave one
     ja_track: int | None = None
     en_track: int | None = None
+    subtitles: Mapping[str, Path] = field(default_factory=dict)  # lang → a subtitle file
 
     @property
     def one_file(self) -> bool:
@@ -57,6 +61,14 @@ def add_release_arguments(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="episode number (default: the only entry of show.json's episodes)",
     )
+    for lang in ("ja", "en"):
+        p.add_argument(
+            f"--{lang}-subs",
+            type=Path,
+            metavar="FILE",
+            help=f"{lang.upper()} subtitles (SRT, ASS/SSA, WebVTT) as that language's "
+            "transcript, their cue times aligned to the speech (default: the recogniser's)",
+        )
     for lang, tag in (("ja", "jpn"), ("en", "eng")):
         p.add_argument(
             f"--{lang}-track",
@@ -87,12 +99,14 @@ def release_of(args: argparse.Namespace) -> Release:
             "name the episode: --episode FILE (one video with both languages) or "
             "--ja FILE --en FILE (two releases)"
         )
-    for path in {ja, en}:
+    subtitles = {
+        lang: path for lang in ("ja", "en") if (path := getattr(args, f"{lang}_subs")) is not None
+    }
+    for path in {ja, en, *subtitles.values()}:
         if not path.is_file():
-            raise InvalidInputError(
-                f"{path} {'is not a file' if path.exists() else 'does not exist'}"
-            )
-    return Release(ja, en, number, args.ja_track, args.en_track)
+            why = "is not a file" if path.exists() else "does not exist"
+            raise InvalidInputError(f"{path} {why}")
+    return Release(ja, en, number, args.ja_track, args.en_track, subtitles)
 
 
 def episode_number(show: dict[str, object], given: int | None) -> int:
@@ -105,6 +119,13 @@ def episode_number(show: dict[str, object], given: int | None) -> int:
         if str(number).isdigit():
             return int(number)
     raise InvalidInputError("give --episode-number: show.json does not name exactly one episode")
+
+
+def attach_subtitles(sub: jobs_pb2.EpisodeSubmission, release: Release, store: ObjectStore) -> None:
+    """Upload the subtitle files and name them in the submission."""
+    for lang, path in release.subtitles.items():
+        ref = upload(store, path, f"the {lang.upper()} subtitles")
+        getattr(sub, f"{lang}_subtitles").CopyFrom(ref)
 
 
 def choose_tracks(sub: jobs_pb2.EpisodeSubmission, release: Release) -> None:

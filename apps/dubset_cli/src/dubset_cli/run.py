@@ -10,7 +10,13 @@ from pathlib import Path
 
 from dubset.v1 import jobs_pb2, packaging_pb2
 from dubset_cli import jobview
-from dubset_cli.release import add_release_arguments, choose_tracks, episode_number, release_of
+from dubset_cli.release import (
+    add_release_arguments,
+    attach_subtitles,
+    choose_tracks,
+    episode_number,
+    release_of,
+)
 from dubset_cli.upload import add_tts_arguments, read_show, submission, upload
 from dubset_common.errors import DubsetError
 from dubset_common.keys import check_id
@@ -62,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
                 tts_backend=args.tts_backend,
             )  # fmt: skip
             choose_tracks(sub, release)
+            attach_subtitles(sub, release, pipeline.store)
             if args.no_video:
                 params = packaging_pb2.PackagingParams(video_clips=False)
                 sub.options.stage_params["packaging"].Pack(params)

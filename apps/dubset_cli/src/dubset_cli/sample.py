@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from dubset_cli.helpformat import RawDescriptionDefaultsFormatter
 from dubset_cli.progress import Progress
 
 
@@ -28,7 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "same bytes. --shape makes the EN release differ from the JA one as real releases\n"
         "do; truth.json then has `release` and the true JA-to-EN `time_map`.\n"
         "See docs/truth-format.md.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDescriptionDefaultsFormatter,
         epilog="release shapes (--shape, repeatable or comma-separated, combinable):\n"
         "  dual-mkv   also write episode.mkv: the JA video with Japanese (default), English\n"
         "             and English commentary audio tracks; its EN track on the JA timeline\n"

@@ -27,6 +27,7 @@ from dubset_asr.core.model import (
     ProgressHook,
     Transcript,
 )
+from dubset_asr.fromsubs import AlignerLoader, default_aligner, from_subtitles
 from dubset_common.errors import (
     ConfigError,
     DubsetError,
@@ -37,6 +38,7 @@ from dubset_common.facts import Facts
 from dubset_common.objstore import ObjectStore
 from dubset_common.runner import Output, StageContext, StageOutcome, fetch_to_file
 from dubset_common.stagerequest import unpack_params
+from dubset_common.subtitles import MAX_BYTES as MAX_SUBTITLE_BYTES
 
 MAX_INPUT_BYTES = 4 * 1024 * 1024 * 1024
 MAX_PROMPT_CHARS = 1000
@@ -146,8 +148,13 @@ class AsrStage:
     version = VERSION
     inputs: tuple[str, ...] = ("audio",)
 
-    def __init__(self, loader: BackendLoader = default_loader) -> None:
+    optional_inputs: tuple[str, ...] = ("subtitles",)  # a subtitle file: the transcript
+
+    def __init__(
+        self, loader: BackendLoader = default_loader, aligner: AlignerLoader = default_aligner
+    ) -> None:
         self.loader = loader
+        self.aligner = aligner
 
     def parse_params(self, request: common_pb2.StageRequest) -> AsrParams:
         params = unpack_params(request, asr_pb2.AsrParams, "asr")
@@ -157,6 +164,8 @@ class AsrStage:
         audio = fetch_audio(
             ctx.store, ctx.request.inputs["audio"], ctx.workdir, ctx.max_input_bytes
         )
+        if ctx.has_input("subtitles"):
+            return self._from_subtitles(ctx, audio)
         asr, transcript = run_backend(self.loader, ctx.params, audio, ctx.hook)
         out = Output("transcript", "transcript.json", "application/json", data=dumps(transcript))
         words = sum(len(s.words) for s in transcript.segments)
@@ -171,6 +180,21 @@ class AsrStage:
         )
         facts = Facts(segments=len(transcript.segments))
         return StageOutcome(outputs=(out,), backend=backend_label(asr), info=info, facts=facts)
+
+    def _from_subtitles(self, ctx: StageContext[AsrParams], audio: Path) -> StageOutcome:
+        """The subtitle file's cues as the transcript, their times aligned to the speech."""
+        ctx.hook(0.1, "aligning the subtitles to the speech")
+        size = ctx.request.inputs["subtitles"].size_bytes
+        if size > MAX_SUBTITLE_BYTES:
+            raise InvalidInputError(f"the subtitle file is {size} bytes, over {MAX_SUBTITLE_BYTES}")
+        data = ctx.read_input("subtitles")
+        p = ctx.params
+        raw, aligned, info = from_subtitles(self.aligner, p.model, audio, data, p.language)
+        out = Output("transcript", "transcript.json", "application/json", data=raw)
+        facts = Facts(segments=len(aligned.transcript.segments))
+        return StageOutcome(
+            outputs=(out,), backend="subtitles+whisper-align", info=info, facts=facts
+        )
 
 
 def transcribe_inline(

@@ -18,7 +18,13 @@ from dubset_jobs.core.ids import client_id, episode_id_for, job_id_for
 from dubset_jobs.core.model import JobSpec
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-NAMES = {"ja": "JA video", "en": "EN video"}
+NAMES = {
+    "ja": "JA video",
+    "en": "EN video",
+    "ja_subtitles": "JA subtitles",
+    "en_subtitles": "EN subtitles",
+}
+MAX_SUBTITLE_BYTES = 16 * 1024 * 1024
 # A job's state (its submission included) must fit one message on the state topic (the broker
 # takes 1 MiB by default); task state and output refs need far less than the rest.
 MAX_SUBMISSION_BYTES = 256 * 1024
@@ -63,20 +69,22 @@ def admit(
         sub.episode_id = episode_id_for(name, str(season or ""), sub.episode_number)
     for lang, field in (("ja", sub.ja_media), ("en", sub.en_media)):
         _resolve(lang, field, store, max_media_bytes)
+    for what, field in (("ja_subtitles", sub.ja_subtitles), ("en_subtitles", sub.en_subtitles)):
+        if field.uri:
+            _resolve(what, field, store, MAX_SUBTITLE_BYTES)
     # JA and EN may be one file: a dual-audio release (the media stage picks the tracks).
     spec = spec_of(sub)
     _check_size(sub)
-    digest = sha256_hex(
-        canonical_json(
-            {
-                "submission_id": sub.submission_id,
-                "show": dict(spec.show),
-                "episode": dict(spec.episode),
-                "episode_number": sub.episode_number,
-                "options": json_format.MessageToDict(sub.options, preserving_proto_field_name=True),
-            }
-        )
-    )
+    identity: dict[str, object] = {
+        "submission_id": sub.submission_id,
+        "show": dict(spec.show),
+        "episode": dict(spec.episode),
+        "episode_number": sub.episode_number,
+        "options": json_format.MessageToDict(sub.options, preserving_proto_field_name=True),
+    }
+    if spec.subtitles:  # absent otherwise: a plain submission keeps its job id
+        identity["subtitles"] = {lang: ref.sha256 for lang, ref in spec.subtitles.items()}
+    digest = sha256_hex(canonical_json(identity))
     job_id = job_id_for(sub.episode_id, sub.ja_media.sha256, sub.en_media.sha256, digest)
     return Admitted(job_id, spec, sub)
 
@@ -94,7 +102,7 @@ def _check_size(sub: jobs_pb2.EpisodeSubmission) -> None:
 def _resolve(lang: str, ref: common_pb2.MediaRef, store: ObjectStore, limit: int) -> None:
     what = f"the {NAMES[lang]}"
     if not ref.uri:
-        raise InvalidInputError(f"{what} is missing: set {lang}_media.uri")
+        raise InvalidInputError(f"{what} is missing: set {lang}_media.uri")  # media only
     key = store.key_of(ref.uri)
     try:
         size = store.size(key)

@@ -75,6 +75,11 @@ def spec_of(sub: jobs_pb2.EpisodeSubmission) -> JobSpec:
         dataset=sub.options.dataset or "default",
         overrides=overrides_of(sub.options),
         run_tts=run_tts(sub.options),
+        subtitles={
+            lang: ref_from_proto(ref)
+            for lang, ref in (("ja", sub.ja_subtitles), ("en", sub.en_subtitles))
+            if ref.uri
+        },
     )
 
 

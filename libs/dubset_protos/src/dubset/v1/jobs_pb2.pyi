@@ -413,6 +413,8 @@ class EpisodeSubmission(_message.Message):
     EN_MEDIA_FIELD_NUMBER: _builtins.int
     OPTIONS_FIELD_NUMBER: _builtins.int
     SUBMITTED_UNIX_MS_FIELD_NUMBER: _builtins.int
+    JA_SUBTITLES_FIELD_NUMBER: _builtins.int
+    EN_SUBTITLES_FIELD_NUMBER: _builtins.int
     submission_id: _builtins.str
     """client idempotency key; empty: derived from the content"""
     episode_id: _builtins.str
@@ -434,6 +436,14 @@ class EpisodeSubmission(_message.Message):
 
     @_builtins.property
     def options(self) -> Global___JobOptions: ...
+    @_builtins.property
+    def ja_subtitles(self) -> _common_pb2.MediaRef:
+        """Subtitle files (SRT, ASS/SSA, WebVTT) whose text becomes that language's transcript, its
+        cue times aligned to the speech; unset: the recogniser transcribes.
+        """
+
+    @_builtins.property
+    def en_subtitles(self) -> _common_pb2.MediaRef: ...
     def __init__(
         self,
         *,
@@ -446,10 +456,12 @@ class EpisodeSubmission(_message.Message):
         en_media: _common_pb2.MediaRef | None = ...,
         options: Global___JobOptions | None = ...,
         submitted_unix_ms: _builtins.int = ...,
+        ja_subtitles: _common_pb2.MediaRef | None = ...,
+        en_subtitles: _common_pb2.MediaRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["en_media", b"en_media", "episode", b"episode", "ja_media", b"ja_media", "options", b"options", "show", b"show"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["en_media", b"en_media", "en_subtitles", b"en_subtitles", "episode", b"episode", "ja_media", b"ja_media", "ja_subtitles", b"ja_subtitles", "options", b"options", "show", b"show"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["en_media", b"en_media", "episode", b"episode", "episode_id", b"episode_id", "episode_number", b"episode_number", "ja_media", b"ja_media", "options", b"options", "show", b"show", "submission_id", b"submission_id", "submitted_unix_ms", b"submitted_unix_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["en_media", b"en_media", "en_subtitles", b"en_subtitles", "episode", b"episode", "episode_id", b"episode_id", "episode_number", b"episode_number", "ja_media", b"ja_media", "ja_subtitles", b"ja_subtitles", "options", b"options", "show", b"show", "submission_id", b"submission_id", "submitted_unix_ms", b"submitted_unix_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

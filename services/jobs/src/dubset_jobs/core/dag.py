@@ -106,7 +106,10 @@ def inputs_for(job: Job, task: Task) -> dict[str, Ref]:
     if task.name == "separation":
         return {"ja": _out(job, "media", "ja"), "en": _out(job, "media", "en")}
     if task.stage in ("asr", "diarization"):
-        return {"audio": _out(job, "separation", f"{task.language}_dialogue")}
+        inputs = {"audio": _out(job, "separation", f"{task.language}_dialogue")}
+        if task.stage == "asr" and task.language in spec.subtitles:
+            inputs["subtitles"] = spec.subtitles[task.language]
+        return inputs
     if task.name == "alignment":
         return {"en": _out(job, "asr.en", "transcript"), "ja": _out(job, "asr.ja", "transcript")}
     if task.name == PACKAGING:

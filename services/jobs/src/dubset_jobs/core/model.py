@@ -52,6 +52,8 @@ class JobSpec:
     # Per stage noun: params fields (proto JSON names) the submission overrides.
     overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     run_tts: bool = True  # the job has the tts task (JobOptions.run_tts unset or true)
+    # Per language: a subtitle file whose text is the transcript (absent: the recogniser's).
+    subtitles: Mapping[str, Ref] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
