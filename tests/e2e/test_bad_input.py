@@ -311,7 +311,7 @@ LETTERS = {
     b"json that is no event": "not an S3 bucket notification",
     b"event outside the prefix": "outside",
     b"manifest with ..": "must stay in the manifest's folder",
-    b"manifest not json": "not JSON",
+    b"manifest not json": "not valid JSON",
     b"protobuf with a hostile id": "invalid episode id",
     b"oversized record": "",
 }

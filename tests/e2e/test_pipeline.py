@@ -173,7 +173,9 @@ def test_every_episode_has_its_baseline_dub_in_the_manifest(run: Run) -> None:
         assert (m["episode_id"], m["clip"]) in en
         assert m["path"] == f"anim400k_baseline_clips/{m['clip']}.mp3"
         assert (run.dataset_dir / m["path"]).stat().st_size == m["bytes"]
-        assert 1.0 <= m["scores"]["dnsmos"] <= 5.0 and 0 < m["scores"]["duration_ratio"] <= 1.5
+        assert 1.0 <= m["scores"]["dnsmos"] <= 5.0 and m["scores"]["duration_ratio"] > 0
+        # A dub longer than its clip allows (a very short clip) says so.
+        assert m["scores"]["duration_ratio"] <= 1.5 or m["fits"] is False, m
     assert len(baselines) >= 0.8 * len(en)
 
 
