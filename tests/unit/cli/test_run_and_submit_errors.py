@@ -151,3 +151,20 @@ def test_track_overrides_become_the_media_stage_params(tmp_path: Path) -> None:
     params = media_pb2.MediaParams()
     assert sub.options.stage_params["media"].Unpack(params)
     assert params.en_stream_index == 2 and not params.HasField("ja_stream_index")
+
+
+def test_a_subtitle_stream_becomes_the_media_stage_param_and_excludes_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dubset.v1 import jobs_pb2, media_pb2
+    from dubset_cli.release import Release, choose_tracks
+
+    sub = jobs_pb2.EpisodeSubmission()
+    choose_tracks(sub, Release(tmp_path, tmp_path, 3, subtitle_streams={"en": 4}))
+    params = media_pb2.MediaParams()
+    assert sub.options.stage_params["media"].Unpack(params)
+    assert params.en_subtitle_stream == 4 and not params.HasField("en_stream_index")
+    ep = _episode(tmp_path)
+    argv = ["run", "--episode", str(ep["ja"]), "--show", str(ep["show"]), "--out", str(tmp_path)]
+    assert main([*argv, "--en-subs", str(ep["en"]), "--en-subs-track", "2"]) == 2
+    assert "give --en-subs or --en-subs-track, not both" in capsys.readouterr().err

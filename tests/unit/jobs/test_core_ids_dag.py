@@ -144,3 +144,14 @@ def test_a_subtitle_file_goes_to_its_language_asr_task_only_and_the_map_to_its_r
     params = dag.params_for(mapped, dag.BY_NAME["alignment"])
     assert params["time_map"]["pieces"][1]["en_start_ms"] == 4000  # type: ignore[index]
     assert "time_map" not in dag.params_for(mapped, dag.BY_NAME["asr.en"])
+
+
+def test_a_subtitle_stream_media_extracted_is_the_asr_tasks_subtitles() -> None:
+    job = Job("j", spec(), tuple(TaskState(t.name) for t in dag.TASKS))
+    extracted = Ref("s3://b/en_subtitles.ass", "d" * 64, 10)
+    job = done(job, "media", en_subtitles=extracted)
+    job = done(
+        job, "separation", **{f"{n}_dialogue": Ref(f"s3://b/{n}_d.wav") for n in ("ja", "en")}
+    )
+    assert dag.inputs_for(job, dag.BY_NAME["asr.en"])["subtitles"] == extracted
+    assert "subtitles" not in dag.inputs_for(job, dag.BY_NAME["asr.ja"])

@@ -92,7 +92,7 @@ def test_a_dual_audio_release_is_both_videos_and_tracks_can_be_named() -> None:
     doc["options"] = {"en_track": 2}
     m = parse_manifest(json.dumps(doc).encode(), "uploads/show/ep03.episode.json")
     assert m.ja_key == m.en_key == "uploads/show/ep03.mkv"
-    assert m.tracks == {"en": 2}
+    assert m.tracks == {"en_track": 2}
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,8 @@ def test_a_release_manifest_names_one_file_twice_and_its_track_overrides(tmp_pat
         "show": {"show": "S"},
         "episode_number": 3,
         "release": "ep03.mkv",
-        "options": {"ja_track": 1, "en_track": 3},
+        "en_subtitles": "subs/ep03.en.ass",
+        "options": {"ja_track": 1, "en_track": 3, "ja_subs_track": 5},
     }
     store.put_bytes("up/show/ep03.episode.json", json.dumps(doc).encode(), "application/json")
     sub = submission_from_manifest(store, "up/show/ep03.episode.json")
@@ -26,7 +27,10 @@ def test_a_release_manifest_names_one_file_twice_and_its_track_overrides(tmp_pat
     params = media_pb2.MediaParams()
     assert sub.options.stage_params["media"].Unpack(params)
     assert (params.ja_stream_index, params.en_stream_index) == (1, 3)
+    assert params.ja_subtitle_stream == 5 and not params.HasField("en_subtitle_stream")
+    assert sub.en_subtitles.uri == store.uri("up/show/subs/ep03.en.ass")
     doc["options"] = {}
+    del doc["en_subtitles"]
     store.put_bytes("up/show/ep04.episode.json", json.dumps(doc).encode(), "application/json")
     plain = submission_from_manifest(store, "up/show/ep04.episode.json")
-    assert "media" not in plain.options.stage_params
+    assert "media" not in plain.options.stage_params and not plain.en_subtitles.uri

@@ -27,6 +27,7 @@ class Release:
     ja_track: int | None = None
     en_track: int | None = None
     subtitles: Mapping[str, Path] = field(default_factory=dict)  # lang → a subtitle file
+    subtitle_streams: Mapping[str, int] = field(default_factory=dict)  # lang → stream index
 
     @property
     def one_file(self) -> bool:
@@ -69,6 +70,13 @@ def add_release_arguments(p: argparse.ArgumentParser) -> None:
             help=f"{lang.upper()} subtitles (SRT, ASS/SSA, WebVTT) as that language's "
             "transcript, their cue times aligned to the speech (default: the recogniser's)",
         )
+        p.add_argument(
+            f"--{lang}-subs-track",
+            type=_track,
+            metavar="N",
+            help=f"the release's own {lang.upper()} subtitle stream N (text: SRT, ASS, WebVTT) "
+            f"as the transcript, like --{lang}-subs",
+        )
     for lang, tag in (("ja", "jpn"), ("en", "eng")):
         p.add_argument(
             f"--{lang}-track",
@@ -106,7 +114,15 @@ def release_of(args: argparse.Namespace) -> Release:
         if not path.is_file():
             why = "is not a file" if path.exists() else "does not exist"
             raise InvalidInputError(f"{path} {why}")
-    return Release(ja, en, number, args.ja_track, args.en_track, subtitles)
+    streams = {
+        lang: index
+        for lang in ("ja", "en")
+        if (index := getattr(args, f"{lang}_subs_track")) is not None
+    }
+    both = sorted(set(subtitles) & set(streams))
+    if both:
+        raise InvalidInputError(f"give --{both[0]}-subs or --{both[0]}-subs-track, not both")
+    return Release(ja, en, number, args.ja_track, args.en_track, subtitles, streams)
 
 
 def episode_number(show: dict[str, object], given: int | None) -> int:
@@ -130,11 +146,13 @@ def attach_subtitles(sub: jobs_pb2.EpisodeSubmission, release: Release, store: O
 
 def choose_tracks(sub: jobs_pb2.EpisodeSubmission, release: Release) -> None:
     """The track overrides as the media stage's params (unset: chosen by language tag)."""
-    if release.ja_track is None and release.en_track is None:
+    if release.ja_track is None and release.en_track is None and not release.subtitle_streams:
         return
     params = media_pb2.MediaParams()
     if release.ja_track is not None:
         params.ja_stream_index = release.ja_track
     if release.en_track is not None:
         params.en_stream_index = release.en_track
+    for lang, index in release.subtitle_streams.items():
+        setattr(params, f"{lang}_subtitle_stream", index)
     sub.options.stage_params["media"].Pack(params)

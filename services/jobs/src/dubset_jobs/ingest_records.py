@@ -175,8 +175,12 @@ def submission_from_manifest(store: ObjectStore, key: str) -> jobs_pb2.EpisodeSu
         sub.options.run_tts = False
     if manifest.tracks:
         params = media_pb2.MediaParams()
-        for lang, index in manifest.tracks.items():
-            setattr(params, f"{lang}_stream_index", index)
+        for name, index in manifest.tracks.items():
+            lang, what = name.split("_", 1)
+            field = "stream_index" if what == "track" else "subtitle_stream"
+            setattr(params, f"{lang}_{field}", index)
         sub.options.stage_params["media"].Pack(params)
+    for lang, subtitles_key in manifest.subtitles.items():
+        getattr(sub, f"{lang}_subtitles").uri = store.uri(subtitles_key)
     sub.options.labels["manifest"] = store.uri(key)
     return sub

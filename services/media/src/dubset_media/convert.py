@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dubset.v1 import common_pb2, media_pb2
+from dubset_common.runner import OPTIONAL
 from dubset_media.core.model import (
     DEFAULT_CHANNELS,
     DEFAULT_MAX_DURATION_DIFF_MS,
@@ -34,9 +35,15 @@ class MediaParams:
     en_stream_index: int | None
     max_offset_ms: int
     max_duration_diff_ms: int
+    # Subtitle streams to extract (unset: none); left out of the key while unset.
+    ja_subtitle_stream: int | None = field(default=None, metadata=OPTIONAL)
+    en_subtitle_stream: int | None = field(default=None, metadata=OPTIONAL)
 
     def stream_index(self, lang: str) -> int | None:
         return {"ja": self.ja_stream_index, "en": self.en_stream_index}[lang]
+
+    def subtitle_stream(self, lang: str) -> int | None:
+        return {"ja": self.ja_subtitle_stream, "en": self.en_subtitle_stream}[lang]
 
 
 def params_from_proto(params: media_pb2.MediaParams) -> MediaParams:
@@ -56,6 +63,8 @@ def params_from_proto(params: media_pb2.MediaParams) -> MediaParams:
         en_stream_index=opt("en_stream_index"),
         max_offset_ms=get("max_offset_ms", DEFAULT_MAX_OFFSET_MS),
         max_duration_diff_ms=get("max_duration_diff_ms", DEFAULT_MAX_DURATION_DIFF_MS),
+        ja_subtitle_stream=opt("ja_subtitle_stream"),
+        en_subtitle_stream=opt("en_subtitle_stream"),
     )
 
 

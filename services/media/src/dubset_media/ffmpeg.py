@@ -135,3 +135,17 @@ def extract_audio(
         raise MediaInputError(
             f"{path.name}: audio stream {stream_index} does not decode: {result.reason()}"
         )
+
+
+def extract_subtitles(path: Path, out: Path, stream_index: int, ass: bool, tools: Tools) -> None:
+    """One text subtitle stream as a subtitle file at out: ASS when the stream is ASS/SSA (its
+    Actor names kept), else SRT."""
+    argv = [tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-nostats"]
+    argv += [*_input_args(path), "-map", f"0:{stream_index}", "-vn", "-an", "-dn"]
+    argv += ["-c:s", "ass" if ass else "srt", "-fflags", "+bitexact", "-map_metadata", "-1"]
+    argv += ["-f", "ass" if ass else "srt", "-y", file_url(out)]
+    result = run_tool(argv, tools.extract_timeout_s)
+    if result.returncode != 0:
+        raise MediaInputError(
+            f"{path.name}: subtitle stream {stream_index} does not decode: {result.reason()}"
+        )

@@ -11,6 +11,7 @@ from dubset_common.errors import InvalidInputError
 from dubset_common.facts import Facts
 from dubset_common.runner import Output, ProgressHook, StageContext, StageOutcome
 from dubset_common.stagerequest import unpack_params
+from dubset_common.subtitles import SubtitleError, parse
 from dubset_common.timemap import TimeMap
 from dubset_common.tools import as_config_error, stage_errors, tool_version
 from dubset_media import STAGE, VERSION
@@ -33,8 +34,15 @@ from dubset_media.core.model import (
 )
 from dubset_media.core.offset import estimate_offset, require_same_episode
 from dubset_media.core.probe import check_episode, check_pair
+from dubset_media.core.substreams import ASS_CODECS, subtitle_stream
 from dubset_media.core.tracks import describe, select_pair, select_track
-from dubset_media.ffmpeg import Tools, check_video_decodes, extract_audio, probe
+from dubset_media.ffmpeg import (
+    Tools,
+    check_video_decodes,
+    extract_audio,
+    extract_subtitles,
+    probe,
+)
 from dubset_media.wavfile import open_mono, read_info
 
 BACKEND = "ffmpeg+band-flux-xcorr+gcc-phat"
@@ -222,7 +230,33 @@ class MediaStage:
             index = value.stream_index(lang)
             if index is not None and index < 0:
                 raise InvalidInputError(f"{lang}_stream_index must not be negative ({index})")
+            sub = value.subtitle_stream(lang)
+            if sub is not None and sub < 0:
+                raise InvalidInputError(f"{lang}_subtitle_stream must not be negative ({sub})")
         return value
+
+    def _subtitles(
+        self,
+        ctx: StageContext[MediaParams],
+        files: dict[str, tuple[Path, str]],
+        infos: dict[str, MediaInfo],
+    ) -> list[Output]:
+        """The subtitle streams the params ask for, each as <lang>_subtitles (ASS or SRT)."""
+        out = []
+        for lang in ("ja", "en"):
+            index = ctx.params.subtitle_stream(lang)
+            if index is None:
+                continue
+            stream = subtitle_stream(infos[lang], index, lang)
+            ass = stream.codec in ASS_CODECS
+            path = ctx.workdir / f"{lang}_subtitles.{'ass' if ass else 'srt'}"
+            extract_subtitles(files[lang][0], path, stream.index, ass, self.tools)
+            try:
+                parse(path.read_bytes(), f"subtitle stream #{index}")
+            except SubtitleError as exc:
+                raise MediaInputError(str(exc)) from None
+            out.append(Output(f"{lang}_subtitles", path.name, "text/plain", path=path))
+        return out
 
     def run(self, ctx: StageContext[MediaParams]) -> StageOutcome:
         with stage_errors(MediaInputError):
@@ -295,6 +329,7 @@ class MediaStage:
             Output("ja", "ja.wav", "audio/wav", path=audio["ja"].path),
             Output("en", "en.wav", "audio/wav", path=audio["en"].path),
             Output("media", "media.json", "application/json", data=data),
+            *self._subtitles(ctx, files, infos),
         )
         confidence = round(estimate.confidence, 4)
         info = {

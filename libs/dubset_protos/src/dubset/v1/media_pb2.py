@@ -25,37 +25,37 @@ _sym_db = _symbol_database.Default()
 from dubset.v1 import common_pb2 as dubset_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x64ubset/v1/media.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\"\xaf\x02\n\x0bMediaParams\x12\x1b\n\x0esample_rate_hz\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x15\n\x08\x63hannels\x18\x02 \x01(\x05H\x01\x88\x01\x01\x12\x1c\n\x0fja_stream_index\x18\x03 \x01(\x05H\x02\x88\x01\x01\x12\x1c\n\x0f\x65n_stream_index\x18\x04 \x01(\x05H\x03\x88\x01\x01\x12\x1a\n\rmax_offset_ms\x18\x05 \x01(\x03H\x04\x88\x01\x01\x12!\n\x14max_duration_diff_ms\x18\x06 \x01(\x03H\x05\x88\x01\x01\x42\x11\n\x0f_sample_rate_hzB\x0b\n\t_channelsB\x12\n\x10_ja_stream_indexB\x12\n\x10_en_stream_indexB\x10\n\x0e_max_offset_msB\x17\n\x15_max_duration_diff_ms\"\xd3\x02\n\nStreamInfo\x12\r\n\x05index\x18\x01 \x01(\x05\x12#\n\x04kind\x18\x02 \x01(\x0e\x32\x15.dubset.v1.StreamKind\x12\r\n\x05\x63odec\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x12\n\nis_default\x18\x06 \x01(\x08\x12\x13\n\x0b\x64uration_ms\x18\x07 \x01(\x03\x12\x10\n\x08\x62it_rate\x18\x08 \x01(\x03\x12\x16\n\x0esample_rate_hz\x18\t \x01(\x05\x12\x10\n\x08\x63hannels\x18\n \x01(\x05\x12\r\n\x05width\x18\x0b \x01(\x05\x12\x0e\n\x06height\x18\x0c \x01(\x05\x12\x16\n\x0e\x66rame_rate_num\x18\r \x01(\x05\x12\x16\n\x0e\x66rame_rate_den\x18\x0e \x01(\x05\x12\x16\n\x0e\x63hannel_layout\x18\x0f \x01(\t\x12\x15\n\ris_commentary\x18\x10 \x01(\x08\"\xa5\x01\n\tMediaInfo\x12\"\n\x05media\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12\x11\n\tcontainer\x18\x02 \x01(\t\x12\x13\n\x0b\x64uration_ms\x18\x03 \x01(\x03\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12\x10\n\x08\x62it_rate\x18\x05 \x01(\x03\x12&\n\x07streams\x18\x06 \x03(\x0b\x32\x15.dubset.v1.StreamInfo\"`\n\x0eOffsetEstimate\x12\x14\n\x0cja_offset_ms\x18\x01 \x01(\x03\x12\x12\n\nconfidence\x18\x02 \x01(\x02\x12\x14\n\x0csame_episode\x18\x03 \x01(\x08\x12\x0e\n\x06method\x18\x04 \x01(\t\"2\n\x0cProbeRequest\x12\"\n\x05media\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\"3\n\rProbeResponse\x12\"\n\x04info\x18\x01 \x01(\x0b\x32\x14.dubset.v1.MediaInfo\"\xdb\x01\n\x0e\x45xtractRequest\x12\"\n\x05media\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12\x19\n\x0cstream_index\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12%\n\x08language\x18\x03 \x01(\x0e\x32\x13.dubset.v1.Language\x12\x1b\n\x0esample_rate_hz\x18\x04 \x01(\x05H\x01\x88\x01\x01\x12\x15\n\x08\x63hannels\x18\x05 \x01(\x05H\x02\x88\x01\x01\x42\x0f\n\r_stream_indexB\x11\n\x0f_sample_rate_hzB\x0b\n\t_channels\"u\n\x0f\x45xtractResponse\x12\"\n\x05\x61udio\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12\x14\n\x0cstream_index\x18\x02 \x01(\x05\x12\x16\n\x0esample_rate_hz\x18\x03 \x01(\x05\x12\x10\n\x08\x63hannels\x18\x04 \x01(\x05\"\x93\x01\n\x15\x45stimateOffsetRequest\x12%\n\x08\x65n_audio\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12%\n\x08ja_audio\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12\x1a\n\rmax_offset_ms\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x10\n\x0e_max_offset_ms\"E\n\x16\x45stimateOffsetResponse\x12+\n\x08\x65stimate\x18\x01 \x01(\x0b\x32\x19.dubset.v1.OffsetEstimate\"\xe2\x01\n\x0bMediaOutput\x12%\n\x07ja_info\x18\x01 \x01(\x0b\x32\x14.dubset.v1.MediaInfo\x12%\n\x07\x65n_info\x18\x02 \x01(\x0b\x32\x14.dubset.v1.MediaInfo\x12,\n\x08ja_audio\x18\x03 \x01(\x0b\x32\x1a.dubset.v1.ExtractResponse\x12,\n\x08\x65n_audio\x18\x04 \x01(\x0b\x32\x1a.dubset.v1.ExtractResponse\x12)\n\x06offset\x18\x05 \x01(\x0b\x32\x19.dubset.v1.OffsetEstimate*\x88\x01\n\nStreamKind\x12\x1b\n\x17STREAM_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11STREAM_KIND_AUDIO\x10\x01\x12\x15\n\x11STREAM_KIND_VIDEO\x10\x02\x12\x18\n\x14STREAM_KIND_SUBTITLE\x10\x03\x12\x15\n\x11STREAM_KIND_OTHER\x10\x04\x32\xe3\x01\n\x0cMediaService\x12:\n\x05Probe\x12\x17.dubset.v1.ProbeRequest\x1a\x18.dubset.v1.ProbeResponse\x12@\n\x07\x45xtract\x12\x19.dubset.v1.ExtractRequest\x1a\x1a.dubset.v1.ExtractResponse\x12U\n\x0e\x45stimateOffset\x12 .dubset.v1.EstimateOffsetRequest\x1a!.dubset.v1.EstimateOffsetResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x64ubset/v1/media.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\"\x9f\x03\n\x0bMediaParams\x12\x1b\n\x0esample_rate_hz\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x15\n\x08\x63hannels\x18\x02 \x01(\x05H\x01\x88\x01\x01\x12\x1c\n\x0fja_stream_index\x18\x03 \x01(\x05H\x02\x88\x01\x01\x12\x1c\n\x0f\x65n_stream_index\x18\x04 \x01(\x05H\x03\x88\x01\x01\x12\x1a\n\rmax_offset_ms\x18\x05 \x01(\x03H\x04\x88\x01\x01\x12!\n\x14max_duration_diff_ms\x18\x06 \x01(\x03H\x05\x88\x01\x01\x12\x1f\n\x12ja_subtitle_stream\x18\x07 \x01(\x05H\x06\x88\x01\x01\x12\x1f\n\x12\x65n_subtitle_stream\x18\x08 \x01(\x05H\x07\x88\x01\x01\x42\x11\n\x0f_sample_rate_hzB\x0b\n\t_channelsB\x12\n\x10_ja_stream_indexB\x12\n\x10_en_stream_indexB\x10\n\x0e_max_offset_msB\x17\n\x15_max_duration_diff_msB\x15\n\x13_ja_subtitle_streamB\x15\n\x13_en_subtitle_stream\"\xd3\x02\n\nStreamInfo\x12\r\n\x05index\x18\x01 \x01(\x05\x12#\n\x04kind\x18\x02 \x01(\x0e\x32\x15.dubset.v1.StreamKind\x12\r\n\x05\x63odec\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x12\n\nis_default\x18\x06 \x01(\x08\x12\x13\n\x0b\x64uration_ms\x18\x07 \x01(\x03\x12\x10\n\x08\x62it_rate\x18\x08 \x01(\x03\x12\x16\n\x0esample_rate_hz\x18\t \x01(\x05\x12\x10\n\x08\x63hannels\x18\n \x01(\x05\x12\r\n\x05width\x18\x0b \x01(\x05\x12\x0e\n\x06height\x18\x0c \x01(\x05\x12\x16\n\x0e\x66rame_rate_num\x18\r \x01(\x05\x12\x16\n\x0e\x66rame_rate_den\x18\x0e \x01(\x05\x12\x16\n\x0e\x63hannel_layout\x18\x0f \x01(\t\x12\x15\n\ris_commentary\x18\x10 \x01(\x08\"\xa5\x01\n\tMediaInfo\x12\"\n\x05media\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12\x11\n\tcontainer\x18\x02 \x01(\t\x12\x13\n\x0b\x64uration_ms\x18\x03 \x01(\x03\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12\x10\n\x08\x62it_rate\x18\x05 \x01(\x03\x12&\n\x07streams\x18\x06 \x03(\x0b\x32\x15.dubset.v1.StreamInfo\"`\n\x0eOffsetEstimate\x12\x14\n\x0cja_offset_ms\x18\x01 \x01(\x03\x12\x12\n\nconfidence\x18\x02 \x01(\x02\x12\x14\n\x0csame_episode\x18\x03 \x01(\x08\x12\x0e\n\x06method\x18\x04 \x01(\t\"2\n\x0cProbeRequest\x12\"\n\x05media\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\"3\n\rProbeResponse\x12\"\n\x04info\x18\x01 \x01(\x0b\x32\x14.dubset.v1.MediaInfo\"\xdb\x01\n\x0e\x45xtractRequest\x12\"\n\x05media\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12\x19\n\x0cstream_index\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12%\n\x08language\x18\x03 \x01(\x0e\x32\x13.dubset.v1.Language\x12\x1b\n\x0esample_rate_hz\x18\x04 \x01(\x05H\x01\x88\x01\x01\x12\x15\n\x08\x63hannels\x18\x05 \x01(\x05H\x02\x88\x01\x01\x42\x0f\n\r_stream_indexB\x11\n\x0f_sample_rate_hzB\x0b\n\t_channels\"u\n\x0f\x45xtractResponse\x12\"\n\x05\x61udio\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12\x14\n\x0cstream_index\x18\x02 \x01(\x05\x12\x16\n\x0esample_rate_hz\x18\x03 \x01(\x05\x12\x10\n\x08\x63hannels\x18\x04 \x01(\x05\"\x93\x01\n\x15\x45stimateOffsetRequest\x12%\n\x08\x65n_audio\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12%\n\x08ja_audio\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12\x1a\n\rmax_offset_ms\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x10\n\x0e_max_offset_ms\"E\n\x16\x45stimateOffsetResponse\x12+\n\x08\x65stimate\x18\x01 \x01(\x0b\x32\x19.dubset.v1.OffsetEstimate\"\xe2\x01\n\x0bMediaOutput\x12%\n\x07ja_info\x18\x01 \x01(\x0b\x32\x14.dubset.v1.MediaInfo\x12%\n\x07\x65n_info\x18\x02 \x01(\x0b\x32\x14.dubset.v1.MediaInfo\x12,\n\x08ja_audio\x18\x03 \x01(\x0b\x32\x1a.dubset.v1.ExtractResponse\x12,\n\x08\x65n_audio\x18\x04 \x01(\x0b\x32\x1a.dubset.v1.ExtractResponse\x12)\n\x06offset\x18\x05 \x01(\x0b\x32\x19.dubset.v1.OffsetEstimate*\x88\x01\n\nStreamKind\x12\x1b\n\x17STREAM_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11STREAM_KIND_AUDIO\x10\x01\x12\x15\n\x11STREAM_KIND_VIDEO\x10\x02\x12\x18\n\x14STREAM_KIND_SUBTITLE\x10\x03\x12\x15\n\x11STREAM_KIND_OTHER\x10\x04\x32\xe3\x01\n\x0cMediaService\x12:\n\x05Probe\x12\x17.dubset.v1.ProbeRequest\x1a\x18.dubset.v1.ProbeResponse\x12@\n\x07\x45xtract\x12\x19.dubset.v1.ExtractRequest\x1a\x1a.dubset.v1.ExtractResponse\x12U\n\x0e\x45stimateOffset\x12 .dubset.v1.EstimateOffsetRequest\x1a!.dubset.v1.EstimateOffsetResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dubset.v1.media_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STREAMKIND']._serialized_start=1871
-  _globals['_STREAMKIND']._serialized_end=2007
+  _globals['_STREAMKIND']._serialized_start=1983
+  _globals['_STREAMKIND']._serialized_end=2119
   _globals['_MEDIAPARAMS']._serialized_start=61
-  _globals['_MEDIAPARAMS']._serialized_end=364
-  _globals['_STREAMINFO']._serialized_start=367
-  _globals['_STREAMINFO']._serialized_end=706
-  _globals['_MEDIAINFO']._serialized_start=709
-  _globals['_MEDIAINFO']._serialized_end=874
-  _globals['_OFFSETESTIMATE']._serialized_start=876
-  _globals['_OFFSETESTIMATE']._serialized_end=972
-  _globals['_PROBEREQUEST']._serialized_start=974
-  _globals['_PROBEREQUEST']._serialized_end=1024
-  _globals['_PROBERESPONSE']._serialized_start=1026
-  _globals['_PROBERESPONSE']._serialized_end=1077
-  _globals['_EXTRACTREQUEST']._serialized_start=1080
-  _globals['_EXTRACTREQUEST']._serialized_end=1299
-  _globals['_EXTRACTRESPONSE']._serialized_start=1301
-  _globals['_EXTRACTRESPONSE']._serialized_end=1418
-  _globals['_ESTIMATEOFFSETREQUEST']._serialized_start=1421
-  _globals['_ESTIMATEOFFSETREQUEST']._serialized_end=1568
-  _globals['_ESTIMATEOFFSETRESPONSE']._serialized_start=1570
-  _globals['_ESTIMATEOFFSETRESPONSE']._serialized_end=1639
-  _globals['_MEDIAOUTPUT']._serialized_start=1642
-  _globals['_MEDIAOUTPUT']._serialized_end=1868
-  _globals['_MEDIASERVICE']._serialized_start=2010
-  _globals['_MEDIASERVICE']._serialized_end=2237
+  _globals['_MEDIAPARAMS']._serialized_end=476
+  _globals['_STREAMINFO']._serialized_start=479
+  _globals['_STREAMINFO']._serialized_end=818
+  _globals['_MEDIAINFO']._serialized_start=821
+  _globals['_MEDIAINFO']._serialized_end=986
+  _globals['_OFFSETESTIMATE']._serialized_start=988
+  _globals['_OFFSETESTIMATE']._serialized_end=1084
+  _globals['_PROBEREQUEST']._serialized_start=1086
+  _globals['_PROBEREQUEST']._serialized_end=1136
+  _globals['_PROBERESPONSE']._serialized_start=1138
+  _globals['_PROBERESPONSE']._serialized_end=1189
+  _globals['_EXTRACTREQUEST']._serialized_start=1192
+  _globals['_EXTRACTREQUEST']._serialized_end=1411
+  _globals['_EXTRACTRESPONSE']._serialized_start=1413
+  _globals['_EXTRACTRESPONSE']._serialized_end=1530
+  _globals['_ESTIMATEOFFSETREQUEST']._serialized_start=1533
+  _globals['_ESTIMATEOFFSETREQUEST']._serialized_end=1680
+  _globals['_ESTIMATEOFFSETRESPONSE']._serialized_start=1682
+  _globals['_ESTIMATEOFFSETRESPONSE']._serialized_end=1751
+  _globals['_MEDIAOUTPUT']._serialized_start=1754
+  _globals['_MEDIAOUTPUT']._serialized_end=1980
+  _globals['_MEDIASERVICE']._serialized_start=2122
+  _globals['_MEDIASERVICE']._serialized_end=2349
 # @@protoc_insertion_point(module_scope)

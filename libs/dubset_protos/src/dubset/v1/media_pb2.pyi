@@ -53,6 +53,8 @@ class MediaParams(_message.Message):
     EN_STREAM_INDEX_FIELD_NUMBER: _builtins.int
     MAX_OFFSET_MS_FIELD_NUMBER: _builtins.int
     MAX_DURATION_DIFF_MS_FIELD_NUMBER: _builtins.int
+    JA_SUBTITLE_STREAM_FIELD_NUMBER: _builtins.int
+    EN_SUBTITLE_STREAM_FIELD_NUMBER: _builtins.int
     sample_rate_hz: _builtins.int
     """of the extracted WAV; unset: 16000"""
     channels: _builtins.int
@@ -68,6 +70,11 @@ class MediaParams(_message.Message):
     """The two videos count as one episode when their durations differ by at most this;
     unset: the service default.
     """
+    ja_subtitle_stream: _builtins.int
+    """A text subtitle stream (SRT, ASS/SSA, WebVTT) of the release to extract as that
+    language's subtitle file (output <lang>_subtitles), which then is its transcript.
+    """
+    en_subtitle_stream: _builtins.int
     def __init__(
         self,
         *,
@@ -77,17 +84,23 @@ class MediaParams(_message.Message):
         en_stream_index: _builtins.int | None = ...,
         max_offset_ms: _builtins.int | None = ...,
         max_duration_diff_ms: _builtins.int | None = ...,
+        ja_subtitle_stream: _builtins.int | None = ...,
+        en_subtitle_stream: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_channels", b"_channels", "_en_stream_index", b"_en_stream_index", "_ja_stream_index", b"_ja_stream_index", "_max_duration_diff_ms", b"_max_duration_diff_ms", "_max_offset_ms", b"_max_offset_ms", "_sample_rate_hz", b"_sample_rate_hz", "channels", b"channels", "en_stream_index", b"en_stream_index", "ja_stream_index", b"ja_stream_index", "max_duration_diff_ms", b"max_duration_diff_ms", "max_offset_ms", b"max_offset_ms", "sample_rate_hz", b"sample_rate_hz"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_channels", b"_channels", "_en_stream_index", b"_en_stream_index", "_en_subtitle_stream", b"_en_subtitle_stream", "_ja_stream_index", b"_ja_stream_index", "_ja_subtitle_stream", b"_ja_subtitle_stream", "_max_duration_diff_ms", b"_max_duration_diff_ms", "_max_offset_ms", b"_max_offset_ms", "_sample_rate_hz", b"_sample_rate_hz", "channels", b"channels", "en_stream_index", b"en_stream_index", "en_subtitle_stream", b"en_subtitle_stream", "ja_stream_index", b"ja_stream_index", "ja_subtitle_stream", b"ja_subtitle_stream", "max_duration_diff_ms", b"max_duration_diff_ms", "max_offset_ms", b"max_offset_ms", "sample_rate_hz", b"sample_rate_hz"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_channels", b"_channels", "_en_stream_index", b"_en_stream_index", "_ja_stream_index", b"_ja_stream_index", "_max_duration_diff_ms", b"_max_duration_diff_ms", "_max_offset_ms", b"_max_offset_ms", "_sample_rate_hz", b"_sample_rate_hz", "channels", b"channels", "en_stream_index", b"en_stream_index", "ja_stream_index", b"ja_stream_index", "max_duration_diff_ms", b"max_duration_diff_ms", "max_offset_ms", b"max_offset_ms", "sample_rate_hz", b"sample_rate_hz"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_channels", b"_channels", "_en_stream_index", b"_en_stream_index", "_en_subtitle_stream", b"_en_subtitle_stream", "_ja_stream_index", b"_ja_stream_index", "_ja_subtitle_stream", b"_ja_subtitle_stream", "_max_duration_diff_ms", b"_max_duration_diff_ms", "_max_offset_ms", b"_max_offset_ms", "_sample_rate_hz", b"_sample_rate_hz", "channels", b"channels", "en_stream_index", b"en_stream_index", "en_subtitle_stream", b"en_subtitle_stream", "ja_stream_index", b"ja_stream_index", "ja_subtitle_stream", b"ja_subtitle_stream", "max_duration_diff_ms", b"max_duration_diff_ms", "max_offset_ms", b"max_offset_ms", "sample_rate_hz", b"sample_rate_hz"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__channels: _TypeAlias = _typing.Literal["channels"]  # noqa: Y015
     _WhichOneofArgType__channels: _TypeAlias = _typing.Literal["_channels", b"_channels"]  # noqa: Y015
     _WhichOneofReturnType__en_stream_index: _TypeAlias = _typing.Literal["en_stream_index"]  # noqa: Y015
     _WhichOneofArgType__en_stream_index: _TypeAlias = _typing.Literal["_en_stream_index", b"_en_stream_index"]  # noqa: Y015
+    _WhichOneofReturnType__en_subtitle_stream: _TypeAlias = _typing.Literal["en_subtitle_stream"]  # noqa: Y015
+    _WhichOneofArgType__en_subtitle_stream: _TypeAlias = _typing.Literal["_en_subtitle_stream", b"_en_subtitle_stream"]  # noqa: Y015
     _WhichOneofReturnType__ja_stream_index: _TypeAlias = _typing.Literal["ja_stream_index"]  # noqa: Y015
     _WhichOneofArgType__ja_stream_index: _TypeAlias = _typing.Literal["_ja_stream_index", b"_ja_stream_index"]  # noqa: Y015
+    _WhichOneofReturnType__ja_subtitle_stream: _TypeAlias = _typing.Literal["ja_subtitle_stream"]  # noqa: Y015
+    _WhichOneofArgType__ja_subtitle_stream: _TypeAlias = _typing.Literal["_ja_subtitle_stream", b"_ja_subtitle_stream"]  # noqa: Y015
     _WhichOneofReturnType__max_duration_diff_ms: _TypeAlias = _typing.Literal["max_duration_diff_ms"]  # noqa: Y015
     _WhichOneofArgType__max_duration_diff_ms: _TypeAlias = _typing.Literal["_max_duration_diff_ms", b"_max_duration_diff_ms"]  # noqa: Y015
     _WhichOneofReturnType__max_offset_ms: _TypeAlias = _typing.Literal["max_offset_ms"]  # noqa: Y015
@@ -99,7 +112,11 @@ class MediaParams(_message.Message):
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__en_stream_index) -> _WhichOneofReturnType__en_stream_index | None: ...
     @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__en_subtitle_stream) -> _WhichOneofReturnType__en_subtitle_stream | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__ja_stream_index) -> _WhichOneofReturnType__ja_stream_index | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__ja_subtitle_stream) -> _WhichOneofReturnType__ja_subtitle_stream | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__max_duration_diff_ms) -> _WhichOneofReturnType__max_duration_diff_ms | None: ...
     @_typing.overload

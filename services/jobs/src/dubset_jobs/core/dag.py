@@ -107,8 +107,10 @@ def inputs_for(job: Job, task: Task) -> dict[str, Ref]:
         return {"ja": _out(job, "media", "ja"), "en": _out(job, "media", "en")}
     if task.stage in ("asr", "diarization"):
         inputs = {"audio": _out(job, "separation", f"{task.language}_dialogue")}
-        if task.stage == "asr" and task.language in spec.subtitles:
-            inputs["subtitles"] = spec.subtitles[task.language]
+        if task.stage == "asr":
+            subtitles = _subtitles(job, task.language or "")
+            if subtitles is not None:
+                inputs["subtitles"] = subtitles
         return inputs
     if task.name == "alignment":
         return {"en": _out(job, "asr.en", "transcript"), "ja": _out(job, "asr.ja", "transcript")}
@@ -133,6 +135,14 @@ def inputs_for(job: Job, task: Task) -> dict[str, Ref]:
             "en_turns": _out(job, "diarization.en", "turns"),
         }
     raise KeyError(f"unknown task {task.name}")
+
+
+def _subtitles(job: Job, language: str) -> Ref | None:
+    """A language's subtitle file: the one submitted, else the stream media extracted."""
+    if language in job.spec.subtitles:
+        return job.spec.subtitles[language]
+    media = next((t for t in job.tasks if t.name == "media"), None)
+    return None if media is None else media.outputs.get(f"{language}_subtitles")
 
 
 def params_for(job: Job, task: Task) -> dict[str, object]:

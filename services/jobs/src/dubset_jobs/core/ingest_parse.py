@@ -18,8 +18,10 @@ MANIFEST_FORMAT = "dubset-episode-manifest/1"
 MAX_MANIFEST_BYTES = 1024 * 1024
 _MANIFEST_KEYS = frozenset(
     {"format", "show", "show_file", "episode_number", "ja", "en", "release", "episode", "options"}
+    | {"ja_subtitles", "en_subtitles"}
 )
-_OPTION_KEYS = frozenset({"dataset", "labels", "run_tts", "ja_track", "en_track"})
+_TRACK_OPTIONS = ("ja_track", "en_track", "ja_subs_track", "en_subs_track")
+_OPTION_KEYS = frozenset({"dataset", "labels", "run_tts", *_TRACK_OPTIONS})
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,9 @@ class Manifest:
     dataset: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
     run_tts: bool = True  # options.run_tts: false leaves out the baseline dub (tts task)
-    tracks: Mapping[str, int] = field(default_factory=dict)  # options.ja_track / en_track
+    # options.ja_track / en_track / ja_subs_track / en_subs_track: stream indexes
+    tracks: Mapping[str, int] = field(default_factory=dict)
+    subtitles: Mapping[str, str] = field(default_factory=dict)  # lang → a subtitle file key
 
 
 def as_json_object(value: bytes) -> dict[str, object] | None:
@@ -174,6 +178,11 @@ def parse_manifest(data: bytes, manifest_key: str) -> Manifest:
         labels=labels,
         run_tts=run_tts,
         tracks=_tracks(options, where),
+        subtitles={
+            lang: resolve(manifest_key, doc.get(f"{lang}_subtitles"), f"{lang}_subtitles")
+            for lang in ("ja", "en")
+            if f"{lang}_subtitles" in doc
+        },
     )
 
 
@@ -188,15 +197,15 @@ def _media_keys(doc: Mapping[str, object], manifest_key: str, where: str) -> tup
 
 
 def _tracks(options: object, where: str) -> dict[str, int]:
-    """options.ja_track / en_track: stream indexes overriding the choice by language tag."""
+    """options.*_track: stream indexes (the audio tracks, the subtitle streams)."""
     out = {}
-    for lang in ("ja", "en"):
-        value = options.get(f"{lang}_track") if isinstance(options, dict) else None
+    for name in _TRACK_OPTIONS:
+        value = options.get(name) if isinstance(options, dict) else None
         if value is None:
             continue
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise InvalidInputError(f"{where}: options.{lang}_track must be a stream index >= 0")
-        out[lang] = value
+            raise InvalidInputError(f"{where}: options.{name} must be a stream index >= 0")
+        out[name] = value
     return out
 
 
