@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Writes ja.mp4, en.mp4 (H.264 + AAC), show.json, truth.json and the clean\n"
         "stems (ja_dialogue.wav, en_dialogue.wav, backing.wav, ...) into --out. Same seed,\n"
         "same bytes. --shape makes the EN release differ from the JA one as real releases\n"
-        "do; truth.json then has `release` and the true JA-to-EN `time_map`.\n"
+        "do (or adds subtitles as they come); truth.json then has `release` and the true\n"
+        "JA-to-EN `time_map`.\n"
         "See docs/truth-format.md.",
         formatter_class=RawDescriptionDefaultsFormatter,
         epilog="release shapes (--shape, repeatable or comma-separated, combinable):\n"
@@ -37,7 +38,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "  card       a 3 s distributor card inserted into the EN release mid-episode\n"
         "  pal        the EN release runs 25/23.976 fast (pitch corrected, atempo)\n"
         "  pal-pitch  the same speed-up without pitch correction (resampled)\n"
-        "example: dubset sample --out ep --shape card,pal --shape dual-mkv",
+        "  subs       also write en.ass (Actor = the speaking character), en.srt and ja.srt,\n"
+        "             each cue shown 150-450 ms before its line and 300-800 ms after it, on\n"
+        "             its release's timeline; with dual-mkv, episode.mkv also gets the English\n"
+        "             ASS and a forced 'Signs & Songs' ASS stream after its audio tracks\n"
+        "example: dubset sample --out ep --shape card,pal --shape dual-mkv,subs",
     )
     p.add_argument("--out", required=True, type=Path, help="output directory")
     p.add_argument("--seconds", type=float, default=120.0, help="program length (default 120)")
@@ -67,7 +72,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="append",
         default=[],
         metavar="SHAPE[,SHAPE]",
-        help="release shape(s): dual-mkv, surround, card, pal, pal-pitch (see below)",
+        help="release shape(s): dual-mkv, surround, card, pal, pal-pitch, subs (see below)",
     )
     p.add_argument("--art-dir", type=Path, default=None, help="Ren'Py art (default: installed)")
     p.add_argument(

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from dubset_sample import mix, mkvtruth, release, showmeta, truth
+from dubset_sample import mix, mkvtruth, release, showmeta, subs, truth
 from dubset_sample.art import ArtLibrary, default_art_dir, look_for
 from dubset_sample.backing import render_bed, render_intro
 from dubset_sample.bank import BankLine, load_bank
 from dubset_sample.picture import Shot, plan_shots, render_video, shift_shots, title_shots
 from dubset_sample.script import ScriptLine, ScriptParams, write_script
-from dubset_sample.shapes import ShapeError, parse_shapes
+from dubset_sample.shapes import DUAL_MKV, SUBS, ShapeError, parse_shapes
 from dubset_sample.timemap import TimeMap
 from dubset_sample.voices import CAST, LINE_RMS, MAX_CHARACTERS, CastMember, VoiceBank
 
@@ -109,6 +109,7 @@ def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
     for name, audio in written.items():
         sf.write(opts.out / f"{name}.wav", mix.to_pcm16(audio), SAMPLE_RATE, subtype="PCM_16")
     hook("bed and mix", 1.0)
+    durations = {lang: len(written[f"{lang}_dialogue"]) * 1000 // SAMPLE_RATE for lang in LANGS}
     looks = {f"S{i}": look_for(i) for i in range(len(cast))}
     with tempfile.TemporaryDirectory(prefix="dubset-sample-") as tmp:
         for lang in LANGS:
@@ -130,11 +131,16 @@ def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
         extra = None
         if shaped is not None:
             hook("release", 0.0)
-            extra = release.truth_fields(shaped, stems, opts.ja_offset_ms, opts.out, Path(tmp))
+            cued = _subtitles(opts, cast, lines, intro, durations, shots["ja"], shaped)
+            streams = () if cued is None else cued.streams
+            extra = release.truth_fields(
+                shaped, stems, opts.ja_offset_ms, opts.out, Path(tmp), streams
+            )
+            if cued is not None:
+                cued.write(opts.out)
+                extra = cued.with_truth(extra)
             hook("release", 1.0)
     similarity = _voice_check(cast, voices, lines, hook) if opts.check_voices else None
-
-    durations = {lang: len(written[f"{lang}_dialogue"]) * 1000 // SAMPLE_RATE for lang in LANGS}
 
     def build(
         en_time: Callable[[int], int] | None, extra: Mapping[str, object] | None
@@ -163,7 +169,7 @@ def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
         )
 
     value = build(None if shaped is None else shaped.timeline, extra)
-    if "dual-mkv" in opts.release_shapes():
+    if DUAL_MKV in opts.release_shapes():
         mkv = mkvtruth.mkv_truth(
             lambda f: build(f, extra), stems, opts.ja_offset_ms, opts.out, SAMPLE_RATE
         )
@@ -230,6 +236,32 @@ def _shape(
         )
     except ShapeError as exc:
         raise SampleError(str(exc)) from None
+
+
+def _subtitles(
+    opts: SampleOptions,
+    cast: tuple[CastMember, ...],
+    lines: tuple[ScriptLine, ...],
+    intro: dict[str, int],
+    durations: dict[str, int],
+    ja_shots: tuple[Shot, ...],
+    shaped: release.ShapedEn,
+) -> subs.Subtitles | None:
+    """The subtitles of --shape subs (None without it)."""
+    if SUBS not in shaped.shapes:
+        return None
+    return subs.plan(
+        lines=lines,
+        intro=intro,
+        names=[member.name for member in cast],
+        durations=durations,
+        en_time=shaped.timeline,
+        ja_offset_ms=opts.ja_offset_ms,
+        ja_shots=ja_shots,
+        show=truth.show_name(opts.seed),
+        seed=opts.content_seed,
+        mkv=DUAL_MKV in shaped.shapes,
+    )
 
 
 def _expected_lines(program_ms: int) -> int:

@@ -163,10 +163,24 @@ class Track:
     lang: str | None  # the truth language this track carries
 
 
+@dataclass(frozen=True)
+class SubtitleStream:
+    ass: str  # the text of an ASS file, muxed as it is (codec ass)
+    language: str  # ISO 639-2
+    title: str
+    disposition: str  # "default", "forced" or "0"
+
+
 def write_mkv(
-    ja_video: Path, tracks: Sequence[Track], out: Path, tmp: Path, rate: int
+    ja_video: Path,
+    tracks: Sequence[Track],
+    out: Path,
+    tmp: Path,
+    rate: int,
+    subtitles: Sequence[SubtitleStream] = (),
 ) -> list[object]:
-    """One Matroska file: ja_video's picture (copied) and the tracks; their truth entries."""
+    """One Matroska file: ja_video's picture (copied), the tracks, then the subtitle streams;
+    the tracks' truth entries."""
     argv = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", _url(ja_video)]
     entries: list[object] = []
     for i, track in enumerate(tracks):
@@ -185,6 +199,10 @@ def write_mkv(
                 "channel_layout": _LAYOUTS[channels],
             }
         )
+    for i, sub in enumerate(subtitles):
+        path = tmp / f"mkv_s{i}.ass"
+        path.write_bytes(sub.ass.encode("utf-8"))
+        argv += ["-f", "ass", "-i", _url(path)]
     argv += ["-map", "0:v:0", "-c:v", "copy", "-metadata:s:v:0", "language=jpn"]
     argv += ["-disposition:v:0", "default"]
     for i, (track, entry) in enumerate(zip(tracks, entries, strict=True)):
@@ -194,6 +212,11 @@ def write_mkv(
         argv += [f"-metadata:s:a:{i}", f"language={track.language}"]
         argv += [f"-metadata:s:a:{i}", f"title={track.title}"]
         argv += [f"-disposition:a:{i}", track.disposition]
+    for i, sub in enumerate(subtitles):
+        argv += ["-map", f"{1 + len(tracks) + i}:s:0", f"-c:s:{i}", "copy"]
+        argv += [f"-metadata:s:s:{i}", f"language={sub.language}"]
+        argv += [f"-metadata:s:s:{i}", f"title={sub.title}"]
+        argv += [f"-disposition:s:{i}", sub.disposition]
     argv += [*_BITEXACT, *_NO_METADATA, "-f", "matroska"]
     _ffmpeg(argv, out)
     return entries
@@ -234,9 +257,15 @@ def _url(path: Path) -> str:
 
 
 def truth_fields(
-    shaped: ShapedEn, stems: Mapping[str, mix.Audio], ja_offset_ms: int, out: Path, tmp: Path
+    shaped: ShapedEn,
+    stems: Mapping[str, mix.Audio],
+    ja_offset_ms: int,
+    out: Path,
+    tmp: Path,
+    subtitles: Sequence[SubtitleStream] = (),
 ) -> dict[str, object]:
-    """truth.json's `release` and `time_map`; writes episode.mkv for dual-mkv (after ja.mp4)."""
+    """truth.json's `release` and `time_map`; writes episode.mkv for dual-mkv (after ja.mp4),
+    with the subtitle streams after its audio tracks."""
     timeline = shaped.timeline
     card = None
     if timeline.card_at_ms is not None:
@@ -267,7 +296,8 @@ def truth_fields(
         },
     }
     if shapes.DUAL_MKV in shaped.shapes:
-        value["mkv"] = dual_mkv(out / "ja.mp4", stems, shaped, ja_offset_ms, out / MKV_NAME, tmp)
+        mkv = out / MKV_NAME
+        value["mkv"] = dual_mkv(out / "ja.mp4", stems, shaped, ja_offset_ms, mkv, tmp, subtitles)
         value["files"] = {"ja": "ja.mp4", "en": "en.mp4", "mkv": MKV_NAME}
     return {"release": value, "time_map": shaped.time_map.to_json()}
 
@@ -279,6 +309,7 @@ def dual_mkv(
     ja_offset_ms: int,
     out: Path,
     tmp: Path,
+    subtitles: Sequence[SubtitleStream] = (),
 ) -> dict[str, object]:
     """episode.mkv from the plain stems: the JA mix, the EN mix conformed to the JA video's
     timeline (5.1 for surround; no card, no speed-up: a dual-audio release shares one
@@ -301,5 +332,5 @@ def dual_mkv(
             shapes.commentary(dialogue, en_mix), "eng", "Commentary", "comment", "commentary", None
         ),
     ]
-    entries = write_mkv(ja_video, tracks, out, tmp, rate)
+    entries = write_mkv(ja_video, tracks, out, tmp, rate, subtitles)
     return {"file": out.name, "video": "ja", "en_timeline": "ja", "tracks": entries}

@@ -7,6 +7,8 @@
   release in a pause between two lines near the middle.
 - pal / pal-pitch: the whole EN release runs 25/(24000/1001) times fast (a PAL speed-up), with
   pitch correction (atempo) or without (resampled).
+- subs: subtitle files next to the videos (en.ass with actors, en.srt, ja.srt), and with
+  dual-mkv two ASS streams in episode.mkv (dubset_sample.subs); the releases stay as they are.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from dubset_sample.shots import TITLE, Shot
 from dubset_sample.timemap import TimeMap
 
 DUAL_MKV, SURROUND, CARD, PAL, PAL_PITCH = "dual-mkv", "surround", "card", "pal", "pal-pitch"
-SHAPES: tuple[str, ...] = (DUAL_MKV, SURROUND, CARD, PAL, PAL_PITCH)
+SUBS = "subs"
+SHAPES: tuple[str, ...] = (DUAL_MKV, SURROUND, CARD, PAL, PAL_PITCH, SUBS)
 CARD_MS = 3000
 STING_MS = 1400
 PAL_SPEED = Fraction(25) / Fraction(24000, 1001)  # 25025/24000: how much faster PAL plays

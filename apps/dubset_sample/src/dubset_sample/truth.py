@@ -98,6 +98,19 @@ def build(
     return value
 
 
+def placed_lines(
+    lines: Sequence[ScriptLine],
+    intro: Mapping[str, int],
+    en_time: Callable[[int], int] | None = None,
+) -> list[dict[str, object]]:
+    """truth.json's `lines`: JA times on the JA release, EN times through en_time (plain EN
+    times without it)."""
+    placed = [_line(ln, intro) for ln in lines]
+    if en_time is None:
+        return placed
+    return [_retimed(line, en_time, "en", "") for line in placed]
+
+
 def _retimed(
     value: object, en_time: Callable[[int], int], key: str, prefix: str
 ) -> dict[str, object]:
