@@ -10,50 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from itertools import pairwise
+
+from dubset_common import timemap as common
+from dubset_common.timemap import Piece
 
 __all__ = ["Piece", "TimeMap", "apply_map", "inverse_map"]
 
-Stretch = tuple[int, int]
-
 
 @dataclass(frozen=True)
-class Piece:
-    ja_start_ms: int
-    ja_end_ms: int
-    en_start_ms: int
-    en_end_ms: int
-
-    def __post_init__(self) -> None:
-        if self.ja_end_ms <= self.ja_start_ms or self.en_end_ms <= self.en_start_ms:
-            raise ValueError(f"a piece must have a positive length in both releases: {self}")
-
-    @property
-    def rate(self) -> Fraction:
-        """EN ms per JA ms."""
-        return Fraction(self.en_end_ms - self.en_start_ms, self.ja_end_ms - self.ja_start_ms)
-
-    def to_en(self, ja_ms: float) -> float:
-        return float(self.en_start_ms + (Fraction(ja_ms) - self.ja_start_ms) * self.rate)
-
-    def to_ja(self, en_ms: float) -> float:
-        return float(self.ja_start_ms + (Fraction(en_ms) - self.en_start_ms) / self.rate)
-
-
-@dataclass(frozen=True)
-class TimeMap:
-    """Pieces in time order (increasing in both releases), and the unmatched stretches."""
-
-    pieces: tuple[Piece, ...]
-    ja_only: tuple[Stretch, ...] = ()
-    en_only: tuple[Stretch, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.pieces:
-            raise ValueError("a time map needs at least one piece")
-        for a, b in pairwise(self.pieces):
-            if b.ja_start_ms < a.ja_end_ms or b.en_start_ms < a.en_end_ms:
-                raise ValueError(f"pieces must not overlap or run backwards: {a}, {b}")
+class TimeMap(common.TimeMap):
+    """dubset_common's map with what the generator does to it (an intro, a card inserted, a
+    speed-up) and the truth's reading of it (ends inclusive, the later piece at a cut)."""
 
     @classmethod
     def plain(cls, ja_offset_ms: int, program_ms: int) -> TimeMap:
@@ -133,24 +100,6 @@ class TimeMap:
         }
 
     @classmethod
-    def from_json(cls, value: Mapping[str, object]) -> TimeMap:
-        pieces = value["pieces"]
-        assert isinstance(pieces, Sequence)
-        return cls(
-            tuple(
-                Piece(
-                    int(p["ja_start_ms"]),
-                    int(p["ja_end_ms"]),
-                    int(p["en_start_ms"]),
-                    int(p["en_end_ms"]),
-                )
-                for p in pieces
-            ),
-            _stretches(value.get("ja_only", ())),
-            _stretches(value.get("en_only", ())),
-        )
-
-    @classmethod
     def from_truth(cls, truth: Mapping[str, object]) -> TimeMap:
         """A truth.json's time map: its `time_map`, else (a plain release, written before the
         field existed or without --shape) the constant offset over the program."""
@@ -193,8 +142,3 @@ def _nearest(pieces: Sequence[Piece], ms: float, span: Callable[[Piece], tuple[i
         return max(a - ms, ms - b, 0.0)
 
     return min(pieces, key=distance)
-
-
-def _stretches(value: object) -> tuple[Stretch, ...]:
-    assert isinstance(value, Sequence)
-    return tuple((int(s[0]), int(s[1])) for s in value)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
+from typing import Self
 
 Stretch = tuple[int, int]
 MAX_PIECES = 10_000
@@ -107,7 +108,7 @@ class TimeMap:
         }
 
     @classmethod
-    def from_json(cls, value: object, where: str = "time_map") -> TimeMap:
+    def from_json(cls, value: object, where: str = "time_map") -> Self:
         """A map from its JSON form; TimeMapError naming what is wrong."""
         if not isinstance(value, Mapping):
             raise TimeMapError(f"{where} must be an object")
@@ -131,7 +132,7 @@ class TimeMap:
         )
 
     @classmethod
-    def constant(cls, ja_offset_ms: int, ja_ms: int, en_ms: int) -> TimeMap:
+    def constant(cls, ja_offset_ms: int, ja_ms: int, en_ms: int) -> Self:
         """JA time = EN time + ja_offset_ms, over the time both releases have."""
         ja0, en0 = max(0, ja_offset_ms), max(0, -ja_offset_ms)
         length = min(ja_ms - ja0, en_ms - en0)

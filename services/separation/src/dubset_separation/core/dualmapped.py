@@ -15,7 +15,6 @@ from dubset_separation.core.dualdub import fit_pair
 from dubset_separation.core.incoherent import incoherent_backing
 from dubset_separation.core.mapped import MappedTrack
 from dubset_separation.core.model import (
-    LANGS,
     LanguageStats,
     ProgressHook,
     SeparationInputError,
@@ -23,10 +22,9 @@ from dubset_separation.core.model import (
 )
 from dubset_separation.core.repet import repet_backing
 from dubset_separation.core.tracks import (
-    SILENCE_DBFS,
     DualEstimate,
     Mask,
-    level_dbfs,
+    require_audible,
     run_track,
     track_stats,
 )
@@ -37,13 +35,7 @@ def separate_dualdub_mapped(
 ) -> SeparationResult:
     """Dual-dub where the timelines differ by more than an offset: each track is split against
     the other read through the map; where the other release lacks the moment, REPET."""
-    levels_in = {lang: level_dbfs(sources[lang]) for lang in LANGS}
-    silent = [lang for lang, db in levels_in.items() if db <= SILENCE_DBFS]
-    if silent:
-        raise SeparationInputError(
-            f"the {' and '.join(silent)} track is silent ({levels_in[silent[0]]:.0f} dBFS): "
-            "dualdub needs the backing in both languages; use --backend repet"
-        )
+    require_audible(sources)
     stats = []
     for k, (lang, other_lang) in enumerate((("ja", "en"), ("en", "ja"))):
         src, rate = sources[lang], sources[lang].rate

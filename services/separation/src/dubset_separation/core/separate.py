@@ -26,7 +26,7 @@ from dubset_separation.core.tracks import (
     SILENCE_DBFS,
     DualEstimate,
     chunks,
-    level_dbfs,
+    require_audible,
     run_track,
     track_stats,
 )
@@ -146,13 +146,7 @@ def _separate_dualdub(
     sources: Mapping[str, AudioSource], out_dir: Path, ja_offset_ms: int, hook: ProgressHook
 ) -> SeparationResult:
     ja, en = sources["ja"], sources["en"]
-    levels_in = {lang: level_dbfs(sources[lang]) for lang in LANGS}
-    silent = [lang for lang, db in levels_in.items() if db <= SILENCE_DBFS]
-    if silent:
-        raise SeparationInputError(
-            f"the {' and '.join(silent)} track is silent ({levels_in[silent[0]]:.0f} dBFS): "
-            "dualdub needs the backing in both languages; use --backend repet"
-        )
+    require_audible(sources)
     stats = []
     info: dict[str, object] = {"ja_offset_ms": ja_offset_ms}
     for k, (lang, other) in enumerate((("ja", en), ("en", ja))):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +13,11 @@ from dubset_separation.core.audio import AudioSource, Signal, StemWriter, split_
 from dubset_separation.core.dualdub import PairFit, dualdub_chunk
 from dubset_separation.core.model import (
     CHUNK_SECONDS,
+    LANGS,
     MARGIN_SECONDS,
     LanguageStats,
     ProgressHook,
+    SeparationInputError,
 )
 
 Estimator = Callable[[int, int], Signal]
@@ -146,3 +148,14 @@ class DualEstimate:
         shift = self.fit.shift
         b, mask = self.read_b(s + shift, e + shift), self.covered(s + shift, e + shift)
         return dualdub_chunk(self.read_a(s, e), b, mask, self.fit, self.rate)
+
+
+def require_audible(sources: Mapping[str, AudioSource]) -> None:
+    """SeparationInputError when a track dual-dub needs is silent."""
+    levels_in = {lang: level_dbfs(sources[lang]) for lang in LANGS}
+    silent = [lang for lang, db in levels_in.items() if db <= SILENCE_DBFS]
+    if silent:
+        raise SeparationInputError(
+            f"the {' and '.join(silent)} track is silent ({levels_in[silent[0]]:.0f} dBFS): "
+            "dualdub needs the backing in both languages; use --backend repet"
+        )
