@@ -59,7 +59,9 @@ def shape_row(shape: str, seconds: float, seed: int, tmp: Path) -> dict[str, obj
     generate(
         SampleOptions(out=folder, seconds=seconds, seed=seed, ja_offset_ms=1500, shapes=shapes)
     )
-    truth = json.loads((folder / "truth.json").read_text())
+    # The MKV's EN track is on the JA timeline: it has its own truth.
+    truth_file = "episode.truth.json" if "dual-mkv" in shapes else "truth.json"
+    truth = json.loads((folder / truth_file).read_text())
     wall, media = media_run(folder, "dual-mkv" in shapes, tmp / f"work-{folder.name}")
     truth_map = (
         TimeMap.from_json(truth["time_map"])
