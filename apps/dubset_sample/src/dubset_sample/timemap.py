@@ -84,20 +84,9 @@ class TimeMap(common.TimeMap):
         en_only = tuple((_scale(a, factor), _scale(b, factor)) for a, b in self.en_only)
         return replace(self, pieces=pieces, en_only=en_only)
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "pieces": [
-                {
-                    "ja_start_ms": p.ja_start_ms,
-                    "ja_end_ms": p.ja_end_ms,
-                    "en_start_ms": p.en_start_ms,
-                    "en_end_ms": p.en_end_ms,
-                }
-                for p in self.pieces
-            ],
-            "ja_only": [list(s) for s in self.ja_only],
-            "en_only": [list(s) for s in self.en_only],
-        }
+    def to_json(self, confidence: bool = False) -> dict[str, object]:
+        """The true map as truth.json holds it (no confidences)."""
+        return super().to_json(confidence)
 
     @classmethod
     def from_truth(cls, truth: Mapping[str, object]) -> TimeMap:

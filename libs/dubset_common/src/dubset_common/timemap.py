@@ -91,18 +91,16 @@ class TimeMap:
         i = self.piece_of_en(en_ms)
         return None if i is None else self.pieces[i].to_ja(en_ms)
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self, confidence: bool = True) -> dict[str, object]:
+        """The map as JSON; confidence False leaves the pieces' confidences out (a true map)."""
+        pieces: list[dict[str, object]] = []
+        for p in self.pieces:
+            piece: dict[str, object] = {k: getattr(p, k) for k in _PIECE_KEYS}
+            if confidence:
+                piece["confidence"] = round(p.confidence, 4)
+            pieces.append(piece)
         return {
-            "pieces": [
-                {
-                    "ja_start_ms": p.ja_start_ms,
-                    "ja_end_ms": p.ja_end_ms,
-                    "en_start_ms": p.en_start_ms,
-                    "en_end_ms": p.en_end_ms,
-                    "confidence": round(p.confidence, 4),
-                }
-                for p in self.pieces
-            ],
+            "pieces": pieces,
             "ja_only": [list(s) for s in self.ja_only],
             "en_only": [list(s) for s in self.en_only],
         }
