@@ -349,13 +349,20 @@ def outcome(cluster: Cluster, files: Files, trap: Trap) -> Outcome:
             else:
                 out.jobs[kind] = reply.job.job_id
     producer = KafkaProducer(
-        bootstrap_servers=cluster.infra["DUBSET_KAFKA_BOOTSTRAP"], max_request_size=2_000_000
+        bootstrap_servers=cluster.infra["DUBSET_KAFKA_BOOTSTRAP"],
+        max_request_size=2_000_000,
+        acks="all",
+        retries=5,  # kafka-python's default is 0: one refused produce would lose a case
     )
     ingest = topics.ingest(cluster.env["DUBSET_TOPIC_PREFIX"])
     try:
-        for key, value in _kafka_cases(cluster, files).items():
+        sent = [
             producer.send(ingest, key=key, value=value)
+            for key, value in _kafka_cases(cluster, files).items()
+        ]
         producer.flush(30)
+        for future in sent:
+            future.get(timeout=30)  # a case the broker refused fails here, not as a lost letter
     finally:
         producer.close()
     empty_dir = files.dir / "a directory.mp4"

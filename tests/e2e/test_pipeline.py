@@ -95,13 +95,14 @@ def _announce(cluster: Cluster, ep: Episode) -> None:
     bucket = cluster.infra["DUBSET_S3_BUCKET"]
     object_key = f"{cluster.namespace}/{key}"
     event = minio_event(bucket, object_key, info.size_bytes, info.sha256[:32])
-    producer = KafkaProducer(bootstrap_servers=cluster.infra["DUBSET_KAFKA_BOOTSTRAP"])
+    producer = KafkaProducer(
+        bootstrap_servers=cluster.infra["DUBSET_KAFKA_BOOTSTRAP"], acks="all", retries=5
+    )
     try:
         topic = f"{cluster.namespace}.{topics.INGEST}"
         producer.send(
             topic, key=f"{bucket}/{object_key}".encode(), value=json.dumps(event).encode()
-        )
-        producer.flush(30)
+        ).get(timeout=30)
     finally:
         producer.close()
 
