@@ -14,7 +14,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="score stage outputs or an exported dataset against a test episode's truth",
         description="Scores every result recognised under --result (docs/truth-format.md): "
         "ASR (WER en, CER ja), diarization (DER), separation (SI-SDR), clips (P/R/F1, boundary "
-        "errors), offset, and completeness of manifests. Exit 0: scored; 1: missing, corrupt or "
+        "errors), offset and time map (error p50/p95), subtitle-sourced transcripts (edge "
+        "errors per segment source, speaker names), and completeness of manifests. Exit 0: "
+        "scored; 1: missing, corrupt or "
         "malformed files found; 2: bad input.",
     )
     p.add_argument("--truth", required=True, type=Path, help="truth.json of the episode")

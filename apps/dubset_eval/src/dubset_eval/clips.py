@@ -52,18 +52,18 @@ class ClipScore:
 
     @property
     def median_boundary_error_ms(self) -> float | None:
-        return _percentile(self.boundary_errors_ms, 50)
+        return percentile(self.boundary_errors_ms, 50)
 
     @property
     def p95_boundary_error_ms(self) -> float | None:
-        return _percentile(self.boundary_errors_ms, 95)
+        return percentile(self.boundary_errors_ms, 95)
 
     @property
     def median_offset_error_ms(self) -> float | None:
-        return _percentile(self.offset_errors_ms, 50)
+        return percentile(self.offset_errors_ms, 50)
 
 
-def _percentile(values: Sequence[int], q: float) -> float | None:
+def percentile(values: Sequence[int], q: float) -> float | None:
     """Linear-interpolation percentile (numpy's default); None for no values."""
     return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else None
 

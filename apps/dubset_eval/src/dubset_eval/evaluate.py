@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from dubset_eval.report import (
     OffsetRow,
     Report,
     SeparationRow,
+    SubtitleRow,
 )
 from dubset_eval.results import (
     DatasetEpisode,
@@ -41,6 +42,14 @@ from dubset_eval.results import (
     select_episode,
 )
 from dubset_eval.sisdr import si_sdr
+from dubset_eval.subtiming import (
+    RAW,
+    SubSegment,
+    parse_subtitle_segments,
+    read_cue_segments,
+    score_timing,
+    timing_scores,
+)
 from dubset_eval.text import cer, wer
 from dubset_eval.timemaps import result_map, score_map
 from dubset_eval.truth import Truth, load_truth
@@ -71,12 +80,15 @@ class _Scoring:
     truth: Truth
     root: Path
     asr: list[AsrRow] = field(default_factory=list)
+    subtitles: list[SubtitleRow] = field(default_factory=list)
     diarization: list[DiarizationRow] = field(default_factory=list)
     separation: list[SeparationRow] = field(default_factory=list)
     clips: list[ClipsRow] = field(default_factory=list)
     offsets: list[OffsetRow] = field(default_factory=list)
     completeness: list[CompletenessRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cues: dict[Path, tuple[SubSegment, ...] | None] = field(default_factory=dict)
     stems: dict[Path, NDArray[np.float64]] = field(default_factory=dict)
 
     def source(self, path: Path) -> str:
@@ -101,6 +113,7 @@ class _Scoring:
             self.problems.append(f"{source}: the truth has no {language} lines")
         elif found.kind == "asr" and language is not None:
             self.asr.append(asr_row(self.truth, source, language, parse_segments(found.value)))
+            self.subtitle_timing(source, language, found.value)
         elif found.kind == "diarization" and language is not None:
             score = diarization_error(
                 reference_turns(self.truth, language),
@@ -125,6 +138,33 @@ class _Scoring:
             self.completeness.append(CompletenessRow(source, check(found.path.parent, listed)))
         elif found.kind == "dataset":
             self.dataset(found.path)
+
+    def subtitle_timing(self, source: str, language: str, value: Mapping[str, object]) -> None:
+        """For a subtitle-sourced transcript: its segments' timing and speakers per kind, and
+        the release's own cues of that language (when the truth has them) for comparison."""
+        segments = parse_subtitle_segments(value)
+        if segments is None:
+            return
+        spoken, name = self.truth.spoken(language), self.truth.name
+        for kind, score in timing_scores(segments, spoken, name):
+            self.subtitles.append(SubtitleRow(source, language, kind, score))
+        cue_file = self.truth.cue_file(language)
+        if cue_file is not None and (cues := self.cue_segments(cue_file.path)) is not None:
+            score = score_timing(cues, spoken, name)
+            self.subtitles.append(SubtitleRow(source, language, RAW, score, cue_file.path.name))
+
+    def cue_segments(self, path: Path) -> tuple[SubSegment, ...] | None:
+        """The cues of one of the truth's subtitle files, read once; None if unreadable."""
+        if path not in self.cues:
+            try:
+                self.cues[path] = read_cue_segments(path)
+            except OSError as exc:
+                self.cues[path] = None
+                self.notes.append(f"truth subtitles {path}: {exc.strerror or exc}")
+            except ValueError as exc:
+                self.cues[path] = None
+                self.notes.append(f"truth subtitles {path}: {exc}")
+        return self.cues[path]
 
     def separate(self, path: Path, source: str, language: str, stem: str) -> None:
         """SI-SDR of the estimate and of the mixture (dialogue + backing) against the stem."""
@@ -207,12 +247,13 @@ def evaluate(truth_path: Path, result_path: Path) -> Report:
         episode_id=truth.episode_id,
         result=str(result_path),
         asr=tuple(scoring.asr),
+        subtitles=tuple(scoring.subtitles),
         diarization=tuple(scoring.diarization),
         separation=tuple(scoring.separation),
         clips=tuple(scoring.clips),
         offsets=tuple(scoring.offsets),
         completeness=tuple(scoring.completeness),
         problems=tuple(scoring.problems),
-        notes=found.notes,
+        notes=(*found.notes, *scoring.notes),
         ignored=found.ignored,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dubset_eval.clips import ClipScore
 from dubset_eval.completeness import Completeness
 from dubset_eval.der import DerScore
+from dubset_eval.subtiming import RAW, TimingScore
 from dubset_eval.tables import Table, decibels, millis, percent, seconds, short_source
 from dubset_eval.text import ErrorRate
 from dubset_eval.timemaps import MapScore
@@ -20,6 +21,7 @@ __all__ = [
     "OffsetRow",
     "Report",
     "SeparationRow",
+    "SubtitleRow",
     "short_source",
     "to_json",
     "to_text",
@@ -32,6 +34,18 @@ class AsrRow:
     language: str
     metric: str
     counts: ErrorRate
+
+
+@dataclass(frozen=True)
+class SubtitleRow:
+    """A subtitle-sourced transcript's segments of one kind (subtiming.KINDS, or RAW: the
+    cues of the release's subtitle file cue_file) against the truth lines."""
+
+    source: str
+    language: str
+    kind: str
+    score: TimingScore
+    cue_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,7 @@ class Report:
     episode_id: str
     result: str
     asr: tuple[AsrRow, ...] = ()
+    subtitles: tuple[SubtitleRow, ...] = ()  # more on ASR results already counted in asr
     diarization: tuple[DiarizationRow, ...] = ()
     separation: tuple[SeparationRow, ...] = ()
     clips: tuple[ClipsRow, ...] = ()
@@ -124,6 +139,23 @@ def _asr_cells(r: AsrRow) -> list[str]:
     c = r.counts
     counts = (c.n_ref, c.n_hyp, c.substitutions, c.deletions, c.insertions)
     return [r.source, r.language, r.metric, percent(c.rate), *map(str, counts)]
+
+
+_KIND_CELLS = {"subtitle-aligned": "aligned", "subtitle-cue": "cue", RAW: "raw cues"}
+
+
+def _subtitle_cells(r: SubtitleRow) -> list[str]:
+    s = r.score
+    edges = (s.start_p50_ms, s.start_p95_ms, s.end_p50_ms, s.end_p95_ms)
+    return [
+        r.source,
+        r.language,
+        _KIND_CELLS.get(r.kind, r.kind),
+        str(s.segments),
+        str(s.matched),
+        *map(millis, edges),
+        percent(s.speaker_accuracy, 1),
+    ]
 
 
 def _diarization_cells(r: DiarizationRow) -> list[str]:
@@ -173,6 +205,11 @@ ASR_TABLE = Table(
     "ASR (WER for en, CER for ja)",
     ("source", "lang", "metric", "rate", "ref", "hyp", "sub", "del", "ins"),
     _asr_cells,
+)
+SUBTITLE_TABLE = Table(
+    "Subtitle timing (segment vs the truth line it overlaps most; |edge error| p50 and p95 in ms)",
+    ("source", "lang", "times", "segs", "match", "start p50", "p95", "end p50", "p95", "speaker"),
+    _subtitle_cells,
 )
 DIARIZATION_TABLE = Table(
     "Diarization (DER, collar 0.25 s, overlap scored; times in s)",
@@ -237,6 +274,7 @@ def to_text(report: Report) -> str:
     """The report as aligned plain-text tables, one per kind of result found."""
     out = [f"truth {report.truth} (episode {report.episode_id})", f"result {report.result}", ""]
     out += ASR_TABLE.lines(report.asr)
+    out += SUBTITLE_TABLE.lines(report.subtitles)
     out += DIARIZATION_TABLE.lines(report.diarization)
     out += SEPARATION_TABLE.lines(report.separation)
     out += CLIPS_TABLE.lines(report.clips)
@@ -265,6 +303,27 @@ def _asr_json(r: AsrRow) -> dict[str, object]:
         "substitutions": r.counts.substitutions,
         "deletions": r.counts.deletions,
         "insertions": r.counts.insertions,
+    }
+
+
+def _subtitle_json(r: SubtitleRow) -> dict[str, object]:
+    s = r.score
+    return {
+        "source": r.source,
+        "language": r.language,
+        "segments": r.kind,
+        "cue_file": r.cue_file,
+        "n_segments": s.segments,
+        "matched": s.matched,
+        "start_p50_error_ms": _r(s.start_p50_ms),
+        "start_p95_error_ms": _r(s.start_p95_ms),
+        "end_p50_error_ms": _r(s.end_p50_ms),
+        "end_p95_error_ms": _r(s.end_p95_ms),
+        "edge_p50_error_ms": _r(s.edge_p50_ms),
+        "edge_p95_error_ms": _r(s.edge_p95_ms),
+        "speakers_named": s.named,
+        "speakers_right": s.named_right,
+        "speaker_accuracy": _r(s.speaker_accuracy),
     }
 
 
@@ -349,6 +408,7 @@ def to_json(report: Report) -> dict[str, object]:
         "episode_id": report.episode_id,
         "result": report.result,
         "asr": [_asr_json(r) for r in report.asr],
+        "subtitle_timing": [_subtitle_json(r) for r in report.subtitles],
         "diarization": [_diarization_json(r) for r in report.diarization],
         "separation": [_separation_json(r) for r in report.separation],
         "clips": [_clips_json(r) for r in report.clips],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dubset_common.timemap import TimeMap
@@ -59,6 +59,16 @@ class Stems:
 
 
 @dataclass(frozen=True)
+class CueFile:
+    """A subtitle file of the release (release.subtitles.files): its language and the video
+    whose timeline its cue times are on."""
+
+    path: Path
+    language: str
+    video: str
+
+
+@dataclass(frozen=True)
 class Truth:
     path: Path
     episode_id: str
@@ -73,6 +83,9 @@ class Truth:
     stems: Mapping[str, Stems]
     bed: Path | None = None
     time_map: TimeMap | None = None  # the true JA→EN map (truth_map fills in a plain one)
+    names: Mapping[str, str] = field(default_factory=dict)  # character id -> name
+    videos: Mapping[str, str] = field(default_factory=dict)  # language -> video file name
+    cue_files: tuple[CueFile, ...] = ()
 
     def files(self) -> frozenset[Path]:
         """Every file of the truth itself, resolved (never scored as a result)."""
@@ -80,6 +93,17 @@ class Truth:
         for s in self.stems.values():
             paths |= {s.dialogue} if s.backing is None else {s.dialogue, s.backing}
         return frozenset(p.resolve() for p in paths)
+
+    def name(self, speaker: str) -> str:
+        """A character's name (the id where the truth names none)."""
+        return self.names.get(speaker, speaker)
+
+    def cue_file(self, language: str) -> CueFile | None:
+        """The first subtitle file of the language whose cues are on this truth's timeline of
+        it (its video is the truth's video of that language), else None."""
+        video = self.videos.get(language)
+        hits = [f for f in self.cue_files if f.language == language and f.video == video]
+        return hits[0] if hits else None
 
     def spoken(self, language: str) -> list[tuple[Line, Utterance]]:
         """The lines that have this language, with their utterance in it."""
@@ -145,6 +169,37 @@ def _bed(value: object, root: Path) -> Path | None:
     return root / string(d, "backing", "stems") if "backing" in d else None
 
 
+def _names(characters: list[object]) -> dict[str, str]:
+    """Character id -> its name, for the characters that have one."""
+    out = {}
+    for c in characters:
+        if isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("name"), str):
+            out[c["id"]] = c["name"]
+    return out
+
+
+def _videos(value: object) -> dict[str, str]:
+    d = value if isinstance(value, dict) else {}
+    return {lang: v for lang, v in d.items() if lang in LANGUAGES and isinstance(v, str)}
+
+
+def _cue_files(d: Mapping[str, object], root: Path) -> tuple[CueFile, ...]:
+    """release.subtitles.files (a `--shape subs` sample's side files), () when absent."""
+    release = d.get("release")
+    subtitles = release.get("subtitles") if isinstance(release, dict) else None
+    if subtitles is None:
+        return ()
+    where = "release.subtitles"
+    out = []
+    for i, item in enumerate(array(obj(subtitles, where), "files", where)):
+        f = obj(item, f"{where}.files[{i}]")
+        at = f"{where}.files[{i}]"
+        out.append(
+            CueFile(root / string(f, "file", at), string(f, "lang", at), string(f, "video", at))
+        )
+    return tuple(out)
+
+
 def parse_truth(value: object, path: Path) -> Truth:
     """Validate a parsed truth.json; raises FieldError naming the first bad field."""
     d = obj(value, "truth")
@@ -183,6 +238,9 @@ def parse_truth(value: object, path: Path) -> Truth:
         stems=_stems(d.get("stems"), path.parent),
         bed=_bed(d.get("stems"), path.parent),
         time_map=truth_map(d, integer(d, "ja_offset_ms", "truth"), duration_ms),
+        names=_names(array(d, "characters", "truth")),
+        videos=_videos(d.get("videos")),
+        cue_files=_cue_files(d, path.parent),
     )
 
 
