@@ -12,7 +12,7 @@ import numpy as np
 from dubset_common.timemap import TimeMap
 from dubset_separation.core.audio import AudioSource, Signal
 from dubset_separation.core.dualdub import fit_pair
-from dubset_separation.core.incoherent import incoherent_backing
+from dubset_separation.core.incoherent import SpeechLess, incoherent_backing
 from dubset_separation.core.mapped import MappedTrack
 from dubset_separation.core.model import (
     LanguageStats,
@@ -56,6 +56,9 @@ def separate_dualdub_mapped(
             # The other track is read resampled by (its ms per this one's ms): its pitch too.
             rate_en = time_map.pieces[0].rate
             ratio = rate_en if lang == "ja" else 1 / rate_en
+            first = MappedTrack(src, time_map, own=other_lang)  # this track on the other's
+            cleaned = SpeechLess(sources[other_lang], first, 1 / ratio)
+            other = MappedTrack(cleaned, time_map, own=lang)
             stats.append(_incoherent(src, other, ratio, out_dir, hook, k, str(exc)))
             continue
 
@@ -90,14 +93,15 @@ def _incoherent(
 ) -> LanguageStats:
     """A speed change made with pitch correction leaves the two beds alike in sound but not
     sample for sample, so the coherent fit finds no peak: dual-dub by magnitude instead
-    (incoherent.py), REPET where the other release has nothing; the stats say so and why."""
+    (incoherent.py) against `other` with its own speech taken out first, REPET where the other
+    release has nothing; the stats say so and why."""
     rate = src.rate
 
     def estimate(s: int, e: int) -> Signal:
         a, covered = src.read(s, e), other.covered(s, e, rate)
         if not covered.any():
             return repet_backing(a, rate)
-        backing = incoherent_backing(a, other.read(s, e, rate), ratio, rate)
+        backing = incoherent_backing(a, other.read(s, e, rate), ratio, rate, soft=True)
         return backing if covered.all() else np.where(covered, backing, repet_backing(a, rate))
 
     lang = src.name

@@ -14,6 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from dubset_separation.core.audio import Signal
+from dubset_separation.core.mapped import Mapped, Readable
 from dubset_separation.core.stft import Stft, fft_size
 
 EPS = 1e-12
@@ -31,8 +32,12 @@ def unpitch(magnitude: np.ndarray, ratio: Fraction) -> np.ndarray:
     return out
 
 
-def incoherent_backing(a: Signal, b: Signal, ratio: Fraction, rate: int) -> Signal:
-    """Backing of a, b being the other track on a's timeline (resampled by ratio)."""
+def incoherent_backing(
+    a: Signal, b: Signal, ratio: Fraction, rate: int, *, soft: bool = False
+) -> Signal:
+    """Backing of a, b being the other track on a's timeline (resampled by ratio). The bed's
+    magnitude in a bin is min(a's, b's scaled); the backing takes that share of a's magnitude,
+    or with soft its square (a Wiener mask: the dialogue's power is what the bed leaves)."""
     stft = Stft(fft_size(rate))
     xa = stft.forward(a)
     ma = np.abs(xa)
@@ -44,5 +49,25 @@ def incoherent_backing(a: Signal, b: Signal, ratio: Fraction, rate: int) -> Sign
     ratios = np.where(both, ma / np.maximum(mb, EPS), np.nan)
     gain = np.nanmedian(ratios, axis=0) if both.any() else np.ones(ma.shape[1])
     gain = np.nan_to_num(gain, nan=0.0)
-    bed = np.minimum(ma, gain[None, :] * mb)
-    return stft.inverse(xa * (bed / np.maximum(ma, EPS)), len(a))
+    share = np.minimum(ma, gain[None, :] * mb) / np.maximum(ma, EPS)
+    return stft.inverse(xa * (share**2 if soft else share), len(a))
+
+
+class SpeechLess:
+    """A track less its own speech, by a first magnitude pass against the track it is to split
+    (read through the map the other way), so that the second pass takes out the bed and not the
+    bed plus this track's dialogue, which the dub times to the same mouth flaps."""
+
+    def __init__(self, track: Readable, against: Mapped, ratio: Fraction) -> None:
+        self.track, self.against, self.ratio = track, against, ratio
+        self.rate = track.rate
+
+    def read(self, start: int, stop: int, rate: int | None = None) -> Signal:
+        rate = rate or self.rate
+        pad = rate  # a second of context either side for the bin gains and the STFT edges
+        x = self.track.read(start - pad, stop + pad, rate)
+        bed = incoherent_backing(x, self.against.read(start - pad, stop + pad, rate),
+                                 self.ratio, rate)  # fmt: skip
+        covered = self.against.covered(start - pad, stop + pad, rate)
+        out: Signal = np.where(covered, bed, x)[pad : pad + stop - start]
+        return out

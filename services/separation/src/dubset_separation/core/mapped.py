@@ -6,22 +6,40 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from fractions import Fraction
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import resample_poly
 
 from dubset_common.timemap import Piece, TimeMap
-from dubset_separation.core.audio import AudioSource, Signal
+from dubset_separation.core.audio import Signal
 
 PAD = 64  # samples read either side of a resampled stretch (filter edges)
+
+
+class Readable(Protocol):
+    """A track read by sample ranges at a rate (an AudioSource, or one derived from it)."""
+
+    @property
+    def rate(self) -> int: ...
+
+    def read(self, start: int, stop: int, rate: int | None = None) -> Signal: ...
+
+
+class Mapped(Protocol):
+    """A track read on another's timeline, with where it has the moment."""
+
+    def read(self, start: int, stop: int, rate: int) -> Signal: ...
+
+    def covered(self, start: int, stop: int, rate: int) -> NDArray[np.bool_]: ...
 
 
 class MappedTrack:
     """Reads `other` (a JA or EN track) at the sample times of `own` (the other language),
     following the map; silent, and not covered, where the other release lacks the moment."""
 
-    def __init__(self, other: AudioSource, time_map: TimeMap, own: str) -> None:
+    def __init__(self, other: Readable, time_map: TimeMap, own: str) -> None:
         self.other, self.map, self.own = other, time_map, own
 
     def _spans(self, piece: Piece) -> tuple[tuple[int, int], tuple[int, int], Fraction]:
