@@ -22,7 +22,7 @@ from dubset_packaging.core.ids import (
     video_path,
 )
 from dubset_packaging.core.model import ClipPair, PackagingInputError, Span, Turn
-from dubset_packaging.core.speakers import clip_speakers, map_ja_speakers
+from dubset_packaging.core.speakers import clip_speakers, map_ja_speakers, name_speakers
 from dubset_packaging.cutter import Encoding
 from tests.unit.packaging.helpers import episode_doc, media_doc
 
@@ -176,6 +176,12 @@ def test_fragment_matches_the_anim400k_clip_and_episode_format() -> None:
         (lambda d: parse_turns(d, "ja"), b'{"language": "en", "turns": []}', "expected 'ja'"),
         (parse_episode, episode_doc(SHOW, "3", "x").replace(b'"x"', b'"../x"'), "episode_id"),
         (parse_episode, b'{"format": "other"}', "dubset-episode/1"),
+        (
+            parse_clips,
+            b'{"clips": [{"start_ms": 0, "end_ms": 9, "ja_start_ms": 0, "ja_end_ms": 9, '
+            b'"speaker_hints": {"en": "Aoi"}}]}',
+            "speaker_hints must map languages to lists of names",
+        ),
     ],
 )
 def test_malformed_documents_are_refused_with_the_reason(parse, data, reason) -> None:  # type: ignore[no-untyped-def]
@@ -196,3 +202,29 @@ def test_batches_are_bounded_cover_every_clip_once_and_split_at_long_gaps() -> N
     assert batches[-1].items == (50,)  # after a 350 s gap a new batch seeks instead of decoding
     assert all(a.end_ms <= b.start_ms for a, b in itertools.pairwise(batches))
     assert len(batches) == 8
+
+
+def test_subtitle_names_name_the_ids_they_agree_on() -> None:
+    clips = parse_clips(
+        json.dumps({"clips": [
+            {"start_ms": a, "end_ms": b, "ja_start_ms": a, "ja_end_ms": b, "speaker_hints": h}
+            for a, b, h in [
+                (0, 2000, {"en": ["Aoi"], "ja": ["Aoi"]}),
+                (3000, 4000, {"en": ["Aoi"]}),
+                (5000, 6000, {"en": ["Ren"]}),  # a mislabelled cue, outvoted
+                (7000, 9000, {"en": ["Kai"]}),
+                (10000, 11000, {"en": ["Kai", "Ren"]}),  # two names: no vote
+                (12000, 13000, {"en": ["Mio"]}),
+                (14000, 15000, {"en": ["Sora"]}),  # a tie splits SPEAKER_03: no name
+            ]
+        ]}).encode()
+    )  # fmt: skip
+    assert clips[0].hints == ("Aoi",)
+    turns = [
+        Turn(0, 6000, "SPEAKER_00"),
+        Turn(7000, 11000, "SPEAKER_01"),
+        Turn(12000, 15000, "SPEAKER_03"),
+    ]
+    plan = plan_clips("ep", clips, {"ja": 20000, "en": 20000}, turns, [], 0, encoding=ENC)
+    assert [c.hints for c in plan.clips][4] == ("Kai", "Ren")
+    assert name_speakers(plan.clips) == {"SPEAKER_00": "Aoi", "SPEAKER_01": "Kai"}

@@ -56,6 +56,6 @@ def run(args: argparse.Namespace) -> int:
     except AlignmentInputError as exc:
         print(f"dubset align: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.buffer.write(dumps(result))
+    sys.stdout.buffer.write(dumps(result, en, ja))
     sys.stdout.flush()
     return 0

@@ -63,7 +63,7 @@ class AlignmentStage:
             al = run_align(en, ja, ctx.params)
         except AlignmentInputError as exc:
             raise InvalidInputError(str(exc)) from None
-        out = Output("clips", "clips.json", "application/json", data=dumps(al))
+        out = Output("clips", "clips.json", "application/json", data=dumps(al, en, ja))
         info = {
             "clips": len(al.clips),
             "unpaired_en": len(al.unpaired_en),

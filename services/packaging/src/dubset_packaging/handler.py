@@ -19,6 +19,7 @@ from dubset_packaging.core.clips import plan_clips
 from dubset_packaging.core.docs import AudioChoice, parse_clips, parse_media, parse_turns
 from dubset_packaging.core.ids import audio_path, encoding_digest, video_path
 from dubset_packaging.core.model import LANGUAGES, PackagingInputError, Plan
+from dubset_packaging.core.speakers import name_speakers
 from dubset_packaging.cutter import CutRequest, Encoding, Hook, cut_clips
 from dubset_packaging.ffmpeg import SourceInfo, Tools, probe
 
@@ -145,6 +146,9 @@ class PackagingStage:
         value = fragment(doc, plan.clips, entries, backend, media.tracks)
         if media.time_map is not None:
             value["time_map"] = media.time_map.to_json()
+        names = name_speakers(plan.clips)
+        if names:  # the subtitles named who speaks
+            value["speaker_names"] = names
         frag = canonical_json(value)
         ctx.store.put_bytes(fragment_key(dataset, doc.episode_id), frag, "application/json")
         info = {

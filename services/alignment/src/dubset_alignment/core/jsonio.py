@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
+from dataclasses import replace
 
-from dubset_alignment.core.model import Alignment, AlignmentInputError, Segment
+from dubset_alignment.core.model import Alignment, AlignmentInputError, ClipPair, Segment
 from dubset_common.jsondoc import clip_doc
 
 _MAX_SEGMENTS = 1_000_000
@@ -17,7 +19,9 @@ def parse_segments(raw: bytes | str, name: str) -> list[Segment]:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise AlignmentInputError(f"{name}: not valid JSON ({exc})") from None
+    speakers: object = None
     if isinstance(value, dict) and "segments" in value:
+        speakers = value.get("segment_speakers")
         value = value["segments"]
     if not isinstance(value, list):
         raise AlignmentInputError(f"{name}: expected a JSON list of segments")
@@ -25,7 +29,16 @@ def parse_segments(raw: bytes | str, name: str) -> list[Segment]:
         raise AlignmentInputError(
             f"{name}: {len(value)} segments is over the limit of {_MAX_SEGMENTS}"
         )
-    return [_segment(item, f"{name} segment {i}") for i, item in enumerate(value)]
+    segments = [_segment(item, f"{name} segment {i}") for i, item in enumerate(value)]
+    if speakers is None:
+        return segments
+    if not (
+        isinstance(speakers, list)
+        and len(speakers) == len(segments)
+        and all(isinstance(s, str) for s in speakers)
+    ):
+        raise AlignmentInputError(f"{name}: segment_speakers must be one string per segment")
+    return [replace(seg, speaker=who) for seg, who in zip(segments, speakers, strict=True)]
 
 
 def _segment(item: object, where: str) -> Segment:
@@ -46,9 +59,29 @@ def _segment(item: object, where: str) -> Segment:
     return Segment(start, end, text)
 
 
-def alignment_to_json(al: Alignment) -> dict[str, object]:
+def speaker_hints(
+    clip: ClipPair, en: Sequence[Segment], ja: Sequence[Segment]
+) -> dict[str, list[str]]:
+    """Per language, the names the transcripts give the clip's segments (a subtitle's Actor),
+    each once, in segment order; {} when neither names anyone."""
+    hints = {}
+    for lang, members, segments in (("en", clip.en, en), ("ja", clip.ja, ja)):
+        names = [segments[i].speaker for i in members if i < len(segments)]
+        if any(names):
+            hints[lang] = list(dict.fromkeys(n for n in names if n))
+    return hints
+
+
+def alignment_to_json(
+    al: Alignment, en: Sequence[Segment] = (), ja: Sequence[Segment] = ()
+) -> dict[str, object]:
+    """clips.json's value; a clip whose segments name their speakers gets `speaker_hints`."""
+    clips = []
+    for c in al.clips:
+        hints = speaker_hints(c, en, ja)
+        clips.append({**clip_doc(c), "speaker_hints": hints} if hints else clip_doc(c))
     value: dict[str, object] = {
-        "clips": [clip_doc(c) for c in al.clips],
+        "clips": clips,
         "unpaired_en": list(al.unpaired_en),
         "unpaired_ja": list(al.unpaired_ja),
     }
@@ -58,9 +91,10 @@ def alignment_to_json(al: Alignment) -> dict[str, object]:
     return value
 
 
-def dumps(al: Alignment) -> bytes:
-    """Deterministic JSON bytes, one clip per line, UTF-8 text kept readable."""
-    value = alignment_to_json(al)
+def dumps(al: Alignment, en: Sequence[Segment] = (), ja: Sequence[Segment] = ()) -> bytes:
+    """Deterministic JSON bytes, one clip per line, UTF-8 text kept readable; en and ja are the
+    aligned segments (for their speaker names)."""
+    value = alignment_to_json(al, en, ja)
 
     def one(v: object) -> str:
         return json.dumps(v, ensure_ascii=False, separators=(", ", ": "))

@@ -18,6 +18,7 @@ class Segment:
     start_ms: int
     end_ms: int
     text: str = ""
+    speaker: str = ""  # who the transcript says speaks (a subtitle's Actor), if it says
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ def plan_clips(
                 ja_text=clip.ja_text,
                 en_text=clip.en_text,
                 speakers=clip_speakers(en, ja, en_sorted, ja_sorted, ja_to_en),
+                hints=clip.hints,
             )
         )
     return Plan(tuple(planned), dropped)

@@ -117,9 +117,20 @@ def parse_clips(data: bytes) -> list[ClipPair]:
                 ja=_span(item, "ja_start_ms", "ja_end_ms", where),
                 en_text=get_str(item, "en_text", where, ""),
                 ja_text=get_str(item, "ja_text", where, ""),
+                hints=_hints(item.get("speaker_hints", {}), where),
             )
         )
     return clips
+
+
+def _hints(value: object, where: str) -> tuple[str, ...]:
+    """A clip's `speaker_hints` ({"en": [names], "ja": [names]}) as one list of names."""
+    if not isinstance(value, dict) or not all(
+        isinstance(names, list) and all(isinstance(n, str) and n for n in names)
+        for names in value.values()
+    ):
+        raise PackagingInputError(f"{where}.speaker_hints must map languages to lists of names")
+    return tuple(dict.fromkeys(n for lang in sorted(value) for n in value[lang]))
 
 
 def parse_turns(data: bytes, language: str) -> list[Turn]:

@@ -49,6 +49,7 @@ class ClipPair:
     ja: Span
     en_text: str
     ja_text: str
+    hints: tuple[str, ...] = ()  # speaker names the transcripts gave (subtitles' Actor field)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class PlannedClip:
     ja_text: str
     en_text: str
     speakers: tuple[str, ...]
+    hints: tuple[str, ...] = ()
 
     def clip_id(self, language: str) -> str:
         return self.jp_clip if language == "ja" else self.en_clip

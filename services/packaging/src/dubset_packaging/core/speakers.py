@@ -5,6 +5,10 @@ mapped onto the EN label its turns overlap most once moved into the EN timeline 
 time + ja_offset_ms), ties going to the smaller EN label, so a clip whose speaker was found only
 in the JA audio still gets the episode-level id. A JA label that never co-occurs with any EN
 speaker keeps its own label prefixed `JA_` (it cannot collide with an EN label).
+
+Where the transcripts name who speaks (a subtitle file's Actor field), the ids get names: a clip
+with one speaker id and one name is a vote for that name, weighted by the clip's length, and an
+id takes the name holding most of its votes, if more than half.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from dubset_common.timemap import TimeMap
-from dubset_packaging.core.model import Span, Turn
+from dubset_packaging.core.model import PlannedClip, Span, Turn
 
 UNMATCHED_PREFIX = "JA_"
 # A speaker belongs to a clip when their turns cover at least this much of it (or half a short
@@ -95,3 +99,17 @@ def clip_speakers(
             if ms >= need:
                 found.add(rename.get(speaker, UNMATCHED_PREFIX + speaker) if rename else speaker)
     return tuple(sorted(found))
+
+
+def name_speakers(clips: Sequence[PlannedClip]) -> dict[str, str]:
+    """Speaker id → the name the clips' hints give it (see the module docstring)."""
+    votes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for clip in clips:
+        if len(clip.speakers) == 1 and len(clip.hints) == 1:
+            votes[clip.speakers[0]][clip.hints[0]] += max(1, clip.en.duration_ms)
+    names = {}
+    for speaker, counts in votes.items():
+        name, most = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if 2 * most > sum(counts.values()):
+            names[speaker] = name
+    return dict(sorted(names.items()))
