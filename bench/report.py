@@ -6,6 +6,8 @@ Inputs (each optional; a section whose input is missing is listed under "missing
                                of each stage run alone (one CLI process, model loading included)
     bench/out/pipeline*.json   pipeline_bench.py runs (a list each): "embedded" and
                                "distributed" single episodes, "throughput" batches
+    bench/out/releases.json    releases_bench.py: the media stage on each release shape of
+                               `dubset sample --shape` and on a long 5.1 pair
     bench/published.json       published speed figures of the tools users would otherwise run
 
 Sections of the report:
@@ -18,6 +20,9 @@ Sections of the report:
                     queueing), handoff p50 / p99
     throughput      per workers-per-stage count: episodes per hour, program seconds per wall
                     second, speed-up over one worker, handoff / transport p50 / p99
+    releases        "shapes": per release shape, the media stage's wall seconds and its time
+                    map against the truth (pieces found and true, p50 / p95 error in ms,
+                    coverage); "long": the same for the long 5.1 pair, or null
     published       each published figure with its RTF, and dubset's figure for the same model
                     where one was measured
 """
@@ -166,6 +171,30 @@ def throughput_rows(runs: list[Run]) -> list[dict[str, Any]]:
     return rows
 
 
+def release_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One releases_bench row: the media stage's wall time and its time map's error."""
+    return {
+        "shape": row.get("shape"),
+        "episode_s": row.get("episode_seconds"),
+        "media_wall_s": row.get("media_wall_s"),
+        "map_pieces": row.get("pieces"),
+        "true_pieces": row.get("true_pieces"),
+        "map_p50_ms": row.get("map_p50_error_ms"),
+        "map_p95_ms": row.get("map_p95_error_ms"),
+        "covered": row.get("coverage"),
+    }
+
+
+def releases_section(releases: dict[str, Any] | None) -> dict[str, Any]:
+    """releases_bench's shapes and its long 5.1 pair (null when it was skipped or not run)."""
+    releases = releases or {}
+    long = releases.get("long_surround")
+    return {
+        "shapes": [release_row(row) for row in releases.get("shapes") or []],
+        "long": release_row(long) if isinstance(long, dict) else None,
+    }
+
+
 def published_rows(published: list[dict[str, Any]], stages: list[dict[str, Any]]) -> list[Any]:
     """Each published figure, its RTF (time / audio), and ours where the same model ran: a
     figure's "ours" names a stage (and language) of the stages section."""
@@ -210,7 +239,10 @@ def machine() -> dict[str, Any]:
 
 
 def build(
-    stages: dict[str, Any] | None, runs: list[Run], published: list[dict[str, Any]]
+    stages: dict[str, Any] | None,
+    runs: list[Run],
+    published: list[dict[str, Any]],
+    releases: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     stage_table = stage_rows(stages) if stages else []
     report: dict[str, Any] = {
@@ -220,10 +252,13 @@ def build(
         "pipeline_stages": pipeline_stage_rows(runs),
         "end_to_end": end_to_end_rows(runs),
         "throughput": throughput_rows(runs),
+        "releases": releases_section(releases),
         "published": published_rows(published, stage_table),
     }
     report["missing"] = [name for name in ("stages", "pipeline_stages", "end_to_end",
                                            "throughput") if not report[name]]  # fmt: skip
+    report["missing"] += [name for name, part in (("releases", "shapes"), ("releases_long", "long"))
+                          if not report["releases"][part]]  # fmt: skip
     return report
 
 
@@ -266,12 +301,31 @@ def markdown(report: dict[str, Any]) -> str:
            ("speedup_vs_1", ".2f"), ("transport_share", ".3f"), ("handoff_p50_s", ".3f"),
            ("handoff_p99_s", ".3f"), ("transport_p50_s", ".3f"),
            ("transport_p99_s", ".3f")])  # fmt: skip
+    releases = report["releases"]
+    seconds = {row["episode_s"] for row in releases["shapes"]}
+    length = f", {_fmt(seconds.pop(), '.0f')} s episodes" if len(seconds) == 1 else ""
+    table(f"Release shapes (media stage{length})", releases["shapes"],
+          [("shape", ""), ("media_wall_s", ".2f"), ("map_pieces", ""), ("true_pieces", ""),
+           ("map_p50_ms", ".1f"), ("map_p95_ms", ".1f"), ("covered", ".3f")])  # fmt: skip
+    out += long_release_lines(releases["long"])
     table("Published figures", report["published"],
           [("tool", ""), ("model", ""), ("hardware", ""), ("rtf", ".4f"),
            ("ours_rtf", ".3f"), ("same_model", "")])  # fmt: skip
     if report["missing"]:
         out.append(f"missing: {', '.join(report['missing'])} (run `make bench`)")
     return "\n".join(out)
+
+
+def long_release_lines(long: dict[str, Any] | None) -> list[str]:
+    """The long 5.1 pair in one line (nothing when releases_bench did not run it)."""
+    if long is None:
+        return []
+    minutes = _fmt(long["episode_s"] / 60 if long.get("episode_s") else None, ".0f")
+    return [
+        f"{minutes}-minute 5.1 pair: media {_fmt(long['media_wall_s'], '.2f')} s, "
+        f"map p95 {_fmt(long['map_p95_ms'], '.1f')} ms, covered {_fmt(long['covered'], '.3f')}",
+        "",
+    ]
 
 
 def plot(report: dict[str, Any], path: Path) -> None:
@@ -290,7 +344,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
     _bars(axes[0][0], labels, [s["rtf"] for s in stages], "RTF (wall / audio)",
           "stages alone: RTF (lower is faster)", "{:.3f}")  # fmt: skip
     services = [r for r in report["pipeline_stages"] if r.get("service_peak_rss_mb")]
-    seen = {}
+    seen: dict[str, Any] = {}
     for r in services:  # one bar per service (asr.ja and asr.en ran in the same process)
         seen.setdefault(r["task"].split(".", 1)[0].split(" ", 1)[0], r["service_peak_rss_mb"])
     if seen:
@@ -374,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         "--pipeline", type=Path, action="append", help="pipeline_bench output (default: "
         "bench/out/pipeline*.json)"
     )  # fmt: skip
+    parser.add_argument("--releases", type=Path, default=OUT / "releases.json")
     parser.add_argument("--published", type=Path, default=ROOT / "bench" / "published.json")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "report.json")
     parser.add_argument("--plot", type=Path, default=ROOT / "bench" / "report.png")
@@ -381,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     stages = json.loads(args.stages.read_text()) if args.stages.exists() else None
     runs = load_runs(args.pipeline or sorted(OUT.glob("pipeline*.json")))
     published = json.loads(args.published.read_text()) if args.published.exists() else []
-    report = build(stages, runs, published)
+    releases = json.loads(args.releases.read_text()) if args.releases.exists() else None
+    report = build(stages, runs, published, releases)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     plot(report, args.plot)

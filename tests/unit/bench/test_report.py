@@ -57,8 +57,22 @@ PUBLISHED = [
 ]  # fmt: skip
 
 
+def _release(shape: str, seconds: float, wall: float, p95: float | None) -> dict[str, object]:
+    return {"shape": shape, "episode_seconds": seconds, "media_wall_s": wall, "pieces": 2,
+            "true_pieces": 2, "map_p50_error_ms": 0.0 if p95 is not None else None,
+            "map_p95_error_ms": p95, "coverage": 0.9981,
+            "tracks": {"ja": "#1", "en": "#2"}}  # fmt: skip
+
+
+RELEASES = {
+    "format": "dubset-bench-releases/1",
+    "shapes": [_release("plain", 60.0, 1.67, 0.0), _release("card,pal-pitch", 60.0, 1.47, None)],
+    "long_surround": _release("surround", 1440.0, 14.18, 0.4),
+}
+
+
 def test_build_derives_every_section() -> None:
-    built = report.build(STAGES, _runs(), PUBLISHED)
+    built = report.build(STAGES, _runs(), PUBLISHED, RELEASES)
     assert built["format"] == report.FORMAT and built["missing"] == []
     assert [(r["stage"], r["language"]) for r in built["stages"]] == [
         ("media", "ja+en"),
@@ -74,6 +88,14 @@ def test_build_derives_every_section() -> None:
     assert [r["workers_per_stage"] for r in thr] == [1, 2]
     assert thr[0]["speedup_vs_1"] == 1.0 and thr[1]["speedup_vs_1"] == 1.5
     assert thr[1]["transport_p99_s"] == 0.3 and thr[0]["handoff_p50_s"] is None
+    shapes, long = built["releases"]["shapes"], built["releases"]["long"]
+    assert [r["shape"] for r in shapes] == ["plain", "card,pal-pitch"]
+    assert shapes[0] == {"shape": "plain", "episode_s": 60.0, "media_wall_s": 1.67,
+                         "map_pieces": 2, "true_pieces": 2, "map_p50_ms": 0.0,
+                         "map_p95_ms": 0.0, "covered": 0.9981}  # fmt: skip
+    assert shapes[1]["map_p95_ms"] is None  # no score: reported as such, not as zero
+    assert long["episode_s"] == 1440.0 and long["media_wall_s"] == 14.18
+    assert long["map_p95_ms"] == 0.4
     fw, pa = built["published"]
     assert fw["rtf"] == 0.1 and fw["ours_rtf"] == 0.25
     assert pa["rtf"] == 0.025 and "ours_rtf" not in pa
@@ -81,8 +103,34 @@ def test_build_derives_every_section() -> None:
 
 def test_missing_inputs_are_named() -> None:
     built = report.build(None, [], [])
-    assert built["missing"] == ["stages", "pipeline_stages", "end_to_end", "throughput"]
-    assert "missing: stages" in report.markdown(built)
+    assert built["missing"] == [
+        "stages", "pipeline_stages", "end_to_end", "throughput", "releases", "releases_long"
+    ]  # fmt: skip
+    assert built["releases"] == {"shapes": [], "long": None}
+    text = report.markdown(built)
+    assert "missing: stages" in text and "releases_long" in text and "Release shapes" not in text
+
+
+def test_releases_without_the_long_pair() -> None:
+    # BENCH_LONG_SECONDS=0: the shapes' table, and the long pair named missing.
+    built = report.build(None, [], [], RELEASES | {"long_surround": None})
+    assert built["missing"][-1] == "releases_long" and "releases" not in built["missing"]
+    text = report.markdown(built)
+    assert "### Release shapes (media stage, 60 s episodes)" in text
+    assert "| card,pal-pitch | 1.47 | 2 | 2 | - | - | 0.998 |" in text
+    assert "5.1 pair" not in text
+
+
+def test_releases_table_and_long_pair() -> None:
+    text = report.markdown(report.build(None, [], [], RELEASES))
+    lines = text.splitlines()
+    head = lines.index("### Release shapes (media stage, 60 s episodes)")
+    assert lines[head + 2 : head + 5] == [
+        "| shape | media_wall_s | map_pieces | true_pieces | map_p50_ms | map_p95_ms | covered |",
+        "|---|---|---|---|---|---|---|",
+        "| plain | 1.67 | 2 | 2 | 0.0 | 0.0 | 0.998 |",
+    ]
+    assert "24-minute 5.1 pair: media 14.18 s, map p95 0.4 ms, covered 0.998" in lines
 
 
 def test_newest_file_wins_for_the_same_run(tmp_path: Path) -> None:
@@ -102,22 +150,29 @@ def test_main_writes_json_plot_and_tables(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stages, pipeline, published = tmp_path / "s.json", tmp_path / "p.json", tmp_path / "f.json"
+    releases = tmp_path / "r.json"
+    releases.write_text(json.dumps(RELEASES))
     stages.write_text(json.dumps(STAGES))
     pipeline.write_text(json.dumps(_runs()))
     published.write_text(json.dumps(PUBLISHED))
     out, png = tmp_path / "report.json", tmp_path / "report.png"
     argv = ["--stages", str(stages), "--pipeline", str(pipeline), "--published", str(published),
-            "--out", str(out), "--plot", str(png)]  # fmt: skip
+            "--releases", str(releases), "--out", str(out), "--plot", str(png)]  # fmt: skip
     assert report.main(argv) == 0
-    assert json.loads(out.read_text())["throughput"][1]["episodes_per_hour"] == 150.0
+    written = json.loads(out.read_text())
+    assert written["throughput"][1]["episodes_per_hour"] == 150.0
+    assert written["releases"]["long"]["media_wall_s"] == 14.18 and written["missing"] == []
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
     text = capsys.readouterr().out
     assert "### End to end" in text and "| distributed | 120 |" in text
+    assert "| plain | 1.67 | 2 | 2 | 0.0 | 0.0 | 0.998 |" in text
     # Nothing measured yet: still a report and a plot, naming what is missing.
     empty = tmp_path / "empty.json"
     empty.write_text("[]")
     none = str(tmp_path / "none")
     argv = ["--stages", none, "--pipeline", str(empty), "--published", none,
-            "--out", str(out), "--plot", str(png)]  # fmt: skip
+            "--releases", none, "--out", str(out), "--plot", str(png)]  # fmt: skip
     assert report.main(argv) == 0
-    assert json.loads(out.read_text())["missing"][0] == "stages"
+    missing = json.loads(out.read_text())["missing"]
+    assert missing[0] == "stages" and missing[-2:] == ["releases", "releases_long"]
+    assert "missing: stages" in capsys.readouterr().out
