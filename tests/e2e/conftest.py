@@ -45,10 +45,16 @@ class Episode:
 
     @property
     def files(self) -> list[str]:
-        """The `dubset run` / `dubset submit` arguments naming the release."""
+        """The `dubset run` / `dubset submit` arguments naming the release (and its English
+        subtitle file, Actor names and all, when it comes with one)."""
+        subs = ["--en-subs", str(self.en_subs)] if "subs" in self.shapes else []
         if "dual-mkv" in self.shapes:
-            return ["--episode", str(self.dir / "episode.mkv")]
-        return ["--ja", str(self.ja), "--en", str(self.en)]
+            return ["--episode", str(self.dir / "episode.mkv"), *subs]
+        return ["--ja", str(self.ja), "--en", str(self.en), *subs]
+
+    @property
+    def en_subs(self) -> Path:
+        return self.dir / "en.ass"
 
     @property
     def ja(self) -> Path:
@@ -71,12 +77,13 @@ class Episode:
 
 # Two episodes of one show, one of another, one announced by a bucket notification. a2 comes as
 # one dual-audio MKV (a 5.1 English track and a commentary), b1's dub as an edited 5.1 release
-# (a 3 s card inserted mid-episode): real releases' shapes through every service.
+# (a 3 s card inserted mid-episode), c1's as a PAL master sped up with pitch correction and an
+# English ASS subtitle file as its transcript: real releases' shapes through every service.
 PLAN: dict[str, tuple[int, int, int, tuple[str, ...]]] = {
     "a1": (11, 1, 1500, ()),
     "a2": (11, 2, 1500, ("dual-mkv", "surround")),
     "b1": (12, 1, -800, ("card", "surround")),
-    "c1": (13, 1, 0, ()),
+    "c1": (13, 1, 0, ("pal", "subs")),
 }
 
 

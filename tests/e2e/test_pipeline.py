@@ -23,7 +23,10 @@ from kafka import KafkaProducer
 
 from dubset.v1 import jobs_pb2
 from dubset_common import topics
+from dubset_common.timemap import TimeMap
+from dubset_common.timemap_proto import timemap_from_proto
 from dubset_eval.evaluate import evaluate
+from dubset_eval.timemaps import score_map
 from tests.e2e.conftest import Cluster, Episode, download, minio_event, where_secrets_are
 
 # The module's first test builds everything (episodes, the cluster, the run): minutes.
@@ -80,7 +83,8 @@ def _announce(cluster: Cluster, ep: Episode) -> None:
     """Upload an episode manifest and put MinIO's notification of it on the ingest topic."""
     store = cluster.store()
     folder = f"incoming/{ep.name}"
-    for path in (ep.ja, ep.en, ep.show):
+    subs = [ep.en_subs] if "subs" in ep.shapes else []
+    for path in (ep.ja, ep.en, ep.show, *subs):
         store.put_file(f"{folder}/{path.name}", path)
     manifest = {
         "format": "dubset-episode-manifest/1",
@@ -88,6 +92,7 @@ def _announce(cluster: Cluster, ep: Episode) -> None:
         "episode_number": ep.number,
         "ja": "ja.mp4",
         "en": "en.mp4",
+        **({"en_subtitles": ep.en_subs.name} if subs else {}),
         "options": {"dataset": DATASET},
     }
     key = f"{folder}/{ep.name}.episode.json"
@@ -196,6 +201,40 @@ def test_each_episode_scores_above_the_floors(
     ja = [r for r in report.asr if r.language == "ja"]
     assert ja and ja[0].counts.rate is not None and ja[0].counts.rate <= MAX_JA_CER
     assert all(c.result.defects == 0 for c in report.completeness)
+
+
+@pytest.mark.parametrize("name", ["a2", "b1", "c1"])
+def test_a_shaped_release_is_mapped_onto_the_original(
+    run: Run, episodes: dict[str, Episode], name: str
+) -> None:
+    """The media service's map (the job's, else its offset) against the release's true map:
+    a 5.1 MKV, a card inserted, a PAL speed-up with pitch correction."""
+    job, truth = run.final[name], json.loads(episodes[name].truth.read_text())
+    true_map = TimeMap.from_json(truth["time_map"], "truth") if "time_map" in truth else None
+    if true_map is None:
+        true_map = TimeMap.constant(truth["ja_offset_ms"], truth["duration_ms"], 10**9)
+    got = timemap_from_proto(job.time_map) if job.HasField("time_map") else None
+    if got is None:
+        assert job.ja_offset_known
+        got = TimeMap.constant(job.ja_offset_ms, 10**9, 10**9)
+    score = score_map(got, true_map)
+    assert score.p95_ms is not None and score.p95_ms <= 40.0, score
+    assert score.coverage >= 0.95, score
+    assert score.pieces == len(true_map.pieces), score
+
+
+def test_an_english_subtitle_file_names_the_speakers(
+    run: Run, episodes: dict[str, Episode]
+) -> None:
+    """c1's manifest named en.ass: its cues, aligned to the speech, are the EN transcript, and
+    their Actor names (the characters') reach the episode's fragment."""
+    assert run.dataset_dir is not None
+    job = run.final["c1"]
+    fragment = json.loads((run.dataset_dir / "episodes" / f"{job.episode_id}.json").read_text())
+    cast = {c["name"] for c in json.loads(episodes["c1"].truth.read_text())["characters"]}
+    names = fragment.get("speaker_names", {})
+    assert names and set(names.values()) <= cast, (names, cast)
+    assert "time_map" in fragment  # a speed-up is no constant offset
 
 
 def test_embedded_and_distributed_give_byte_identical_annotations(

@@ -1,5 +1,6 @@
-"""Real releases' shapes through `dubset run`: an edited 5.1 dub (a card inserted mid-episode)
-and one dual-audio MKV, scored against their truth like the plain episodes."""
+"""Real releases' shapes through `dubset run`: an edited 5.1 dub (a card inserted mid-episode),
+one dual-audio MKV, and a PAL speed-up with an English subtitle file, scored against their truth
+like the plain episodes."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ MAX_MAP_P95_MS = 40.0
 pytestmark = pytest.mark.timeout(1200)
 
 
-@pytest.mark.parametrize("name", ["b1", "a2"])
+@pytest.mark.parametrize("name", ["b1", "a2", "c1"])
 def test_a_shaped_release_through_dubset_run(
     episodes: dict[str, Episode], tmp_path: Path, name: str
 ) -> None:
@@ -38,3 +39,7 @@ def test_a_shaped_release_through_dubset_run(
     assert media.time_map.coverage >= 0.95
     if "card" in ep.shapes:
         assert media.time_map.pieces == 2
+    if "subs" in ep.shapes:
+        (row,) = [r for r in report.subtitles if r.language == "en" and r.kind == "all"]
+        assert row.score.segments and row.score.matched == row.score.segments, row
+        assert row.score.named and row.score.named_right == row.score.named, row
