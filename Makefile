@@ -80,7 +80,7 @@ bench: setup ## Benchmarks + report: stages alone, the pipeline embedded + distr
 	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/alignment_bench.py --out bench/out/alignment.json
 	$(PY) bench/sample_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --out bench/out/sample.json
 	$(PY) bench/stages_bench.py --generate $(SAMPLE_BENCH_SECONDS) --librivox --out bench/out/stages.json
-	$(PY) bench/releases_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --long-seconds $(BENCH_LONG_SECONDS) --out bench/out/releases.json
+	$(PY) bench/releases_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --long-seconds $(BENCH_LONG_SECONDS) --quality --out bench/out/releases.json
 	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --distributed --out bench/out/pipeline.json
 	@if [ "$(BENCH_LONG_SECONDS)" != 0 ]; then \
 	  DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(BENCH_LONG_SECONDS) --distributed --out bench/out/pipeline_long.json; fi

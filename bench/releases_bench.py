@@ -1,8 +1,9 @@
 """Release shapes benchmark: the media stage on each `dubset sample --shape` release (one
 dual-audio MKV, a 5.1 dub, a card inserted, PAL speed-ups), its wall time and its time map's
-error against the truth; and the media stage's time on a long 5.1 pair.
+error against the truth; and the media stage's time on a long 5.1 pair. With --quality, a whole
+`dubset run` of each shape scored against its truth beside the plain pair (release_quality.py).
 
-    .venv/bin/python bench/releases_bench.py --seconds 120 --long-seconds 1440 \
+    .venv/bin/python bench/releases_bench.py --seconds 120 --long-seconds 1440 --quality \
         --out bench/out/releases.json
 """
 
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
+from release_quality import QUALITY_SHAPES, quality_row, with_gaps
 
 from dubset.v1 import media_pb2
 from dubset_common.metrics import StageMetrics
@@ -94,6 +96,11 @@ def main() -> int:
     parser.add_argument("--long-seconds", type=float, default=0.0, help="a long 5.1 pair; 0: skip")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--quality",
+        action="store_true",
+        help="also `dubset run` each shape and score its clips against the plain pair's",
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="dubset-releases-") as tmp:
@@ -101,13 +108,23 @@ def main() -> int:
             print(f"releases: {shape or 'plain'} ...", file=sys.stderr, flush=True)
             rows.append(shape_row(shape, args.seconds, args.seed, Path(tmp)))
             print(f"  {json.dumps(rows[-1])}", file=sys.stderr, flush=True)
+        quality = []
+        for shape in QUALITY_SHAPES if args.quality else ():
+            print(f"releases: dubset run on {shape or 'plain'} ...", file=sys.stderr, flush=True)
+            quality.append(quality_row(shape, args.seconds, args.seed, Path(tmp)))
+            print(f"  {json.dumps(quality[-1])}", file=sys.stderr, flush=True)
         long_row = None
         if args.long_seconds:
             print(f"releases: a {args.long_seconds:.0f} s 5.1 pair ...", file=sys.stderr)
             long_row = shape_row("surround", args.long_seconds, args.seed, Path(tmp) / "long")
             print(f"  {json.dumps(long_row)}", file=sys.stderr, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    report = {"format": "dubset-bench-releases/1", "shapes": rows, "long_surround": long_row}
+    report = {
+        "format": "dubset-bench-releases/1",
+        "shapes": rows,
+        "long_surround": long_row,
+        "quality": with_gaps(quality),
+    }
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     return 0
 

@@ -192,6 +192,7 @@ def releases_section(releases: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "shapes": [release_row(row) for row in releases.get("shapes") or []],
         "long": release_row(long) if isinstance(long, dict) else None,
+        "quality": [dict(row) for row in releases.get("quality") or []],
     }
 
 
@@ -308,6 +309,9 @@ def markdown(report: dict[str, Any]) -> str:
           [("shape", ""), ("media_wall_s", ".2f"), ("map_pieces", ""), ("true_pieces", ""),
            ("map_p50_ms", ".1f"), ("map_p95_ms", ".1f"), ("covered", ".3f")])  # fmt: skip
     out += long_release_lines(releases["long"])
+    table("Release shapes through `dubset run` (clips against the truth)", releases["quality"],
+          [("shape", ""), ("clip_f1", ".3f"), ("f1_below_plain", ".3f"), ("en_wer", ".3f"),
+           ("ja_cer", ".3f"), ("run_wall_s", ".1f")])  # fmt: skip
     table("Published figures", report["published"],
           [("tool", ""), ("model", ""), ("hardware", ""), ("rtf", ".4f"),
            ("ours_rtf", ".3f"), ("same_model", "")])  # fmt: skip

@@ -106,7 +106,7 @@ def test_missing_inputs_are_named() -> None:
     assert built["missing"] == [
         "stages", "pipeline_stages", "end_to_end", "throughput", "releases", "releases_long"
     ]  # fmt: skip
-    assert built["releases"] == {"shapes": [], "long": None}
+    assert built["releases"] == {"shapes": [], "long": None, "quality": []}
     text = report.markdown(built)
     assert "missing: stages" in text and "releases_long" in text and "Release shapes" not in text
 
@@ -176,3 +176,21 @@ def test_main_writes_json_plot_and_tables(
     missing = json.loads(out.read_text())["missing"]
     assert missing[0] == "stages" and missing[-2:] == ["releases", "releases_long"]
     assert "missing: stages" in capsys.readouterr().out
+
+
+def test_release_quality_table() -> None:
+    quality = [
+        {"shape": "plain", "clip_f1": 0.96, "f1_below_plain": 0.0, "en_wer": 0.05,
+         "ja_cer": 0.1, "run_wall_s": 35.2},
+        {"shape": "pal", "clip_f1": 0.917, "f1_below_plain": 0.043, "en_wer": 0.06,
+         "ja_cer": None, "run_wall_s": 36.0},
+    ]  # fmt: skip
+    text = report.markdown(report.build(None, [], [], RELEASES | {"quality": quality}))
+    lines = text.splitlines()
+    head = lines.index("### Release shapes through `dubset run` (clips against the truth)")
+    assert lines[head + 2 : head + 6] == [
+        "| shape | clip_f1 | f1_below_plain | en_wer | ja_cer | run_wall_s |",
+        "|---|---|---|---|---|---|",
+        "| plain | 0.960 | 0.000 | 0.050 | 0.100 | 35.2 |",
+        "| pal | 0.917 | 0.043 | 0.060 | - | 36.0 |",
+    ]
