@@ -23,7 +23,7 @@ import grpc
 import pytest
 from kafka import KafkaProducer
 
-from dubset.v1 import common_pb2, jobs_pb2
+from dubset.v1 import common_pb2, jobs_pb2, media_pb2
 from dubset_cli.upload import read_show, safe_name, submission
 from dubset_common import topics
 from dubset_common.kafkabus import KafkaBus, KafkaOptions
@@ -122,6 +122,18 @@ def files(tmp_path_factory: pytest.TempPathFactory, trap: Trap) -> Files:
     _ffmpeg("-i", str(ja), "-af", "volume=0", "-c:v", "copy", str(c["silent ja"]))
     c["silent en"] = root / "silent_en.mp4"
     _ffmpeg("-i", str(en), "-af", "volume=0", "-c:v", "copy", "-t", "7.5", str(c["silent en"]))
+    c["two english tracks"] = root / "two_english.mkv"
+    _ffmpeg(
+        "-i", str(ja), "-i", str(en), "-map", "0:v", "-map", "0:a", "-map", "1:a", "-map", "1:a",
+        "-c", "copy", "-metadata:s:a:0", "language=jpn", "-metadata:s:a:1", "language=eng",
+        "-metadata:s:a:2", "language=eng", str(c["two english tracks"]),
+    )  # fmt: skip
+    c["json as subtitles"] = root / "show.srt"
+    shutil.copy(root / "show.json", c["json as subtitles"])
+    c["cues after the end"] = root / "late.srt"
+    c["cues after the end"].write_text(
+        "1\n01:00:00,000 --> 01:00:02,000\nHello.\n\n2\n01:00:03,000 --> 01:00:04,000\nBye.\n"
+    )
     c["hls to a local file"] = root / "local.mp4"
     c["hls to a local file"].write_text(
         "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n"
@@ -189,6 +201,19 @@ def _grpc_cases(
     def set_attr(name: str, value: object) -> Callable[[jobs_pb2.EpisodeSubmission], None]:
         return lambda sub: setattr(sub, name, value)
 
+    def media_params(**fields: int) -> Callable[[jobs_pb2.EpisodeSubmission], None]:
+        return lambda sub: sub.options.stage_params["media"].Pack(media_pb2.MediaParams(**fields))
+
+    def en_subtitles(kind: str) -> Callable[[jobs_pb2.EpisodeSubmission], None]:
+        return lambda sub: sub.en_subtitles.CopyFrom(_ref(store, files.crafted[kind]))
+
+    def one_file(kind: str, number: int) -> Callable[[], jobs_pb2.EpisodeSubmission]:
+        def build() -> jobs_pb2.EpisodeSubmission:
+            ref = _ref(store, files.crafted[kind])
+            return submission(show, number, ref, ref, dataset="bad")
+
+        return build
+
     return {
         # refused at the API
         "missing file": uri(store.uri("uploads/bad/nope/ja.mp4"), 1),
@@ -223,6 +248,11 @@ def _grpc_cases(
         ),
         "swapped languages": lambda: submission(show, 31, en, ja, dataset="bad"),
         "one file with one audio track": lambda: submission(show, 3, ja, ja, dataset="bad"),
+        "two English tracks, no override": one_file("two english tracks", 33),
+        "a track that does not exist": changed(34, media_params(en_stream_index=9)),
+        "a subtitle stream that is audio": changed(35, media_params(en_subtitle_stream=1)),
+        "subtitles that are JSON": changed(36, en_subtitles("json as subtitles")),
+        "subtitle cues after the end": changed(37, en_subtitles("cues after the end")),
         "silence": lambda: submission(
             show,
             32,
@@ -264,6 +294,11 @@ FAILS = {
     "concat listing": ("media", "INVALID_INPUT", "refused"),
     "checksum mismatch": ("media", "INTEGRITY", "sha256"),
     "different episodes": ("media", "INVALID_INPUT", "not the same episode"),
+    "two English tracks, no override": ("media", "INVALID_INPUT", "--en-track N"),
+    "a track that does not exist": ("media", "INVALID_INPUT", "there is no stream #9"),
+    "a subtitle stream that is audio": ("media", "INVALID_INPUT", "#1 is audio, not subtitles"),
+    "subtitles that are JSON": ("asr.en", "INVALID_INPUT", "looks like JSON, not subtitles"),
+    "subtitle cues after the end": ("asr.en", "INVALID_INPUT", "2 of 2 cues lie outside"),
     "swapped languages": ("asr.ja", "INVALID_INPUT", "does not sound Japanese"),
     "silence": ("media", "INVALID_INPUT", "JA soundtrack is silent"),
 }
