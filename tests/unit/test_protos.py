@@ -30,6 +30,7 @@ SERVICES = {
     "alignment": "Alignment",
     "packaging": "Packaging",
     "tts": "Tts",
+    "translation": "Translation",
 }
 
 # Every pipeline stage's params message, the value of StageRequest.params.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from dubset_eval.clips import ClipScore
 from dubset_eval.completeness import Completeness
 from dubset_eval.der import DerScore
-from dubset_eval.subtiming import RAW, TimingScore
+from dubset_eval.subreport import SUBTITLE_TABLE, SubtitleRow, subtitle_json
 from dubset_eval.tables import Table, decibels, millis, percent, seconds, short_source
 from dubset_eval.text import ErrorRate
 from dubset_eval.timemaps import MapScore
@@ -34,18 +34,6 @@ class AsrRow:
     language: str
     metric: str
     counts: ErrorRate
-
-
-@dataclass(frozen=True)
-class SubtitleRow:
-    """A subtitle-sourced transcript's segments of one kind (subtiming.KINDS, or RAW: the
-    cues of the release's subtitle file cue_file) against the truth lines."""
-
-    source: str
-    language: str
-    kind: str
-    score: TimingScore
-    cue_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,23 +129,6 @@ def _asr_cells(r: AsrRow) -> list[str]:
     return [r.source, r.language, r.metric, percent(c.rate), *map(str, counts)]
 
 
-_KIND_CELLS = {"subtitle-aligned": "aligned", "subtitle-cue": "cue", RAW: "raw cues"}
-
-
-def _subtitle_cells(r: SubtitleRow) -> list[str]:
-    s = r.score
-    edges = (s.start_p50_ms, s.start_p95_ms, s.end_p50_ms, s.end_p95_ms)
-    return [
-        r.source,
-        r.language,
-        _KIND_CELLS.get(r.kind, r.kind),
-        str(s.segments),
-        str(s.matched),
-        *map(millis, edges),
-        percent(s.speaker_accuracy, 1),
-    ]
-
-
 def _diarization_cells(r: DiarizationRow) -> list[str]:
     s = r.score
     times = (s.miss_ms, s.false_alarm_ms, s.confusion_ms, s.reference_ms)
@@ -205,11 +176,6 @@ ASR_TABLE = Table(
     "ASR (WER for en, CER for ja)",
     ("source", "lang", "metric", "rate", "ref", "hyp", "sub", "del", "ins"),
     _asr_cells,
-)
-SUBTITLE_TABLE = Table(
-    "Subtitle timing (segment vs the truth line it overlaps most; |edge error| p50 and p95 in ms)",
-    ("source", "lang", "times", "segs", "match", "start p50", "p95", "end p50", "p95", "speaker"),
-    _subtitle_cells,
 )
 DIARIZATION_TABLE = Table(
     "Diarization (DER, collar 0.25 s, overlap scored; times in s)",
@@ -306,27 +272,6 @@ def _asr_json(r: AsrRow) -> dict[str, object]:
     }
 
 
-def _subtitle_json(r: SubtitleRow) -> dict[str, object]:
-    s = r.score
-    return {
-        "source": r.source,
-        "language": r.language,
-        "segments": r.kind,
-        "cue_file": r.cue_file,
-        "n_segments": s.segments,
-        "matched": s.matched,
-        "start_p50_error_ms": _r(s.start_p50_ms),
-        "start_p95_error_ms": _r(s.start_p95_ms),
-        "end_p50_error_ms": _r(s.end_p50_ms),
-        "end_p95_error_ms": _r(s.end_p95_ms),
-        "edge_p50_error_ms": _r(s.edge_p50_ms),
-        "edge_p95_error_ms": _r(s.edge_p95_ms),
-        "speakers_named": s.named,
-        "speakers_right": s.named_right,
-        "speaker_accuracy": _r(s.speaker_accuracy),
-    }
-
-
 def _diarization_json(r: DiarizationRow) -> dict[str, object]:
     return {
         "source": r.source,
@@ -408,7 +353,7 @@ def to_json(report: Report) -> dict[str, object]:
         "episode_id": report.episode_id,
         "result": report.result,
         "asr": [_asr_json(r) for r in report.asr],
-        "subtitle_timing": [_subtitle_json(r) for r in report.subtitles],
+        "subtitle_timing": [subtitle_json(r) for r in report.subtitles],
         "diarization": [_diarization_json(r) for r in report.diarization],
         "separation": [_separation_json(r) for r in report.separation],
         "clips": [_clips_json(r) for r in report.clips],

@@ -16,6 +16,7 @@ from dubset.v1 import (
     media_pb2,
     packaging_pb2,
     separation_pb2,
+    translation_pb2,
     tts_pb2,
 )
 from dubset_common.anim400k_proto import episode_info_from_proto, show_from_proto
@@ -34,6 +35,7 @@ PARAMS: dict[str, type[Message]] = {
     "alignment": alignment_pb2.AlignmentParams,
     "packaging": packaging_pb2.PackagingParams,
     "tts": tts_pb2.TtsParams,
+    "translation": translation_pb2.TranslationParams,
 }
 EPISODE_DOC = "jobs/episode_document"
 

@@ -1,0 +1,5 @@
+"""dubset translation service: the Japanese lines of an episode as English lines to be spoken,
+each with the time it may take (the dub job's step between ASR and speech)."""
+
+STAGE = "translation"
+VERSION = "1"

@@ -1,0 +1,1 @@
+"""Translation backends: a model behind the core's Translator signature, loaded once."""

@@ -1,0 +1,99 @@
+"""Translated lines from Japanese lines: by subtitle cues, or by a translator (a model)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from dubset_common.subtitles import Cue
+from dubset_translation.core.cuepair import pair
+from dubset_translation.core.fit import DEFAULT_RATE, spoken_ms
+from dubset_translation.core.lines import budgets
+from dubset_translation.core.model import JaLine, Line, Translation, TranslationInputError
+
+# lines to translate (in time order), their budgets -> per line (English, requests it took)
+Translator = Callable[[Sequence[JaLine], Sequence[int]], list[tuple[str, int]]]
+
+
+def not_english(text: str) -> str | None:
+    """Why text is not an English line to speak (None: it is)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return "no words"
+    latin = sum("LATIN" in unicodedata.name(ch, "") for ch in letters)
+    if latin < 0.8 * len(letters):
+        return f"{100 * (len(letters) - latin) // len(letters)} % of its letters are not Latin"
+    return None
+
+
+def _join(texts: Sequence[str], spaced: bool) -> str:
+    return (" " if spaced else "").join(t.strip() for t in texts if t.strip())
+
+
+def by_subtitles(
+    lines: Sequence[JaLine], cues: Sequence[Cue], rate: float = DEFAULT_RATE
+) -> Translation:
+    """Each group of lines and the cues that translate them is one line; lines no cue covers
+    stay untranslated (empty English, noted)."""
+    pairing = pair(lines, cues)
+    units: list[tuple[JaLine, str, str]] = []
+    for line_ids, cue_ids in pairing.groups:
+        members = [lines[k] for k in line_ids]
+        speakers = [m.speaker for m in members]
+        unit = JaLine(
+            start_ms=min(m.start_ms for m in members),
+            end_ms=max(m.end_ms for m in members),
+            text=_join([m.text for m in members], spaced=False),
+            speaker=max(set(speakers), key=lambda s: (speakers.count(s), s)),
+            segments=tuple(i for m in members for i in m.segments),
+        )
+        units.append((unit, _join([cues[c].text for c in cue_ids], spaced=True), ""))
+    for k in pairing.lonely_lines:
+        units.append((lines[k], "", "no subtitle cue covers this line"))
+    units.sort(key=lambda u: (u[0].start_ms, u[0].end_ms))
+    if not any(en for _unit, en, _note in units):
+        raise TranslationInputError(
+            f"none of the {len(cues)} subtitle cues lies over the {len(lines)} Japanese lines: "
+            "are they this episode's, on this video's timeline?"
+        )
+    spans = budgets([u[0] for u in units])
+    out = tuple(
+        _line(unit, en, "subtitles", budget, rate, note=note)
+        for (unit, en, note), budget in zip(units, spans, strict=True)
+    )
+    return Translation(out, pairing.lonely_cues)
+
+
+def by_translator(
+    lines: Sequence[JaLine], translate: Translator, source: str, rate: float = DEFAULT_RATE
+) -> Translation:
+    """One English line per Japanese line from translate; an answer that is not English fails."""
+    spans = budgets(lines)
+    answers = translate(lines, spans)
+    if len(answers) != len(lines):
+        raise TranslationInputError(f"{source} gave {len(answers)} lines for {len(lines)}")
+    out = []
+    for line, (text, attempts), budget in zip(lines, answers, spans, strict=True):
+        why = not_english(text)
+        if why is not None:
+            raise TranslationInputError(
+                f"{source} translated {line.text!r:.60} as {text!r:.60}: not English ({why})"
+            )
+        out.append(replace(_line(line, text, source, budget, rate), attempts=attempts))
+    return Translation(tuple(out))
+
+
+def _line(unit: JaLine, en: str, source: str, budget: int, rate: float, note: str = "") -> Line:
+    return Line(
+        start_ms=unit.start_ms,
+        end_ms=unit.end_ms,
+        budget_ms=budget,
+        speaker=unit.speaker,
+        ja_text=unit.text,
+        en_text=en.strip(),
+        source=source if en.strip() else "",
+        segments=unit.segments,
+        spoken_ms=spoken_ms(en, rate) if en.strip() else 0,
+        note=note,
+    )

@@ -1,0 +1,101 @@
+"""Translation's pure core: lines and budgets, syllables, subtitle cues paired with lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from dubset_common.subtitles import Cue
+from dubset_translation.core.assemble import by_subtitles, by_translator, not_english
+from dubset_translation.core.cuepair import pair
+from dubset_translation.core.fit import spoken_ms, syllables
+from dubset_translation.core.lines import GAP_MS, MAX_EXTEND_MS, budgets, ja_lines
+from dubset_translation.core.model import JaLine, TranslationInputError
+
+
+def test_lines_take_the_speaker_who_says_most_of_them_and_skip_empty_text() -> None:
+    segments = [(5000, 6000, "また"), (1000, 3000, "ただいま"), (7000, 7500, "  ")]
+    turns = [(900, 1500, "B"), (1500, 3100, "A"), (4900, 6100, "B")]
+    lines = ja_lines(segments, turns)
+    assert [(line.text, line.speaker, line.segments) for line in lines] == [
+        ("ただいま", "A", (1,)),
+        ("また", "B", (0,)),
+    ]
+    with pytest.raises(TranslationInputError, match="ends"):
+        ja_lines([(10, 5, "x")])
+
+
+def test_a_budget_runs_into_silence_but_never_into_the_next_line() -> None:
+    lines = [JaLine(0, 1000, "a"), JaLine(1100, 2000, "b"), JaLine(5000, 6000, "c")]
+    assert budgets(lines) == [
+        1000,  # the next line starts 100 ms later: no room past its own span
+        2000 + MAX_EXTEND_MS - 1100,
+        1000 + MAX_EXTEND_MS,
+    ]
+    tight = [JaLine(0, 1000, "a"), JaLine(1400, 2000, "b")]
+    assert budgets(tight)[0] == 1400 - GAP_MS
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("I'm home.", 2), ("Ready for tomorrow's test?", 7), ("beautiful", 3), ("make", 1),
+     ("little", 2), ("wanted", 2), ("jumped", 1), ("42", 4)],
+)  # fmt: skip
+def test_syllables(text: str, count: int) -> None:
+    assert syllables(text) == count
+
+
+def test_spoken_length_grows_with_syllables_and_sentence_breaks() -> None:
+    assert spoken_ms("I'm home.", 5.0) == 400
+    assert spoken_ms("I'm home. Welcome back.", 5.0) == 1000 + 120
+
+
+def test_cues_pair_with_the_lines_they_translate() -> None:
+    lines = [
+        JaLine(1000, 2000, "一"),
+        JaLine(2100, 3000, "二"),  # one cue carries lines 0 and 1
+        JaLine(5000, 8000, "三"),  # two cues carry line 2
+        JaLine(10000, 11000, "四"),  # no cue
+    ]
+    cues = [
+        Cue(600, 3400, "One, two."),
+        Cue(4700, 6400, "Three"),
+        Cue(6400, 8500, "and on."),
+        Cue(9000, 9900, "SIGN"),  # over no speech
+    ]
+    p = pair(lines, cues)
+    assert p.groups == (((0, 1), (0,)), ((2,), (1, 2)))
+    assert p.lonely_lines == (3,) and p.lonely_cues == (3,)
+
+
+def test_a_cue_trailing_into_the_next_line_does_not_join_it() -> None:
+    lines = [JaLine(1000, 3000, "一"), JaLine(3300, 6000, "二")]
+    cues = [Cue(800, 3500, "One."), Cue(3300, 6300, "Two.")]
+    assert pair(lines, cues).groups == (((0,), (0,)), ((1,), (1,)))
+
+
+def test_by_subtitles_keeps_untranslated_lines_and_reports_lonely_cues() -> None:
+    lines = [JaLine(1000, 2000, "ただいま", "A", (0,)), JaLine(4000, 5000, "え", "B", (1,))]
+    t = by_subtitles(lines, [Cue(900, 2300, "I'm home."), Cue(7000, 8000, "SIGN")])
+    assert [(x.en_text, x.source, x.speaker) for x in t.lines] == [
+        ("I'm home.", "subtitles", "A"),
+        ("", "", "B"),
+    ]
+    assert t.lines[1].note == "no subtitle cue covers this line"
+    assert t.lines[0].spoken_ms == 400 and t.lines[0].fits
+    assert t.unmatched_cues == (1,)
+
+
+def test_subtitles_of_another_stretch_are_refused() -> None:
+    with pytest.raises(TranslationInputError, match="none of the 1 subtitle cues"):
+        by_subtitles([JaLine(1000, 2000, "あ")], [Cue(50_000, 52_000, "Hi.")])
+
+
+def test_a_translator_answer_that_is_not_english_fails() -> None:
+    lines = [JaLine(0, 1000, "ただいま")]
+    ok = by_translator(lines, lambda ls, bs: [("I'm home.", 2)], "openai")
+    assert ok.lines[0].attempts == 2 and ok.lines[0].source == "openai"
+    with pytest.raises(TranslationInputError, match="not English"):
+        by_translator(lines, lambda ls, bs: [("ただいま", 1)], "openai")
+    with pytest.raises(TranslationInputError, match="not English \\(no words\\)"):
+        by_translator(lines, lambda ls, bs: [("", 1)], "openai")
+    assert not_english("Café, naïve!") is None
