@@ -20,6 +20,7 @@ from dubset_cli import (
     run,
     sample,
     separate,
+    translate,
     tts,
     verify,
 )
@@ -31,14 +32,37 @@ GROUPS = (
     ("jobs (on the services of `make up` or a cluster)", JOB_COMMANDS),
     (
         "one stage on local files",
-        ("probe", "extract", "offset", "separate", "asr", "diarize", "align", "package", "tts"),
+        (
+            "probe",
+            "extract",
+            "offset",
+            "separate",
+            "asr",
+            "diarize",
+            "align",
+            "translate",
+            "package",
+            "tts",
+        ),
     ),
     (
         "datasets and evaluation",
         ("export", "verify", "sample", "eval", "mushra", "mushra-report"),
     ),
 )
-REGISTER = (run, jobs, minionotify, export, verify, package, align, evaluate, mushra, sample)
+REGISTER = (
+    run,
+    jobs,
+    minionotify,
+    export,
+    verify,
+    package,
+    align,
+    translate,
+    evaluate,
+    mushra,
+    sample,
+)
 REGISTER_STAGES = (media, separate, asr, diarize, tts)
 
 

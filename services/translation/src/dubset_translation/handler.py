@@ -44,9 +44,13 @@ def allowed_endpoints() -> tuple[str, ...] | None:
     return None if raw is None else tuple(e.strip() for e in raw.split(",") if e.strip())
 
 
-def openai_translator(p: TranslationParams, allowed: tuple[str, ...] | None) -> OpenAITranslator:
+def openai_translator(
+    p: TranslationParams, allowed: tuple[str, ...] | None, key: str | None = None
+) -> OpenAITranslator:
+    """key None: from the environment (api_key)."""
     check_endpoint(p.endpoint, allowed)
-    return OpenAITranslator(p.endpoint, p.model, p.api, api_key(), p.speech_rate)
+    return OpenAITranslator(p.endpoint, p.model, p.api, api_key() if key is None else key,
+                            p.speech_rate)  # fmt: skip
 
 
 def run_translation(
@@ -55,8 +59,10 @@ def run_translation(
     subtitles: bytes | None,
     audio: Callable[[], Path] | None,
     allowed: tuple[str, ...] | None,
+    key: str | None = None,
 ) -> tuple[Translation, str]:
-    """(translation, backend label) by the params' backend; never another one."""
+    """(translation, backend label) by the params' backend; never another one. key: the
+    openai backend's (None: from the environment)."""
     backend = p.backend or ("subtitles" if subtitles is not None else "whisper")
     if backend == "subtitles":
         if subtitles is None:
@@ -78,7 +84,7 @@ def run_translation(
             return [(text, 1) for text in whisper.translate(path, ls)]
 
         return by_translator(lines, by_whisper, "whisper", p.speech_rate), whisper.name
-    translator = openai_translator(p, allowed)
+    translator = openai_translator(p, allowed, key)
     return by_translator(lines, translator.translate, "openai", p.speech_rate), translator.name
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
+import soxr  # type: ignore[import-untyped]
 
 from dubset_asr.backends import compute_type_for, resolve_whisper
 from dubset_asr.backends.whisper import check_model_dir, open_whisper
@@ -24,7 +25,7 @@ _loaded: dict[tuple[str, str], Any] = {}
 
 
 class WhisperTranslator:
-    """Translates each line from the Japanese dialogue audio (a 16 kHz mono wav)."""
+    """Translates each line from the Japanese dialogue audio (a file soundfile reads)."""
 
     def __init__(self, model: str = "", model_dir: Path | None = None, device: str = "cpu"):
         path, name, sha, hint = resolve_whisper(model, model_dir)
@@ -42,9 +43,9 @@ class WhisperTranslator:
             samples, rate = sf.read(audio, dtype="float32", always_2d=True)
         except (RuntimeError, sf.LibsndfileError) as exc:
             raise TranslationInputError(f"cannot read the Japanese dialogue: {exc}") from None
-        if rate != RATE:
-            raise TranslationInputError(f"the Japanese dialogue is {rate} Hz, expected {RATE}")
         mono = samples.mean(axis=1)
+        if rate != RATE:
+            mono = soxr.resample(mono, rate, RATE)
         return [self._one(mono, line) for line in lines]
 
     def _one(self, mono: np.ndarray, line: JaLine) -> str:
