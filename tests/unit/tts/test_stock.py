@@ -113,3 +113,26 @@ def test_a_missing_engine_is_backend_unavailable(
     monkeypatch.setattr("dubset_voices.base.shutil.which", lambda name: None)
     with pytest.raises(BackendUnavailableError, match="espeak-ng is not installed"):
         stock_synthesizer("espeak-ng", "", embedder)
+
+
+@pytest.mark.slow
+def test_an_episode_cast_gives_two_similar_speakers_two_voices(
+    synth: StockSynthesizer, joe: Speech
+) -> None:
+    """Two speakers who both sound most like joe: one gets joe, the other another voice, not
+    joe again; a speaker without speech gets a voice of its own too."""
+    quieter = Speech(joe.samples * 0.5, joe.rate)
+    assert synth.voice_for("S1", quieter).label.startswith("piper:joe")  # alone: joe
+    voices = synth.cast({"S0": joe, "S1": quieter, "S2": None}, {})
+    bases = [v.label.split("+")[0] for v in voices]
+    assert "piper:joe" in bases[:2] and len(set(bases)) == 3, bases
+    assert voices[2].similarity is None
+
+
+def test_a_pinned_voice_is_used_and_an_unknown_pin_is_refused(synth: StockSynthesizer) -> None:
+    (voice,) = synth.cast({"S0": None}, {"S0": "espeak-ng:en-us+f2"})
+    assert voice.label == "espeak-ng:en-us+f2"
+    with pytest.raises(TtsInputError, match="unknown voice 'nobody'"):
+        synth.cast({"S0": None}, {"S0": "nobody"})
+    with pytest.raises(TtsInputError, match="S9, not a speaker of this episode"):
+        synth.cast({"S0": None}, {"S9": "piper:joe"})

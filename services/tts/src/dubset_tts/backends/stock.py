@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dubset_tts.core.backend import Embedder
+from dubset_tts.core.casting import assign
 from dubset_tts.core.model import BackendUnavailableError, Speech, TtsInputError, Voice
 from dubset_voices.base import Engine, VoiceError
 from dubset_voices.dsp import median_pitch_hz, shift_voice, trim_silence
@@ -176,6 +177,43 @@ class StockSynthesizer:
 
     def speak(self, text: str, speaker: str) -> Speech:
         return self._synth(self._voices.get(speaker, self._default), text)
+
+    def cast(self, references: Mapping[str, Speech | None], pins: Mapping[str, str]) -> list[Voice]:
+        """One voice per speaker (references in priority order), distinct while the voices
+        last (core/casting.py), each then matched to its speaker's F0 within that voice; a
+        pinned voice ("festival:slt") is kept as named."""
+        speakers = list(references)
+        unknown = sorted(set(pins) - set(speakers))
+        if unknown:
+            raise TtsInputError(
+                f"--voice names {', '.join(unknown)}, not a speaker of this episode "
+                f"({', '.join(speakers) or 'none'})"
+            )
+        targets = {s: self._embedder.embed(r) for s, r in references.items() if r is not None}
+        sims = [
+            [float(np.dot(self._calibrated(v).embedding, targets[s])) if s in targets else 0.0
+             for v in self._candidates]
+            for s in speakers
+        ]  # fmt: skip
+        pinned = {
+            i: self._candidates.index(parse_voice(pins[s], self._candidates))
+            for i, s in enumerate(speakers)
+            if s in pins
+        }
+        casting = assign(sims, pinned)
+        out = []
+        for i, speaker in enumerate(speakers):
+            chosen = self._candidates[casting.voices[i]]
+            reference = references[speaker]
+            similarity = sims[i][casting.voices[i]] if speaker in targets else None
+            if reference is not None and similarity is not None and i not in pinned:
+                f0 = median_pitch_hz(reference.samples, reference.rate)
+                for shifted, sim in self._shifts(chosen, f0, targets[speaker]):
+                    if sim > similarity:
+                        chosen, similarity = shifted, sim
+            self._voices[speaker] = chosen
+            out.append(Voice(speaker, chosen.label, similarity))
+        return out
 
 
 def parse_voice(text: str, allowed: tuple[StockVoice, ...]) -> StockVoice:

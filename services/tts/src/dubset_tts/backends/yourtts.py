@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -142,6 +142,16 @@ class YourTts:
         similarity = float(np.dot(self._embed(probe), vec)) if len(probe.samples) else None
         tag = hashlib.sha256(vec.tobytes()).hexdigest()[:8]
         return Voice(speaker, f"yourtts:{self._dir.name}+dvec={tag}", similarity)
+
+    def cast(self, references: Mapping[str, Speech | None], pins: Mapping[str, str]) -> list[Voice]:
+        """Each speaker cloned from their own reference (distinct by construction); a speaker
+        without one gets the model's default. YourTTS has no voice names to pin."""
+        if pins:
+            raise TtsInputError(
+                "YourTTS clones each speaker from their own speech: --voice pins stock voices "
+                "(a stock backend such as piper)"
+            )
+        return [self.voice_for(speaker, ref) for speaker, ref in references.items()]
 
     def speak(self, text: str, speaker: str) -> Speech:
         if not " ".join(text.split()):

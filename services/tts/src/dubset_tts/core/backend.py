@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 import numpy as np
@@ -23,6 +24,11 @@ class SpeechSynthesizer(Protocol):
 
     def speak(self, text: str, speaker: str) -> Speech:
         """Dry speech in the speaker's voice (the backend default for an unknown speaker)."""
+        ...
+
+    def cast(self, references: Mapping[str, Speech | None], pins: Mapping[str, str]) -> list[Voice]:
+        """A whole episode's voices: one per speaker (references in priority order), different
+        speakers different voices where the backend has enough; pins: speaker → voice name."""
         ...
 
 
