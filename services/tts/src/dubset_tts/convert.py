@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dubset.v1 import common_pb2, tts_pb2
 from dubset_common.errors import InvalidInputError
 from dubset_common.keys import check_id
+from dubset_common.runner import OPTIONAL
 from dubset_tts.backends import BACKENDS as SYNTH_BACKENDS
 from dubset_tts.backends import DEFAULT_BACKEND
 from dubset_tts.core.model import ClipDub, FitPolicy, Scores
@@ -37,6 +38,8 @@ class TtsParams:
     sample_rate_hz: int
     compute_scores: bool
     model_dir: str
+    # Dubbing an episode: (speaker, voice) pins, sorted; None when there are none.
+    pins: tuple[tuple[str, str], ...] | None = field(default=None, metadata=OPTIONAL)
 
 
 def params_from_proto(params: tts_pb2.TtsParams) -> TtsParams:
@@ -84,6 +87,12 @@ def params_from_proto(params: tts_pb2.TtsParams) -> TtsParams:
             f"tts params: model_dir {params.model_dir!r:.80} must be a plain absolute path "
             "(/a/b/c of A-Z a-z 0-9 . _ + = -, no '..')"
         )
+    pins = tuple(sorted(params.voices.items())) or None
+    for speaker, voice in pins or ():
+        if not _VOICE.fullmatch(speaker) or not _VOICE.fullmatch(voice):
+            raise InvalidInputError(
+                f"tts params: voices {speaker!r:.40}={voice!r:.40} is not SPEAKER=VOICE of names"
+            )
     return TtsParams(
         dataset=dataset,
         backend=backend,
@@ -94,6 +103,7 @@ def params_from_proto(params: tts_pb2.TtsParams) -> TtsParams:
         sample_rate_hz=rate,
         compute_scores=params.compute_scores if params.HasField("compute_scores") else True,
         model_dir=params.model_dir,
+        pins=pins,
     )
 
 

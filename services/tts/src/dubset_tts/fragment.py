@@ -122,17 +122,18 @@ def parse_episode_fragment(data: bytes) -> EpisodeClips:
     return EpisodeClips(episode_id, tuple(out))
 
 
-def parse_turns(data: bytes) -> tuple[tuple[str, int, int], ...]:
-    """The EN turns.json of the diarization stage as (speaker, start_ms, end_ms)."""
-    doc = _load(data, "en turns.json")
-    if doc.get("language") not in (None, "", "en"):
-        raise TtsInputError(f"en turns.json says language {doc.get('language')!r:.20}, not 'en'")
+def parse_turns(data: bytes, language: str = "en") -> tuple[tuple[str, int, int], ...]:
+    """A turns.json of the diarization stage as (speaker, start_ms, end_ms)."""
+    what = f"{language} turns.json"
+    doc = _load(data, what)
+    if doc.get("language") not in (None, "", language):
+        raise TtsInputError(f"{what} says language {doc.get('language')!r:.20}, not {language!r}")
     turns = doc.get("turns")
     if not isinstance(turns, list):
-        raise TtsInputError("en turns.json turns must be a list")
+        raise TtsInputError(f"{what} turns must be a list")
     out = []
     for i, item in enumerate(turns):
-        where = f"en turns.json turns[{i}]"
+        where = f"{what} turns[{i}]"
         if not isinstance(item, dict):
             raise TtsInputError(f"{where} must be a JSON object")
         speaker, start, end = item.get("speaker"), item.get("start_ms"), item.get("end_ms")

@@ -33,6 +33,7 @@ from dubset_tts.core.model import (
     Voice,
 )
 from dubset_tts.dataset import baseline_key, check_stored, clip_key
+from dubset_tts.dubepisode import check_dub_request, dub_episode_lines
 from dubset_tts.encode import MAX_BATCH, MP3_RATE_HZ, encode_batch, write_wav
 from dubset_tts.fragment import ClipFile, baseline_fragment, parse_episode_fragment, parse_turns
 from dubset_tts.metrics import TtsMetrics
@@ -40,6 +41,7 @@ from dubset_tts.models import Models
 
 log = logging.getLogger(__name__)
 MAX_INPUT_BYTES = 16 * 1024**3
+DATASET_INPUTS = ("episode", "en_dialogue", "en_backing", "en_turns")
 # Clips dubbed per core call: their audio is all that is held in memory at once.
 CHUNK_CLIPS = 32
 _EMPTY = Speech(np.zeros(0, np.float32), MP3_RATE_HZ)
@@ -72,8 +74,10 @@ class TtsStage:
 
     name = STAGE
     version = VERSION
-    inputs: tuple[str, ...] = ("episode", "en_dialogue", "en_backing", "en_turns")
-    optional_inputs: tuple[str, ...] = ("ja_dialogue",)
+    # Two kinds of request: a dataset's baseline (DATASET_INPUTS, optionally ja_dialogue), or
+    # dubbing an episode (a `translation`, optionally ja_dialogue and ja_turns: dubepisode.py).
+    inputs: tuple[str, ...] = ()
+    optional_inputs: tuple[str, ...] = (*DATASET_INPUTS, "ja_dialogue", "translation", "ja_turns")
 
     def __init__(self, models: Models | None = None, metrics: TtsMetrics | None = None) -> None:
         self.models = models or Models(load_config())
@@ -81,6 +85,15 @@ class TtsStage:
 
     def parse_params(self, request: common_pb2.StageRequest) -> TtsParams:
         params = parse_stage_params(request)
+        if "translation" in request.inputs:
+            return check_dub_request(request, params)
+        missing = [n for n in DATASET_INPUTS if n not in request.inputs]
+        if missing:
+            raise InvalidInputError(
+                f"missing inputs: {', '.join(missing)} (or a translation, to dub an episode)"
+            )
+        if params.pins:
+            raise InvalidInputError("voices pins are for dubbing an episode (a translation)")
         if params.translation != "reference" and "ja_dialogue" not in request.inputs:
             raise InvalidInputError(
                 f"translation_backend {params.translation} translates the JA speech: "
@@ -90,6 +103,8 @@ class TtsStage:
 
     def run(self, ctx: StageContext[TtsParams]) -> StageOutcome:
         with tts_errors():
+            if ctx.has_input("translation"):
+                return dub_episode_lines(ctx, self.models)
             return self._run(ctx)
 
     def _run(self, ctx: StageContext[TtsParams]) -> StageOutcome:

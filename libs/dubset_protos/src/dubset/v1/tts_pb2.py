@@ -25,23 +25,27 @@ _sym_db = _symbol_database.Default()
 from dubset.v1 import common_pb2 as dubset_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x64ubset/v1/tts.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\"\xa2\x02\n\tTtsParams\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\r\n\x05voice\x18\x02 \x01(\t\x12\x1b\n\x13translation_backend\x18\x03 \x01(\t\x12\x19\n\x0c\x66it_duration\x18\x04 \x01(\x08H\x00\x88\x01\x01\x12\x18\n\x0bmix_backing\x18\x05 \x01(\x08H\x01\x88\x01\x01\x12\x1b\n\x0esample_rate_hz\x18\x06 \x01(\x05H\x02\x88\x01\x01\x12\x1b\n\x0e\x63ompute_scores\x18\x07 \x01(\x08H\x03\x88\x01\x01\x12\x0f\n\x07\x64\x61taset\x18\x08 \x01(\t\x12\x11\n\tmodel_dir\x18\t \x01(\tB\x0f\n\r_fit_durationB\x0e\n\x0c_mix_backingB\x11\n\x0f_sample_rate_hzB\x11\n\x0f_compute_scores\"\x93\x01\n\tTtsScores\x12\x13\n\x06\x64nsmos\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x1b\n\x0e\x64uration_ratio\x18\x02 \x01(\x02H\x01\x88\x01\x01\x12\x1f\n\x12speaker_similarity\x18\x03 \x01(\x02H\x02\x88\x01\x01\x42\t\n\x07_dnsmosB\x11\n\x0f_duration_ratioB\x15\n\x13_speaker_similarity\"\x82\x02\n\x11SynthesizeRequest\x12\x0f\n\x07\x63lip_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0f\n\x07ja_text\x18\x03 \x01(\t\x12\x1a\n\x12target_duration_ms\x18\x04 \x01(\x03\x12$\n\x07\x62\x61\x63king\x18\x05 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12.\n\x11speaker_reference\x18\x06 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12$\n\x06params\x18\x07 \x01(\x0b\x32\x14.dubset.v1.TtsParams\x12%\n\x08ja_audio\x18\x08 \x01(\x0b\x32\x13.dubset.v1.MediaRef\"\x8d\x02\n\x12SynthesizeResponse\x12\x0f\n\x07\x63lip_id\x18\x01 \x01(\t\x12\"\n\x05\x61udio\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12#\n\x06speech\x18\x03 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12\x0c\n\x04text\x18\x04 \x01(\t\x12$\n\x06scores\x18\x05 \x01(\x0b\x32\x14.dubset.v1.TtsScores\x12\x0f\n\x07\x62\x61\x63kend\x18\x06 \x01(\t\x12\x1b\n\x13translation_backend\x18\x07 \x01(\t\x12\r\n\x05voice\x18\x08 \x01(\t\x12\x0c\n\x04\x66its\x18\t \x01(\x08\x12\x1e\n\x16natural_duration_ratio\x18\n \x01(\x02\"y\n\tTtsOutput\x12,\n\x05\x63lips\x18\x01 \x03(\x0b\x32\x1d.dubset.v1.SynthesizeResponse\x12)\n\x0bmean_scores\x18\x02 \x01(\x0b\x32\x14.dubset.v1.TtsScores\x12\x13\n\x0bunfit_clips\x18\x03 \x03(\t2W\n\nTtsService\x12I\n\nSynthesize\x12\x1c.dubset.v1.SynthesizeRequest\x1a\x1d.dubset.v1.SynthesizeResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x64ubset/v1/tts.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\"\x83\x03\n\tTtsParams\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\r\n\x05voice\x18\x02 \x01(\t\x12\x1b\n\x13translation_backend\x18\x03 \x01(\t\x12\x19\n\x0c\x66it_duration\x18\x04 \x01(\x08H\x00\x88\x01\x01\x12\x18\n\x0bmix_backing\x18\x05 \x01(\x08H\x01\x88\x01\x01\x12\x1b\n\x0esample_rate_hz\x18\x06 \x01(\x05H\x02\x88\x01\x01\x12\x1b\n\x0e\x63ompute_scores\x18\x07 \x01(\x08H\x03\x88\x01\x01\x12\x0f\n\x07\x64\x61taset\x18\x08 \x01(\t\x12\x11\n\tmodel_dir\x18\t \x01(\t\x12\x30\n\x06voices\x18\n \x03(\x0b\x32 .dubset.v1.TtsParams.VoicesEntry\x1a-\n\x0bVoicesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0f\n\r_fit_durationB\x0e\n\x0c_mix_backingB\x11\n\x0f_sample_rate_hzB\x11\n\x0f_compute_scores\"\x93\x01\n\tTtsScores\x12\x13\n\x06\x64nsmos\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x1b\n\x0e\x64uration_ratio\x18\x02 \x01(\x02H\x01\x88\x01\x01\x12\x1f\n\x12speaker_similarity\x18\x03 \x01(\x02H\x02\x88\x01\x01\x42\t\n\x07_dnsmosB\x11\n\x0f_duration_ratioB\x15\n\x13_speaker_similarity\"\x82\x02\n\x11SynthesizeRequest\x12\x0f\n\x07\x63lip_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0f\n\x07ja_text\x18\x03 \x01(\t\x12\x1a\n\x12target_duration_ms\x18\x04 \x01(\x03\x12$\n\x07\x62\x61\x63king\x18\x05 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12.\n\x11speaker_reference\x18\x06 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12$\n\x06params\x18\x07 \x01(\x0b\x32\x14.dubset.v1.TtsParams\x12%\n\x08ja_audio\x18\x08 \x01(\x0b\x32\x13.dubset.v1.MediaRef\"\x8d\x02\n\x12SynthesizeResponse\x12\x0f\n\x07\x63lip_id\x18\x01 \x01(\t\x12\"\n\x05\x61udio\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12#\n\x06speech\x18\x03 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12\x0c\n\x04text\x18\x04 \x01(\t\x12$\n\x06scores\x18\x05 \x01(\x0b\x32\x14.dubset.v1.TtsScores\x12\x0f\n\x07\x62\x61\x63kend\x18\x06 \x01(\t\x12\x1b\n\x13translation_backend\x18\x07 \x01(\t\x12\r\n\x05voice\x18\x08 \x01(\t\x12\x0c\n\x04\x66its\x18\t \x01(\x08\x12\x1e\n\x16natural_duration_ratio\x18\n \x01(\x02\"y\n\tTtsOutput\x12,\n\x05\x63lips\x18\x01 \x03(\x0b\x32\x1d.dubset.v1.SynthesizeResponse\x12)\n\x0bmean_scores\x18\x02 \x01(\x0b\x32\x14.dubset.v1.TtsScores\x12\x13\n\x0bunfit_clips\x18\x03 \x03(\t2W\n\nTtsService\x12I\n\nSynthesize\x12\x1c.dubset.v1.SynthesizeRequest\x1a\x1d.dubset.v1.SynthesizeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dubset.v1.tts_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_TTSPARAMS_VOICESENTRY']._loaded_options = None
+  _globals['_TTSPARAMS_VOICESENTRY']._serialized_options = b'8\001'
   _globals['_TTSPARAMS']._serialized_start=59
-  _globals['_TTSPARAMS']._serialized_end=349
-  _globals['_TTSSCORES']._serialized_start=352
-  _globals['_TTSSCORES']._serialized_end=499
-  _globals['_SYNTHESIZEREQUEST']._serialized_start=502
-  _globals['_SYNTHESIZEREQUEST']._serialized_end=760
-  _globals['_SYNTHESIZERESPONSE']._serialized_start=763
-  _globals['_SYNTHESIZERESPONSE']._serialized_end=1032
-  _globals['_TTSOUTPUT']._serialized_start=1034
-  _globals['_TTSOUTPUT']._serialized_end=1155
-  _globals['_TTSSERVICE']._serialized_start=1157
-  _globals['_TTSSERVICE']._serialized_end=1244
+  _globals['_TTSPARAMS']._serialized_end=446
+  _globals['_TTSPARAMS_VOICESENTRY']._serialized_start=330
+  _globals['_TTSPARAMS_VOICESENTRY']._serialized_end=375
+  _globals['_TTSSCORES']._serialized_start=449
+  _globals['_TTSSCORES']._serialized_end=596
+  _globals['_SYNTHESIZEREQUEST']._serialized_start=599
+  _globals['_SYNTHESIZEREQUEST']._serialized_end=857
+  _globals['_SYNTHESIZERESPONSE']._serialized_start=860
+  _globals['_SYNTHESIZERESPONSE']._serialized_end=1129
+  _globals['_TTSOUTPUT']._serialized_start=1131
+  _globals['_TTSOUTPUT']._serialized_end=1252
+  _globals['_TTSSERVICE']._serialized_start=1254
+  _globals['_TTSSERVICE']._serialized_end=1341
 # @@protoc_insertion_point(module_scope)

@@ -25,6 +25,26 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class TtsParams(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class VoicesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     BACKEND_FIELD_NUMBER: _builtins.int
     VOICE_FIELD_NUMBER: _builtins.int
     TRANSLATION_BACKEND_FIELD_NUMBER: _builtins.int
@@ -34,6 +54,7 @@ class TtsParams(_message.Message):
     COMPUTE_SCORES_FIELD_NUMBER: _builtins.int
     DATASET_FIELD_NUMBER: _builtins.int
     MODEL_DIR_FIELD_NUMBER: _builtins.int
+    VOICES_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     """piper, festival, espeak-ng, yourtts; empty: default"""
     voice: _builtins.str
@@ -56,6 +77,13 @@ class TtsParams(_message.Message):
     """empty: "default"
     yourtts: the model directory; empty: the service's
     """
+    @_builtins.property
+    def voices(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """DUBSET_TTS_YOURTTS_DIR
+        Dubbing an episode (a `translation` input): speaker → the voice to pin ("festival:slt");
+        the other speakers are cast one voice each.
+        """
+
     def __init__(
         self,
         *,
@@ -68,10 +96,11 @@ class TtsParams(_message.Message):
         compute_scores: _builtins.bool | None = ...,
         dataset: _builtins.str = ...,
         model_dir: _builtins.str = ...,
+        voices: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_compute_scores", b"_compute_scores", "_fit_duration", b"_fit_duration", "_mix_backing", b"_mix_backing", "_sample_rate_hz", b"_sample_rate_hz", "compute_scores", b"compute_scores", "fit_duration", b"fit_duration", "mix_backing", b"mix_backing", "sample_rate_hz", b"sample_rate_hz"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_compute_scores", b"_compute_scores", "_fit_duration", b"_fit_duration", "_mix_backing", b"_mix_backing", "_sample_rate_hz", b"_sample_rate_hz", "backend", b"backend", "compute_scores", b"compute_scores", "dataset", b"dataset", "fit_duration", b"fit_duration", "mix_backing", b"mix_backing", "model_dir", b"model_dir", "sample_rate_hz", b"sample_rate_hz", "translation_backend", b"translation_backend", "voice", b"voice"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_compute_scores", b"_compute_scores", "_fit_duration", b"_fit_duration", "_mix_backing", b"_mix_backing", "_sample_rate_hz", b"_sample_rate_hz", "backend", b"backend", "compute_scores", b"compute_scores", "dataset", b"dataset", "fit_duration", b"fit_duration", "mix_backing", b"mix_backing", "model_dir", b"model_dir", "sample_rate_hz", b"sample_rate_hz", "translation_backend", b"translation_backend", "voice", b"voice", "voices", b"voices"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__compute_scores: _TypeAlias = _typing.Literal["compute_scores"]  # noqa: Y015
     _WhichOneofArgType__compute_scores: _TypeAlias = _typing.Literal["_compute_scores", b"_compute_scores"]  # noqa: Y015
