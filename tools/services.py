@@ -41,9 +41,21 @@ SERVICES = (
     ("packaging", "worker", ""),
     ("tts", "serve", "dubset.v1.TtsService"),
     ("tts", "worker", ""),
+    ("translation", "serve", "dubset.v1.TranslationService"),
+    ("translation", "worker", ""),
     # Last: the orchestrator publishes to every stage's topics, so its workers come first.
     ("jobs", "serve", "dubset.v1.JobService"),
 )
+# Settings a service reads from the caller's environment (the processes get a minimal one): the
+# translation stage's openai backend, its allowed endpoints (unset: any, as in `dubset run`) and
+# its API key, given to the translation processes only.
+PASS_THROUGH = {
+    "translation": (
+        "DUBSET_TRANSLATION_ENDPOINTS",
+        "DUBSET_TRANSLATION_API_KEY_FILE",
+        "DUBSET_TRANSLATION_API_KEY",
+    ),
+}
 READY_TIMEOUT_S = 30.0
 DEFAULT_PARTITIONS = 6  # what the services create topics with when DUBSET_KAFKA_PARTITIONS is unset
 _WORKERS = frozenset(service for service, role, _ in SERVICES if role == "worker")
@@ -92,6 +104,11 @@ def known_names(run_dir: Path) -> list[str]:
     return names
 
 
+def service_env(service: str, environ: dict[str, str]) -> dict[str, str]:
+    """What of environ the service's processes get besides the infrastructure's settings."""
+    return {k: environ[k] for k in PASS_THROUGH.get(service, ()) if k in environ}
+
+
 def _check_partitions(env: dict[str, str], worker_replicas: int) -> None:
     raw = env.get("DUBSET_KAFKA_PARTITIONS", "")
     partitions = int(raw) if raw.strip().isdigit() else DEFAULT_PARTITIONS
@@ -132,11 +149,13 @@ def up(
     infra_env: dict[str, str] | None = None,
     extra_env: dict[str, str] | None = None,
     worker_replicas: int = 1,
+    environ: dict[str, str] | None = None,
 ) -> dict[str, dict[str, str]]:
     """Start every service process that is not running, each Kafka worker `worker_replicas`
     times (replicas beyond that which are already running are left alone); infra_env defaults
     to run_dir's `make up`, and extra_env (e.g. a DUBSET_TOPIC_PREFIX for tests, or
-    DUBSET_KAFKA_PARTITIONS >= worker_replicas) is added to each one's environment."""
+    DUBSET_KAFKA_PARTITIONS >= worker_replicas) is added to each one's environment, and to a
+    service's own the PASS_THROUGH settings found in environ (default: none)."""
     processes = plan(worker_replicas)
     env = infra_env if infra_env is not None else infra.load_env(run_dir)
     if env is None:
@@ -151,6 +170,7 @@ def up(
         grpc_port, metrics_port = infra.free_ports(2)
         extra = {
             **env,
+            **service_env(service, environ or {}),
             "DUBSET_GRPC_ADDR": f"127.0.0.1:{grpc_port}",
             "DUBSET_METRICS_PORT": str(metrics_port),
             "DUBSET_METRICS_ADDR": "127.0.0.1",
@@ -224,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = args.dir.resolve()
     if args.command == "up":
         extra = {k: v for k, v in os.environ.items() if k == "DUBSET_KAFKA_PARTITIONS"}
-        up(run_dir, extra_env=extra, worker_replicas=args.worker_replicas)
+        up(run_dir, extra_env=extra, worker_replicas=args.worker_replicas, environ=dict(os.environ))
     elif args.command == "down":
         down(run_dir)
     else:

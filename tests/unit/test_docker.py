@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = ROOT / "docker"
 DOCKERFILES = sorted(DOCKER_DIR.glob("*.Dockerfile"))
-CPU_STAGES = ("alignment", "media", "separation", "packaging", "jobs")
+CPU_STAGES = ("alignment", "media", "separation", "packaging", "jobs", "translation")
 GPU_STAGES = ("asr", "diarization", "tts")
 # Images that are not named after their service: Dockerfile stem -> service.
 SERVICE_OF = {"spleeter": "separation"}
@@ -27,6 +27,8 @@ EXPECTED = {
     *(f"{s}.Dockerfile" for s in CPU_STAGES + GPU_STAGES),
 }
 BASES = {"base", "cuda-base"}
+# What the bases' venv already holds; any other dubset-* dependency an image builds itself.
+IN_THE_BASE = {"dubset-common", "dubset-protos"}
 TORCH_FAMILY = {"torch", "torchaudio", "torchcodec"}
 ROOT_USERS = {"root", "0"}
 SOURCE_SUFFIXES = {".py", ".pyi", ".toml", ".typed", ".proto", ".txt", ".cfg"}
@@ -364,22 +366,48 @@ def _image_requirements(path: Path) -> set[str]:
 SERVICE_IMAGES = [p for p in DOCKERFILES if p.stem not in BASES]
 
 
+def _project_dir(name: str) -> Path | None:
+    """The folder of a dubset-* package: libs/dubset_x or services/x."""
+    short = name.removeprefix("dubset-").replace("-", "_")
+    for folder in (ROOT / "libs" / f"dubset_{short}", ROOT / "services" / short):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    return None
+
+
+def _declared(folder: Path) -> list[str]:
+    import tomllib
+
+    project = tomllib.loads((folder / "pyproject.toml").read_text())
+    deps: list[str] = project["project"]["dependencies"]
+    return deps
+
+
 @pytest.mark.parametrize("path", SERVICE_IMAGES, ids=lambda p: p.name)
 def test_service_dependencies_resolve_in_the_lock(path: Path) -> None:
     """The image installs with the lock as constraint: every dependency it declares (other
     than the project's own packages) and every name its requirements file lists must have a
-    locked version, or pip floats it."""
-    import tomllib
-
+    locked version, or pip floats it. A project package the base lacks (dubset-asr for
+    translation) is built into the image, and its own dependencies must be locked too."""
     service = SERVICE_OF.get(path.stem, path.stem)
-    project = tomllib.loads((ROOT / "services" / service / "pyproject.toml").read_text())
     locked = _locked(path)
-    for dep in project["project"]["dependencies"]:
-        name = _requirement_name(dep)
-        if name.startswith("dubset-"):
-            assert (ROOT / "libs" / name.replace("-", "_")).is_dir(), f"{dep}: no such library"
-            continue
-        assert name in locked, f"{path.name}: {dep} has no pinned version"
+    copied = {src for st in parse_dockerfile(path).stages for i in st.all("COPY")
+              for src in copy_parts(i)[1]}  # fmt: skip
+    todo, seen = [ROOT / "services" / service], set()
+    while todo:
+        folder = todo.pop()
+        for dep in _declared(folder):
+            name = _requirement_name(dep)
+            if not name.startswith("dubset-"):
+                assert name in locked, f"{path.name}: {dep} ({folder.name}) has no pinned version"
+                continue
+            found = _project_dir(name)
+            assert found is not None, f"{dep}: no such library or service"
+            if name not in IN_THE_BASE and found not in seen:
+                rel = found.relative_to(ROOT).as_posix()
+                assert rel in copied, f"{path.name} needs {dep} but builds no wheel of {rel}"
+                seen.add(found)
+                todo.append(found)
     for name in _image_requirements(path):
         assert name in locked, f"{path.name}: {name} (docker/requirements) has no pinned version"
 
@@ -407,6 +435,46 @@ def test_gpu_images_install_what_the_service_declares(stage: str) -> None:
     wanted = _image_requirements(path) | {"resemblyzer"}
     missing = {d for d in declared if not d.startswith("dubset-")} - wanted
     assert not missing, f"{path.name} installs dubset-{stage} --no-deps without {sorted(missing)}"
+
+
+def test_translation_image_gets_the_locked_cpu_torch_alone_from_the_pytorch_index() -> None:
+    """silero-vad (through dubset-asr) declares torch; the CPU image takes the lock's CPU build,
+    which only the PyTorch CPU index serves: torch alone, --no-deps, and every other package
+    from the default index, then a plain `pip check` (no tolerated gaps)."""
+    path = DOCKER_DIR / "translation.Dockerfile"
+    df = parse_dockerfile(path)
+    assert not _on_cuda_base(path)
+    assert _pins("lock.txt")["torch"].endswith("+cpu")
+    run = " && ".join(i.args for i in df.final.all("RUN"))
+    steps = [s.strip() for s in run.split("&&")]
+    torch_steps = [s for s in steps if "--index-url" in s or "torch" in s.split()]
+    assert len(torch_steps) == 1
+    words = shlex.split(torch_steps[0])
+    assert words[-1] == "torch" and "--no-deps" in words
+    assert words[words.index("--constraint") + 1] == "/opt/dubset/constraints.txt"
+    assert words[words.index("--index-url") + 1] == "${TORCH_INDEX_URL}"
+    args = dict(_arg(i.args) for i in df.final.all("ARG"))
+    assert args["TORCH_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
+    assert not [s for s in steps if "--extra-index-url" in s]
+    assert "pip check" in steps and "/opt/dubset/pip-check" not in run
+    assert steps.index("pip check") > steps.index(torch_steps[0])
+
+
+def test_translation_image_reads_models_from_the_mount_and_allows_no_endpoint() -> None:
+    """Like asr: the Whisper base is assembled into /models/whisper-base by the chart's init
+    container (DUBSET_MODEL_DIR), never downloaded; the openai backend calls nothing until
+    DUBSET_TRANSLATION_ENDPOINTS lists an endpoint (unset, the service would call any)."""
+    env: dict[str, str] = {}
+    for ins in parse_dockerfile(DOCKER_DIR / "translation.Dockerfile").final.all("ENV"):
+        for word in shlex.split(ins.args):
+            key, _, value = word.partition("=")
+            env[key] = value
+    assert env["DUBSET_MODEL_DIR"] == "/models"
+    assert env["DUBSET_TRANSLATION_ENDPOINTS"] == ""
+    asr_env = " ".join(
+        i.args for i in parse_dockerfile(DOCKER_DIR / "asr.Dockerfile").final.all("ENV")
+    )
+    assert "DUBSET_MODEL_DIR=/models" in asr_env
 
 
 def test_gpu_lock_changes_only_the_torch_family() -> None:

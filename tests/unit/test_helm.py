@@ -67,6 +67,14 @@ BAD_VALUES = {
     "port out of range": _with("global.ports.grpc", 70000),
     "pdb without budget": _with("alignment.server.pdb", {"enabled": True, "maxUnavailable": None}),
     "pull policy typo": _with("global.image.pullPolicy", "always"),
+    "api key in plain env": _with("translation.env", {"DUBSET_TRANSLATION_API_KEY": "sk-1"}),
+    "api key in default env": _with("stageDefaults.env", {"DUBSET_TRANSLATION_API_KEY": "sk-1"}),
+    "endpoint not a URL": _with("translation.openai.endpoints", ["vllm.llm.svc:8000"]),
+    "two endpoints in one": _with("translation.openai.endpoints", ["http://a:1/v1,http://b:2/v1"]),
+    "misspelt openai key": _with("translation.openai.apikey", {"existingSecret": "k"}),
+    "misspelt translation key": _with("translation.opneai", {"endpoints": []}),
+    "openai block on another stage": _with("asr.openai", {"endpoints": []}),
+    "bad key secret name": _with("translation.openai.apiKey.existingSecret", "Key_Secret"),
 }
 
 
@@ -85,12 +93,38 @@ def test_schema_refuses_bad_values(values: dict[str, Any]) -> None:
     assert list(jsonschema.Draft7Validator(_schema()).iter_errors(values))
 
 
+def resolve(ref: str) -> dict[str, Any]:
+    """The schema a local $ref (a JSON pointer, e.g. #/definitions/stage/properties/env) names."""
+    assert ref.startswith("#/"), ref
+    node: Any = _schema()
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    assert isinstance(node, dict), ref
+    return node
+
+
+def test_translation_schema_is_the_stage_schema_plus_openai() -> None:
+    """Its block takes every stage key, each validated by the stage schema's own definition (so
+    a new stage key reaches it too), and `openai`; the other stages do not take `openai`."""
+    definitions = _schema()["definitions"]
+    stage, translation = definitions["stage"], definitions["translationStage"]
+    assert _schema()["properties"]["translation"] == {"$ref": "#/definitions/translationStage"}
+    assert set(translation["properties"]) == set(stage["properties"]) | {"openai"}
+    for key in stage["properties"]:
+        ref = f"#/definitions/stage/properties/{key}"
+        assert translation["properties"][key] == {"$ref": ref}
+        assert resolve(ref) is not None
+    assert translation["additionalProperties"] is False
+    assert translation["required"] == stage["required"]
+    assert "openai" not in stage["properties"]
+
+
 def test_schema_covers_every_default_value() -> None:
     """Each key in values.yaml is declared, so additionalProperties: false stays honest."""
 
     def walk(values: Any, schema: dict[str, Any], path: str) -> Iterator[str]:
         if "$ref" in schema:
-            schema = _schema()["definitions"][schema["$ref"].rsplit("/", 1)[-1]]
+            schema = resolve(schema["$ref"])
         if "allOf" in schema:  # jobs: the stage schema plus its own limits
             yield from walk(values, schema["allOf"][0], path)
             return
@@ -160,6 +194,30 @@ FULL_VALUES = {
         "server": {"autoscaling": {"enabled": True, "minReplicas": 1, "maxReplicas": 2}},
     },
     "diarization": {"models": {"existingClaim": "pyannote-models"}},
+    "translation": {
+        "models": {"prefix": "models/translation"},
+        "openai": {
+            "endpoints": ["http://vllm.llm.svc:8000/v1", "https://api.openai.com/v1/"],
+            "apiKey": {"existingSecret": "dubset-translation-key", "key": "openai"},
+            "egress": [
+                {
+                    "to": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "llm"}
+                            }
+                        }
+                    ],
+                    "ports": [{"port": 8000, "protocol": "TCP"}],
+                },
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}],
+                    "ports": [{"port": 443, "protocol": "TCP"}],
+                },
+            ],
+        },
+        "worker": {"autoscaling": {"enabled": True}},
+    },
     "alignment": {
         "image": {"tag": "1.2.4"},
         "env": {"DUBSET_LOG_LEVEL": "DEBUG", "DUBSET_MAX_ATTEMPTS": 5},
@@ -272,13 +330,24 @@ def test_strict_validation_catches_an_unknown_field(chart: Any, kubeval: Any) ->
         kubeval.validate(server, KUBE_VERSION, strict=True)
 
 
-SERVER_AND_WORKER = ("alignment", "media", "separation", "packaging", "asr", "diarization", "tts")
+SERVER_AND_WORKER = (
+    "alignment",
+    "media",
+    "separation",
+    "packaging",
+    "asr",
+    "diarization",
+    "tts",
+    "translation",
+)
 GPU_STAGES = ("asr", "diarization", "tts")
 STAGE_ENV = {  # the stages' own settings, read outside dubset_common.config
     "DUBSET_MODEL_DIR",
     "DUBSET_DIARIZATION_PYANNOTE_DIR",
     "DUBSET_TTS_YOURTTS_DIR",
     "DUBSET_ASR_MODEL_DIR",
+    "DUBSET_TRANSLATION_ENDPOINTS",
+    "DUBSET_TRANSLATION_API_KEY_FILE",
 }
 
 
@@ -358,7 +427,7 @@ def test_pods_run_non_root_read_only_without_token(chart: Any) -> None:
 
 def test_service_accounts_do_not_mount_a_token(chart: Any) -> None:
     accounts = [d for d in render(chart) if d["kind"] == "ServiceAccount"]
-    assert len(accounts) == 8
+    assert len(accounts) == len(SERVER_AND_WORKER) + 1  # and jobs
     assert all(a["automountServiceAccountToken"] is False for a in accounts)
 
 

@@ -36,7 +36,16 @@ KUBE_VERSION = "1.32.0"
 RELEASE, NAMESPACE = "dubset", "dubset"
 CRD_GROUP = "monitoring.coreos.com/v1"
 
-STAGES = ("media", "asr", "diarization", "separation", "alignment", "packaging", "tts")
+STAGES = (
+    "media",
+    "asr",
+    "diarization",
+    "separation",
+    "alignment",
+    "packaging",
+    "translation",
+    "tts",
+)
 ALERTS = {
     "DubsetConsumerLagHigh",
     "DubsetDeadLettersGrowing",

@@ -375,3 +375,167 @@ def test_kafka_sasl_reaches_services_and_the_topics_job_from_the_secret(chart: A
         )
     plain = env_of(container(find(render(chart), "Deployment", "dubset-asr-worker")))
     assert not [k for k in plain if k.startswith("DUBSET_KAFKA_S")]
+
+
+# --- translation: CPU, the asr model assembly, the openai allow-list, key and egress -----------
+
+TRANSLATION_PODS = ("dubset-translation-server", "dubset-translation-worker")
+OPENAI: dict[str, Any] = {
+    "endpoints": ["http://vllm.llm.svc:8000/v1", "https://api.openai.com/v1"],
+    "apiKey": {"existingSecret": "dubset-translation-key", "key": "openai"},
+    "egress": [
+        {
+            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "llm"}}}],
+            "ports": [{"port": 8000, "protocol": "TCP"}],
+        }
+    ],
+}
+
+
+def test_translation_runs_on_cpu_with_the_whisper_base_assembled_as_for_asr(
+    chart: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whisper backend resolves the embedded base under DUBSET_MODEL_DIR; the init container
+    writes it exactly where that resolves, with asr's own command, from the pod's own image."""
+    from dubset_asr.assemble import default_base_dir
+
+    docs = render(chart)
+    asr = pod_of(find(docs, "Deployment", "dubset-asr-worker"))
+    for name in TRANSLATION_PODS:
+        pod = pod_of(find(docs, "Deployment", name))
+        c = pod["containers"][0]
+        assert c["image"] == "dubset-translation:0.1.0"
+        assert "nvidia.com/gpu" not in str(c["resources"]) and "nodeSelector" not in pod
+        assert "DUBSET_DEVICE" not in env_of(c)
+        [init] = pod["initContainers"]
+        assert init["command"] == asr["initContainers"][0]["command"]
+        assert init["image"] == c["image"]
+        monkeypatch.setenv("DUBSET_MODEL_DIR", env_of(c)["DUBSET_MODEL_DIR"]["value"])
+        assert str(default_base_dir()) == init["command"][-1] == "/models/whisper-base"
+        assert {"name": "models", "mountPath": "/models", "readOnly": True} in c["volumeMounts"]
+    worker = container(find(docs, "Deployment", "dubset-translation-worker"))
+    assert worker["resources"]["requests"]["cpu"] == "2"
+    assert env_of(worker)["DUBSET_HEALTH_STALL_S"]["value"] == "3600"
+
+
+def test_translation_allows_no_endpoint_by_default(
+    chart: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unset, the service would call any URL a request names: the chart always sets the list,
+    empty by default, and the openai backend then refuses every endpoint."""
+    from dubset_common.errors import ConfigError
+    from dubset_translation.backends.openai import check_endpoint
+    from dubset_translation.handler import ENDPOINTS_ENV, allowed_endpoints
+
+    docs = render(chart)
+    for name in TRANSLATION_PODS:
+        env = env_of(container(find(docs, "Deployment", name)))
+        assert env[ENDPOINTS_ENV] == {"name": ENDPOINTS_ENV, "value": ""}
+        monkeypatch.setenv(ENDPOINTS_ENV, env[ENDPOINTS_ENV]["value"])
+        assert allowed_endpoints() == ()
+        with pytest.raises(ConfigError, match="no endpoint"):
+            check_endpoint("http://10.0.0.1/v1", allowed_endpoints())
+    for stage in CPU_STAGES:
+        if stage != "translation":
+            env = env_of(container(find(docs, "Deployment", f"dubset-{stage}-worker")))
+            assert not [k for k in env if k.startswith("DUBSET_TRANSLATION_")], stage
+
+
+def test_translation_calls_only_the_listed_endpoints(
+    chart: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dubset_common.errors import ConfigError
+    from dubset_translation.backends.openai import check_endpoint
+    from dubset_translation.handler import ENDPOINTS_ENV, allowed_endpoints
+
+    docs = render(chart, merged(("translation.openai", OPENAI)))
+    for name in TRANSLATION_PODS:
+        env = env_of(container(find(docs, "Deployment", name)))
+        monkeypatch.setenv(ENDPOINTS_ENV, env[ENDPOINTS_ENV]["value"])
+        assert allowed_endpoints() == tuple(OPENAI["endpoints"])
+        check_endpoint("http://vllm.llm.svc:8000/v1", allowed_endpoints())
+        check_endpoint("https://api.openai.com/v1/chat", allowed_endpoints())
+        with pytest.raises(ConfigError):
+            check_endpoint("http://vllm.llm.svc:8000/v1evil", allowed_endpoints())
+
+
+def test_translation_api_key_is_a_secret_file_in_its_pods_only(
+    chart: Any, kubeval: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Like every credential, from a Secret the user names: mounted read-only into the server
+    and the worker, named by DUBSET_TRANSLATION_API_KEY_FILE; the model init containers and
+    the other stages get neither, and with no Secret named there is no mount at all."""
+    from dubset_translation.handler import KEY_FILE_ENV, api_key
+
+    docs = render(chart, merged(("translation.openai", OPENAI)))
+    for name in TRANSLATION_PODS:
+        d = find(docs, "Deployment", name)
+        validate_object(kubeval, d)
+        pod, c = pod_of(d), container(d)
+        [volume] = [v for v in pod["volumes"] if "secret" in v]
+        assert volume["secret"]["secretName"] == "dubset-translation-key"
+        assert volume["secret"]["defaultMode"] == 0o440  # the pod's fsGroup reads it
+        [item] = volume["secret"]["items"]
+        assert item["key"] == "openai"
+        [mount] = [m for m in c["volumeMounts"] if m["name"] == volume["name"]]
+        assert mount["readOnly"] is True
+        path = env_of(c)[KEY_FILE_ENV]["value"]
+        assert path == f"{mount['mountPath']}/{item['path']}"
+        for init in pod["initContainers"]:
+            assert KEY_FILE_ENV not in env_of(init)
+            assert volume["name"] not in [m["name"] for m in init["volumeMounts"]]
+        # The service reads what the kubelet writes there.
+        (tmp_path / item["path"]).write_text("sk-test\n")
+        monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path / item["path"]))
+        assert api_key() == "sk-test"
+    for d in docs:
+        if d["kind"] == "Deployment" and d["metadata"]["name"] not in TRANSLATION_PODS:
+            assert "secret" not in str(pod_of(d)["volumes"]), d["metadata"]["name"]
+    plain = pod_of(find(render(chart), "Deployment", "dubset-translation-worker"))
+    assert not [v for v in plain["volumes"] if "secret" in v]
+    assert KEY_FILE_ENV not in env_of(plain["containers"][0])
+
+
+def test_translation_egress_reaches_the_endpoints_from_its_pods_only(
+    chart: Any, kubeval: Any
+) -> None:
+    """NetworkPolicies match addresses, not URLs: the rules in translation.openai.egress go in
+    a policy of their own that selects the translation pods alone; policies add up, so those
+    pods keep the release-wide egress (DNS, gRPC, Kafka, S3) too."""
+    values = merged(("translation.openai", OPENAI), ("networkPolicy.egress.enabled", True))
+    docs = render(chart, values)
+    policy = find(docs, "NetworkPolicy", "dubset-translation-egress")
+    validate_object(kubeval, policy)
+    assert policy["spec"]["policyTypes"] == ["Egress"]
+    assert policy["spec"]["egress"] == OPENAI["egress"]
+    selector = policy["spec"]["podSelector"]["matchLabels"]
+    pods = {
+        d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"]
+        for d in docs
+        if d["kind"] == "Deployment"
+    }
+    selected = {
+        n for n, labels in pods.items() if all(labels.get(k) == v for k, v in selector.items())
+    }
+    assert selected == set(TRANSLATION_PODS)
+    release = find(docs, "NetworkPolicy", "dubset")["spec"]["podSelector"]["matchLabels"]
+    assert release.items() <= selector.items()
+    # No policy without egress restrictions, without rules, or without the stage.
+    for off in (
+        merged(("translation.openai", OPENAI)),
+        merged(("networkPolicy.egress.enabled", True)),
+        merged(("translation.openai", OPENAI), ("networkPolicy.egress.enabled", True),
+               ("translation.enabled", False)),
+        merged(("translation.openai", OPENAI), ("networkPolicy.egress.enabled", True),
+               ("networkPolicy.enabled", False)),
+    ):  # fmt: skip
+        names = {d["metadata"]["name"] for d in render(chart, off) if d["kind"] == "NetworkPolicy"}
+        assert "dubset-translation-egress" not in names
+
+
+def test_translation_settings_are_ones_the_service_reads() -> None:
+    """The chart's names for the translation settings are the handler's."""
+    from dubset_translation import handler
+
+    text = (Path(__file__).parents[2] / "deploy/helm/dubset/templates/_helpers.tpl").read_text()
+    assert f'"{handler.ENDPOINTS_ENV}"' in text and f'"{handler.KEY_FILE_ENV}"' in text

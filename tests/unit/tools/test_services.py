@@ -20,7 +20,16 @@ import infra  # noqa: E402
 import services  # noqa: E402
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
-WORKERS = ("alignment", "media", "separation", "asr", "diarization", "packaging", "tts")
+WORKERS = (
+    "alignment",
+    "media",
+    "separation",
+    "asr",
+    "diarization",
+    "packaging",
+    "tts",
+    "translation",
+)
 
 
 def test_replica_names() -> None:
@@ -41,6 +50,38 @@ def test_plan_replicates_workers_only_and_keeps_the_orchestrator_last() -> None:
     assert two[-1] == "jobs-server"
     with pytest.raises(ValueError, match="at least 1"):
         services.plan(0)
+
+
+def test_every_service_runs_its_server_and_worker() -> None:
+    """Each stage with a gRPC service has its server and its worker in SERVICES (the jobs
+    service: its server only), and its servicer's name is the one the health check asks for."""
+    import importlib
+
+    stages = {p.name for p in (ROOT / "services").iterdir() if (p / "src").is_dir()}
+    listed = {(s, r) for s, r, _ in services.SERVICES}
+    assert listed == {(s, r) for s in stages - {"jobs"} for r in ("serve", "worker")} | {
+        ("jobs", "serve")
+    }
+    for stage, role, grpc_name in services.SERVICES:
+        if role == "serve" and stage != "jobs":
+            server = importlib.import_module(f"dubset_{stage}.server")
+            assert grpc_name == server.SERVICE_NAME, stage
+    assert ("translation", "serve", "dubset.v1.TranslationService") in services.SERVICES
+
+
+def test_only_translation_gets_its_openai_settings_from_the_environment() -> None:
+    environ = {
+        "DUBSET_TRANSLATION_ENDPOINTS": "http://127.0.0.1:8000/v1",
+        "DUBSET_TRANSLATION_API_KEY_FILE": "/run/key",
+        "DUBSET_S3_SECRET_KEY": "not passed",
+        "PATH": "/bin",
+    }
+    assert services.service_env("translation", environ) == {
+        "DUBSET_TRANSLATION_ENDPOINTS": "http://127.0.0.1:8000/v1",
+        "DUBSET_TRANSLATION_API_KEY_FILE": "/run/key",
+    }
+    assert services.service_env("asr", environ) == {}
+    assert services.service_env("translation", {}) == {}
 
 
 def test_known_names_come_from_pid_files_and_services_json(tmp_path: Path) -> None:
@@ -116,6 +157,8 @@ def test_up_starts_replicas_and_down_stops_them(
             assert state[name]["metrics"] == f"127.0.0.1:{env['DUBSET_METRICS_PORT']}"
         assert state["asr-worker-2"]["grpc"] == "" and state["asr-server"]["grpc"]
         assert all(env["DUBSET_KAFKA_PARTITIONS"] == "2" for _, env in fake_up)
+        # No caller environment given: no openai settings (unset endpoints: any, as embedded).
+        assert not [n for n, env in fake_up if "DUBSET_TRANSLATION_ENDPOINTS" in env]
         assert set(json.loads((tmp_path / "services.json").read_text())) == set(names)
         pids = {name: infra.read_pid(tmp_path, name) for name in names}
         assert all(pid is not None and _alive(pid) for pid in pids.values())
@@ -135,6 +178,21 @@ def test_up_starts_replicas_and_down_stops_them(
         assert pid is not None and not _alive(pid), f"{name} still running"
         assert not infra.pid_path(tmp_path, name).exists()
     assert not (tmp_path / "services.json").exists()
+
+
+def test_up_gives_the_openai_settings_to_the_translation_processes_only(
+    tmp_path: Path, fake_up: list[tuple[str, dict[str, str]]]
+) -> None:
+    environ = {"DUBSET_TRANSLATION_ENDPOINTS": "http://127.0.0.1:8000/v1", "HOME": "/x"}
+    try:
+        services.up(tmp_path, {"DUBSET_BUS": "kafka"}, worker_replicas=2, environ=environ)
+    finally:
+        services.down(tmp_path)
+    got = {name: env.get("DUBSET_TRANSLATION_ENDPOINTS") for name, env in fake_up}
+    translation = {"translation-server", "translation-worker", "translation-worker-2"}
+    assert {n for n, v in got.items() if v == "http://127.0.0.1:8000/v1"} == translation
+    assert {n for n, v in got.items() if v is None} == set(got) - translation
+    assert all(env["DUBSET_BUS"] == "kafka" and "HOME" not in env for _, env in fake_up)
 
 
 def test_down_finds_replicas_without_services_json(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* Every stage the chart knows, in pipeline order (each a top-level values block). */}}
 {{- define "dubset.stages" -}}
-media asr diarization separation alignment packaging tts jobs
+media asr diarization separation alignment packaging translation tts jobs
 {{- end }}
 
 {{/* A stage's ServiceAccount: its own when the chart creates them, else the one it names. */}}
@@ -142,8 +142,9 @@ Takes (dict "root" $ "stage" "media" ...).
 {{- end }}
 
 {{/*
-The container environment: the DUBSET_* settings dubset_common.config reads, the stage's own
-`env` on top, and the S3 keys from the existing Secret.
+The container environment: the DUBSET_* settings dubset_common.config reads (and the
+translation stage's endpoint allow-list and API key file), the stage's own `env` on top, and
+the S3 keys from the existing Secret. "init" true: for a model init container.
 */}}
 {{- define "dubset.env" -}}
 {{- $g := .root.Values.global }}
@@ -174,6 +175,13 @@ The container environment: the DUBSET_* settings dubset_common.config reads, the
 {{- with $g.s3.prefix }}
 {{- $_ := set $env "DUBSET_S3_PREFIX" . }}
 {{- end }}
+{{- if eq .stage "translation" }}
+{{- /* Always set: unset, the service would call any URL a request names. */}}
+{{- $_ := set $env "DUBSET_TRANSLATION_ENDPOINTS" (join "," (($s.openai | default dict).endpoints | default list)) }}
+{{- if and (include "dubset.translation.keySecret" .) (not .init) }}
+{{- $_ := set $env "DUBSET_TRANSLATION_API_KEY_FILE" (printf "%s/api-key" (include "dubset.translation.keyDir" .)) }}
+{{- end }}
+{{- end }}
 {{- range $k, $v := $s.env }}
 {{- $_ := set $env $k (toString $v) }}
 {{- end }}
@@ -203,6 +211,22 @@ The container environment: the DUBSET_* settings dubset_common.config reads, the
     secretKeyRef:
       name: {{ $secret }}
       key: s3-secret-key
+{{- end }}
+
+{{/*
+The translation stage's API key: the Secret translation.openai.apiKey names (empty: none),
+mounted read-only into its server and worker containers (never the init containers) as
+<keyDir>/api-key, the file DUBSET_TRANSLATION_API_KEY_FILE names.
+*/}}
+{{- define "dubset.translation.keySecret" -}}
+{{- if eq .stage "translation" }}
+{{- $s := include "dubset.stageValues" . | fromYaml }}
+{{- (($s.openai | default dict).apiKey | default dict).existingSecret | default "" }}
+{{- end }}
+{{- end }}
+
+{{- define "dubset.translation.keyDir" -}}
+/var/run/secrets/dubset/translation
 {{- end }}
 
 {{/*
@@ -358,6 +382,11 @@ spec:
           mountPath: /models
           readOnly: true
         {{- end }}
+        {{- if include "dubset.translation.keySecret" . }}
+        - name: translation-api-key
+          mountPath: {{ include "dubset.translation.keyDir" . }}
+          readOnly: true
+        {{- end }}
   volumes:
     - name: tmp
       emptyDir:
@@ -374,6 +403,16 @@ spec:
       emptyDir:
         sizeLimit: {{ $s.models.sizeLimit }}
       {{- end }}
+    {{- end }}
+    {{- with include "dubset.translation.keySecret" . }}
+    - name: translation-api-key
+      secret:
+        secretName: {{ . }}
+        # 0440: root-owned, readable by the pod's fsGroup (the service's group) only.
+        defaultMode: 288
+        items:
+          - key: {{ $s.openai.apiKey.key | default "api-key" }}
+            path: api-key
     {{- end }}
   {{- $gpu := gt (int $r.gpus) 0 }}
   {{- $nodeSelector := dict }}
@@ -437,7 +476,7 @@ then each models.prepare command; none with models.existingClaim (a volume you f
   command:
     {{- toYaml $argv | nindent 4 }}
   env:
-    {{- include "dubset.env" (dict "root" $.root "stage" $.stage "role" "worker") | trim | nindent 4 }}
+    {{- include "dubset.env" (dict "root" $.root "stage" $.stage "role" "worker" "init" true) | trim | nindent 4 }}
     - name: DUBSET_MODELS_BUCKET
       value: {{ default $g.s3.bucket $g.models.bucket | quote }}
   resources:
