@@ -31,6 +31,7 @@ from dubset_translation.core.prompt import (
 RETRIES = 3
 SHORTEN_TRIES = 2
 MAX_REPLY_BYTES = 1 << 20
+MAX_CHAT_TOKENS = 1024  # a scene of 8 lines in JSON; a model that rambles is cut off
 Post = Callable[[str, bytes, dict[str, str], float], bytes]
 
 
@@ -111,7 +112,8 @@ class OpenAITranslator:
         return first_line(self._chat(shorten_messages(japanese, english, limit)))
 
     def _chat(self, messages: list[dict[str, str]]) -> str:
-        body = {"model": self.model, "messages": messages, "temperature": 0, "seed": 0}
+        body = {"model": self.model, "messages": messages, "temperature": 0, "seed": 0,
+                "max_tokens": MAX_CHAT_TOKENS}  # fmt: skip
         value = self._call("chat/completions", body)
         try:
             return str(value["choices"][0]["message"]["content"] or "")
