@@ -9,9 +9,9 @@ import pytest
 import soundfile as sf
 
 from dubset_tts.core.episode import EpisodeInputs, dub_episode
-from dubset_tts.core.level import CEILING, loudness
 from dubset_tts.core.model import ClipSpec, Speech, TtsInputError, Voice
 from dubset_tts.translation import ReferenceTranslator
+from dubset_voices.level import CEILING, loudness
 
 IN_RATE = 48000
 OUT_RATE = 44100

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dubset_tts.core.level import CEILING, limit, loudness, match_gain
+from dubset_voices.level import CEILING, limit, loudness, match_gain
 
 RATE = 44100
 
@@ -39,3 +39,18 @@ def test_limiter_stops_every_peak_and_leaves_quiet_audio_alone() -> None:
     out = limit(burst, RATE)
     assert np.max(np.abs(out)) <= CEILING
     assert np.array_equal(out[int(0.2 * RATE) :], burst[int(0.2 * RATE) :])
+
+
+def test_true_peak_sees_the_peak_between_samples_and_the_limiter_holds_it() -> None:
+    from dubset_voices.level import limit_true_peak, true_peak_dbtp
+
+    # A full-scale sine at a quarter of the rate, sampled 45° off its crests: every sample
+    # is at 0.707 but the waveform between them reaches 1.0 (+3 dB over the sample peak).
+    n = np.arange(RATE)
+    x = np.sin(2 * np.pi * (RATE / 4) * n / RATE + np.pi / 4).astype(np.float32)
+    assert float(np.max(np.abs(x))) < 0.71
+    assert true_peak_dbtp(x) > -0.5
+    out = limit_true_peak(x, RATE, -1.0)
+    assert true_peak_dbtp(out) <= -1.0 + 0.05
+    quiet = (0.1 * x).astype(np.float32)
+    assert np.array_equal(limit_true_peak(quiet, RATE, -1.0), quiet)

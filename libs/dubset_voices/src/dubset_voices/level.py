@@ -1,18 +1,20 @@
-"""Loudness (ITU-R BS.1770) and a look-ahead peak limiter."""
+"""Loudness (ITU-R BS.1770), true peak, and look-ahead limiters (sample and true peak)."""
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pyloudnorm
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
-from dubset_tts.core.model import Audio
+from scipy.signal import resample_poly
 
 GATE_BLOCK_S = 0.4  # BS.1770 gating block: shorter signals get K-weighted RMS, ungated
 SILENT_LUFS = -70.0  # the BS.1770 absolute gate
 DEFAULT_DIALOGUE_LUFS = -24.0  # the level a dub gets when the original dialogue is silent
 CEILING = 0.98  # sample peak of anything we output
 LIMITER_MS = 5.0
+OVERSAMPLE = 4  # BS.1770 true peak: the peak of the signal oversampled 4x
+Audio = npt.NDArray[np.float32]
 
 
 def loudness(audio: Audio, rate: int) -> float:
@@ -57,3 +59,37 @@ def limit(audio: Audio, rate: int, ceiling: float = CEILING) -> Audio:
     gain = uniform_filter1d(floor, size=width | 1, mode="nearest")
     gain = np.minimum(gain, need)  # float rounding of the average
     return np.asarray(audio.astype(np.float64) * gain, np.float32)
+
+
+def true_peak(audio: Audio) -> npt.NDArray[np.float64]:
+    """Per sample, the largest |value| of the 4x-oversampled signal around it (BS.1770-4
+    annex 2: inter-sample peaks a DAC or an encoder will produce)."""
+    x = audio.astype(np.float64)
+    if x.size == 0:
+        return x
+    up = np.abs(resample_poly(x, OVERSAMPLE, 1))[: x.size * OVERSAMPLE]
+    up = np.concatenate([up, np.zeros(x.size * OVERSAMPLE - up.size)])
+    peaks: npt.NDArray[np.float64] = np.maximum(
+        np.abs(x), up.reshape(x.size, OVERSAMPLE).max(axis=1)
+    )
+    return peaks
+
+
+def true_peak_dbtp(audio: Audio) -> float:
+    peak = float(np.max(true_peak(audio), initial=0.0))
+    return 20 * float(np.log10(peak)) if peak > 0 else float("-inf")
+
+
+def limit_true_peak(audio: Audio, rate: int, ceiling_dbtp: float = -1.0) -> Audio:
+    """limit() on the true peak: no inter-sample peak above ceiling_dbtp (the usual -1 dBTP
+    of broadcast delivery, EBU R128); audio under it is untouched."""
+    ceiling = 10 ** (ceiling_dbtp / 20)
+    peaks = true_peak(audio)
+    if float(np.max(peaks, initial=0.0)) <= ceiling:
+        return audio.astype(np.float32)
+    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
+    width = max(1, int(rate * LIMITER_MS / 1000))
+    floor = minimum_filter1d(need, size=2 * width + 1, mode="nearest")
+    gain = np.minimum(uniform_filter1d(floor, size=width | 1, mode="nearest"), need)
+    out = np.asarray(audio.astype(np.float64) * gain, np.float32)
+    return limit(out, rate, ceiling)  # the oversampled estimate can miss by a hair

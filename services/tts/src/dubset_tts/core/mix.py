@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dubset_tts.core.level import DEFAULT_DIALOGUE_LUFS, limit, loudness, match_gain
 from dubset_tts.core.model import Audio
+from dubset_voices.level import DEFAULT_DIALOGUE_LUFS, limit, loudness, match_gain
 
 
 @dataclass(frozen=True)
