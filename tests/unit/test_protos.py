@@ -31,6 +31,7 @@ SERVICES = {
     "packaging": "Packaging",
     "tts": "Tts",
     "translation": "Translation",
+    "render": "Render",
 }
 
 # Every pipeline stage's params message, the value of StageRequest.params.

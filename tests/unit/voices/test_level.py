@@ -54,3 +54,21 @@ def test_true_peak_sees_the_peak_between_samples_and_the_limiter_holds_it() -> N
     assert true_peak_dbtp(out) <= -1.0 + 0.05
     quiet = (0.1 * x).astype(np.float32)
     assert np.array_equal(limit_true_peak(quiet, RATE, -1.0), quiet)
+
+
+def test_the_block_meter_agrees_with_bs1770_on_the_whole_signal() -> None:
+    from dubset_voices.level import LoudnessMeter
+
+    rng = np.random.default_rng(3)
+    t = np.arange(12 * RATE) / RATE
+    left = 0.2 * np.sin(2 * np.pi * 440 * t) * (t % 3 < 2) + 0.02 * rng.standard_normal(t.size)
+    right = 0.5 * left
+    stereo = np.stack([left, right], axis=1).astype(np.float32)
+    meter = LoudnessMeter(RATE)
+    for start in range(0, len(stereo), 12345):  # blocks that cut the steps anywhere
+        meter.add(stereo[start : start + 12345])
+    import pyloudnorm
+
+    whole = pyloudnorm.Meter(RATE).integrated_loudness(stereo.astype(np.float64))
+    assert abs(meter.integrated() - whole) < 0.1, (meter.integrated(), whole)
+    assert meter.true_peak_dbtp() >= 20 * np.log10(np.max(np.abs(stereo))) - 1e-6

@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import pyloudnorm
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import resample_poly
+from scipy.signal import lfilter, resample_poly
 
 GATE_BLOCK_S = 0.4  # BS.1770 gating block: shorter signals get K-weighted RMS, ungated
 SILENT_LUFS = -70.0  # the BS.1770 absolute gate
@@ -82,14 +82,71 @@ def true_peak_dbtp(audio: Audio) -> float:
 
 def limit_true_peak(audio: Audio, rate: int, ceiling_dbtp: float = -1.0) -> Audio:
     """limit() on the true peak: no inter-sample peak above ceiling_dbtp (the usual -1 dBTP
-    of broadcast delivery, EBU R128); audio under it is untouched."""
+    of broadcast delivery, EBU R128); audio under it is untouched. audio: samples, or samples x
+    channels (one gain for all channels, so the image does not move)."""
+    x = audio.astype(np.float64).reshape(len(audio), -1)
     ceiling = 10 ** (ceiling_dbtp / 20)
-    peaks = true_peak(audio)
+    peaks = np.max([true_peak(x[:, c].astype(np.float32)) for c in range(x.shape[1])], axis=0)
     if float(np.max(peaks, initial=0.0)) <= ceiling:
         return audio.astype(np.float32)
     need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     width = max(1, int(rate * LIMITER_MS / 1000))
     floor = minimum_filter1d(need, size=2 * width + 1, mode="nearest")
     gain = np.minimum(uniform_filter1d(floor, size=width | 1, mode="nearest"), need)
-    out = np.asarray(audio.astype(np.float64) * gain, np.float32)
-    return limit(out, rate, ceiling)  # the oversampled estimate can miss by a hair
+    # The oversampled estimate can miss by a hair: a sample-peak limit at the ceiling after.
+    out = np.clip(x * gain[:, None], -ceiling, ceiling)
+    return np.asarray(out.reshape(audio.shape), np.float32)
+
+
+class LoudnessMeter:
+    """BS.1770 integrated loudness and true peak of a long signal fed block by block (memory
+    does not grow with the episode): K-weighting filters keep their state across blocks, the
+    400 ms gating blocks step by 100 ms, then the absolute (-70 LUFS) and relative (-10 LU)
+    gates. Channels are summed with weight 1 (left, right, centre)."""
+
+    STEP_S = 0.1
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        meter = pyloudnorm.Meter(rate)
+        self._filters = [(f.b, f.a) for f in meter._filters.values()]
+        self._state: list[npt.NDArray[np.float64]] | None = None
+        self._step = int(rate * self.STEP_S)
+        self._pending = np.zeros(0, np.float64)  # K-weighted energy not yet a whole step
+        self._steps: list[float] = []  # mean square per 100 ms step
+        self.true_peak = 0.0
+
+    def add(self, block: npt.NDArray[np.float32]) -> None:
+        """block: samples x channels (or samples)."""
+        x = block.astype(np.float64).reshape(len(block), -1)
+        self.true_peak = max(
+            self.true_peak, *(float(np.max(true_peak(x[:, c].astype(np.float32)), initial=0.0))
+                              for c in range(x.shape[1]))
+        )  # fmt: skip
+        if self._state is None:
+            self._state = [
+                np.zeros((max(len(a), len(b)) - 1, x.shape[1])) for b, a in self._filters
+            ]
+        for k, (b, a) in enumerate(self._filters):
+            x, self._state[k] = lfilter(b, a, x, axis=0, zi=self._state[k])
+        energy = np.concatenate([self._pending, np.sum(np.square(x), axis=1)])
+        whole = len(energy) // self._step * self._step
+        self._steps += list(energy[:whole].reshape(-1, self._step).mean(axis=1))
+        self._pending = energy[whole:]
+
+    def integrated(self) -> float:
+        """LUFS of everything added (-inf: silence, or under one gating block)."""
+        steps = np.asarray(self._steps)
+        if len(steps) < 4:
+            return float("-inf")
+        blocks = np.convolve(steps, np.ones(4) / 4, mode="valid")  # 400 ms, 75 % overlap
+        lufs = -0.691 + 10 * np.log10(np.maximum(blocks, 1e-20))
+        kept = blocks[lufs > SILENT_LUFS]
+        if kept.size == 0:
+            return float("-inf")
+        relative = -0.691 + 10 * np.log10(np.mean(kept)) - 10
+        gated = blocks[(lufs > SILENT_LUFS) & (lufs > relative)]
+        return float(-0.691 + 10 * np.log10(np.mean(gated))) if gated.size else float("-inf")
+
+    def true_peak_dbtp(self) -> float:
+        return 20 * float(np.log10(self.true_peak)) if self.true_peak > 0 else float("-inf")

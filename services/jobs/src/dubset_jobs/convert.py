@@ -15,6 +15,7 @@ from dubset.v1 import (
     jobs_pb2,
     media_pb2,
     packaging_pb2,
+    render_pb2,
     separation_pb2,
     translation_pb2,
     tts_pb2,
@@ -36,6 +37,7 @@ PARAMS: dict[str, type[Message]] = {
     "packaging": packaging_pb2.PackagingParams,
     "tts": tts_pb2.TtsParams,
     "translation": translation_pb2.TranslationParams,
+    "render": render_pb2.RenderParams,
 }
 EPISODE_DOC = "jobs/episode_document"
 

@@ -1,0 +1,34 @@
+"""The Render rpc: the very same stage executed on the service's store."""
+
+from __future__ import annotations
+
+from dubset.v1 import common_pb2, render_pb2
+from dubset_common.errors import InvalidInputError
+from dubset_common.keys import check_id
+from dubset_common.metrics import StageMetrics
+from dubset_common.objstore import ObjectStore
+from dubset_common.runner import StageExecutor
+from dubset_render import STAGE
+from dubset_render.handler import MAX_INPUT_BYTES, RenderStage
+
+
+class RenderCalls:
+    def __init__(self, store: ObjectStore, metrics: StageMetrics) -> None:
+        stage = RenderStage()
+        self.executor = StageExecutor(stage, store, metrics, max_input_bytes=MAX_INPUT_BYTES)
+
+    def render(self, request: render_pb2.RenderRequest) -> render_pb2.RenderResponse:
+        check_id(request.episode_id, "episode id")
+        for name, ref in request.inputs.items():
+            if not ref.uri or len(ref.sha256) != 64:
+                raise InvalidInputError(f"input {name} needs a uri and its sha256")
+        stage_request = common_pb2.StageRequest(
+            request_id="inline", job_id="grpc", episode_id=request.episode_id, stage=STAGE
+        )
+        for name, ref in request.inputs.items():
+            stage_request.inputs[name].CopyFrom(ref)
+        stage_request.params.Pack(request.params)
+        out = self.executor.execute(stage_request).outputs
+        return render_pb2.RenderResponse(
+            video=out["video"], report=out["report"], subtitles=out["subtitles"]
+        )
