@@ -1,0 +1,74 @@
+"""Dubbing an episode with the stage commands on local files: translate → speak → render."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dubset_cli.main import main as dubset
+from dubset_common.subtitles import Cue, to_ass
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dubset_sample.generate import SampleOptions, generate
+
+    out = tmp_path_factory.mktemp("ep")
+    generate(SampleOptions(out=out, seconds=20, characters=2, seed=7))
+    truth = json.loads((out / "truth.json").read_text())
+    lines = sorted(truth["lines"], key=lambda x: x["ja"]["start_ms"])
+    spans = [(x["ja"]["start_ms"], x["ja"]["end_ms"]) for x in lines]
+    segments = [{"start_ms": a, "end_ms": b, "text": x["ja"]["text"]}
+                for (a, b), x in zip(spans, lines, strict=True)]  # fmt: skip
+    (out / "ja.json").write_text(json.dumps({"segments": segments}, ensure_ascii=False))
+    turns = [{"start_ms": a, "end_ms": b, "speaker": x["speaker"]}
+             for (a, b), x in zip(spans, lines, strict=True)]  # fmt: skip
+    (out / "turns.json").write_text(json.dumps({"language": "ja", "turns": turns}))
+    cues = [
+        Cue(max(0, a - 300), b + 400, x["en"]["text"])
+        for (a, b), x in zip(spans, lines, strict=True)
+    ]
+    (out / "en.ass").write_text(to_ass(cues, "official"))
+    return out
+
+
+def test_translate_speak_render(episode: Path, tmp_path: Path) -> None:
+    tr, speech, video = tmp_path / "tr.json", tmp_path / "speech.wav", tmp_path / "dub.mkv"
+    assert dubset(["translate", "--ja", str(episode / "ja.json"), "--turns",
+                   str(episode / "turns.json"), "--subs", str(episode / "en.ass"),
+                   "--out", str(tr)]) == 0  # fmt: skip
+    assert dubset(["speak", "--translation", str(tr), "--ja-audio",
+                   str(episode / "ja_dialogue.wav"), "--ja-turns", str(episode / "turns.json"),
+                   "--out", str(speech)]) == 0  # fmt: skip
+    lines = json.loads(speech.with_suffix(".lines.json").read_text())
+    assert len({v["voice"].split("+")[0] for v in lines["voices"]}) == 2  # two characters
+    assert dubset(["render", "--video", str(episode / "ja.mp4"), "--speech", str(speech),
+                   "--lines", str(speech.with_suffix(".lines.json")), "--ja-dialogue",
+                   str(episode / "ja_dialogue.wav"), "--translation", str(tr),
+                   "--out", str(video)]) == 0  # fmt: skip
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                            "stream=codec_type:stream_tags=language", "-of", "csv=p=0",
+                            str(video)], check=True, capture_output=True, text=True)  # fmt: skip
+    assert probe.stdout.split() == ["video", "audio,jpn", "audio,eng", "subtitle,eng"]
+    report = json.loads(video.with_suffix(".report.json").read_text())
+    assert [x["start_offset_ms"] for x in report["lines"]] == [0] * len(report["lines"])
+    assert all(x["ja_text"] and x["en_text"] for x in report["lines"])
+
+
+def test_a_bad_voice_pin_and_a_bad_container_say_why(
+    episode: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tr = tmp_path / "tr.json"
+    assert dubset(["translate", "--ja", str(episode / "ja.json"), "--subs",
+                   str(episode / "en.ass"), "--out", str(tr)]) == 0  # fmt: skip
+    assert dubset(["speak", "--translation", str(tr), "--voice", "S0",
+                   "--out", str(tmp_path / "s.wav")]) == 2  # fmt: skip
+    assert "use SPEAKER=VOICE" in capsys.readouterr().err
+    assert dubset(["render", "--video", str(episode / "ja.mp4"), "--speech", str(tr),
+                   "--lines", str(tr), "--out", str(tmp_path / "x.avi")]) == 2  # fmt: skip
+    assert "write a .mkv or an .mp4" in capsys.readouterr().err
