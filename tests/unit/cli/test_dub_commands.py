@@ -72,3 +72,32 @@ def test_a_bad_voice_pin_and_a_bad_container_say_why(
     assert dubset(["render", "--video", str(episode / "ja.mp4"), "--speech", str(tr),
                    "--lines", str(tr), "--out", str(tmp_path / "x.avi")]) == 2  # fmt: skip
     assert "write a .mkv or an .mp4" in capsys.readouterr().err
+
+
+def test_dubset_dub_makes_the_dubbed_episode_in_one_command(episode: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ep.dubbed.mkv"
+    args = ["dub", "--video", str(episode / "ja.mp4"), "--en-subs", str(episode / "en.ass"),
+            "--out", str(out)]  # fmt: skip
+    assert dubset(args) == 0
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                            "stream=codec_type:stream_tags=language", "-of", "csv=p=0",
+                            str(out)], check=True, capture_output=True, text=True)  # fmt: skip
+    assert probe.stdout.split() == ["video", "audio,jpn", "audio,eng", "subtitle,eng"]
+    report = json.loads(out.with_suffix(".report.json").read_text())
+    assert report["lines"] and all(x["en_text"] for x in report["lines"])
+    first = out.read_bytes()
+    assert dubset(args) == 0  # a re-run reuses every stage: the same bytes
+    assert out.read_bytes() == first
+
+
+def test_dubset_dub_refuses_what_it_cannot_do(
+    episode: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    video = str(episode / "ja.mp4")
+    assert dubset(["dub", "--video", video, "--out", str(tmp_path / "x.avi")]) == 2
+    assert "write a .mkv or an .mp4" in capsys.readouterr().err
+    assert dubset(["dub", "--video", str(tmp_path / "none.mkv"), "--out", "x.mkv"]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert dubset(["dub", "--video", video, "--en-subs", video, "--en-subs-track", "3",
+                   "--out", str(tmp_path / "y.mkv")]) == 2  # fmt: skip
+    assert "not both" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from dubset_cli import (
     align,
     asr,
     diarize,
+    dub,
     evaluate,
     export,
     jobs,
@@ -31,6 +32,7 @@ from dubset_cli.helpformat import CommandGroups
 JOB_COMMANDS = ("jobs", "status", "watch", "cancel", "retry")
 GROUPS = (
     ("make a dataset", ("run", "submit", "minio-notify")),
+    ("dub an episode", ("dub",)),
     ("jobs (on the services of `make up` or a cluster)", JOB_COMMANDS),
     (
         "one stage on local files",
@@ -56,6 +58,7 @@ GROUPS = (
 )
 REGISTER = (
     run,
+    dub,
     jobs,
     minionotify,
     export,

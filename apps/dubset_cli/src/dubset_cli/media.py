@@ -17,8 +17,9 @@ from dubset_media.core.model import (
 )
 from dubset_media.core.offset import require_same_episode
 from dubset_media.core.tracks import select_track
+from dubset_media.extraction import extract, inspect
 from dubset_media.ffmpeg import Tools, probe
-from dubset_media.handler import extract, inspect, offset_of
+from dubset_media.handler import offset_of
 from dubset_media.wavfile import read_info
 
 

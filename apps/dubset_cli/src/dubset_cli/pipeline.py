@@ -36,7 +36,9 @@ def stage_builders() -> dict[str, BuildWorker]:
     from dubset_diarization.worker import build_worker as diarization
     from dubset_media.worker import build_worker as media
     from dubset_packaging.worker import build_worker as packaging
+    from dubset_render.worker import build_worker as render
     from dubset_separation.worker import build_worker as separation
+    from dubset_translation.worker import build_worker as translation
     from dubset_tts.worker import build_worker as tts
 
     return {
@@ -47,6 +49,8 @@ def stage_builders() -> dict[str, BuildWorker]:
         "alignment": alignment,
         "packaging": packaging,
         "tts": tts,
+        "translation": translation,
+        "render": render,
     }
 
 

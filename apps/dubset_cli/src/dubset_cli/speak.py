@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def _pins(values: list[str]) -> dict[str, str]:
+def pins_of(values: list[str]) -> dict[str, str]:
+    """--voice SPEAKER=VOICE values as a map."""
     pins = {}
     for value in values:
         speaker, sep, voice = value.partition("=")
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress()
     try:
         params = tts_pb2.TtsParams(
-            backend=args.backend, sample_rate_hz=args.sample_rate, voices=_pins(args.voice),
+            backend=args.backend, sample_rate_hz=args.sample_rate, voices=pins_of(args.voice),
             model_dir=str(args.model_dir.resolve()) if args.model_dir else "",
         )  # fmt: skip
         inputs = {"translation": args.translation, "ja_dialogue": args.ja_audio,

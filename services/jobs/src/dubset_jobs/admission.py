@@ -67,11 +67,7 @@ def admit(
         client_id(sub.episode_id, "episode id")
     else:
         sub.episode_id = episode_id_for(name, str(season or ""), sub.episode_number)
-    for lang, field in (("ja", sub.ja_media), ("en", sub.en_media)):
-        _resolve(lang, field, store, max_media_bytes)
-    for what, field in (("ja_subtitles", sub.ja_subtitles), ("en_subtitles", sub.en_subtitles)):
-        if field.uri:
-            _resolve(what, field, store, MAX_SUBTITLE_BYTES)
+    _resolve_media(sub, store, max_media_bytes)
     # JA and EN may be one file: a dual-audio release (the media stage picks the tracks).
     spec = spec_of(sub)
     _check_size(sub)
@@ -87,6 +83,23 @@ def admit(
     digest = sha256_hex(canonical_json(identity))
     job_id = job_id_for(sub.episode_id, sub.ja_media.sha256, sub.en_media.sha256, digest)
     return Admitted(job_id, spec, sub)
+
+
+def _resolve_media(sub: jobs_pb2.EpisodeSubmission, store: ObjectStore, max_bytes: int) -> None:
+    """Every media ref checked against the store (sizes, sha256s filled in). A dub job has the
+    Japanese episode alone."""
+    dub = sub.options.kind == jobs_pb2.JOB_KIND_DUB
+    if dub and sub.en_media.uri:
+        raise InvalidInputError(
+            "a dub job takes the Japanese episode alone: leave en_media empty (official English "
+            "subtitles go in en_subtitles)"
+        )
+    _resolve("ja", sub.ja_media, store, max_bytes)
+    if not dub:
+        _resolve("en", sub.en_media, store, max_bytes)
+    for what, field in (("ja_subtitles", sub.ja_subtitles), ("en_subtitles", sub.en_subtitles)):
+        if field.uri:
+            _resolve(what, field, store, MAX_SUBTITLE_BYTES)
 
 
 def _check_size(sub: jobs_pb2.EpisodeSubmission) -> None:

@@ -79,12 +79,17 @@ def spec_of(sub: jobs_pb2.EpisodeSubmission) -> JobSpec:
         dataset=sub.options.dataset or "default",
         overrides=overrides_of(sub.options),
         run_tts=run_tts(sub.options),
+        kind=kind_of(sub.options),
         subtitles={
             lang: ref_from_proto(ref)
             for lang, ref in (("ja", sub.ja_subtitles), ("en", sub.en_subtitles))
             if ref.uri
         },
     )
+
+
+def kind_of(options: jobs_pb2.JobOptions) -> str:
+    return dag.DUB if options.kind == jobs_pb2.JOB_KIND_DUB else dag.DATASET
 
 
 def run_tts(options: jobs_pb2.JobOptions) -> bool:
@@ -190,7 +195,7 @@ def job_of(status: jobs_pb2.JobStatus, now_ms: int, timeout_ms: int) -> Job:
         outputs.setdefault(task, {})[name] = ref_from_proto(ref)
     by_name = {p.stage: p for p in status.stages}
     tasks = []
-    for t in dag.TASKS:
+    for t in dag.KINDS[kind_of(status.submission.options)]:
         p = by_name.get(t.name)
         if p is None:
             if t.name not in dag.OPTIONAL:

@@ -133,7 +133,7 @@ class Stepper:
         if old is not None:
             for before, after in zip(old.tasks, new.tasks, strict=True):
                 if after.received_ms and after.received_ms != before.received_ms and after.sent_ms:
-                    stage = dag.BY_NAME[after.name].stage
+                    stage = dag.task_of(new, after.name).stage
                     seconds = max(0.0, (after.received_ms - after.sent_ms) / 1000)
                     self.metrics.stage_seconds.labels(stage).observe(seconds)
             if new.terminal and not old.terminal:

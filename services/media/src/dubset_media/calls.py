@@ -16,12 +16,12 @@ from dubset_media import STAGE, VERSION
 from dubset_media.convert import LANGUAGES, estimate_to_proto, info_to_proto
 from dubset_media.core.model import DEFAULT_MAX_OFFSET_MS, MediaInputError
 from dubset_media.core.tracks import select_track
+from dubset_media.extraction import extract
 from dubset_media.ffmpeg import Tools, probe
 from dubset_media.handler import (
     MAX_INPUT_BYTES,
     MAX_OFFSET_LIMIT_MS,
     MediaStage,
-    extract,
     offset_of,
 )
 

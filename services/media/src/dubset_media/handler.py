@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from dubset.v1 import common_pb2, media_pb2
@@ -19,7 +19,6 @@ from dubset_media.convert import (
     MediaParams,
     params_from_proto,
 )
-from dubset_media.core.downmix import pan_filter
 from dubset_media.core.episodemap import estimate_map, same_episode
 from dubset_media.core.level import SILENCE_DBFS, peak_dbfs
 from dubset_media.core.model import (
@@ -30,102 +29,26 @@ from dubset_media.core.model import (
     MediaInputError,
     NotSameEpisodeError,
     OffsetEstimate,
-    StreamInfo,
 )
 from dubset_media.core.offset import estimate_offset, require_same_episode
-from dubset_media.core.probe import check_episode, check_pair
+from dubset_media.core.probe import check_pair
 from dubset_media.core.substreams import ASS_CODECS, subtitle_stream
-from dubset_media.core.tracks import describe, select_pair, select_track
+from dubset_media.extraction import Extracted, choose_tracks, extract, info_json, inspect
 from dubset_media.ffmpeg import (
     Tools,
-    check_video_decodes,
-    extract_audio,
     extract_subtitles,
-    probe,
 )
-from dubset_media.wavfile import open_mono, read_info
+from dubset_media.single import run_single
+from dubset_media.wavfile import open_mono
 
 BACKEND = "ffmpeg+band-flux-xcorr+gcc-phat"
 MAX_INPUT_BYTES = 16 * 1024**3
 MAX_OFFSET_LIMIT_MS = 3600 * 1000
 # Decoded audio may end this much (or 2 %) before the duration the container claims.
-AUDIO_SHORTFALL_MS = 2000
-
-
-@dataclass(frozen=True)
-class Extracted:
-    path: Path
-    stream_index: int
-    sample_rate_hz: int
-    channels: int
-    frames: int
-    duration_ms: int
-    track: str = ""  # the source track, as tracks.describe writes it
-    downmix: str = ""  # the pan filter that mixed a surround track down; empty: ffmpeg's own
 
 
 def _quiet(_fraction: float, _message: str) -> None:
     return None
-
-
-def inspect(path: Path, tools: Tools, limits: Limits = DEFAULT_LIMITS) -> MediaInfo:
-    """Probe a video and check it is a usable episode: streams, length, video that decodes."""
-    info = probe(path, tools)
-    try:
-        check_episode(info, limits)
-    except MediaInputError as exc:
-        raise MediaInputError(f"{path.name}: {exc}") from None
-    check_video_decodes(path, info, tools)
-    return info
-
-
-def extract(
-    path: Path,
-    info: MediaInfo,
-    stream: StreamInfo,
-    out: Path,
-    tools: Tools,
-    *,
-    sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
-    channels: int = 1,
-) -> Extracted:
-    """One audio stream of path as PCM WAV at out (surround downmixed with the dialogue
-    forward); refuses audio that stops short (truncation)."""
-    pan = pan_filter(stream, channels)
-    extract_audio(path, out, stream.index, sample_rate_hz, channels, info.duration_ms, tools, pan)
-    wav = read_info(out)
-    claimed = stream.duration_ms or info.duration_ms
-    if wav.duration_ms < claimed - max(AUDIO_SHORTFALL_MS, claimed // 50):
-        raise MediaInputError(
-            f"{path.name}: audio stream {stream.index} decodes to {wav.duration_ms} ms of the "
-            f"{claimed} ms the file claims (truncated or corrupt)"
-        )
-    return Extracted(
-        out,
-        stream.index,
-        wav.sample_rate_hz,
-        wav.channels,
-        wav.frames,
-        wav.duration_ms,
-        describe(stream),
-        pan or "",
-    )
-
-
-def choose_tracks(
-    infos: dict[str, MediaInfo], indexes: dict[str, int | None], one_file: bool
-) -> dict[str, StreamInfo]:
-    """The JA and EN audio tracks: a pair from one file carrying both, else one from each."""
-    if one_file:
-        ja, en = select_pair(infos["ja"], indexes["ja"], indexes["en"])
-        return {"ja": ja, "en": en}
-    chosen = {}
-    for lang in ("ja", "en"):
-        try:
-            chosen[lang] = select_track(infos[lang], lang, indexes[lang])
-        except MediaInputError as exc:
-            raise MediaInputError(f"{lang} video: {exc}") from None
-    return chosen
 
 
 def offset_of(
@@ -181,12 +104,6 @@ def map_of(
     )
 
 
-def info_json(info: MediaInfo, sha256: str) -> dict[str, object]:
-    value = asdict(info)
-    value["sha256"] = sha256
-    return value
-
-
 def same_file(ja: common_pb2.MediaRef, en: common_pb2.MediaRef) -> bool:
     """One release carries both languages (the same object, or the same bytes)."""
     return ja.uri == en.uri or (bool(ja.sha256) and ja.sha256 == en.sha256)
@@ -202,7 +119,8 @@ class MediaStage:
 
     name = STAGE
     version = VERSION
-    inputs: tuple[str, ...] = ("ja", "en")
+    inputs: tuple[str, ...] = ("ja",)
+    optional_inputs: tuple[str, ...] = ("en",)  # absent: the JA episode alone (a dub job)
 
     def __init__(self, tools: Tools | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
         self._tools = tools
@@ -262,7 +180,16 @@ class MediaStage:
         with stage_errors(MediaInputError):
             return self._run(ctx)
 
+    def _run_single(self, ctx: StageContext[MediaParams]) -> StageOutcome:
+        outcome, path, info = run_single(ctx, self.tools, self.limits)
+        sha = ctx.request.inputs["ja"].sha256
+        subtitles = self._subtitles(ctx, {"ja": (path, sha), "en": (path, sha)},
+                                    {"ja": info, "en": info})  # fmt: skip
+        return replace(outcome, outputs=(*outcome.outputs, *subtitles))
+
     def _run(self, ctx: StageContext[MediaParams]) -> StageOutcome:
+        if not ctx.has_input("en"):
+            return self._run_single(ctx)
         p = ctx.params
         rate, channels = p.sample_rate_hz, p.channels
         max_offset, max_diff = p.max_offset_ms, p.max_duration_diff_ms

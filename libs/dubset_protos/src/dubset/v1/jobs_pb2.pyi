@@ -22,6 +22,21 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _JobKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _JobKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_JobKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    JOB_KIND_DATASET: _JobKind.ValueType  # 0
+    JOB_KIND_DUB: _JobKind.ValueType  # 1
+
+class JobKind(_JobKind, metaclass=_JobKindEnumTypeWrapper): ...
+
+JOB_KIND_DATASET: JobKind.ValueType  # 0
+JOB_KIND_DUB: JobKind.ValueType  # 1
+Global___JobKind: _TypeAlias = JobKind  # noqa: Y015
+
 class _JobState:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -368,10 +383,16 @@ class JobOptions(_message.Message):
     RUN_TTS_FIELD_NUMBER: _builtins.int
     STAGE_PARAMS_FIELD_NUMBER: _builtins.int
     LABELS_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
     dataset: _builtins.str
     """dataset name under s3://<bucket>/datasets/<name>/; empty: "default" """
     run_tts: _builtins.bool
     """also synthesize the baseline English dub; unset: true"""
+    kind: Global___JobKind.ValueType
+    """What the job makes. DATASET (unset): Anim-400K clip pairs of ja_media and en_media. DUB:
+    ja_media dubbed into English (en_media empty; en_subtitles, when given, the translation):
+    media, separation, asr.ja, diarization.ja, translation, voice (tts), render.
+    """
     @_builtins.property
     def stage_params(self) -> _containers.MessageMap[_builtins.str, _any_pb2.Any]:
         """Per-stage params overrides keyed by stage noun ("asr" → AsrParams, ...)."""
@@ -387,10 +408,11 @@ class JobOptions(_message.Message):
         run_tts: _builtins.bool | None = ...,
         stage_params: _abc.Mapping[_builtins.str, _any_pb2.Any] | None = ...,
         labels: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        kind: Global___JobKind.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_run_tts", b"_run_tts", "run_tts", b"run_tts"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_run_tts", b"_run_tts", "dataset", b"dataset", "labels", b"labels", "run_tts", b"run_tts", "stage_params", b"stage_params"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_run_tts", b"_run_tts", "dataset", b"dataset", "kind", b"kind", "labels", b"labels", "run_tts", b"run_tts", "stage_params", b"stage_params"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__run_tts: _TypeAlias = _typing.Literal["run_tts"]  # noqa: Y015
     _WhichOneofArgType__run_tts: _TypeAlias = _typing.Literal["_run_tts", b"_run_tts"]  # noqa: Y015

@@ -18,6 +18,8 @@ PARAMS_TYPES: dict[str, str] = {
     "alignment": "dubset.v1.AlignmentParams",
     "packaging": "dubset.v1.PackagingParams",
     "tts": "dubset.v1.TtsParams",
+    "translation": "dubset.v1.TranslationParams",
+    "render": "dubset.v1.RenderParams",
 }
 LANGUAGE = {"ja": "LANGUAGE_JA", "en": "LANGUAGE_EN"}
 
@@ -57,8 +59,21 @@ TASKS: tuple[Task, ...] = (
     # The baseline English dub of every clip; a job has it unless the submission turns it off.
     Task("tts", "tts", ("packaging", "separation", "diarization.en"), ("baseline",)),
 )
+# A dub job (JobOptions.kind DUB): the Japanese episode with an English track (docs/dubbing.md).
+DUB_TASKS: tuple[Task, ...] = (
+    Task("media", "media", (), ("ja", "media")),
+    Task("separation", "separation", ("media",), ("ja_dialogue",)),
+    Task("asr.ja", "asr", ("separation",), ("transcript",), "ja"),
+    Task("diarization.ja", "diarization", ("separation",), ("turns",), "ja"),
+    Task("translation", "translation", ("asr.ja", "diarization.ja"), ("translation",)),
+    Task("voice", "tts", ("translation", "diarization.ja"), ("speech", "lines")),
+    Task("render", "render", ("voice", "media"), ("video", "report", "subtitles")),
+)
+DATASET, DUB = "dataset", "dub"
+KINDS: dict[str, tuple[Task, ...]] = {DATASET: TASKS, DUB: DUB_TASKS}
 BY_NAME: dict[str, Task] = {t.name: t for t in TASKS}
-STAGES: tuple[str, ...] = tuple(dict.fromkeys(t.stage for t in TASKS))
+_BY_KIND: dict[str, dict[str, Task]] = {k: {t.name: t for t in ts} for k, ts in KINDS.items()}
+STAGES: tuple[str, ...] = tuple(dict.fromkeys(t.stage for ts in KINDS.values() for t in ts))
 PACKAGING = "packaging"
 TTS = "tts"
 OPTIONAL: frozenset[str] = frozenset({TTS})  # tasks a submission may leave out
@@ -67,8 +82,15 @@ ONLY_FOR: dict[tuple[str, str], str] = {("separation", "en_backing"): TTS}
 
 
 def tasks_for(spec: JobSpec) -> tuple[Task, ...]:
-    """The tasks of a new job: every task, less tts when the submission turned it off."""
+    """The tasks of a new job: its kind's, less tts when the submission turned it off."""
+    if spec.kind == DUB:
+        return DUB_TASKS
     return tuple(t for t in TASKS if spec.run_tts or t.name != TTS)
+
+
+def task_of(job: Job, name: str) -> Task:
+    """A task of this job's kind by name."""
+    return _BY_KIND[job.spec.kind][name]
 
 
 def required_outputs(job: Job, task: Task) -> tuple[str, ...]:
@@ -100,6 +122,12 @@ def _out(job: Job, task: str, name: str) -> Ref:
 
 def inputs_for(job: Job, task: Task) -> dict[str, Ref]:
     """The named inputs of a task whose needs are done (KeyError when one is missing)."""
+    if job.spec.kind == DUB:
+        return _dub_inputs(job, task)
+    return _dataset_inputs(job, task)
+
+
+def _dataset_inputs(job: Job, task: Task) -> dict[str, Ref]:
     spec = job.spec
     if task.name == "media":
         return {"ja": spec.ja, "en": spec.en}
@@ -137,6 +165,40 @@ def inputs_for(job: Job, task: Task) -> dict[str, Ref]:
     raise KeyError(f"unknown task {task.name}")
 
 
+def _dub_inputs(job: Job, task: Task) -> dict[str, Ref]:
+    """A dub job's task inputs: the Japanese episode alone, then what the dub is made of."""
+    if task.name == "media":
+        return {"ja": job.spec.ja}
+    if task.name == "separation":
+        return {"ja": _out(job, "media", "ja")}
+    if task.stage in ("asr", "diarization"):
+        inputs = {"audio": _out(job, "separation", "ja_dialogue")}
+        if task.stage == "asr" and "ja" in job.spec.subtitles:
+            inputs["subtitles"] = job.spec.subtitles["ja"]
+        return inputs
+    turns = _out(job, "diarization.ja", "turns")
+    dialogue = _out(job, "separation", "ja_dialogue")
+    if task.name == "translation":
+        inputs = {"ja": _out(job, "asr.ja", "transcript"), "turns": turns, "ja_dialogue": dialogue}
+        english = job.spec.subtitles.get("en") or job.task("media").outputs.get("en_subtitles")
+        if english is not None:
+            inputs["subtitles"] = english
+        return inputs
+    translation = _out(job, "translation", "translation")
+    if task.name == "voice":
+        return {"translation": translation, "ja_dialogue": dialogue, "ja_turns": turns}
+    if task.name == "render":
+        return {
+            "video": job.spec.ja,
+            "speech": _out(job, "voice", "speech"),
+            "lines": _out(job, "voice", "lines"),
+            "ja_dialogue": dialogue,
+            "translation": translation,
+            "media": _out(job, "media", "media"),
+        }
+    raise KeyError(f"unknown dub task {task.name}")
+
+
 def _subtitles(job: Job, language: str) -> Ref | None:
     """A language's subtitle file: the one submitted, else the stream media extracted."""
     if language in job.spec.subtitles:
@@ -153,8 +215,10 @@ def params_for(job: Job, task: Task) -> dict[str, object]:
         params["ja_offset_ms"] = job.ja_offset_ms
     if task.stage in ("separation", "alignment") and job.time_map is not None:
         params["time_map"] = time_map_params(job.time_map)
-    if task.stage in (PACKAGING, TTS):
+    if task.stage in (PACKAGING, TTS) and job.spec.kind == DATASET:
         params["dataset"] = job.spec.dataset
+    if job.spec.kind == DUB and task.stage == "separation":
+        params["backend"] = "repet"  # one release: nothing to dual-dub against
     params.update(job.spec.overrides.get(task.stage, {}))
     if task.language:
         params["language"] = LANGUAGE[task.language]

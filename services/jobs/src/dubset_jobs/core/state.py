@@ -130,7 +130,7 @@ def _answer(job: Job, ev: StageAnswer, policy: Policy, now: int) -> Step:
     # PENDING with tries: waiting out a retry backoff, so the late answer is still welcome.
     if task is None or task.phase not in (TaskPhase.RUNNING, TaskPhase.PENDING):
         return job, ()
-    spec = dag.BY_NAME[task.name]
+    spec = dag.task_of(job, task.name)
     task = replace(task, started_ms=ev.started_ms, finished_ms=ev.finished_ms, received_ms=now)
     if not ev.ok:
         if task.phase is not TaskPhase.RUNNING:
@@ -150,7 +150,7 @@ def _answer(job: Job, ev: StageAnswer, policy: Policy, now: int) -> Step:
             reason = f"{task.name}: {ev.error_message}; {hint}"
         return _fail(job, failed, code, reason, now), ()
     missing = [n for n in dag.required_outputs(job, spec) if n not in ev.outputs]
-    if task.name == "media" and ev.ja_offset_ms is None:
+    if task.name == "media" and ev.ja_offset_ms is None and job.spec.kind == dag.DATASET:
         missing.append("info.ja_offset_ms")
     if missing:
         reason = (
@@ -204,7 +204,7 @@ def _tick(job: Job, policy: Policy, now: int) -> Step:
     for task in job.tasks:
         if task.phase is not TaskPhase.RUNNING or task.due_ms > now:
             continue
-        stage = dag.BY_NAME[task.name].stage
+        stage = dag.task_of(job, task.name).stage
         if task.tries < policy.max_tries:
             why = f"no result after {policy.stage_timeout_ms / 1000:g} s"
             job = _backoff(job, task, policy, now, why)
@@ -243,7 +243,7 @@ def _advance(job: Job, policy: Policy, now: int) -> Step:
     actions: list[Action] = []
     changed = False
     for task in job.tasks:
-        spec = dag.BY_NAME[task.name]
+        spec = dag.task_of(job, task.name)
         if task.phase is not TaskPhase.PENDING or task.due_ms > now:
             continue
         if any(job.task(n).phase is not TaskPhase.DONE for n in spec.needs):
@@ -273,7 +273,7 @@ def _advance(job: Job, policy: Policy, now: int) -> Step:
 
 
 def _send_of(job: Job, task: TaskState) -> Send:
-    spec = dag.BY_NAME[task.name]
+    spec = dag.task_of(job, task.name)
     return Send(
         task.name,
         spec.stage,

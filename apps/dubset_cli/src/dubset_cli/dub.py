@@ -1,0 +1,127 @@
+"""`dubset dub`: a Japanese episode dubbed into English in this process (the dub job)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from dubset.v1 import jobs_pb2, media_pb2, render_pb2, translation_pb2, tts_pb2
+from dubset_cli import jobview
+from dubset_cli.speak import pins_of
+from dubset_cli.upload import read_show, upload
+from dubset_common.anim400k_proto import show_to_proto
+from dubset_common.errors import DubsetError, InvalidInputError
+from dubset_translation.core.model import SOURCES
+from dubset_tts.backends import BACKENDS
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "dub",
+        help="dub a Japanese episode into English in this process (no servers needed)",
+        description="media → separation → ASR + diarization (JA) → translation → one voice "
+        "per character (tts) → render: the episode with an added English track and its "
+        "subtitles, the video and Japanese track untouched. The same orchestrator and stages "
+        "as the services; re-running reuses every finished stage (--work).",
+    )
+    p.add_argument("--video", required=True, type=Path, help="the Japanese episode (MKV, MP4)")
+    p.add_argument("--en-subs", type=Path, help="official English subtitles: the translation")
+    p.add_argument("--en-subs-track", type=int, help="an English subtitle stream of --video")
+    p.add_argument("--ja-track", type=int, help="the Japanese audio stream (default: chosen)")
+    p.add_argument("--show", type=Path, help="show.json (default: the file's name)")
+    p.add_argument("--episode-number", type=int, default=1, help="(default 1)")
+    p.add_argument("--translation", choices=SOURCES, help="default: subtitles if given, else "
+                   "whisper")  # fmt: skip
+    p.add_argument("--endpoint", default="", help="openai: the server's base URL")
+    p.add_argument("--model", default="", help="openai: the server's model")
+    p.add_argument("--api-key-file", type=Path, help="openai: a file holding the API key")
+    p.add_argument("--tts-backend", choices=BACKENDS, default="piper", help="synthesizer")
+    p.add_argument("--voice", action="append", default=[], metavar="SPEAKER=VOICE",
+                   help="pin a speaker's voice; repeatable")  # fmt: skip
+    p.add_argument("--out", required=True, type=Path, help="the dubbed episode (.mkv or .mp4)")
+    p.add_argument("--work", type=Path, help="work directory (default: beside --out)")
+    p.add_argument("--verbose", action="store_true", help="log every stage's progress lines")
+    p.set_defaults(func=run)
+
+
+def dub_submission(
+    args: argparse.Namespace, video: jobs_pb2.EpisodeSubmission
+) -> jobs_pb2.EpisodeSubmission:
+    """The dub job's submission, video and subtitles already uploaded into `video`."""
+    sub = video
+    sub.options.kind = jobs_pb2.JOB_KIND_DUB
+    container = args.out.suffix.lstrip(".").lower()
+    if container not in ("mkv", "mp4"):
+        raise InvalidInputError(f"--out {args.out}: write a .mkv or an .mp4")
+    sub.options.stage_params["render"].Pack(render_pb2.RenderParams(container=container))
+    sub.options.stage_params["tts"].Pack(
+        tts_pb2.TtsParams(backend=args.tts_backend, voices=pins_of(args.voice))
+    )
+    if args.translation or args.endpoint:
+        sub.options.stage_params["translation"].Pack(
+            translation_pb2.TranslationParams(
+                backend=args.translation or "openai", endpoint=args.endpoint, model=args.model
+            )
+        )
+    media = media_pb2.MediaParams()
+    if args.ja_track is not None:
+        media.ja_stream_index = args.ja_track
+    if args.en_subs_track is not None:
+        media.en_subtitle_stream = args.en_subs_track
+    if media.ByteSize():
+        sub.options.stage_params["media"].Pack(media)
+    return sub
+
+
+def run(args: argparse.Namespace) -> int:
+    from dubset_cli.pipeline import embedded
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    started = time.monotonic()
+    work = (args.work or args.out.parent / f".{args.out.stem}.dubset").resolve()
+    try:
+        if not args.video.is_file():
+            raise InvalidInputError(f"{args.video}: no such file")
+        if args.en_subs is not None and args.en_subs_track is not None:
+            raise InvalidInputError("give --en-subs or --en-subs-track, not both")
+        if args.api_key_file is not None:
+            os.environ["DUBSET_TRANSLATION_API_KEY_FILE"] = str(args.api_key_file.resolve())
+        show = read_show(args.show) if args.show else {"show": args.video.stem}
+        work.mkdir(parents=True, exist_ok=True)
+        with embedded(work) as pipeline:
+            ja = upload(pipeline.store, args.video, "the episode")
+            sub = jobs_pb2.EpisodeSubmission(
+                show=show_to_proto({k: v for k, v in show.items() if k != "episodes"}),
+                episode_number=args.episode_number, ja_media=ja,
+            )  # fmt: skip
+            if args.en_subs is not None:
+                sub.en_subtitles.CopyFrom(upload(pipeline.store, args.en_subs, "the subtitles"))
+            job, existing = pipeline.submit(dub_submission(args, sub))
+            print(f"job {job.job_id}{' (existing)' if existing else ''}", file=sys.stderr)
+            view = jobview.LiveView(sys.stderr)
+            for update in pipeline.watch(job.job_id):
+                view.show(update)
+                job = update
+            if job.state != jobs_pb2.JOB_STATE_SUCCEEDED:
+                print(f"dubset dub: job {job.job_id} {jobview.state_name(job.state)}",
+                      file=sys.stderr)  # fmt: skip
+                return 1
+            store, out = pipeline.store, args.out
+            wanted = {"video": out, "report": out.with_suffix(".report.json"),
+                      "subtitles": out.with_suffix(".srt")}  # fmt: skip
+            for name, path in wanted.items():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                store.get_file(store.key_of(job.outputs[f"render/{name}"].uri), path)
+    except DubsetError as exc:
+        print(f"dubset dub: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    print(f"{args.out} (report {args.out.with_suffix('.report.json')}, subtitles "
+          f"{args.out.with_suffix('.srt')}); done in {time.monotonic() - started:.1f}s",
+          file=sys.stderr)  # fmt: skip
+    return 0
