@@ -47,3 +47,14 @@ def kubeval() -> Any:
 def chart(helm: Any) -> Iterator[Any]:
     with helm.Chart.load(CHART) as loaded:
         yield loaded
+
+
+@pytest.fixture(scope="session")
+def dub_episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One generated 20 s episode of two characters (seed 7), shared by the dubbing tests
+    (translation, tts dubbing, render, the dub commands). Read it; do not write into it."""
+    from dubset_sample.generate import SampleOptions, generate
+
+    out = tmp_path_factory.mktemp("dub-episode")
+    generate(SampleOptions(out=out, seconds=20, characters=2, seed=7))
+    return out

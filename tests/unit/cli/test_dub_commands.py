@@ -15,11 +15,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from dubset_sample.generate import SampleOptions, generate
-
+def episode(dub_episode: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared dubbing episode, with its transcript, turns and subtitles as files."""
     out = tmp_path_factory.mktemp("ep")
-    generate(SampleOptions(out=out, seconds=20, characters=2, seed=7))
+    for name in ("truth.json", "ja.mp4", "ja_dialogue.wav"):
+        (out / name).symlink_to(dub_episode / name)
     truth = json.loads((out / "truth.json").read_text())
     lines = sorted(truth["lines"], key=lambda x: x["ja"]["start_ms"])
     spans = [(x["ja"]["start_ms"], x["ja"]["end_ms"]) for x in lines]

@@ -30,11 +30,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from dubset_sample.generate import SampleOptions, generate
-
-    out = tmp_path_factory.mktemp("ep")
-    generate(SampleOptions(out=out, seconds=20, characters=2, seed=7))
+def episode(dub_episode: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared dubbing episode with its JA dialogue at 16 kHz (the separation's rate)."""
+    out = tmp_path_factory.mktemp("ep16k")
+    for name in ("truth.json", "ja_dialogue.wav"):
+        (out / name).symlink_to(dub_episode / name)
     audio, rate = sf.read(out / "ja_dialogue.wav", always_2d=True)
     mono = resample_poly(audio.mean(axis=1), 16000, rate)
     sf.write(out / "ja_16k.wav", mono.astype(np.float32), 16000, subtype="PCM_16")

@@ -24,12 +24,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from dubset_sample.generate import SampleOptions, generate
-
-    out = tmp_path_factory.mktemp("ep")
-    generate(SampleOptions(out=out, seconds=20, characters=2, seed=7))
-    return out
+def episode(dub_episode: Path) -> Path:
+    return dub_episode
 
 
 def _translation(episode: Path) -> bytes:
