@@ -43,6 +43,9 @@ SERVICES = (
     ("tts", "worker", ""),
     ("translation", "serve", "dubset.v1.TranslationService"),
     ("translation", "worker", ""),
+    # The whole dubbed episode (ffmpeg, CPU); its server runs Render on the store, as packaging's.
+    ("render", "serve", "dubset.v1.RenderService"),
+    ("render", "worker", ""),
     # Last: the orchestrator publishes to every stage's topics, so its workers come first.
     ("jobs", "serve", "dubset.v1.JobService"),
 )

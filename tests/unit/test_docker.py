@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = ROOT / "docker"
 DOCKERFILES = sorted(DOCKER_DIR.glob("*.Dockerfile"))
-CPU_STAGES = ("alignment", "media", "separation", "packaging", "jobs", "translation")
+CPU_STAGES = ("alignment", "media", "separation", "packaging", "jobs", "translation", "render")
 GPU_STAGES = ("asr", "diarization", "tts")
 # Images that are not named after their service: Dockerfile stem -> service.
 SERVICE_OF = {"spleeter": "separation"}
@@ -475,6 +475,35 @@ def test_translation_image_reads_models_from_the_mount_and_allows_no_endpoint() 
         i.args for i in parse_dockerfile(DOCKER_DIR / "asr.Dockerfile").final.all("ENV")
     )
     assert "DUBSET_MODEL_DIR=/models" in asr_env
+
+
+def test_render_image_builds_voices_without_its_engines_and_checks_ffmpeg() -> None:
+    """render needs dubset-voices for its loudness meter and limiters only: the CPU image builds
+    the library's wheel and installs it without the `engines` extra (TTS voices it never runs),
+    with a plain `pip check`; its import check loads the mixer and resolves ffmpeg and ffprobe
+    (the base's), as the stage does at its first job."""
+    import subprocess
+    import sys
+    import tomllib
+
+    path = DOCKER_DIR / "render.Dockerfile"
+    df = parse_dockerfile(path)
+    assert not _on_cuda_base(path)
+    assert not _image_requirements(path)
+    run = " && ".join(i.args for st in df.stages for i in st.all("RUN"))
+    steps = [s.strip() for s in run.split("&&")]
+    [wheel] = [s for s in steps if s.startswith("pip wheel")]
+    assert {"./libs/dubset_voices", "./services/render"} <= set(shlex.split(wheel))
+    voices = tomllib.loads((ROOT / "libs/dubset_voices/pyproject.toml").read_text())["project"]
+    assert "[engines]" not in run
+    for dep in voices["optional-dependencies"]["engines"]:
+        assert _requirement_name(dep) not in run, f"{path.name} installs {dep}"
+    assert "pip check" in steps and "/opt/dubset/pip-check" not in run
+    [check] = [s for s in steps if s.startswith("python -c")]
+    code = shlex.split(check)[2]
+    assert "dubset_render.mixer" in code and "Tools().resolve()" in code
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_gpu_lock_changes_only_the_torch_family() -> None:

@@ -339,6 +339,7 @@ SERVER_AND_WORKER = (
     "diarization",
     "tts",
     "translation",
+    "render",
 )
 GPU_STAGES = ("asr", "diarization", "tts")
 STAGE_ENV = {  # the stages' own settings, read outside dubset_common.config

@@ -45,6 +45,7 @@ STAGES = (
     "packaging",
     "translation",
     "tts",
+    "render",
 )
 ALERTS = {
     "DubsetConsumerLagHigh",

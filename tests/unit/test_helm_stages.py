@@ -539,3 +539,44 @@ def test_translation_settings_are_ones_the_service_reads() -> None:
 
     text = (Path(__file__).parents[2] / "deploy/helm/dubset/templates/_helpers.tpl").read_text()
     assert f'"{handler.ENDPOINTS_ENV}"' in text and f'"{handler.KEY_FILE_ENV}"' in text
+
+
+# --- render: CPU, ffmpeg, a whole episode in /tmp ----------------------------------------------
+
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def _bytes(quantity: str) -> int:
+    for suffix, factor in _BINARY.items():
+        if quantity.endswith(suffix):
+            return int(quantity.removesuffix(suffix)) * factor
+    return int(quantity)
+
+
+def test_render_runs_on_cpu_with_room_for_a_whole_episode(chart: Any, kubeval: Any) -> None:
+    """The render pods run the image's ffmpeg on the CPU pool, with no model volume. /tmp (the
+    only writable path, where the executor fetches and works) holds an episode video twice (the
+    fetched one and the dubbed copy; as large as media takes in, half its /tmp) plus the 48 kHz
+    WAVs the stage writes for a 24-minute episode; the worker's memory leaves the ~220 MB it
+    keeps resident room for the page cache of those WAVs."""
+    from dubset_render.ffmpeg import RATE
+
+    docs = render(chart)
+    media = pod_of(find(docs, "Deployment", "dubset-media-worker"))
+    [media_tmp] = [v for v in media["volumes"] if v["name"] == "tmp"]
+    video = _bytes(media_tmp["emptyDir"]["sizeLimit"]) // 2
+    # original.wav and mix.wav: 16-bit stereo; speech48.wav and dialogue48.wav: float mono.
+    wavs = 24 * 60 * RATE * (2 * 2 + 4 + 4 + 2 * 2)
+    for role, args in (("server", ["serve"]), ("worker", ["worker"])):
+        d = find(docs, "Deployment", f"dubset-render-{role}")
+        validate_object(kubeval, d)
+        pod, c = pod_of(d), container(d)
+        assert c["image"] == "dubset-render:0.1.0" and c["args"] == args
+        assert "nvidia.com/gpu" not in str(c["resources"]) and "nodeSelector" not in pod
+        assert "initContainers" not in pod and [v["name"] for v in pod["volumes"]] == ["tmp"]
+        assert {"name": "tmp", "mountPath": "/tmp"} in c["volumeMounts"]
+        tmp = _bytes(pod["volumes"][0]["emptyDir"]["sizeLimit"])
+        assert tmp >= 2 * video + wavs, role
+    worker = container(find(docs, "Deployment", "dubset-render-worker"))["resources"]
+    assert worker["requests"] == {"cpu": "1", "memory": "1Gi"}
+    assert _bytes(worker["limits"]["memory"]) >= 1536 * 2**20

@@ -29,6 +29,7 @@ WORKERS = (
     "packaging",
     "tts",
     "translation",
+    "render",
 )
 
 
@@ -67,6 +68,24 @@ def test_every_service_runs_its_server_and_worker() -> None:
             server = importlib.import_module(f"dubset_{stage}.server")
             assert grpc_name == server.SERVICE_NAME, stage
     assert ("translation", "serve", "dubset.v1.TranslationService") in services.SERVICES
+    assert ("render", "serve", "dubset.v1.RenderService") in services.SERVICES
+
+
+def test_the_render_server_runs_on_the_store_and_answers_the_readiness_check(
+    tmp_path: Path,
+) -> None:
+    """Like packaging's, the render server takes the object store (its Render call runs the
+    stage there) and reports SERVING under the name `up` waits for."""
+    from dubset_common.objstore import LocalStore
+    from dubset_render.server import start
+
+    [grpc_name] = [g for s, r, g in services.SERVICES if (s, r) == ("render", "serve")]
+    running = start("127.0.0.1:0", LocalStore(tmp_path / "store"))
+    try:
+        assert services._grpc_ready(f"127.0.0.1:{running.port}", grpc_name)
+        assert not services._grpc_ready(f"127.0.0.1:{running.port}", "dubset.v1.PackagingService")
+    finally:
+        running.drain(0)
 
 
 def test_only_translation_gets_its_openai_settings_from_the_environment() -> None:
