@@ -5,10 +5,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from dubset_common.ffmpeg import Tools
 from dubset_packaging.core.batches import Batch
 from dubset_packaging.core.model import Span
 from dubset_packaging.cutter import CutRequest, Encoding, batch_argv, batch_timeout_s, cut_clips
-from dubset_packaging.ffmpeg import Tools
 
 FRAME_MS = 1001 / 24
 SPANS = [Span(300, 1800), Span(2000, 2450), Span(5010, 7777)]

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from dubset.v1 import common_pb2, packaging_pb2
 from dubset_cli.main import main
 from dubset_common.errors import InvalidInputError, TransientError
+from dubset_common.ffmpeg import Tools
 from dubset_common.keys import file_sha256, sha256_hex
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import LocalStore, ObjectInfo
@@ -20,7 +21,6 @@ from dubset_common.runner import StageExecutor
 from dubset_common.stagerequest import build_request
 from dubset_packaging import cutter, ffmpeg
 from dubset_packaging.calls import PackagingCalls
-from dubset_packaging.ffmpeg import Tools
 from dubset_packaging.handler import PackagingStage
 from tests.unit.packaging.conftest import OFFSET_MS, SHOW, SPANS, docs
 

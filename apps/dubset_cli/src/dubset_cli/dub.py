@@ -100,12 +100,7 @@ def run(args: argparse.Namespace) -> int:
             )  # fmt: skip
             if args.en_subs is not None:
                 sub.en_subtitles.CopyFrom(upload(pipeline.store, args.en_subs, "the subtitles"))
-            job, existing = pipeline.submit(dub_submission(args, sub))
-            print(f"job {job.job_id}{' (existing)' if existing else ''}", file=sys.stderr)
-            view = jobview.LiveView(sys.stderr)
-            for update in pipeline.watch(job.job_id):
-                view.show(update)
-                job = update
+            job = pipeline.follow(dub_submission(args, sub))
             if job.state != jobs_pb2.JOB_STATE_SUCCEEDED:
                 print(f"dubset dub: job {job.job_id} {jobview.state_name(job.state)}",
                       file=sys.stderr)  # fmt: skip

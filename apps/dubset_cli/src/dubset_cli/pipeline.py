@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -84,6 +85,18 @@ class Embedded:
 
     def watch(self, job_id: str) -> Iterator[jobs_pb2.JobStatus]:
         yield from self.orchestrator.watch(job_id)
+
+    def follow(self, submission: jobs_pb2.EpisodeSubmission) -> jobs_pb2.JobStatus:
+        """Submit, show the job's stages live on stderr until it ends; its last status."""
+        from dubset_cli import jobview
+
+        job, existing = self.submit(submission)
+        print(f"job {job.job_id}{' (existing)' if existing else ''}", file=sys.stderr)
+        view = jobview.LiveView(sys.stderr)
+        for update in self.watch(job.job_id):
+            view.show(update)
+            job = update
+        return job
 
 
 @contextmanager

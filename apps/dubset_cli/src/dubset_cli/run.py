@@ -72,12 +72,7 @@ def run(args: argparse.Namespace) -> int:
             if args.no_video:
                 params = packaging_pb2.PackagingParams(video_clips=False)
                 sub.options.stage_params["packaging"].Pack(params)
-            job, existing = pipeline.submit(sub)
-            print(f"job {job.job_id}{' (existing)' if existing else ''}", file=sys.stderr)
-            view = jobview.LiveView(sys.stderr)
-            for update in pipeline.watch(job.job_id):
-                view.show(update)
-                job = update
+            job = pipeline.follow(sub)
             if job.state != jobs_pb2.JOB_STATE_SUCCEEDED:
                 state = jobview.state_name(job.state)
                 print(f"dubset run: job {job.job_id} {state}", file=sys.stderr)

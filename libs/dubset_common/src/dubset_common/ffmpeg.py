@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import shutil
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from dubset_common import tools
-from dubset_common.tools import ToolOutputError, ToolResult
+from dubset_common.tools import ToolError, ToolOutputError, ToolResult
 
 PROTOCOLS = "file"
+
+
+@dataclass(frozen=True)
+class Tools:
+    """The ffmpeg and ffprobe executables a stage runs (names or paths)."""
+
+    ffmpeg: str = "ffmpeg"
+    ffprobe: str = "ffprobe"
+
+    def resolve(self) -> Tools:
+        found = [shutil.which(self.ffmpeg), shutil.which(self.ffprobe)]
+        if found[0] is None or found[1] is None:
+            raise ToolError("ffmpeg/ffprobe not found on PATH (install ffmpeg)")
+        return Tools(found[0], found[1])
 
 
 def run_tool(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dubset.v1 import common_pb2, packaging_pb2
 from dubset_common.errors import InvalidInputError
+from dubset_common.ffmpeg import Tools
 from dubset_common.keys import check_id, join_key, sha256_hex
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import ObjectStore
@@ -11,7 +12,6 @@ from dubset_common.runner import StageExecutor
 from dubset_common.stagerequest import media_ref
 from dubset_packaging import STAGE
 from dubset_packaging.convert import clips_by_id, request_docs
-from dubset_packaging.ffmpeg import Tools
 from dubset_packaging.handler import (
     MAX_INPUT_BYTES,
     MIME,

@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from dubset_common.ffmpeg import file_url
+from dubset_common.ffmpeg import Tools, file_url
 from dubset_packaging.core.batches import MAX_AUDIO_BATCH, MAX_VIDEO_BATCH, Batch, plan_batches
 from dubset_packaging.core.model import PackagingInputError, Span
-from dubset_packaging.ffmpeg import Tools, input_args, run_tool
+from dubset_packaging.ffmpeg import input_args, run_tool
 
 Hook = Callable[[float, str], None]
 # The cutting recipe's version: bump it whenever batch_argv changes the bytes a clip gets.

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from dubset_common import ffmpeg
-from dubset_common.ffmpeg import PROTOCOLS
-from dubset_common.tools import ToolError, ToolResult
+from dubset_common.ffmpeg import PROTOCOLS, Tools
+from dubset_common.tools import ToolResult
 from dubset_packaging.core.model import PackagingInputError
 
 DEMUXERS = "mov,matroska,webm,avi,mpegts,flv,asf,ogg,mpeg,wav,mp3"
@@ -37,18 +36,6 @@ class SourceInfo:
 
     def first(self, kind: str) -> Stream | None:
         return next((s for s in self.streams if s.kind == kind), None)
-
-
-@dataclass(frozen=True)
-class Tools:
-    ffmpeg: str = "ffmpeg"
-    ffprobe: str = "ffprobe"
-
-    def resolve(self) -> Tools:
-        found = [shutil.which(self.ffmpeg), shutil.which(self.ffprobe)]
-        if found[0] is None or found[1] is None:
-            raise ToolError("ffmpeg/ffprobe not found on PATH (install ffmpeg)")
-        return Tools(found[0], found[1])
 
 
 def run_tool(argv: list[str], timeout_s: float, max_stdout: int = MAX_STDOUT) -> ToolResult:

@@ -8,6 +8,7 @@ from pathlib import Path
 from dubset.v1 import common_pb2, packaging_pb2
 from dubset_common.errors import InvalidInputError
 from dubset_common.facts import Facts
+from dubset_common.ffmpeg import Tools
 from dubset_common.keys import canonical_json, check_id, join_key
 from dubset_common.objstore import ObjectStore, check_sizes, put_if_changed
 from dubset_common.runner import Output, StageContext, StageOutcome
@@ -21,7 +22,7 @@ from dubset_packaging.core.ids import audio_path, encoding_digest, video_path
 from dubset_packaging.core.model import LANGUAGES, PackagingInputError, Plan
 from dubset_packaging.core.speakers import name_speakers
 from dubset_packaging.cutter import CutRequest, Encoding, Hook, cut_clips
-from dubset_packaging.ffmpeg import SourceInfo, Tools, probe
+from dubset_packaging.ffmpeg import SourceInfo, probe
 
 MAX_INPUT_BYTES = 16 * 1024**3
 DEFAULT_DATASET = "default"

@@ -4,30 +4,17 @@ track, resample a stem, mux the dubbed file (video and Japanese audio stream-cop
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from dubset_common import ffmpeg
-from dubset_common.ffmpeg import PROTOCOLS, file_url
-from dubset_common.tools import ToolError, ToolResult
+from dubset_common.ffmpeg import PROTOCOLS, Tools, file_url
+from dubset_common.tools import ToolResult
 from dubset_render.core.model import RenderInputError
 
 DEMUXERS = "mov,matroska,webm,avi,mpegts,flv,asf,ogg,mpeg,wav,srt"
 RATE = 48000
 TIMEOUT_S = 3600.0
-
-
-@dataclass(frozen=True)
-class Tools:
-    ffmpeg: str = "ffmpeg"
-    ffprobe: str = "ffprobe"
-
-    def resolve(self) -> Tools:
-        found = [shutil.which(self.ffmpeg), shutil.which(self.ffprobe)]
-        if found[0] is None or found[1] is None:
-            raise ToolError("ffmpeg/ffprobe not found on PATH (install ffmpeg)")
-        return Tools(found[0], found[1])
 
 
 @dataclass(frozen=True)

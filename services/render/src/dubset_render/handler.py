@@ -7,6 +7,7 @@ import json
 from dubset.v1 import common_pb2, render_pb2
 from dubset_common.errors import InvalidInputError
 from dubset_common.facts import Facts
+from dubset_common.ffmpeg import Tools
 from dubset_common.jsondoc import load_object
 from dubset_common.runner import Output, StageContext, StageOutcome
 from dubset_common.stagerequest import unpack_params
@@ -15,7 +16,7 @@ from dubset_render import STAGE, VERSION
 from dubset_render.convert import RenderParams, params_from_proto
 from dubset_render.core.model import RenderInputError
 from dubset_render.core.spoken import parse_spoken, report, spoken_srt
-from dubset_render.ffmpeg import Episode, Tools, decode, mux, probe, resample
+from dubset_render.ffmpeg import Episode, decode, mux, probe, resample
 from dubset_render.mixer import render_track
 
 MAX_INPUT_BYTES = 64 * 1024**3
