@@ -99,3 +99,18 @@ def test_a_translator_answer_that_is_not_english_fails() -> None:
     with pytest.raises(TranslationInputError, match="not English \\(no words\\)"):
         by_translator(lines, lambda ls, bs: [("", 1)], "openai")
     assert not_english("Café, naïve!") is None
+
+
+def test_a_segment_two_speakers_say_is_split_where_the_speaker_changes() -> None:
+    segments = [(1000, 4000, "後ろだ振り向けうるさい")]
+    words = {0: [(1000, 1500, "後ろだ"), (1500, 2500, "振り向け"), (2600, 4000, "うるさい")]}
+    turns = [(900, 2550, "A"), (2550, 4100, "B")]
+    lines = ja_lines(segments, turns, words)
+    assert [(x.start_ms, x.end_ms, x.text, x.speaker) for x in lines] == [
+        (1000, 2500, "後ろだ振り向け", "A"),
+        (2600, 4000, "うるさい", "B"),
+    ]
+    # A word or two of another speaker (under 400 ms) is the diarization's edge, not a line.
+    brief = [(900, 1450, "A"), (1450, 1550, "B"), (1550, 4100, "A")]
+    words = {0: [(1000, 1400, "後ろだ"), (1460, 1540, "ね"), (1600, 4000, "振り向け")]}
+    assert [x.speaker for x in ja_lines(segments, brief, words)] == ["A"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from dubset.v1 import translation_pb2
 from dubset_common.errors import DubsetError
 from dubset_translation.convert import params_from_proto
-from dubset_translation.core.jsonio import dumps, parse_segments, parse_turns
+from dubset_translation.core.jsonio import dumps, parse_segments, parse_turns, parse_words
 from dubset_translation.core.lines import ja_lines
 from dubset_translation.core.model import SOURCES, TranslationInputError
 from dubset_translation.handler import run_translation
@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
             )
         )  # fmt: skip
         turns = parse_turns(_read(args.turns, "turns")) if args.turns else []
-        lines = ja_lines(parse_segments(_read(args.ja, "transcript")), turns)
+        transcript = _read(args.ja, "transcript")
+        lines = ja_lines(parse_segments(transcript), turns, parse_words(transcript))
         subtitles = _read(args.subs, "subtitles") if args.subs else None
         if args.audio is not None and not args.audio.is_file():
             raise TranslationInputError(f"audio {args.audio} is not a file")

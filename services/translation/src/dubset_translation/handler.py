@@ -17,7 +17,7 @@ from dubset_translation import STAGE, VERSION
 from dubset_translation.backends.openai import OpenAITranslator, check_endpoint
 from dubset_translation.convert import TranslationParams, params_from_proto, translation_to_proto
 from dubset_translation.core.assemble import by_subtitles, by_translator
-from dubset_translation.core.jsonio import dumps, parse_segments, parse_turns
+from dubset_translation.core.jsonio import dumps, parse_segments, parse_turns, parse_words
 from dubset_translation.core.lines import ja_lines
 from dubset_translation.core.model import JaLine, Translation, TranslationInputError
 
@@ -123,9 +123,10 @@ class TranslationStage:
 
     def run(self, ctx: StageContext[TranslationParams]) -> StageOutcome:
         try:
-            segments = parse_segments(ctx.read_input("ja"))
+            transcript = ctx.read_input("ja")
+            segments = parse_segments(transcript)
             turns = parse_turns(ctx.read_input("turns")) if ctx.has_input("turns") else []
-            lines = ja_lines(segments, turns)
+            lines = ja_lines(segments, turns, parse_words(transcript))
             subtitles = None
             if ctx.has_input("subtitles"):
                 size = ctx.request.inputs["subtitles"].size_bytes

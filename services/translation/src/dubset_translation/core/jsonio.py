@@ -40,6 +40,28 @@ def parse_segments(data: bytes, what: str = "transcript.json") -> list[tuple[int
     return out
 
 
+def parse_words(
+    data: bytes, what: str = "transcript.json"
+) -> dict[int, list[tuple[int, int, str]]]:
+    """Per segment index, its words (start_ms, end_ms, text) where the transcript has them."""
+    doc = load_object(data, what, TranslationInputError)
+    out: dict[int, list[tuple[int, int, str]]] = {}
+    for i, item in enumerate(_items(doc, "segments", what)):
+        raw = item.get("words")
+        if not isinstance(raw, list):
+            continue
+        words = []
+        for k, w in enumerate(raw):
+            where = f"{what} segments[{i}].words[{k}]"
+            if not isinstance(w, dict) or not isinstance(w.get("text", ""), str):
+                raise TranslationInputError(f"{where} must be an object with text")
+            words.append(
+                (_ms(w, "start_ms", where), _ms(w, "end_ms", where), str(w.get("text", "")))
+            )
+        out[i] = words
+    return out
+
+
 def parse_turns(data: bytes, what: str = "turns.json") -> list[tuple[int, int, str]]:
     """(start_ms, end_ms, speaker) of a diarization's turns."""
     doc = load_object(data, what, TranslationInputError)
