@@ -15,7 +15,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Scores every result recognised under --result (docs/truth-format.md): "
         "ASR (WER en, CER ja), diarization (DER), separation (SI-SDR), clips (P/R/F1, boundary "
         "errors), offset and time map (error p50/p95), subtitle-sourced transcripts (edge "
-        "errors per segment source, speaker names), and completeness of manifests. Exit 0: "
+        "errors per segment source, speaker names), completeness of manifests, and a dub "
+        "report of `dubset dub` with the video beside it (line timing against the human dub, "
+        "speech rate, re-recognition WER, voices per character, bed SI-SDR, DNSMOS, speaker "
+        "similarity). Exit 0: "
         "scored; 1: missing, corrupt or "
         "malformed files found; 2: bad input.",
     )

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dubset_eval.dubreport import is_dub_report
 from dubset_eval.errors import EvalInputError
 from dubset_eval.results import language_code
 from dubset_eval.truth import FORMAT as TRUTH_FORMAT
@@ -96,6 +97,8 @@ class _Languages:
 
 
 def _json_kinds(value: Mapping[str, object]) -> list[str]:
+    if is_dub_report(value):
+        return ["dub"]
     kinds = []
     if isinstance(value.get("segments"), list) and "language" in value:
         kinds.append("asr")

@@ -19,6 +19,7 @@ from dubset_eval.completeness import (
 )
 from dubset_eval.der import Turn, diarization_error
 from dubset_eval.discover import ANNOTATIONS, DATASET_MANIFEST, Found, discover, read_json
+from dubset_eval.dubeval import score_dub
 from dubset_eval.errors import EvalInputError
 from dubset_eval.fields import FieldError
 from dubset_eval.report import (
@@ -26,6 +27,7 @@ from dubset_eval.report import (
     ClipsRow,
     CompletenessRow,
     DiarizationRow,
+    DubRow,
     OffsetRow,
     Report,
     SeparationRow,
@@ -86,6 +88,7 @@ class _Scoring:
     clips: list[ClipsRow] = field(default_factory=list)
     offsets: list[OffsetRow] = field(default_factory=list)
     completeness: list[CompletenessRow] = field(default_factory=list)
+    dub: list[DubRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cues: dict[Path, tuple[SubSegment, ...] | None] = field(default_factory=dict)
@@ -138,6 +141,10 @@ class _Scoring:
             self.completeness.append(CompletenessRow(source, check(found.path.parent, listed)))
         elif found.kind == "dataset":
             self.dataset(found.path)
+        elif found.kind == "dub":
+            row, notes = score_dub(self.truth, found.path, found.value, source, self.stem)
+            self.dub.append(row)
+            self.notes += notes
 
     def subtitle_timing(self, source: str, language: str, value: Mapping[str, object]) -> None:
         """For a subtitle-sourced transcript: its segments' timing and speakers per kind, and
@@ -253,6 +260,7 @@ def evaluate(truth_path: Path, result_path: Path) -> Report:
         clips=tuple(scoring.clips),
         offsets=tuple(scoring.offsets),
         completeness=tuple(scoring.completeness),
+        dub=tuple(scoring.dub),
         problems=tuple(scoring.problems),
         notes=(*found.notes, *scoring.notes),
         ignored=found.ignored,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dubset_eval.clips import ClipScore
 from dubset_eval.completeness import Completeness
 from dubset_eval.der import DerScore
+from dubset_eval.dubrow import DubRow, dub_json, dub_lines
 from dubset_eval.subreport import SUBTITLE_TABLE, SubtitleRow, subtitle_json
 from dubset_eval.tables import Table, decibels, millis, percent, seconds, short_source
 from dubset_eval.text import ErrorRate
@@ -18,6 +19,7 @@ __all__ = [
     "ClipsRow",
     "CompletenessRow",
     "DiarizationRow",
+    "DubRow",
     "OffsetRow",
     "Report",
     "SeparationRow",
@@ -95,6 +97,7 @@ class Report:
     clips: tuple[ClipsRow, ...] = ()
     offsets: tuple[OffsetRow, ...] = ()
     completeness: tuple[CompletenessRow, ...] = ()
+    dub: tuple[DubRow, ...] = ()
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     ignored: int = 0
@@ -111,6 +114,7 @@ class Report:
                 self.clips,
                 self.offsets,
                 self.completeness,
+                self.dub,
             )
         )
 
@@ -245,6 +249,7 @@ def to_text(report: Report) -> str:
     out += SEPARATION_TABLE.lines(report.separation)
     out += CLIPS_TABLE.lines(report.clips)
     out += OFFSET_TABLE.lines(report.offsets)
+    out += dub_lines(report.dub)
     out += _completeness_lines(report.completeness)
     out += _problem_lines(report.problems)
     out += [f"note: {n}" for n in report.notes]
@@ -359,6 +364,7 @@ def to_json(report: Report) -> dict[str, object]:
         "clips": [_clips_json(r) for r in report.clips],
         "offsets": [_offset_json(r) for r in report.offsets],
         "completeness": [_completeness_json(r) for r in report.completeness],
+        "dub": [dub_json(r) for r in report.dub],
         "problems": list(report.problems),
         "notes": list(report.notes),
         "ignored": report.ignored,
