@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--translation", type=Path, help="translation.json (JA texts in the report)")
     p.add_argument("--ja-track", type=int, default=0, help="the Japanese audio stream index")
     p.add_argument("--duck-db", type=float, default=-18.0, help="without --ja-dialogue (dB)")
+    p.add_argument(
+        "--bed-duck-db", type=float, default=-18.0, help="with --ja-dialogue, under the lines (dB)"
+    )
     p.add_argument("--bitrate", type=int, default=192, help="the English track's kbps")
     p.add_argument("--out", required=True, type=Path, help="the dubbed episode (.mkv or .mp4)")
     p.set_defaults(func=run)
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             raise DubsetError(f"--out {args.out}: write a .mkv or an .mp4")
         params = render_pb2.RenderParams(
             container=container, audio_bitrate_kbps=args.bitrate, duck_db=args.duck_db,
-            ja_stream_index=args.ja_track,
+            ja_stream_index=args.ja_track, bed_duck_db=args.bed_duck_db,
         )  # fmt: skip
         inputs = {"video": args.video, "speech": args.speech, "lines": args.lines,
                   "ja_dialogue": args.ja_dialogue, "translation": args.translation}  # fmt: skip

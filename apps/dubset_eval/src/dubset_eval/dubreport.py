@@ -38,7 +38,7 @@ class DubLine:
 @dataclass(frozen=True)
 class DubReport:
     container: str
-    bed: str  # "separated" | "ducked" | "" when the report does not say
+    bed: str  # "separated[, N dB under the lines]" | "ducked" | "" when the report does not say
     lines: tuple[DubLine, ...]  # in time order
 
 

@@ -22,6 +22,7 @@ class RenderParams:
     title: str
     duck_db: float
     ja_stream_index: int
+    bed_duck_db: float = -18.0
 
 
 def params_from_proto(p: render_pb2.RenderParams) -> RenderParams:
@@ -39,4 +40,7 @@ def params_from_proto(p: render_pb2.RenderParams) -> RenderParams:
         raise RenderInputError(f"duck_db must be -60..0 dB, not {duck}")
     if p.ja_stream_index < 0:
         raise RenderInputError("ja_stream_index must not be negative")
-    return RenderParams(container, kbps, title, duck, p.ja_stream_index)
+    bed_duck = p.bed_duck_db if p.HasField("bed_duck_db") else -18.0
+    if not math.isfinite(bed_duck) or not -60.0 <= bed_duck <= 0.0:
+        raise RenderInputError(f"bed_duck_db must be -60..0 dB, not {bed_duck}")
+    return RenderParams(container, kbps, title, duck, p.ja_stream_index, bed_duck)

@@ -88,7 +88,7 @@ class RenderStage:
         spans = [(x.ja_start_ms, x.ja_end_ms) for x in lines]
         levels = render_track(
             work / "original.wav", work / "speech48.wav", dialogue, spans, p.duck_db,
-            work / "mix.wav",
+            work / "mix.wav", p.bed_duck_db,
         )  # fmt: skip
         srt = spoken_srt(lines).encode()
         (work / "spoken.srt").write_bytes(srt)

@@ -44,9 +44,11 @@ def render_track(
     spans_ms: Sequence[tuple[int, int]],
     duck_db: float,
     out: Path,
+    bed_duck_db: float = 0.0,
 ) -> Levels:
     """The English track: speech at the original dialogue's loudness over the bed (the
-    original less the dialogue, or ducked under the spans without one), true-peak limited."""
+    original less the dialogue, lowered by bed_duck_db under the spans against what dialogue
+    the separation left; or without one the original ducked by duck_db), true-peak limited."""
     target = _loudness(dialogue if dialogue is not None else original)
     if not np.isfinite(target):
         target = DEFAULT_TARGET_LUFS
@@ -66,13 +68,16 @@ def render_track(
                 a, m = start - margin, n + 2 * margin
                 d = _read(dia, a, m)[:, 0] if dia is not None else None
                 bed = bed_block(_read(orig, a, m), d)
-                if dia is None:
-                    bed = bed * duck_gain(a, m, rate, spans_ms, duck_db)[:, None]
+                duck = duck_db if dia is None else bed_duck_db
+                if duck < 0:
+                    bed = bed * duck_gain(a, m, rate, spans_ms, duck)[:, None]
                 mixed = mix_block(bed, _read(sp, a, m)[:, 0], gain)
                 limited = limit_true_peak(mixed, rate, CEILING_DBTP)[margin : margin + n]
                 meter.add(limited)
                 dst.write(limited)
         if dia is not None:
             dia.close()
-    kind = "separated" if dialogue is not None else "ducked"
+    kind = "ducked" if dialogue is None else "separated"
+    if dialogue is not None and bed_duck_db < 0:
+        kind = f"separated, {bed_duck_db:g} dB under the lines"
     return Levels(target, speech_lufs, gain_db, meter.integrated(), meter.true_peak_dbtp(), kind)

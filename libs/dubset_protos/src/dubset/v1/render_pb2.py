@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from dubset.v1 import common_pb2 as dubset_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x64ubset/v1/render.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\"\x87\x01\n\x0cRenderParams\x12\x11\n\tcontainer\x18\x01 \x01(\t\x12\x1a\n\x12\x61udio_bitrate_kbps\x18\x02 \x01(\x05\x12\r\n\x05title\x18\x03 \x01(\t\x12\x14\n\x07\x64uck_db\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\x0fja_stream_index\x18\x05 \x01(\x05\x42\n\n\x08_duck_db\"\xc6\x01\n\rRenderRequest\x12\x12\n\nepisode_id\x18\x01 \x01(\t\x12\x34\n\x06inputs\x18\x02 \x03(\x0b\x32$.dubset.v1.RenderRequest.InputsEntry\x12\'\n\x06params\x18\x03 \x01(\x0b\x32\x17.dubset.v1.RenderParams\x1a\x42\n\x0bInputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef:\x02\x38\x01\"\x81\x01\n\x0eRenderResponse\x12\"\n\x05video\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12#\n\x06report\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12&\n\tsubtitles\x18\x03 \x01(\x0b\x32\x13.dubset.v1.MediaRef2N\n\rRenderService\x12=\n\x06Render\x12\x18.dubset.v1.RenderRequest\x1a\x19.dubset.v1.RenderResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x64ubset/v1/render.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\"\xb1\x01\n\x0cRenderParams\x12\x11\n\tcontainer\x18\x01 \x01(\t\x12\x1a\n\x12\x61udio_bitrate_kbps\x18\x02 \x01(\x05\x12\r\n\x05title\x18\x03 \x01(\t\x12\x14\n\x07\x64uck_db\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\x0fja_stream_index\x18\x05 \x01(\x05\x12\x18\n\x0b\x62\x65\x64_duck_db\x18\x06 \x01(\x01H\x01\x88\x01\x01\x42\n\n\x08_duck_dbB\x0e\n\x0c_bed_duck_db\"\xc6\x01\n\rRenderRequest\x12\x12\n\nepisode_id\x18\x01 \x01(\t\x12\x34\n\x06inputs\x18\x02 \x03(\x0b\x32$.dubset.v1.RenderRequest.InputsEntry\x12\'\n\x06params\x18\x03 \x01(\x0b\x32\x17.dubset.v1.RenderParams\x1a\x42\n\x0bInputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef:\x02\x38\x01\"\x81\x01\n\x0eRenderResponse\x12\"\n\x05video\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12#\n\x06report\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12&\n\tsubtitles\x18\x03 \x01(\x0b\x32\x13.dubset.v1.MediaRef2N\n\rRenderService\x12=\n\x06Render\x12\x18.dubset.v1.RenderRequest\x1a\x19.dubset.v1.RenderResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,13 +35,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RENDERREQUEST_INPUTSENTRY']._loaded_options = None
   _globals['_RENDERREQUEST_INPUTSENTRY']._serialized_options = b'8\001'
   _globals['_RENDERPARAMS']._serialized_start=62
-  _globals['_RENDERPARAMS']._serialized_end=197
-  _globals['_RENDERREQUEST']._serialized_start=200
-  _globals['_RENDERREQUEST']._serialized_end=398
-  _globals['_RENDERREQUEST_INPUTSENTRY']._serialized_start=332
-  _globals['_RENDERREQUEST_INPUTSENTRY']._serialized_end=398
-  _globals['_RENDERRESPONSE']._serialized_start=401
-  _globals['_RENDERRESPONSE']._serialized_end=530
-  _globals['_RENDERSERVICE']._serialized_start=532
-  _globals['_RENDERSERVICE']._serialized_end=610
+  _globals['_RENDERPARAMS']._serialized_end=239
+  _globals['_RENDERREQUEST']._serialized_start=242
+  _globals['_RENDERREQUEST']._serialized_end=440
+  _globals['_RENDERREQUEST_INPUTSENTRY']._serialized_start=374
+  _globals['_RENDERREQUEST_INPUTSENTRY']._serialized_end=440
+  _globals['_RENDERRESPONSE']._serialized_start=443
+  _globals['_RENDERRESPONSE']._serialized_end=572
+  _globals['_RENDERSERVICE']._serialized_start=574
+  _globals['_RENDERSERVICE']._serialized_end=652
 # @@protoc_insertion_point(module_scope)

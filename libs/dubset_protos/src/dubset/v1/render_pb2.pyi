@@ -31,6 +31,7 @@ class RenderParams(_message.Message):
     TITLE_FIELD_NUMBER: _builtins.int
     DUCK_DB_FIELD_NUMBER: _builtins.int
     JA_STREAM_INDEX_FIELD_NUMBER: _builtins.int
+    BED_DUCK_DB_FIELD_NUMBER: _builtins.int
     container: _builtins.str
     """"mkv" (default) or "mp4" """
     audio_bitrate_kbps: _builtins.int
@@ -43,6 +44,10 @@ class RenderParams(_message.Message):
     """
     ja_stream_index: _builtins.int
     """the Japanese audio stream; 0: the media stage's, else the first"""
+    bed_duck_db: _builtins.float
+    """With a separated bed: it is lowered by this much under the Japanese lines as well, against
+    the Japanese dialogue a single-track separation leaves in it. Unset: -18 dB; 0: not at all.
+    """
     def __init__(
         self,
         *,
@@ -51,13 +56,19 @@ class RenderParams(_message.Message):
         title: _builtins.str = ...,
         duck_db: _builtins.float | None = ...,
         ja_stream_index: _builtins.int = ...,
+        bed_duck_db: _builtins.float | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_duck_db", b"_duck_db", "duck_db", b"duck_db"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_bed_duck_db", b"_bed_duck_db", "_duck_db", b"_duck_db", "bed_duck_db", b"bed_duck_db", "duck_db", b"duck_db"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_duck_db", b"_duck_db", "audio_bitrate_kbps", b"audio_bitrate_kbps", "container", b"container", "duck_db", b"duck_db", "ja_stream_index", b"ja_stream_index", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_bed_duck_db", b"_bed_duck_db", "_duck_db", b"_duck_db", "audio_bitrate_kbps", b"audio_bitrate_kbps", "bed_duck_db", b"bed_duck_db", "container", b"container", "duck_db", b"duck_db", "ja_stream_index", b"ja_stream_index", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__bed_duck_db: _TypeAlias = _typing.Literal["bed_duck_db"]  # noqa: Y015
+    _WhichOneofArgType__bed_duck_db: _TypeAlias = _typing.Literal["_bed_duck_db", b"_bed_duck_db"]  # noqa: Y015
     _WhichOneofReturnType__duck_db: _TypeAlias = _typing.Literal["duck_db"]  # noqa: Y015
     _WhichOneofArgType__duck_db: _TypeAlias = _typing.Literal["_duck_db", b"_duck_db"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__bed_duck_db) -> _WhichOneofReturnType__bed_duck_db | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__duck_db) -> _WhichOneofReturnType__duck_db | None: ...
 
 Global___RenderParams: _TypeAlias = RenderParams  # noqa: Y015
