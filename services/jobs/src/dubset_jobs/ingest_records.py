@@ -168,7 +168,10 @@ def submission_from_manifest(store: ObjectStore, key: str) -> jobs_pb2.EpisodeSu
     sub.show.CopyFrom(show_to_proto({k: v for k, v in show.items() if k != "episodes"}))
     sub.episode.CopyFrom(episode_info_to_proto(manifest.episode))
     sub.ja_media.uri = store.uri(manifest.ja_key)
-    sub.en_media.uri = store.uri(manifest.en_key)
+    if manifest.kind == "dub":
+        sub.options.kind = jobs_pb2.JOB_KIND_DUB
+    else:
+        sub.en_media.uri = store.uri(manifest.en_key)
     sub.options.dataset = manifest.dataset
     sub.options.labels.update(manifest.labels)
     if not manifest.run_tts:  # only an explicit false: unset means on

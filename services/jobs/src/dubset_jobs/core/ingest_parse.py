@@ -21,7 +21,8 @@ _MANIFEST_KEYS = frozenset(
     | {"ja_subtitles", "en_subtitles"}
 )
 _TRACK_OPTIONS = ("ja_track", "en_track", "ja_subs_track", "en_subs_track")
-_OPTION_KEYS = frozenset({"dataset", "labels", "run_tts", *_TRACK_OPTIONS})
+_OPTION_KEYS = frozenset({"dataset", "labels", "run_tts", "kind", *_TRACK_OPTIONS})
+KINDS = ("dataset", "dub")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Manifest:
     # options.ja_track / en_track / ja_subs_track / en_subs_track: stream indexes
     tracks: Mapping[str, int] = field(default_factory=dict)
     subtitles: Mapping[str, str] = field(default_factory=dict)  # lang → a subtitle file key
+    kind: str = "dataset"  # options.kind: "dub" dubs the episode (ja only; en_key is "")
 
 
 def as_json_object(value: bytes) -> dict[str, object] | None:
@@ -166,7 +168,17 @@ def parse_manifest(data: bytes, manifest_key: str) -> Manifest:
     run_tts = options.get("run_tts", True) if isinstance(options, dict) else True
     if not isinstance(run_tts, bool):
         raise InvalidInputError(f"{where}: options.run_tts must be true or false")
-    ja_key, en_key = _media_keys(doc, manifest_key, where)
+    kind = options.get("kind", "dataset") if isinstance(options, dict) else "dataset"
+    if kind not in KINDS:
+        raise InvalidInputError(f"{where}: options.kind must be dataset or dub, not {kind!r:.20}")
+    if kind == "dub":
+        if "en" in doc or "release" in doc:
+            raise InvalidInputError(
+                f"{where}: a dub takes the Japanese episode alone: give ja, not en or release"
+            )
+        ja_key, en_key = resolve(manifest_key, doc.get("ja"), "ja"), ""
+    else:
+        ja_key, en_key = _media_keys(doc, manifest_key, where)
     return Manifest(
         episode_number=number,
         ja_key=ja_key,
@@ -183,6 +195,7 @@ def parse_manifest(data: bytes, manifest_key: str) -> Manifest:
             for lang in ("ja", "en")
             if f"{lang}_subtitles" in doc
         },
+        kind=kind,
     )
 
 
