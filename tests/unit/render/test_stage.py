@@ -174,3 +174,21 @@ def test_bad_params_fail_the_job_with_the_reason(
     result, _ = _run(tmp_path, episode, separated=False, **params)
     assert result.status == common_pb2.STAGE_STATUS_FAILED
     assert result.error_code == "INVALID_INPUT" and reason in result.error_message
+
+
+def test_a_video_that_is_not_one_fails_the_job_and_writes_nothing(
+    episode: Path, tmp_path: Path
+) -> None:
+    store = LocalStore(tmp_path / "store")
+    executor = StageExecutor(RenderStage(), store, StageMetrics.create(CollectorRegistry(), "r"))
+    refs = {
+        "video": store.put_bytes("in/ja.mp4", b"not a video at all" * 100, "video/mp4"),
+        "speech": store.put_file("in/speech.wav", episode / "en_dialogue.wav", "audio/wav"),
+        "lines": store.put_bytes("in/lines.json", _lines(episode)),
+    }
+    request = build_request("render", "job-1", "ep-1", refs, render_pb2.RenderParams())
+    delivered = deliver_once(executor, request)
+    assert delivered.result.status == common_pb2.STAGE_STATUS_FAILED
+    assert delivered.result.error_code == "INVALID_INPUT"
+    assert "the episode video cannot be read" in delivered.result.error_message
+    assert not store.list("stages")
