@@ -86,6 +86,9 @@ bench: setup ## Benchmarks + report: stages alone, the pipeline embedded + distr
 	  DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(BENCH_LONG_SECONDS) --distributed --out bench/out/pipeline_long.json; fi
 	@if [ "$(BENCH_BATCH)" != 0 ]; then \
 	  DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --no-single --batch $(BENCH_BATCH) --batch-seconds $(BENCH_BATCH_SECONDS) --workers 1,2 --out bench/out/pipeline_throughput.json; fi
+	$(PY) bench/dub_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --score --out bench/out/dub_quality.json
+	@if [ "$(BENCH_LONG_SECONDS)" != 0 ]; then \
+	  $(PY) bench/dub_bench.py --seconds $(BENCH_LONG_SECONDS) --out bench/out/dub.json; fi
 	$(PY) bench/report.py
 
 DEMO_DIR ?= $(RUN_DIR)/demo

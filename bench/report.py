@@ -8,6 +8,7 @@ Inputs (each optional; a section whose input is missing is listed under "missing
                                "distributed" single episodes, "throughput" batches
     bench/out/releases.json    releases_bench.py: the media stage on each release shape of
                                `dubset sample --shape` and on a long 5.1 pair
+    bench/out/dub.json         dub_bench.py: `dubset dub` embedded on a long episode
     bench/published.json       published speed figures of the tools users would otherwise run
 
 Sections of the report:
@@ -23,6 +24,8 @@ Sections of the report:
     releases        "shapes": per release shape, the media stage's wall seconds and its time
                     map against the truth (pieces found and true, p50 / p95 error in ms,
                     coverage); "long": the same for the long 5.1 pair, or null
+    dub             `dubset dub` embedded: per task, compute seconds and RTF, then the whole
+                    job's wall seconds and RTF
     published       each published figure with its RTF, and dubset's figure for the same model
                     where one was measured
 """
@@ -244,6 +247,7 @@ def build(
     runs: list[Run],
     published: list[dict[str, Any]],
     releases: dict[str, Any] | None = None,
+    dub: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     stage_table = stage_rows(stages) if stages else []
     report: dict[str, Any] = {
@@ -254,13 +258,25 @@ def build(
         "end_to_end": end_to_end_rows(runs),
         "throughput": throughput_rows(runs),
         "releases": releases_section(releases),
+        "dub": dub_rows(dub),
         "published": published_rows(published, stage_table),
     }
     report["missing"] = [name for name in ("stages", "pipeline_stages", "end_to_end",
-                                           "throughput") if not report[name]]  # fmt: skip
+                                           "throughput", "dub") if not report[name]]  # fmt: skip
     report["missing"] += [name for name, part in (("releases", "shapes"), ("releases_long", "long"))
                           if not report["releases"][part]]  # fmt: skip
     return report
+
+
+def dub_rows(dub: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """dub_bench's run: one row per task, then the whole job (empty when it did not run)."""
+    if not dub:
+        return []
+    seconds = dub["episode_seconds"]
+    rows = [{"episode_s": seconds, "task": task, "compute_s": compute, "rtf": compute / seconds}
+            for task, compute in dub["stages_compute_s"].items()]  # fmt: skip
+    return [*rows, {"episode_s": seconds, "task": "whole job (wall)", "compute_s": dub["wall_s"],
+                    "rtf": dub["rtf"]}]  # fmt: skip
 
 
 def _fmt(value: object, spec: str = "") -> str:
@@ -312,6 +328,8 @@ def markdown(report: dict[str, Any]) -> str:
     table("Release shapes through `dubset run` (clips against the truth)", releases["quality"],
           [("shape", ""), ("clip_f1", ".3f"), ("f1_below_plain", ".3f"), ("en_wer", ".3f"),
            ("ja_cer", ".3f"), ("run_wall_s", ".1f")])  # fmt: skip
+    table("Dubbing an episode (`dubset dub`, embedded)", report["dub"],
+          [("episode_s", ".0f"), ("task", ""), ("compute_s", ".1f"), ("rtf", ".3f")])  # fmt: skip
     table("Published figures", report["published"],
           [("tool", ""), ("model", ""), ("hardware", ""), ("rtf", ".4f"),
            ("ours_rtf", ".3f"), ("same_model", "")])  # fmt: skip
@@ -433,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         "bench/out/pipeline*.json)"
     )  # fmt: skip
     parser.add_argument("--releases", type=Path, default=OUT / "releases.json")
+    parser.add_argument("--dub", type=Path, default=OUT / "dub.json")
     parser.add_argument("--published", type=Path, default=ROOT / "bench" / "published.json")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "report.json")
     parser.add_argument("--plot", type=Path, default=ROOT / "bench" / "report.png")
@@ -441,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = load_runs(args.pipeline or sorted(OUT.glob("pipeline*.json")))
     published = json.loads(args.published.read_text()) if args.published.exists() else []
     releases = json.loads(args.releases.read_text()) if args.releases.exists() else None
-    report = build(stages, runs, published, releases)
+    dub = json.loads(args.dub.read_text()) if args.dub.exists() else None
+    report = build(stages, runs, published, releases, dub)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     plot(report, args.plot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -18,6 +19,7 @@ from dubset.v1 import jobs_pb2, jobs_pb2_grpc
 from dubset_cli.main import main as dubset
 from dubset_common.objstore import S3Store, make_s3_client
 from dubset_sample.generate import SampleOptions, generate
+from dubset_sample.subs import english_on_ja
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -120,6 +122,23 @@ def embedded_a1(episodes: dict[str, Episode], tmp_path_factory: pytest.TempPathF
     finally:
         os.umask(umask)
     assert code == 0
+    return out
+
+
+def subtitles_at_ja_times(ep: Episode) -> Path:
+    """Official-style English subtitles of the episode's JA video (dubset_sample.subs)."""
+    path = ep.dir / "dub.en.ass"
+    path.write_text(english_on_ja(json.loads((ep.dir / "truth.json").read_text())))
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedded_dub_a1(episodes: dict[str, Episode], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`dubset dub` of a1's Japanese video with subtitles at its lines; the dubbed MKV."""
+    ep = episodes["a1"]
+    out = tmp_path_factory.mktemp("dub") / "a1.dubbed.mkv"
+    subs = subtitles_at_ja_times(ep)
+    assert dubset(["dub", "--video", str(ep.ja), "--en-subs", str(subs), "--out", str(out)]) == 0
     return out
 
 

@@ -27,7 +27,14 @@ from dubset_common.timemap import TimeMap
 from dubset_common.timemap_proto import timemap_from_proto
 from dubset_eval.evaluate import evaluate
 from dubset_eval.timemaps import score_map
-from tests.e2e.conftest import Cluster, Episode, download, minio_event, where_secrets_are
+from tests.e2e.conftest import (
+    Cluster,
+    Episode,
+    download,
+    minio_event,
+    subtitles_at_ja_times,
+    where_secrets_are,
+)
 
 # The module's first test builds everything (episodes, the cluster, the run): minutes.
 pytestmark = pytest.mark.timeout(1800)
@@ -50,6 +57,8 @@ class Run:
     dataset_dir: Path | None = None
     verify_output: str = ""
     single_dir: Path | None = None
+    dub: Path | None = None  # a1's Japanese video dubbed by `dubset dub --submit`
+    dub_log: str = ""
 
 
 def _cli(cluster: Cluster, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -77,6 +86,15 @@ def _submit(cluster: Cluster, ep: Episode, dataset: str = DATASET) -> str:
         ],
     )
     return proc.stdout.strip().splitlines()[-1]
+
+
+def _dub(cluster: Cluster, args: list[str]) -> subprocess.Popen[str]:
+    """`dubset dub --submit` started: it uploads, follows the job and fetches the result."""
+    env = {**os.environ, **cluster.infra, **cluster.env, "DUBSET_JOBS_SERVER": cluster.jobs_addr}
+    return subprocess.Popen(
+        [*DUBSET, "dub", "--submit", *args], env=env, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
 
 
 def _announce(cluster: Cluster, ep: Episode) -> None:
@@ -129,6 +147,10 @@ def run(
     cluster: Cluster, episodes: dict[str, Episode], tmp_path_factory: pytest.TempPathFactory
 ) -> Run:
     out = Run()
+    out.dub = tmp_path_factory.mktemp("dub") / "a1.dubbed.mkv"
+    subs = subtitles_at_ja_times(episodes["a1"])
+    dubbing = _dub(cluster, ["--video", str(episodes["a1"].ja), "--en-subs", str(subs),
+                             "--out", str(out.dub)])  # fmt: skip
     out.jobs["a1"] = _submit(cluster, episodes["a1"])
     out.jobs["a2"] = _submit(cluster, episodes["a2"])
     out.jobs["b1"] = _submit(cluster, episodes["b1"])
@@ -136,6 +158,8 @@ def run(
     out.jobs["c1"] = _find_job(cluster, "Sample Show 13")
     for name, job_id in out.jobs.items():
         out.final[name] = cluster.wait(job_id)
+    _, out.dub_log = dubbing.communicate(timeout=600)
+    assert dubbing.returncode == 0, out.dub_log[-2000:]
     _cli(cluster, ["export", "--dataset", DATASET, "--lhotse"])
     bucket = cluster.infra["DUBSET_S3_BUCKET"]
     uri = f"s3://{bucket}/{cluster.namespace}/datasets/{DATASET}"
@@ -273,6 +297,21 @@ def test_an_episode_among_others_matches_the_embedded_run(run: Run, embedded_a1:
     ]
     paths = [m["path"] for m in manifest]
     assert len(paths) == len(set(paths))
+
+
+def test_a_dub_job_through_the_services_is_byte_identical_to_dubset_dub(
+    run: Run, embedded_dub_a1: Path
+) -> None:
+    """The dub job (media, separation, ASR + diarization, translation, voices, render) ran
+    beside the dataset jobs; its MKV, report and SRT are the embedded run's, byte for byte."""
+    assert run.dub is not None and "translation" in run.dub_log and "render" in run.dub_log
+    for suffix in (".mkv", ".report.json", ".srt"):
+        ours, theirs = run.dub.with_suffix(suffix), embedded_dub_a1.with_suffix(suffix)
+        assert ours.read_bytes() == theirs.read_bytes(), suffix
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                            "stream=codec_type:stream_tags=language", "-of", "csv=p=0",
+                            str(run.dub)], check=True, capture_output=True, text=True)  # fmt: skip
+    assert probe.stdout.split() == ["video", "audio,jpn", "audio,eng", "subtitle,eng"]
 
 
 def test_credentials_never_reach_logs_or_job_status(run: Run, cluster: Cluster) -> None:

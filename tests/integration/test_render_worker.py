@@ -10,18 +10,7 @@ from dubset.v1 import common_pb2, render_pb2
 from dubset_common.objstore import S3Store
 from dubset_common.stagerequest import build_request
 from tests.integration.conftest import StartWorker
-
-
-def _lines(episode: Path) -> bytes:
-    truth = json.loads((episode / "truth.json").read_text())
-    lines = [
-        {"index": i, "speaker": x["speaker"], "voice": "piper:joe", "en_text": x["en"]["text"],
-         "ja_start_ms": x["ja"]["start_ms"], "ja_end_ms": x["ja"]["end_ms"],
-         "start_ms": x["ja"]["start_ms"], "end_ms": x["ja"]["end_ms"], "stretch": 1.0,
-         "fits": True, "over_ms": 0}
-        for i, x in enumerate(sorted(truth["lines"], key=lambda x: x["ja"]["start_ms"]))
-    ]  # fmt: skip
-    return json.dumps({"format": "dubset-dub-lines/1", "lines": lines}).encode()
+from tests.unit.render.lines import human_dub_lines
 
 
 def test_the_dubbed_episode_and_a_replay(
@@ -35,7 +24,7 @@ def test_the_dubbed_episode_and_a_replay(
     refs = {
         "video": s3_store.put_file("in/ja.mp4", episode / "ja.mp4", "video/mp4"),
         "speech": s3_store.put_file("in/speech.wav", episode / "en_dialogue.wav", "audio/wav"),
-        "lines": s3_store.put_bytes("in/lines.json", _lines(episode)),
+        "lines": s3_store.put_bytes("in/lines.json", human_dub_lines(episode)),
         "ja_dialogue": s3_store.put_file("in/ja_d.wav", episode / "ja_dialogue.wav", "audio/wav"),
     }
     params = render_pb2.RenderParams(container="mkv")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from dubset_translation.backends.openai import OpenAITranslator
 from dubset_translation.core.fit import spoken_ms
 from dubset_translation.core.model import JaLine, TranslationInputError
 from dubset_translation.core.prompt import scene_messages
+from tests.integration.conftest import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -94,20 +94,9 @@ def start_llama(gguf: Path, log: Path) -> Llama:
             return Llama(endpoint, str(data[0]["id"]), proc)
         except (OSError, ValueError, KeyError, IndexError):
             if time.monotonic() > deadline:
-                stop_llama(proc)
+                stop_process(proc)
                 pytest.fail(f"llama server not ready after {READY_S:.0f} s: {log}")
             time.sleep(0.2)
-
-
-def stop_llama(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the server's pid, SIGKILL if it has not exited after 15 s."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +108,7 @@ def gguf() -> Path:
 def llama(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Llama]:
     server = start_llama(gguf, tmp_path_factory.mktemp("llama") / "server.log")
     yield server
-    stop_llama(server.proc)
+    stop_process(server.proc)
 
 
 def _english(text: str) -> bool:
@@ -186,7 +175,7 @@ def test_a_stopped_server_is_a_transient_error_naming_the_url_not_the_key(
         [(text, _)] = translator.translate([LINES[0]], [3000])
         assert text.strip()  # it answered while it ran
     finally:
-        stop_llama(server.proc)
+        stop_process(server.proc)
     assert server.proc.returncode == 0
     with pytest.raises(TransientError) as err:
         translator.translate([LINES[0]], [3000])

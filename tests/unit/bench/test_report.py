@@ -28,6 +28,7 @@ STAGES = {
     ],
     "librivox": None,
 }  # fmt: skip
+DUB = {"episode_seconds": 120.0, "wall_s": 60.0, "rtf": 0.5, "stages_compute_s": {"render": 6.0}}
 
 
 def _task(compute: float) -> dict[str, object]:
@@ -72,7 +73,7 @@ RELEASES = {
 
 
 def test_build_derives_every_section() -> None:
-    built = report.build(STAGES, _runs(), PUBLISHED, RELEASES)
+    built = report.build(STAGES, _runs(), PUBLISHED, RELEASES, DUB)
     assert built["format"] == report.FORMAT and built["missing"] == []
     assert [(r["stage"], r["language"]) for r in built["stages"]] == [
         ("media", "ja+en"),
@@ -104,11 +105,23 @@ def test_build_derives_every_section() -> None:
 def test_missing_inputs_are_named() -> None:
     built = report.build(None, [], [])
     assert built["missing"] == [
-        "stages", "pipeline_stages", "end_to_end", "throughput", "releases", "releases_long"
+        "stages", "pipeline_stages", "end_to_end", "throughput", "dub", "releases",
+        "releases_long",
     ]  # fmt: skip
     assert built["releases"] == {"shapes": [], "long": None, "quality": []}
     text = report.markdown(built)
     assert "missing: stages" in text and "releases_long" in text and "Release shapes" not in text
+
+
+def test_dub_rows_per_task_then_the_whole_job() -> None:
+    dub = {"episode_seconds": 1440.0, "wall_s": 720.0, "rtf": 0.5,
+           "stages_compute_s": {"asr.ja": 288.0, "render": 72.0}}  # fmt: skip
+    built = report.build(None, [], [], None, dub)
+    assert [(r["task"], r["rtf"]) for r in built["dub"]] == [
+        ("asr.ja", 0.2), ("render", 0.05), ("whole job (wall)", 0.5)
+    ]  # fmt: skip
+    assert "dub" not in built["missing"]
+    assert "| 1440 | asr.ja | 288.0 | 0.200 |" in report.markdown(built)
 
 
 def test_releases_without_the_long_pair() -> None:
@@ -152,12 +165,15 @@ def test_main_writes_json_plot_and_tables(
     stages, pipeline, published = tmp_path / "s.json", tmp_path / "p.json", tmp_path / "f.json"
     releases = tmp_path / "r.json"
     releases.write_text(json.dumps(RELEASES))
+    dub = tmp_path / "d.json"
+    dub.write_text(json.dumps(DUB))
     stages.write_text(json.dumps(STAGES))
     pipeline.write_text(json.dumps(_runs()))
     published.write_text(json.dumps(PUBLISHED))
     out, png = tmp_path / "report.json", tmp_path / "report.png"
     argv = ["--stages", str(stages), "--pipeline", str(pipeline), "--published", str(published),
-            "--releases", str(releases), "--out", str(out), "--plot", str(png)]  # fmt: skip
+            "--releases", str(releases), "--dub", str(dub), "--out", str(out),
+            "--plot", str(png)]  # fmt: skip
     assert report.main(argv) == 0
     written = json.loads(out.read_text())
     assert written["throughput"][1]["episodes_per_hour"] == 150.0
@@ -171,7 +187,7 @@ def test_main_writes_json_plot_and_tables(
     empty.write_text("[]")
     none = str(tmp_path / "none")
     argv = ["--stages", none, "--pipeline", str(empty), "--published", none,
-            "--releases", none, "--out", str(out), "--plot", str(png)]  # fmt: skip
+            "--releases", none, "--dub", none, "--out", str(out), "--plot", str(png)]  # fmt: skip
     assert report.main(argv) == 0
     missing = json.loads(out.read_text())["missing"]
     assert missing[0] == "stages" and missing[-2:] == ["releases", "releases_long"]

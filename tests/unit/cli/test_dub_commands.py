@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dubset_cli.main import main as dubset
-from dubset_common.subtitles import Cue, to_ass
+from dubset_sample.subs import english_on_ja
 
 pytestmark = pytest.mark.slow
 
@@ -29,11 +29,7 @@ def episode(dub_episode: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     turns = [{"start_ms": a, "end_ms": b, "speaker": x["speaker"]}
              for (a, b), x in zip(spans, lines, strict=True)]  # fmt: skip
     (out / "turns.json").write_text(json.dumps({"language": "ja", "turns": turns}))
-    cues = [
-        Cue(max(0, a - 300), b + 400, x["en"]["text"])
-        for (a, b), x in zip(spans, lines, strict=True)
-    ]
-    (out / "en.ass").write_text(to_ass(cues, "official"))
+    (out / "en.ass").write_text(english_on_ja(truth))  # with the characters' names
     return out
 
 

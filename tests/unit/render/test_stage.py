@@ -22,6 +22,7 @@ from dubset_common.stagerequest import build_request
 from dubset_common.testing.stages import deliver_once
 from dubset_render.handler import RenderStage
 from dubset_voices.level import LoudnessMeter
+from tests.unit.render.lines import human_dub_lines
 
 pytestmark = pytest.mark.slow
 
@@ -29,19 +30,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def episode(dub_episode: Path) -> Path:
     return dub_episode
-
-
-def _lines(episode: Path) -> bytes:
-    """The human dub's lines as if the tts stage had spoken them on the JA lines."""
-    truth = json.loads((episode / "truth.json").read_text())
-    lines = [
-        {"index": i, "speaker": x["speaker"], "voice": "piper:joe", "en_text": x["en"]["text"],
-         "ja_start_ms": x["ja"]["start_ms"], "ja_end_ms": x["ja"]["end_ms"],
-         "start_ms": x["ja"]["start_ms"], "end_ms": x["ja"]["end_ms"], "stretch": 1.0,
-         "fits": True, "over_ms": 0}
-        for i, x in enumerate(sorted(truth["lines"], key=lambda x: x["ja"]["start_ms"]))
-    ]  # fmt: skip
-    return json.dumps({"format": "dubset-dub-lines/1", "lines": lines}).encode()
 
 
 def _run(
@@ -53,7 +41,7 @@ def _run(
         "video": store.put_file("in/ja.mp4", episode / "ja.mp4", "video/mp4"),
         # The human dub's dialogue stands in for the synthesized speech.
         "speech": store.put_file("in/speech.wav", episode / "en_dialogue.wav", "audio/wav"),
-        "lines": store.put_bytes("in/lines.json", _lines(episode)),
+        "lines": store.put_bytes("in/lines.json", human_dub_lines(episode)),
     }
     if separated:
         refs["ja_dialogue"] = store.put_file("in/ja_d.wav", episode / "ja_dialogue.wav")
@@ -184,7 +172,7 @@ def test_a_video_that_is_not_one_fails_the_job_and_writes_nothing(
     refs = {
         "video": store.put_bytes("in/ja.mp4", b"not a video at all" * 100, "video/mp4"),
         "speech": store.put_file("in/speech.wav", episode / "en_dialogue.wav", "audio/wav"),
-        "lines": store.put_bytes("in/lines.json", _lines(episode)),
+        "lines": store.put_bytes("in/lines.json", human_dub_lines(episode)),
     }
     request = build_request("render", "job-1", "ep-1", refs, render_pb2.RenderParams())
     delivered = deliver_once(executor, request)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dubset_common.subtitles import Cue
 from dubset_translation.core.assemble import by_subtitles, by_translator, not_english
 from dubset_translation.core.cuepair import pair
 from dubset_translation.core.fit import spoken_ms, syllables
+from dubset_translation.core.jsonio import dumps
 from dubset_translation.core.lines import GAP_MS, MAX_EXTEND_MS, budgets, ja_lines
 from dubset_translation.core.model import JaLine, TranslationInputError
 
@@ -83,6 +86,17 @@ def test_by_subtitles_keeps_untranslated_lines_and_reports_lonely_cues() -> None
     assert t.lines[1].note == "no subtitle cue covers this line"
     assert t.lines[0].spoken_ms == 400 and t.lines[0].fits
     assert t.unmatched_cues == (1,)
+
+
+def test_a_line_takes_the_character_its_cues_name() -> None:
+    lines = [JaLine(1000, 3000, "一", "S0", (0,)), JaLine(4000, 6000, "二", "S1", (1,))]
+    cues = [Cue(900, 2000, "One,", actor="Aoi"), Cue(2000, 3200, "and one more.", actor="Kaito"),
+            Cue(3900, 6100, "Two.")]  # fmt: skip
+    t = by_subtitles(lines, cues)
+    # Kaito's cue carries more of the first line's text; the second line names nobody.
+    assert [(x.character, x.speaker) for x in t.lines] == [("Kaito", "S0"), ("", "S1")]
+    doc = json.loads(dumps(t, "subtitles"))
+    assert doc["lines"][0]["character"] == "Kaito" and "character" not in doc["lines"][1]
 
 
 def test_subtitles_of_another_stretch_are_refused() -> None:

@@ -15,6 +15,7 @@ from dubset_cli.speak import pins_of
 from dubset_cli.upload import read_show, upload
 from dubset_common.anim400k_proto import show_to_proto
 from dubset_common.errors import DubsetError, InvalidInputError
+from dubset_common.objstore import ObjectStore
 from dubset_translation.core.model import SOURCES
 from dubset_tts.backends import BACKENDS
 
@@ -44,6 +45,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="pin a speaker's voice; repeatable")  # fmt: skip
     p.add_argument("--out", required=True, type=Path, help="the dubbed episode (.mkv or .mp4)")
     p.add_argument("--work", type=Path, help="work directory (default: beside --out)")
+    p.add_argument("--submit", action="store_true", help="dub through the jobs service instead "
+                   "(uploads to S3, follows the job, downloads the result to --out)")  # fmt: skip
+    p.add_argument("--server", help="with --submit: jobs server HOST:PORT (default: "
+                   "$DUBSET_JOBS_SERVER, else the one `make services` started)")  # fmt: skip
     p.add_argument("--verbose", action="store_true", help="log every stage's progress lines")
     p.set_defaults(func=run)
 
@@ -77,40 +82,63 @@ def dub_submission(
     return sub
 
 
-def run(args: argparse.Namespace) -> int:
-    from dubset_cli.pipeline import embedded
+def check_args(args: argparse.Namespace) -> None:
+    """What can be refused before anything is uploaded or run."""
+    if args.out.suffix.lstrip(".").lower() not in ("mkv", "mp4"):
+        raise InvalidInputError(f"--out {args.out}: write a .mkv or an .mp4")
+    if not args.video.is_file():
+        raise InvalidInputError(f"{args.video}: no such file")
+    if args.en_subs is not None and args.en_subs_track is not None:
+        raise InvalidInputError("give --en-subs or --en-subs-track, not both")
+    if args.server and not args.submit:
+        raise InvalidInputError("--server goes with --submit")
 
+
+def upload_dub(args: argparse.Namespace, store: ObjectStore) -> jobs_pb2.EpisodeSubmission:
+    """Upload the video (and subtitles) and make the dub submission."""
+    show = read_show(args.show) if args.show else {"show": args.video.stem}
+    print("uploading the episode ...", file=sys.stderr)
+    ja = upload(store, args.video, "the episode")
+    sub = jobs_pb2.EpisodeSubmission(
+        show=show_to_proto({k: v for k, v in show.items() if k != "episodes"}),
+        episode_number=args.episode_number, ja_media=ja,
+    )  # fmt: skip
+    if args.en_subs is not None:
+        sub.en_subtitles.CopyFrom(upload(store, args.en_subs, "the subtitles"))
+    return dub_submission(args, sub)
+
+
+def fetch_dub(store: ObjectStore, job: jobs_pb2.JobStatus, out: Path) -> None:
+    """The finished job's dubbed episode to `out`, its report and SRT beside it."""
+    wanted = {"video": out, "report": out.with_suffix(".report.json"),
+              "subtitles": out.with_suffix(".srt")}  # fmt: skip
+    for name, path in wanted.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store.get_file(store.key_of(job.outputs[f"render/{name}"].uri), path)
+
+
+def _failed(job: jobs_pb2.JobStatus) -> int:
+    reason = f" at {job.error_stage}: {job.error_reason}" if job.error_reason else ""
+    print(f"dubset dub: job {job.job_id} {jobview.state_name(job.state)}{reason}", file=sys.stderr)
+    return 1
+
+
+def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     started = time.monotonic()
-    work = (args.work or args.out.parent / f".{args.out.stem}.dubset").resolve()
     try:
-        if not args.video.is_file():
-            raise InvalidInputError(f"{args.video}: no such file")
-        if args.en_subs is not None and args.en_subs_track is not None:
-            raise InvalidInputError("give --en-subs or --en-subs-track, not both")
+        check_args(args)
         if args.api_key_file is not None:
             os.environ["DUBSET_TRANSLATION_API_KEY_FILE"] = str(args.api_key_file.resolve())
-        show = read_show(args.show) if args.show else {"show": args.video.stem}
-        work.mkdir(parents=True, exist_ok=True)
-        with embedded(work) as pipeline:
-            ja = upload(pipeline.store, args.video, "the episode")
-            sub = jobs_pb2.EpisodeSubmission(
-                show=show_to_proto({k: v for k, v in show.items() if k != "episodes"}),
-                episode_number=args.episode_number, ja_media=ja,
-            )  # fmt: skip
-            if args.en_subs is not None:
-                sub.en_subtitles.CopyFrom(upload(pipeline.store, args.en_subs, "the subtitles"))
-            job = pipeline.follow(dub_submission(args, sub))
-            if job.state != jobs_pb2.JOB_STATE_SUCCEEDED:
-                print(f"dubset dub: job {job.job_id} {jobview.state_name(job.state)}",
-                      file=sys.stderr)  # fmt: skip
-                return 1
-            store, out = pipeline.store, args.out
-            wanted = {"video": out, "report": out.with_suffix(".report.json"),
-                      "subtitles": out.with_suffix(".srt")}  # fmt: skip
-            for name, path in wanted.items():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                store.get_file(store.key_of(job.outputs[f"render/{name}"].uri), path)
+        if args.submit:
+            from dubset_cli.dubsubmit import dub_remotely
+
+            job, store = dub_remotely(args)
+        else:
+            job, store = _dub_here(args)
+        if job.state != jobs_pb2.JOB_STATE_SUCCEEDED:
+            return _failed(job)
+        fetch_dub(store, job, args.out)
     except DubsetError as exc:
         print(f"dubset dub: {exc}", file=sys.stderr)
         return 2
@@ -120,3 +148,14 @@ def run(args: argparse.Namespace) -> int:
           f"{args.out.with_suffix('.srt')}); done in {time.monotonic() - started:.1f}s",
           file=sys.stderr)  # fmt: skip
     return 0
+
+
+def _dub_here(args: argparse.Namespace) -> tuple[jobs_pb2.JobStatus, ObjectStore]:
+    """The dub job in this process, over a work directory beside --out."""
+    from dubset_cli.pipeline import embedded
+
+    work = (args.work or args.out.parent / f".{args.out.stem}.dubset").resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    with embedded(work) as pipeline:
+        job = pipeline.follow(upload_dub(args, pipeline.store))
+    return job, pipeline.store

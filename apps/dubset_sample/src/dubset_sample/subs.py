@@ -203,3 +203,19 @@ def _sign(ja_shots: Sequence[Shot], program_ms: int, duration_ms: int) -> Cue:
     start = _ceil(shot.start_ms + SIGN_DELAY_MS)
     end = min(_floor(shot.end_ms), _floor(duration_ms), start + SIGN_MS)
     return Cue(start, end, PLACES.get(shot.background, shot.background.title()), "", SIGNS_STYLE)
+
+
+def english_on_ja(truth: Mapping[str, object], lead_ms: int = 300, trail_ms: int = 400) -> str:
+    """English subtitles of the Japanese video as official ones come for dubbing: each line's
+    English text shown from lead_ms before its Japanese line to trail_ms after it, the
+    character's name as Actor (ASS text). A fixed lead and trail, unlike --shape subs."""
+    characters = truth["characters"]
+    lines = truth["lines"]
+    assert isinstance(characters, list) and isinstance(lines, list)
+    names = {c["id"]: c["name"] for c in characters}
+    cues = [
+        Cue(max(0, x["ja"]["start_ms"] - lead_ms), x["ja"]["end_ms"] + trail_ms, x["en"]["text"],
+            actor=names.get(x["speaker"], ""))
+        for x in sorted(lines, key=lambda x: (x["ja"]["start_ms"], x["ja"]["end_ms"]))
+    ]  # fmt: skip
+    return to_ass(cues, "official")

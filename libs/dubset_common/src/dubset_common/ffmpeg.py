@@ -27,6 +27,20 @@ class Tools:
         return Tools(found[0], found[1])
 
 
+class UsesTools:
+    """For a stage that runs ffmpeg: the tools given, else looked up on first use, so a missing
+    ffmpeg fails that request as a configuration error rather than the import."""
+
+    def __init__(self, tools: Tools | None = None) -> None:
+        self._tools = tools
+
+    @property
+    def tools(self) -> Tools:
+        if self._tools is None:
+            self._tools = tools.as_config_error(Tools().resolve)
+        return self._tools
+
+
 def run_tool(
     argv: list[str], timeout_s: float, max_stdout: int, input_error: type[Exception]
 ) -> ToolResult:

@@ -27,6 +27,7 @@ StartServer = Callable[[Settings, CollectorRegistry], RunningServer]
 StartWorker = Callable[[Settings, CollectorRegistry], StageWorker]
 # A stage's server.start (addr, store, registry) and worker.build_worker.
 StartStoreServer = Callable[[str, ObjectStore, CollectorRegistry], RunningServer]
+StartPureServer = Callable[[str, CollectorRegistry], RunningServer]
 BuildWorker = Callable[[Settings, ObjectStore, Bus, CollectorRegistry], StageWorker]
 
 
@@ -93,6 +94,19 @@ def run_stage_service(
         lambda s, r: build_worker(s, build_store(s), build_bus(s), r),
         argv,
         startup_errors=startup_errors,
+    )
+
+
+def run_pure_stage_service(
+    stage: str, start: StartPureServer, build_worker: BuildWorker, argv: Sequence[str] | None = None
+) -> int:
+    """run_service for a stage whose server answers from the request alone (no object store),
+    and whose worker needs the store and the bus."""
+    return run_service(
+        stage,
+        lambda s, r: start(s.grpc_addr, r),
+        lambda s, r: build_worker(s, build_store(s), build_bus(s), r),
+        argv,
     )
 
 

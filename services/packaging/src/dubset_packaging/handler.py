@@ -8,7 +8,7 @@ from pathlib import Path
 from dubset.v1 import common_pb2, packaging_pb2
 from dubset_common.errors import InvalidInputError
 from dubset_common.facts import Facts
-from dubset_common.ffmpeg import Tools
+from dubset_common.ffmpeg import UsesTools
 from dubset_common.keys import canonical_json, check_id, join_key
 from dubset_common.objstore import ObjectStore, check_sizes, put_if_changed
 from dubset_common.runner import Output, StageContext, StageOutcome
@@ -75,7 +75,7 @@ def check_stored(store: ObjectStore, dataset: str, entries: list[FileEntry]) -> 
     check_sizes(store, expected, "fragment")
 
 
-class PackagingStage:
+class PackagingStage(UsesTools):
     """Inputs: the two videos and the JSON documents of media, alignment, diarization and jobs;
     writes clip media and the episode fragment under datasets/<dataset>/; output `episode`."""
 
@@ -90,15 +90,6 @@ class PackagingStage:
         "en_turns",
         "episode",
     )
-
-    def __init__(self, tools: Tools | None = None) -> None:
-        self._tools = tools
-
-    @property
-    def tools(self) -> Tools:
-        if self._tools is None:
-            self._tools = as_config_error(Tools().resolve)
-        return self._tools
 
     def backend(self) -> str:
         return f"ffmpeg-{as_config_error(lambda: tool_version(self.tools.ffmpeg))}"

@@ -7,11 +7,11 @@ import json
 from dubset.v1 import common_pb2, render_pb2
 from dubset_common.errors import InvalidInputError
 from dubset_common.facts import Facts
-from dubset_common.ffmpeg import Tools
+from dubset_common.ffmpeg import UsesTools
 from dubset_common.jsondoc import load_object
 from dubset_common.runner import Output, StageContext, StageOutcome
 from dubset_common.stagerequest import unpack_params
-from dubset_common.tools import as_config_error, stage_errors, tool_version
+from dubset_common.tools import stage_errors, tool_version
 from dubset_render import STAGE, VERSION
 from dubset_render.convert import RenderParams, params_from_proto
 from dubset_render.core.model import RenderInputError
@@ -39,7 +39,7 @@ def ja_stream(episode: Episode, params: RenderParams, media: bytes | None) -> tu
     return index, min(2, max(1, streams[index]))
 
 
-class RenderStage:
+class RenderStage(UsesTools):
     """Inputs `video`, `speech`, `lines`; optional `ja_dialogue` (a separated bed), `translation`
     (Japanese texts for the report), `media` (which stream is Japanese). Outputs `video` (the
     dubbed episode), `report` and `subtitles`."""
@@ -48,15 +48,6 @@ class RenderStage:
     version = VERSION
     inputs: tuple[str, ...] = ("video", "speech", "lines")
     optional_inputs: tuple[str, ...] = ("ja_dialogue", "translation", "media")
-
-    def __init__(self, tools: Tools | None = None) -> None:
-        self._tools = tools
-
-    @property
-    def tools(self) -> Tools:
-        if self._tools is None:
-            self._tools = as_config_error(Tools().resolve)
-        return self._tools
 
     def parse_params(self, request: common_pb2.StageRequest) -> RenderParams:
         params = unpack_params(request, render_pb2.RenderParams, "render")

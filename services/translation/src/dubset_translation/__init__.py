@@ -2,4 +2,4 @@
 each with the time it may take (the dub job's step between ASR and speech)."""
 
 STAGE = "translation"
-VERSION = "1"
+VERSION = "2"  # 2: lines name their character from the subtitles (ASS Name)

@@ -53,9 +53,12 @@ def parse_lines(data: bytes) -> list[DubLine]:
             raise TtsInputError(f"translation.json lines[{i}]: times must be whole ms >= 0")
         start, end, budget = (int(v) for v in values)  # type: ignore[arg-type]
         text, speaker = item.get("en_text", ""), item.get("speaker", "")
-        if end < start or not isinstance(text, str) or not isinstance(speaker, str):
+        character = item.get("character", "")
+        if end < start or not all(isinstance(v, str) for v in (text, speaker, character)):
             raise TtsInputError(f"translation.json lines[{i}] is malformed")
-        out.append(DubLine(i, start, end, budget, speaker, text.strip()))
+        # A character the subtitles name is who the voice belongs to; else the diarized speaker.
+        who = str(character).strip() or str(speaker)
+        out.append(DubLine(i, start, end, budget, who, str(text).strip()))
     return sorted(out, key=lambda line: (line.start_ms, line.index))
 
 
@@ -70,11 +73,19 @@ def speakers_by_speech(lines: Sequence[DubLine]) -> list[str]:
 def references(
     lines: Sequence[DubLine], turns: Sequence[Turn], dialogue: WavInfo | None
 ) -> dict[str, Speech | None]:
-    """Per speaker (cast order), their Japanese speech for the casting, or None."""
+    """Per speaker (cast order), their Japanese speech for the casting, or None. The speech is
+    their diarized turns; for speakers the turns do not know (characters the subtitles name),
+    the spans of their own lines."""
     order = speakers_by_speech(lines)
     if dialogue is None:
         return dict.fromkeys(order)
-    own = tuple(turns) or tuple((x.speaker, x.start_ms, x.end_ms) for x in lines if x.speaker)
+    known = {t[0] for t in turns}
+    by_turns = bool(turns) and all(x.speaker in known for x in lines if x.speaker)
+    own = (
+        tuple(turns)
+        if by_turns
+        else tuple((x.speaker, x.start_ms, x.end_ms) for x in lines if x.speaker)
+    )
     return {s: reference(s, own, dialogue) if s else None for s in order}
 
 

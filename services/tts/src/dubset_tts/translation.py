@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from dubset_common.whisperdecode import speech_translation
 from dubset_tts.core.backend import Translator
 from dubset_tts.core.model import BackendUnavailableError, ClipSpec, Speech, TtsInputError
 from dubset_voices.dsp import resample
@@ -91,18 +92,7 @@ class WhisperTranslator:
         if audio.size < WHISPER_RATE // 10:
             return ""
         with self._lock:
-            segments, _ = self._loaded().transcribe(
-                np.ascontiguousarray(audio, np.float32),
-                language="ja",
-                task="translate",
-                beam_size=5,
-                temperature=0.0,
-                condition_on_previous_text=False,
-                without_timestamps=True,
-                vad_filter=False,
-            )
-            text = " ".join(s.text.strip() for s in segments)
-        return " ".join(text.split())
+            return speech_translation(self._loaded(), np.ascontiguousarray(audio, np.float32))
 
 
 def load_translator(name: str, model_dir: Path | None = None) -> Translator:

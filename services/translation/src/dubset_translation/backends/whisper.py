@@ -16,6 +16,7 @@ from dubset_asr.backends import compute_type_for, resolve_whisper
 from dubset_asr.backends.whisper import check_model_dir, open_whisper
 from dubset_asr.core.model import ModelUnavailableError
 from dubset_common.keys import file_sha256
+from dubset_common.whisperdecode import speech_translation
 from dubset_translation.core.model import JaLine, TranslationInputError
 
 RATE = 16000
@@ -53,14 +54,4 @@ class WhisperTranslator:
         b = min(len(mono), (line.end_ms + PAD_MS) * RATE // 1000)
         if b - a < RATE // 10:
             return ""
-        segments, _info = self._model.transcribe(
-            mono[a:b],
-            language="ja",
-            task="translate",
-            beam_size=5,
-            temperature=0.0,
-            condition_on_previous_text=False,
-            without_timestamps=True,
-            vad_filter=False,
-        )
-        return " ".join(s.text.strip() for s in segments).strip()
+        return speech_translation(self._model, np.ascontiguousarray(mono[a:b], np.float32))

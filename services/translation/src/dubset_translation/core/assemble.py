@@ -37,7 +37,7 @@ def by_subtitles(
     """Each group of lines and the cues that translate them is one line; lines no cue covers
     stay untranslated (empty English, noted)."""
     pairing = pair(lines, cues)
-    units: list[tuple[JaLine, str, str]] = []
+    units: list[tuple[JaLine, str, str, str]] = []
     for line_ids, cue_ids in pairing.groups:
         members = [lines[k] for k in line_ids]
         speakers = [m.speaker for m in members]
@@ -48,21 +48,32 @@ def by_subtitles(
             speaker=max(set(speakers), key=lambda s: (speakers.count(s), s)),
             segments=tuple(i for m in members for i in m.segments),
         )
-        units.append((unit, _join([cues[c].text for c in cue_ids], spaced=True), ""))
+        text = _join([cues[c].text for c in cue_ids], spaced=True)
+        units.append((unit, text, "", character([cues[c] for c in cue_ids])))
     for k in pairing.lonely_lines:
-        units.append((lines[k], "", "no subtitle cue covers this line"))
+        units.append((lines[k], "", "no subtitle cue covers this line", ""))
     units.sort(key=lambda u: (u[0].start_ms, u[0].end_ms))
-    if not any(en for _unit, en, _note in units):
+    if not any(u[1] for u in units):
         raise TranslationInputError(
             f"none of the {len(cues)} subtitle cues lies over the {len(lines)} Japanese lines: "
             "are they this episode's, on this video's timeline?"
         )
     spans = budgets([u[0] for u in units])
     out = tuple(
-        _line(unit, en, "subtitles", budget, rate, note=note)
-        for (unit, en, note), budget in zip(units, spans, strict=True)
+        replace(_line(unit, en, "subtitles", budget, rate, note=note), character=who)
+        for (unit, en, note, who), budget in zip(units, spans, strict=True)
     )
     return Translation(out, pairing.lonely_cues)
+
+
+def character(cues: Sequence[Cue]) -> str:
+    """The name the cues give their speaker (ASS Name, VTT voice): the one on most of their
+    text; "" when none is named."""
+    weight: dict[str, int] = {}
+    for cue in cues:
+        if cue.actor.strip():
+            weight[cue.actor.strip()] = weight.get(cue.actor.strip(), 0) + len(cue.text)
+    return min(weight, key=lambda name: (-weight[name], name)) if weight else ""
 
 
 def by_translator(

@@ -91,6 +91,8 @@ def line_doc(line: Line) -> dict[str, object]:
     }
     if line.note:
         doc["note"] = line.note
+    if line.character:
+        doc["character"] = line.character
     return doc
 
 

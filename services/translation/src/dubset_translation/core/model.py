@@ -42,6 +42,7 @@ class Line:
     spoken_ms: int  # how long the English takes at the params' speech rate (estimate)
     attempts: int = 1  # requests it took (a translation asked again to be shorter)
     note: str = ""  # why it is as it is (no subtitle covers it, still too long, ...)
+    character: str = ""  # who says it by the subtitles' own names (ASS Name, VTT voice)
 
     @property
     def fits(self) -> bool:
