@@ -93,10 +93,17 @@ def test_a_line_takes_the_character_its_cues_name() -> None:
     cues = [Cue(900, 2000, "One,", actor="Aoi"), Cue(2000, 3200, "and one more.", actor="Kaito"),
             Cue(3900, 6100, "Two.")]  # fmt: skip
     t = by_subtitles(lines, cues)
-    # Kaito's cue carries more of the first line's text; the second line names nobody.
-    assert [(x.character, x.speaker) for x in t.lines] == [("Kaito", "S0"), ("", "S1")]
+    # The first line's cues name two characters: it is cut between them (halfway from Kaito's
+    # cue start to Aoi's cue end), the segment going to the part it lies in most (the earlier
+    # on a tie). The second line names nobody.
+    got = [(x.start_ms, x.end_ms, x.character, x.ja_text, x.en_text) for x in t.lines]
+    assert got == [(1000, 2000, "Aoi", "一", "One,"), (2000, 3000, "Kaito", "", "and one more."),
+                   (4000, 6000, "", "二", "Two.")]  # fmt: skip
     doc = json.loads(dumps(t, "subtitles"))
-    assert doc["lines"][0]["character"] == "Kaito" and "character" not in doc["lines"][1]
+    assert doc["lines"][0]["character"] == "Aoi" and "character" not in doc["lines"][2]
+    # Cues of one name with unnamed ones among them: one line, that name.
+    one = by_subtitles(lines[:1], [Cue(900, 2000, "One,", actor="Aoi"), Cue(2000, 3200, "more.")])
+    assert [(x.character, x.en_text) for x in one.lines] == [("Aoi", "One, more.")]
 
 
 def test_subtitles_of_another_stretch_are_refused() -> None:

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from dubset_tts.backends import load_synthesizer
-from dubset_tts.backends.stock import CALIBRATION, StockSynthesizer, stock_synthesizer
+from dubset_tts.backends.stock import (
+    CALIBRATION,
+    CLARITY,
+    STOCK,
+    StockSynthesizer,
+    cast_pool,
+    stock_synthesizer,
+)
 from dubset_tts.core.model import BackendUnavailableError, Speech, TtsInputError
 from dubset_tts.quality import ResemblyzerEmbedder
 from dubset_voices.dsp import median_pitch_hz, shift_voice
@@ -136,3 +143,15 @@ def test_a_pinned_voice_is_used_and_an_unknown_pin_is_refused(synth: StockSynthe
         synth.cast({"S0": None}, {"S0": "nobody"})
     with pytest.raises(TtsInputError, match="S9, not a speaker of this episode"):
         synth.cast({"S0": None}, {"S9": "piper:joe"})
+
+
+def test_a_cast_is_drawn_from_the_clearest_voices_that_go_round() -> None:
+    by_name = {v.base: v for v in STOCK}
+    names = [v.base for v in cast_pool(STOCK, [], 3)]
+    assert names == ["piper:joe", "festival:slt", "espeak-ng:en-us+f2"]
+    # A pinned voice is in the pool whatever its clarity; the others fill the rest.
+    pool = cast_pool(STOCK, [by_name["festival:kal"]], 3)
+    assert [v.base for v in pool] == ["festival:kal", "piper:joe", "festival:slt"]
+    # More speakers than voices: every voice (some will be shared).
+    assert len(cast_pool(STOCK, [], 20)) == len(STOCK)
+    assert {v.base for v in STOCK} == set(CLARITY)

@@ -40,6 +40,9 @@ class TtsParams:
     model_dir: str
     # Dubbing an episode: (speaker, voice) pins, sorted; None when there are none.
     pins: tuple[tuple[str, str], ...] | None = field(default=None, metadata=OPTIONAL)
+    # Dubbing an episode: the version of the casting rules (dubepisode.CASTING), so a change of
+    # them makes new keys for dubs only; None for the dataset's per-clip dubs.
+    casting: int | None = field(default=None, metadata=OPTIONAL)
 
 
 def params_from_proto(params: tts_pb2.TtsParams) -> TtsParams:

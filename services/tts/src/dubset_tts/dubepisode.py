@@ -6,6 +6,7 @@ voice, where it sits, its stretch and whether it fit)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from dubset.v1 import common_pb2
 from dubset_common.errors import InvalidInputError
@@ -20,6 +21,9 @@ from dubset_tts.models import Models
 from dubset_voices.dsp import stretch as praat_stretch
 
 LINES_FORMAT = "dubset-dub-lines/1"
+# 2: the cast is drawn from the clearest voices that go round (backends/stock.py cast_pool),
+# and a character the subtitles name is cast from their own lines.
+CASTING = 2
 DUB_INPUTS = ("translation", "ja_dialogue", "ja_turns")
 
 
@@ -34,7 +38,7 @@ def check_dub_request(request: common_pb2.StageRequest, params: TtsParams) -> Tt
             "dubbing an episode speaks the translation stage's lines: leave "
             "translation_backend empty"
         )
-    return params
+    return replace(params, casting=CASTING)
 
 
 def lines_doc(voices: list[Voice], spoken: list[SpokenLine], total: int) -> bytes:

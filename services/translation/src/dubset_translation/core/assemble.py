@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from itertools import pairwise
 
 from dubset_common.subtitles import Cue
 from dubset_translation.core.cuepair import pair
@@ -48,8 +49,9 @@ def by_subtitles(
             speaker=max(set(speakers), key=lambda s: (speakers.count(s), s)),
             segments=tuple(i for m in members for i in m.segments),
         )
-        text = _join([cues[c].text for c in cue_ids], spaced=True)
-        units.append((unit, text, "", character([cues[c] for c in cue_ids])))
+        for part, part_cues in by_character(unit, members, [cues[c] for c in cue_ids]):
+            text = _join([c.text for c in part_cues], spaced=True)
+            units.append((part, text, "", character(part_cues)))
     for k in pairing.lonely_lines:
         units.append((lines[k], "", "no subtitle cue covers this line", ""))
     units.sort(key=lambda u: (u[0].start_ms, u[0].end_ms))
@@ -64,6 +66,48 @@ def by_subtitles(
         for (unit, en, note, who), budget in zip(units, spans, strict=True)
     )
     return Translation(out, pairing.lonely_cues)
+
+
+def by_character(
+    unit: JaLine, members: Sequence[JaLine], cues: Sequence[Cue]
+) -> list[tuple[JaLine, list[Cue]]]:
+    """A translated line whose cues (in time order) name two characters or more is cut where
+    the name changes: between one character's last cue and the next one's first, halfway from
+    the later cue's start to the earlier one's end (subtitles lead and trail their speech alike).
+    Each part keeps the Japanese segments that lie mostly inside it. One name or none: as is."""
+    runs: list[list[Cue]] = []
+    for cue in cues:
+        if runs and cue.actor.strip() in ("", runs[-1][-1].actor.strip()):
+            runs[-1].append(cue)
+        else:
+            runs.append([cue])
+    if len({r[0].actor.strip() for r in runs}) < 2:
+        return [(unit, list(cues))]
+    cuts = [(a[-1].end_ms + b[0].start_ms) // 2 for a, b in pairwise(runs)]
+    edges = [unit.start_ms, *(min(max(c, unit.start_ms), unit.end_ms) for c in cuts), unit.end_ms]
+    spans: list[tuple[int, int, list[Cue]]] = []
+    pending: list[Cue] = []  # runs cut down to nothing join a neighbour
+    for (a, b), run in zip(pairwise(edges), runs, strict=True):
+        if b <= a:
+            (spans[-1][2] if spans else pending).extend(run)
+            continue
+        spans.append((a, b, [*pending, *run]))
+        pending = []
+    if len(spans) < 2:
+        return [(unit, list(cues))]
+
+    def owner(m: JaLine) -> int:  # the part a segment overlaps most (the earlier on a tie)
+        return max(range(len(spans)), key=lambda k: (
+            min(spans[k][1], m.end_ms) - max(spans[k][0], m.start_ms), -k))  # fmt: skip
+
+    owners = [owner(m) for m in members]
+    return [
+        (JaLine(a, b, _join([m.text for m, o in zip(members, owners, strict=True) if o == k],
+                            spaced=False), unit.speaker,
+                tuple(i for m, o in zip(members, owners, strict=True) if o == k
+                      for i in m.segments)), run)
+        for k, (a, b, run) in enumerate(spans)
+    ]  # fmt: skip
 
 
 def character(cues: Sequence[Cue]) -> str:
