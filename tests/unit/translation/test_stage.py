@@ -129,6 +129,7 @@ def test_whisper_translates_the_japanese_speech(episode: Path, tmp_path: Path) -
         ({"backend": "deepl"}, {}, "unknown translation backend"),
         ({"backend": "openai", "model": "m", "endpoint": "file:///etc/passwd"}, {}, "http(s)"),
         ({}, {"subtitles": (b'{"not": "subtitles"}', "text/plain")}, "not subtitles"),
+        ({}, {"ja": (b'{"segments": []}', "application/json")}, "no recognised Japanese speech"),
     ],
 )
 def test_what_cannot_be_translated_fails_the_job_with_the_reason(

@@ -127,6 +127,11 @@ class TranslationStage:
             segments = parse_segments(transcript)
             turns = parse_turns(ctx.read_input("turns")) if ctx.has_input("turns") else []
             lines = ja_lines(segments, turns, parse_words(transcript))
+            if not lines:
+                raise TranslationInputError(
+                    "no recognised Japanese speech: nothing to translate (is this the Japanese "
+                    "track? another audio stream can be chosen: `dubset dub --ja-track N`)"
+                )
             subtitles = None
             if ctx.has_input("subtitles"):
                 size = ctx.request.inputs["subtitles"].size_bytes
