@@ -1,6 +1,5 @@
-"""Real releases' shapes through `dubset run`: an edited 5.1 dub (a card inserted mid-episode),
-one dual-audio MKV, and a PAL speed-up with an English subtitle file, scored against their truth
-like the plain episodes."""
+"""Real releases' shapes through `dubset run`: one dual-audio MKV, and a PAL speed-up with an
+English subtitle file, scored against their truth like the plain episodes."""
 
 from __future__ import annotations
 
@@ -18,7 +17,10 @@ MAX_MAP_P95_MS = 40.0
 pytestmark = pytest.mark.timeout(1200)
 
 
-@pytest.mark.parametrize("name", ["b1", "a2", "c1"])
+# b1 (a card inserted, 5.1) goes through the services in test_pipeline.py with the same checks
+# (floors, its map's p95 and pieces); a2 and c1 also test `dubset run --episode` and
+# `--en-subs`, and c1 the subtitle timing scores that need the stage outputs.
+@pytest.mark.parametrize("name", ["a2", "c1"])
 def test_a_shaped_release_through_dubset_run(
     episodes: dict[str, Episode], tmp_path: Path, name: str
 ) -> None:
@@ -37,8 +39,6 @@ def test_a_shaped_release_through_dubset_run(
     assert media.time_map is not None and media.time_map.p95_ms is not None
     assert media.time_map.p95_ms <= MAX_MAP_P95_MS, media.time_map
     assert media.time_map.coverage >= 0.95
-    if "card" in ep.shapes:
-        assert media.time_map.pieces == 2
     if "subs" in ep.shapes:
         (row,) = [r for r in report.subtitles if r.language == "en" and r.kind == "all"]
         assert row.score.segments and row.score.matched == row.score.segments, row
