@@ -101,6 +101,21 @@ def test_different_references_give_different_voices(tts: YourTts, tmp_path: Path
 
 
 @pytest.mark.slow
+def test_an_episode_cast_clones_each_character_and_refuses_pins(
+    tts: YourTts, tmp_path: Path
+) -> None:
+    """Dubbing an episode: each speaker cloned from their own speech, so two characters never
+    share a voice; stock voice pins mean nothing to a cloning model."""
+    refs = {"Aoi": load(voice_wav(tmp_path / "aoi.wav", 230.0)),
+            "Kaito": load(voice_wav(tmp_path / "kaito.wav", 105.0)), "Mob": None}  # fmt: skip
+    voices = tts.cast(refs, {})
+    assert [v.speaker for v in voices] == ["Aoi", "Kaito", "Mob"]
+    assert len({v.label for v in voices}) == 3 and voices[2].similarity is None
+    with pytest.raises(TtsInputError, match="clones each speaker"):
+        tts.cast(refs, {"Aoi": "piper:joe"})
+
+
+@pytest.mark.slow
 def test_without_a_reference_the_first_training_speaker_speaks(tts: YourTts) -> None:
     voice = tts.voice_for("SPEAKER_09", None)
     assert voice.label == "yourtts:your_tts:VCTK_p225" and voice.similarity is None
