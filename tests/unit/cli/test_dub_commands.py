@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 from pathlib import Path
@@ -97,3 +98,23 @@ def test_dubset_dub_refuses_what_it_cannot_do(
     assert dubset(["dub", "--video", video, "--en-subs", video, "--en-subs-track", "3",
                    "--out", str(tmp_path / "y.mkv")]) == 2  # fmt: skip
     assert "not both" in capsys.readouterr().err
+    assert dubset(["dub", "--video", video, "--tts-model-dir", str(tmp_path), "--out",
+                   str(tmp_path / "z.mkv")]) == 2  # fmt: skip
+    assert "--tts-model-dir is for --tts-backend yourtts" in capsys.readouterr().err
+    assert dubset(["dub", "--video", video, "--server", "127.0.0.1:1", "--out",
+                   str(tmp_path / "z.mkv")]) == 2  # fmt: skip
+    assert "--server goes with --submit" in capsys.readouterr().err
+
+
+def test_a_yourtts_dub_names_its_model_dir(tmp_path: Path) -> None:
+    from dubset.v1 import jobs_pb2, tts_pb2
+    from dubset_cli.dub import dub_submission
+
+    args = argparse.Namespace(out=tmp_path / "x.mkv", tts_backend="yourtts", voice=[],
+                              tts_model_dir=tmp_path, translation=None, endpoint="",
+                              model="", ja_track=None, en_subs_track=None)  # fmt: skip
+    sub = dub_submission(args, jobs_pb2.EpisodeSubmission())
+    params = tts_pb2.TtsParams()
+    sub.options.stage_params["tts"].Unpack(params)
+    assert (params.backend, params.model_dir) == ("yourtts", str(tmp_path.resolve()))
+    assert sub.options.kind == jobs_pb2.JOB_KIND_DUB

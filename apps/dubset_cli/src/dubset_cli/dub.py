@@ -41,6 +41,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--model", default="", help="openai: the server's model")
     p.add_argument("--api-key-file", type=Path, help="openai: a file holding the API key")
     p.add_argument("--tts-backend", choices=BACKENDS, default="piper", help="synthesizer")
+    p.add_argument("--tts-model-dir", type=Path, help="yourtts: the model directory (each "
+                   "character cloned from their own Japanese speech)")  # fmt: skip
     p.add_argument("--voice", action="append", default=[], metavar="SPEAKER=VOICE",
                    help="pin a speaker's voice; repeatable")  # fmt: skip
     p.add_argument("--out", required=True, type=Path, help="the dubbed episode (.mkv or .mp4)")
@@ -63,8 +65,13 @@ def dub_submission(
     if container not in ("mkv", "mp4"):
         raise InvalidInputError(f"--out {args.out}: write a .mkv or an .mp4")
     sub.options.stage_params["render"].Pack(render_pb2.RenderParams(container=container))
+    model_dir = getattr(args, "tts_model_dir", None)
     sub.options.stage_params["tts"].Pack(
-        tts_pb2.TtsParams(backend=args.tts_backend, voices=pins_of(args.voice))
+        tts_pb2.TtsParams(
+            backend=args.tts_backend,
+            voices=pins_of(args.voice),
+            model_dir=str(model_dir.resolve()) if model_dir else "",
+        )
     )
     if args.translation or args.endpoint:
         sub.options.stage_params["translation"].Pack(
@@ -92,6 +99,8 @@ def check_args(args: argparse.Namespace) -> None:
         raise InvalidInputError("give --en-subs or --en-subs-track, not both")
     if args.server and not args.submit:
         raise InvalidInputError("--server goes with --submit")
+    if args.tts_model_dir is not None and args.tts_backend != "yourtts":
+        raise InvalidInputError("--tts-model-dir is for --tts-backend yourtts")
 
 
 def upload_dub(args: argparse.Namespace, store: ObjectStore) -> jobs_pb2.EpisodeSubmission:
