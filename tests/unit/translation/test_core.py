@@ -104,6 +104,11 @@ def test_a_line_takes_the_character_its_cues_name() -> None:
     # Cues of one name with unnamed ones among them: one line, that name.
     one = by_subtitles(lines[:1], [Cue(900, 2000, "One,", actor="Aoi"), Cue(2000, 3200, "more.")])
     assert [(x.character, x.en_text) for x in one.lines] == [("Aoi", "One, more.")]
+    back = [Cue(900, 1500, "A,"), Cue(1500, 2200, "b,", actor="Aoi"), Cue(2200, 2600, "c,"),
+            Cue(2600, 3200, "d.", actor="Aoi")]  # fmt: skip
+    assert [(x.character, x.en_text) for x in by_subtitles(lines[:1], back).lines] == [
+        ("Aoi", "A, b, c, d.")
+    ]
 
 
 def test_subtitles_of_another_stretch_are_refused() -> None:

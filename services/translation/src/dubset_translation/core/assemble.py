@@ -76,12 +76,18 @@ def by_character(
     the later cue's start to the earlier one's end (subtitles lead and trail their speech alike).
     Each part keeps the Japanese segments that lie mostly inside it. One name or none: as is."""
     runs: list[list[Cue]] = []
+    names: list[str] = []  # each run's name (an unnamed cue joins the run it follows)
     for cue in cues:
-        if runs and cue.actor.strip() in ("", runs[-1][-1].actor.strip()):
+        name = cue.actor.strip()
+        if runs and name in ("", names[-1]):
             runs[-1].append(cue)
+        elif runs and not names[-1]:  # the first name of a run that began unnamed
+            runs[-1].append(cue)
+            names[-1] = name
         else:
             runs.append([cue])
-    if len({r[0].actor.strip() for r in runs}) < 2:
+            names.append(name)
+    if len(runs) < 2:
         return [(unit, list(cues))]
     cuts = [(a[-1].end_ms + b[0].start_ms) // 2 for a, b in pairwise(runs)]
     edges = [unit.start_ms, *(min(max(c, unit.start_ms), unit.end_ms) for c in cuts), unit.end_ms]
