@@ -33,11 +33,14 @@ RUN pip install --constraint /opt/dubset/constraints.txt -r /opt/dubset/requirem
  && python -c "import dubset_tts.__main__, TTS, piper, torch"
 # Defaults for a container run by hand; the chart sets them explicitly. Models are read from the
 # mounted model directory (/models, filled by the chart's init container), never downloaded.
+# The stock voices' calibration is cached in /tmp (the pod's emptyDir): a restarted container
+# skips it.
 ENV DUBSET_GRPC_ADDR=0.0.0.0:50051 \
     DUBSET_METRICS_ADDR=0.0.0.0 \
     DUBSET_METRICS_PORT=9090 \
     DUBSET_TTS_YOURTTS_DIR=/models/your_tts \
-    DUBSET_ASR_MODEL_DIR=/models/whisper-base
+    DUBSET_ASR_MODEL_DIR=/models/whisper-base \
+    DUBSET_TTS_CACHE_DIR=/tmp/tts-calibration
 EXPOSE 50051 9090
 # Kubernetes probes the gRPC health service; a Docker HEALTHCHECK would need a shell and a client.
 HEALTHCHECK NONE

@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,12 +114,8 @@ def _submission(store: ObjectStore, ep: Episode, dataset: str) -> jobs_pb2.Episo
     return submission(read_show(ep.show), ep.number, ja, en, dataset=dataset)
 
 
-@pytest.fixture(scope="module")
-def reference(
-    batch: dict[str, Episode], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Path]:
-    """The four good episodes through the embedded pipeline, undisturbed."""
-    root = tmp_path_factory.mktemp("reference")
+def _reference_run(batch: dict[str, Episode], root: Path) -> Path:
+    """The four good episodes through the embedded pipeline, undisturbed; their dataset."""
     with embedded(root) as pipeline:
         ids = [
             pipeline.submit(_submission(pipeline.store, batch[name], DATASET))[0].job_id
@@ -128,7 +125,23 @@ def reference(
             *_, job = pipeline.watch(job_id)
             assert job.state == jobs_pb2.JOB_STATE_SUCCEEDED, job.error_reason
         export_dataset(pipeline.store, ExportOptions(dataset=DATASET))
-    yield root / "datasets" / DATASET
+    return root / "datasets" / DATASET
+
+
+@pytest.fixture(scope="module")
+def reference_run(
+    batch: dict[str, Episode], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Future[Path]]:
+    """The undisturbed run, in a thread of this process from before the faults begin: it
+    computes while the batch mostly waits (on restarts, rebalances and the outages)."""
+    root = tmp_path_factory.mktemp("reference")
+    with ThreadPoolExecutor(1, thread_name_prefix="reference") as pool:
+        yield pool.submit(_reference_run, batch, root)
+
+
+@pytest.fixture(scope="module")
+def reference(reference_run: Future[Path]) -> Path:
+    return reference_run.result(timeout=1500)
 
 
 @pytest.fixture(scope="module")
@@ -276,6 +289,7 @@ def chaos(
     cluster: Cluster,
     private_infra: tuple[Path, dict[str, str]],
     batch: dict[str, Episode],
+    reference_run: Future[Path],  # started first: it runs beside the batch
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Chaos:
     private_run_dir, _ = private_infra

@@ -155,3 +155,24 @@ def test_a_cast_is_drawn_from_the_clearest_voices_that_go_round() -> None:
     # More speakers than voices: every voice (some will be shared).
     assert len(cast_pool(STOCK, [], 20)) == len(STOCK)
     assert {v.base for v in STOCK} == set(CLARITY)
+
+
+def test_the_calibration_is_kept_on_disk_and_read_back_exactly(
+    embedder: ResemblyzerEmbedder, joe: Speech, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restarted worker reads each voice's calibration from the cache instead of speaking and
+    embedding it again; the same numbers either way; a broken entry is computed again."""
+    monkeypatch.setenv("DUBSET_TTS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("dubset_tts.backends.stock._CALIBRATION", {})
+    first = stock_synthesizer("piper", "piper:joe", embedder).voice_for("S0", joe)
+    (entry,) = (tmp_path / "cache").glob("*.npz")
+    monkeypatch.setattr("dubset_tts.backends.stock._CALIBRATION", {})
+    synth = stock_synthesizer("piper", "piper:joe", embedder)
+    monkeypatch.setattr(synth, "_synth", lambda *a: pytest.fail("calibrated again"))
+    assert synth.voice_for("S0", joe) == first
+    entry.write_bytes(b"not an npz")
+    monkeypatch.setattr("dubset_tts.backends.stock._CALIBRATION", {})
+    assert stock_synthesizer("piper", "piper:joe", embedder).voice_for("S0", joe) == first
+    monkeypatch.setenv("DUBSET_TTS_CACHE_DIR", "off")
+    monkeypatch.setattr("dubset_tts.backends.stock._CALIBRATION", {})
+    assert stock_synthesizer("piper", "piper:joe", embedder).voice_for("S0", joe) == first

@@ -10,16 +10,21 @@ gets the backend's default voice, unshifted.
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from dubset_tts import calibration
 from dubset_tts.core.backend import Embedder
 from dubset_tts.core.casting import assign
 from dubset_tts.core.model import BackendUnavailableError, Speech, TtsInputError, Voice
+from dubset_tts.quality import ResemblyzerEmbedder
 from dubset_voices.base import Engine, VoiceError
 from dubset_voices.dsp import median_pitch_hz, shift_voice, trim_silence
 from dubset_voices.engines import EspeakEngine, PiperEngine
@@ -147,11 +152,36 @@ class StockSynthesizer:
     def _calibrated(self, voice: StockVoice) -> _Calibrated:
         key = (voice.label, type(self._embedder).__qualname__)
         if key not in _CALIBRATION:
-            speech = self._synth(voice, CALIBRATION)
-            _CALIBRATION[key] = _Calibrated(
-                speech, self._embedder.embed(speech), median_pitch_hz(speech.samples, speech.rate)
-            )
+            _CALIBRATION[key] = self._calibrate(voice)
         return _CALIBRATION[key]
+
+    def _calibrate(self, voice: StockVoice) -> _Calibrated:
+        """The voice speaking CALIBRATION, its embedding and F0: from the disk cache
+        (calibration.py) when an entry for exactly this voice, engine and code is there."""
+        folder = calibration.cache_dir()
+        path = None
+        # Only the real engines and embedder are cached: a test's stand-ins never are.
+        real = self._factories[voice.engine] is ENGINE_FACTORIES.get(voice.engine) and isinstance(
+            self._embedder, ResemblyzerEmbedder
+        )
+        if folder is not None and real:
+            path = calibration.entry_path(folder, (
+                voice.label, VERSIONS[voice.engine](), _embedder_version(), CALIBRATION,
+                _code_digest(),
+            ))  # fmt: skip
+            entry = calibration.load(path)
+            if entry is not None:
+                return _Calibrated(Speech(entry.samples, entry.rate), entry.embedding, entry.f0)
+        speech = self._synth(voice, CALIBRATION)
+        out = _Calibrated(
+            speech, self._embedder.embed(speech), median_pitch_hz(speech.samples, speech.rate)
+        )
+        if path is not None:
+            calibration.save(path, calibration.Entry(
+                np.asarray(speech.samples, np.float32), speech.rate,
+                np.asarray(out.embedding, np.float32), out.f0,
+            ))  # fmt: skip
+        return out
 
     def voice_for(self, speaker: str, reference: Speech | None) -> Voice:
         if reference is None:
@@ -239,6 +269,24 @@ def cast_pool(
                   key=lambda v: (rank.get(v.base, len(rank)), candidates.index(v)))  # fmt: skip
     need = max(0, speakers - len(pinned))
     return [*dict.fromkeys(pinned), *free[:need]]
+
+
+def _embedder_version() -> str:
+    return f"resemblyzer-{importlib.metadata.version('resemblyzer')}"
+
+
+@functools.cache
+def _code_digest() -> str:
+    """The source of what makes a calibration: this module, the engines, the DSP, the
+    embedder."""
+    import dubset_voices.dsp
+    import dubset_voices.engines
+    import dubset_voices.festival
+    from dubset_tts import quality
+
+    modules = (sys.modules[__name__], dubset_voices.dsp, dubset_voices.engines,
+               dubset_voices.festival, quality)  # fmt: skip
+    return calibration.source_digest(modules)
 
 
 def parse_voice(text: str, allowed: tuple[StockVoice, ...]) -> StockVoice:
