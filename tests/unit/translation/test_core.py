@@ -111,6 +111,19 @@ def test_a_line_takes_the_character_its_cues_name() -> None:
     ]
 
 
+def test_subtitles_whose_cues_do_not_follow_the_speech_are_refused() -> None:
+    # Lines of 1.5-2.7 s every 3.2 s; their own cues show 300 ms early and stay 400 ms late.
+    lines = [JaLine(3200 * k, 3200 * k + 1500 + 300 * (k % 5), "あ") for k in range(20)]
+    own = [Cue(max(0, x.start_ms - 300), x.end_ms + 400, "Yes.") for x in lines]
+    assert len(by_subtitles(lines, own).lines) == 20
+    # Another episode's cues: the same kind of timing on other speech, 1.1 s later here.
+    other = [Cue(c.start_ms + 1100, c.end_ms + 1100, c.text) for c in own]
+    with pytest.raises(TranslationInputError, match="do not follow the Japanese speech"):
+        by_subtitles(lines, other)
+    # A few cues say too little to judge.
+    assert by_subtitles(lines[:5], other[:5]).lines
+
+
 def test_subtitles_of_another_stretch_are_refused() -> None:
     with pytest.raises(TranslationInputError, match="none of the 1 subtitle cues"):
         by_subtitles([JaLine(1000, 2000, "あ")], [Cue(50_000, 52_000, "Hi.")])

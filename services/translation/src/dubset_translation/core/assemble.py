@@ -13,6 +13,9 @@ from dubset_translation.core.fit import DEFAULT_RATE, spoken_ms
 from dubset_translation.core.lines import budgets
 from dubset_translation.core.model import JaLine, Line, Translation, TranslationInputError
 
+FOLLOW_MIN_PAIRS = 8  # fewer pairs say too little about whether the subtitles follow
+FOLLOW_MS = 650
+FOLLOW_SHARE = 0.6
 # lines to translate (in time order), their budgets -> per line (English, requests it took)
 Translator = Callable[[Sequence[JaLine], Sequence[int]], list[tuple[str, int]]]
 
@@ -38,6 +41,7 @@ def by_subtitles(
     """Each group of lines and the cues that translate them is one line; lines no cue covers
     stay untranslated (empty English, noted)."""
     pairing = pair(lines, cues)
+    check_follows(lines, cues, pairing.groups)
     units: list[tuple[JaLine, str, str, str]] = []
     for line_ids, cue_ids in pairing.groups:
         members = [lines[k] for k in line_ids]
@@ -66,6 +70,30 @@ def by_subtitles(
         for (unit, en, note, who), budget in zip(units, spans, strict=True)
     )
     return Translation(out, pairing.lonely_cues)
+
+
+def check_follows(
+    lines: Sequence[JaLine],
+    cues: Sequence[Cue],
+    groups: Sequence[tuple[tuple[int, ...], tuple[int, ...]]],
+) -> None:
+    """Subtitles of another episode (or release) still overlap speech here and there by chance,
+    but their cues do not start where the lines start. Refuse them when, over enough pairs, the
+    median distance from a pair's first line start to its first cue start is over FOLLOW_MS and
+    fewer than FOLLOW_SHARE of the pairs start within -1 s..+0.5 s of each other (subtitles
+    show up to a second early, rarely late). Generated episodes: their own subtitles 298 ms and
+    100 %; another episode's 736-998 ms and 39-58 %."""
+    starts = [cues[g[1][0]].start_ms - lines[g[0][0]].start_ms for g in groups]
+    if len(starts) < FOLLOW_MIN_PAIRS:
+        return
+    distance = sorted(abs(d) for d in starts)[len(starts) // 2]
+    near = sum(1 for d in starts if -1000 <= d <= 500) / len(starts)
+    if distance > FOLLOW_MS and near < FOLLOW_SHARE:
+        raise TranslationInputError(
+            f"the subtitles do not follow the Japanese speech: their cues start a median "
+            f"{distance} ms from the lines they overlap, only {100 * near:.0f} % within a second: "
+            "are they this episode's, on this video's timeline?"
+        )
 
 
 def by_character(
