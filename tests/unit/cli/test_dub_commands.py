@@ -118,3 +118,21 @@ def test_a_yourtts_dub_names_its_model_dir(tmp_path: Path) -> None:
     sub.options.stage_params["tts"].Unpack(params)
     assert (params.backend, params.model_dir) == ("yourtts", str(tmp_path.resolve()))
     assert sub.options.kind == jobs_pb2.JOB_KIND_DUB
+
+
+def test_dub_submit_with_the_object_store_down_says_where_it_looked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--submit uploads first: an unreachable S3 is one line naming the store, exit 2."""
+    video = tmp_path / "ep.mkv"
+    video.write_bytes(b"\x1a\x45\xdf\xa3 not much of a video")
+    for key, value in {"DUBSET_S3_ENDPOINT": "http://127.0.0.1:9", "DUBSET_S3_BUCKET": "b",
+                       "DUBSET_S3_ACCESS_KEY": "k" * 16, "DUBSET_S3_SECRET_KEY": "s" * 16,
+                       "DUBSET_S3_MAX_ATTEMPTS": "1"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    args = ["dub", "--video", str(video), "--submit", "--server", "127.0.0.1:9",
+            "--out", str(tmp_path / "out.mkv")]  # fmt: skip
+    assert dubset(args) == 2
+    err = capsys.readouterr().err
+    assert "http://127.0.0.1:9" in err and "s" * 16 not in err
+    assert not (tmp_path / "out.mkv").exists()

@@ -176,3 +176,9 @@ def test_the_calibration_is_kept_on_disk_and_read_back_exactly(
     monkeypatch.setenv("DUBSET_TTS_CACHE_DIR", "off")
     monkeypatch.setattr("dubset_tts.backends.stock._CALIBRATION", {})
     assert stock_synthesizer("piper", "piper:joe", embedder).voice_for("S0", joe) == first
+    # Installed as bytecode only, the code cannot be hashed: nothing is cached.
+    monkeypatch.setenv("DUBSET_TTS_CACHE_DIR", str(tmp_path / "other"))
+    monkeypatch.setattr("dubset_tts.backends.stock._code_digest", lambda: None)
+    monkeypatch.setattr("dubset_tts.backends.stock._CALIBRATION", {})
+    assert stock_synthesizer("piper", "piper:joe", embedder).voice_for("S0", joe) == first
+    assert not (tmp_path / "other").exists()

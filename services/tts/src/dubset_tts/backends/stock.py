@@ -164,10 +164,10 @@ class StockSynthesizer:
         real = self._factories[voice.engine] is ENGINE_FACTORIES.get(voice.engine) and isinstance(
             self._embedder, ResemblyzerEmbedder
         )
-        if folder is not None and real:
+        code = _code_digest() if folder is not None and real else None
+        if folder is not None and code is not None:
             path = calibration.entry_path(folder, (
-                voice.label, VERSIONS[voice.engine](), _embedder_version(), CALIBRATION,
-                _code_digest(),
+                voice.label, VERSIONS[voice.engine](), _embedder_version(), CALIBRATION, code,
             ))  # fmt: skip
             entry = calibration.load(path)
             if entry is not None:
@@ -276,9 +276,9 @@ def _embedder_version() -> str:
 
 
 @functools.cache
-def _code_digest() -> str:
+def _code_digest() -> str | None:
     """The source of what makes a calibration: this module, the engines, the DSP, the
-    embedder."""
+    embedder. None (no caching) where the source is not installed (bytecode only)."""
     import dubset_voices.dsp
     import dubset_voices.engines
     import dubset_voices.festival
@@ -286,7 +286,10 @@ def _code_digest() -> str:
 
     modules = (sys.modules[__name__], dubset_voices.dsp, dubset_voices.engines,
                dubset_voices.festival, quality)  # fmt: skip
-    return calibration.source_digest(modules)
+    try:
+        return calibration.source_digest(modules)
+    except (OSError, TypeError):
+        return None
 
 
 def parse_voice(text: str, allowed: tuple[StockVoice, ...]) -> StockVoice:
