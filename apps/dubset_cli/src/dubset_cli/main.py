@@ -13,6 +13,7 @@ from dubset_cli import (
     dub,
     evaluate,
     export,
+    faces,
     jobs,
     media,
     minionotify,
@@ -49,6 +50,7 @@ GROUPS = (
             "tts",
             "speak",
             "render",
+            "faces",
         ),
     ),
     (
@@ -68,6 +70,7 @@ REGISTER = (
     translate,
     speak,
     render,
+    faces,
     evaluate,
     mushra,
     sample,

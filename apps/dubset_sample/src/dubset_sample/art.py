@@ -59,6 +59,14 @@ class ArtLibrary:
             raise ArtMissingError(_missing_message(root) + " (incomplete)")
         return cls(root, backgrounds, MappingProxyType(sprites), logo)
 
+    def sprite_size(self, path: Path) -> tuple[int, int]:
+        """(width, height) of a PNG image, from its header."""
+        with Path(path).open("rb") as f:
+            head = f.read(24)
+        if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+            raise ArtMissingError(f"{path} is not a PNG image")
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
     def background_path(self, name: str) -> Path:
         """The image file of a background named in self.backgrounds."""
         if name not in self.backgrounds:

@@ -9,6 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dubset_sample.art import ArtLibrary, Look
+from dubset_sample.faceart import (
+    FACES,
+    OPEN_MOUTHED,
+    Placement,
+    mouth_image,
+    mouth_overlay,
+    scaled_width,
+)
 from dubset_sample.frames import FPS
 from dubset_sample.shots import TITLE, Shot
 
@@ -90,9 +98,10 @@ def _shot_chain(
     layer = f"k{k}b0"
     parts = [f"[{bg}]{_still(frames)},{_camera(shot.motion, frames, w, h)}[{layer}]"]
     sprites = _title_layers(graph, art) if title else _sprite_layers(graph, shot, looks, art)
-    for j, (label, x, y) in enumerate(sprites, start=1):
+    for j, (label, x, y, on) in enumerate(sprites, start=1):
         parts.append(f"[{label}]{_still(frames)}[k{k}s{j}]")
-        parts.append(f"[{layer}][k{k}s{j}]overlay=x='{x}':y='{y}':format=yuv420[k{k}b{j}]")
+        enable = f":enable='{on}'" if on else ""
+        parts.append(f"[{layer}][k{k}s{j}]overlay=x='{x}':y='{y}':format=yuv420{enable}[k{k}b{j}]")
         layer = f"k{k}b{j}"
     parts.append(f"[{layer}]{_zoom(shot.motion, frames, w, h)}setsar=1[v{k}]")
     return ";".join(parts) + ";"
@@ -131,20 +140,52 @@ def _camera(motion: str, frames: int, w: int, h: int) -> str:
 
 def _sprite_layers(
     graph: FilterGraph, shot: Shot, looks: Mapping[str, Look], art: ArtLibrary
-) -> list[tuple[str, str, str]]:
-    """(link, x, y) per character on screen: positions, expression, a bob for the speaker."""
+) -> list[tuple[str, str, str, str]]:
+    """(link, x, y, enable) per layer: each character on screen (its expression, position,
+    moves) and, while they speak, their open mouth over the closed one."""
     w, h = graph.width, graph.height
-    centres = _centres(shot, w)
     layers = []
-    for j, who in enumerate(shot.characters):
-        look = looks[who]
-        expressions = art.sprites[look.sprite]
-        pick = _shot_hash(shot, who) % len(expressions)
-        label = graph.use(_sprite(expressions[pick], look.hue_deg, h))
-        x = f"{centres[j]}-w/2{_sprite_drift(shot.motion, w, j)}"
-        bob = f"+{h * 0.008:.2f}*sin(2*PI*1.4*t)" if j == 0 else ""
-        layers.append((label, x, f"H-h+{h * 0.03:.2f}{bob}"))
+    mouths = dict(shot.mouths)
+    for who, image, placement in sprite_placements(shot, looks, art, (w, h)):
+        label = graph.use(_sprite(image, looks[who].hue_deg, h))
+        layers.append((label, placement.expr_x(), placement.expr_y(), ""))
+        flaps = mouths.get(who)
+        if flaps:
+            mw, mh, ox, oy = mouth_overlay(FACES[image.stem][1], placement.scale)
+            mouth = graph.use(Still(mouth_image(), f"scale={mw}:{mh},format=yuva420p"))
+            on = "+".join(f"between(t,{a / 1000:.3f},{b / 1000:.3f})" for a, b in flaps)
+            layers.append((mouth, placement.expr_x(ox), placement.expr_y(oy), on))
     return layers
+
+
+def sprite_placements(
+    shot: Shot, looks: Mapping[str, Look], art: ArtLibrary, size: tuple[int, int]
+) -> list[tuple[str, Path, Placement]]:
+    """(character, expression image, placement) per character on screen, main first."""
+    w, h = size
+    centres = _centres(shot, w)
+    height = _even(h * _SPRITE_HEIGHT)
+    out = []
+    for j, who in enumerate(shot.characters):
+        expressions = [p for p in art.sprites[looks[who].sprite] if p.stem not in OPEN_MOUTHED]
+        image = expressions[_shot_hash(shot, who) % len(expressions)]
+        native = art.sprite_size(image)
+        width = scaled_width(native, height)
+        placement = Placement(
+            x0=centres[j] - width / 2,
+            y0=h - height + h * 0.03,
+            scale=height / native[1],
+            drift=_drift(shot.motion, w),
+            slide=(-1 if j == 0 else 1) * 0.05 * w if shot.motion == "static" else 0.0,
+            bob=h * 0.008 if j == 0 and shot.motion not in ("still",) else 0.0,
+        )
+        out.append((who, image, placement))
+    return out
+
+
+def zoom_at(shot: Shot, frame: int, frames: int) -> float:
+    """zoompan's zoom at a shot's frame (1 unless zoom_in)."""
+    return 1 + _ZOOM * frame / frames if shot.motion == "zoom_in" else 1.0
 
 
 def _shot_hash(shot: Shot, salt: str) -> int:
@@ -160,17 +201,10 @@ def _centres(shot: Shot, w: int) -> list[int]:
     return [round(w * (0.36, 0.5, 0.64)[slot])]
 
 
-def _sprite_drift(motion: str, w: int, j: int) -> str:
-    """Sprites drift against a pan (parallax) or slide in at the start of a static shot."""
+def _drift(motion: str, w: int) -> float:
+    """Sprites drift against a pan (parallax), px/s."""
     speed = _PAN_SPEED * w * 0.5
-    if motion == "pan_right":
-        return f"-{speed:.3f}*t"
-    if motion == "pan_left":
-        return f"+{speed:.3f}*t"
-    if motion == "static":
-        side = -1 if j == 0 else 1
-        return f"+{side * 0.05 * w:.2f}*pow(max(0,1-t/0.6),2)"
-    return ""
+    return {"pan_right": -speed, "pan_left": speed}.get(motion, 0.0)
 
 
 def _sprite(path: Path, hue_deg: int, h: int) -> Still:
@@ -180,10 +214,26 @@ def _sprite(path: Path, hue_deg: int, h: int) -> Still:
     return Still(path, prep)
 
 
-def _title_layers(graph: FilterGraph, art: ArtLibrary) -> list[tuple[str, str, str]]:
+def _title_layers(graph: FilterGraph, art: ArtLibrary) -> list[tuple[str, str, str, str]]:
     prep = f"scale=-2:{_even(graph.height * 0.8)},format=yuva420p"
     label = graph.use(Still(art.logo, prep))
-    return [(label, "(W-w)/2", f"(H-h)/2+{graph.height * 0.015:.2f}*sin(2*PI*0.5*t)")]
+    place = logo_placement(art, (graph.width, graph.height))
+    return [(label, place.expr_x(), place.expr_y(), "")]
+
+
+def logo_placement(art: ArtLibrary, size: tuple[int, int]) -> Placement:
+    """Where a title card draws the logo: centred, bobbing slowly."""
+    w, h = size
+    height = _even(h * 0.8)
+    native = art.sprite_size(art.logo)
+    width = scaled_width(native, height)
+    return Placement(
+        x0=(w - width) / 2,
+        y0=(h - height) / 2,
+        scale=height / native[1],
+        bob=h * 0.015,
+        bob_hz=0.5,
+    )
 
 
 def _even(value: float) -> int:

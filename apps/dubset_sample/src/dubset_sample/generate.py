@@ -8,23 +8,27 @@ import json
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from dubset_sample import mix, mkvtruth, release, showmeta, subs, truth
-from dubset_sample.art import ArtLibrary, default_art_dir, look_for
+from dubset_sample.art import ArtLibrary, Look, default_art_dir, look_for
 from dubset_sample.backing import render_bed, render_intro
 from dubset_sample.bank import BankLine, load_bank
+from dubset_sample.facetruth import picture_truth
+from dubset_sample.frames import frame_count, shot_frames
 from dubset_sample.picture import Shot, plan_shots, render_video, shift_shots, title_shots
 from dubset_sample.script import ScriptLine, ScriptParams, write_script
 from dubset_sample.shapes import DUAL_MKV, SUBS, ShapeError, parse_shapes
 from dubset_sample.timemap import TimeMap
 from dubset_sample.voices import CAST, LINE_RMS, MAX_CHARACTERS, CastMember, VoiceBank
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: still shots, off-screen voices, mouth flaps, picture truth
 SAMPLE_RATE = 48000
+VIDEO_SIZE = (640, 360)
 MAX_SECONDS = 4 * 3600
 MAX_OFFSET_MS = 10 * 60 * 1000
 LANGS = ("ja", "en")
@@ -103,11 +107,7 @@ def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
     shots = _shots(opts, lines, program_ms, intro)
     plain_map = TimeMap.plain(opts.ja_offset_ms, program_ms)
     shaped = _shape(opts, stems, shots["en"], lines, intro, plain_map)
-    written = dict(stems)
-    if shaped is not None:  # the shaped EN release's stems, as its audio holds them
-        written.update(en_dialogue=shaped.dialogue, en_backing=shaped.backing)
-    for name, audio in written.items():
-        sf.write(opts.out / f"{name}.wav", mix.to_pcm16(audio), SAMPLE_RATE, subtype="PCM_16")
+    written = _write_stems(opts.out, stems, shaped)
     hook("bed and mix", 1.0)
     durations = {lang: len(written[f"{lang}_dialogue"]) * 1000 // SAMPLE_RATE for lang in LANGS}
     looks = {f"S{i}": look_for(i) for i in range(len(cast))}
@@ -126,6 +126,7 @@ def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
                 wav,
                 opts.out / f"{lang}.mp4",
                 art,
+                size=VIDEO_SIZE,
                 hook=functools.partial(hook, f"video {lang}"),
             )
         extra = None
@@ -141,6 +142,10 @@ def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
                 extra = cued.with_truth(extra)
             hook("release", 1.0)
     similarity = _voice_check(cast, voices, lines, hook) if opts.check_voices else None
+    extra = {
+        **(extra or {}),
+        "picture": _picture(len(stems["ja_dialogue"]), shots["ja"], looks, art),
+    }
 
     def build(
         en_time: Callable[[int], int] | None, extra: Mapping[str, object] | None
@@ -179,6 +184,26 @@ def generate(opts: SampleOptions, hook: Hook = _quiet) -> Path:
     path = opts.out / "truth.json"
     _write_json(path, value)
     return path
+
+
+def _write_stems(
+    out: Path, stems: Mapping[str, mix.Audio], shaped: release.ShapedEn | None
+) -> dict[str, mix.Audio]:
+    """The stems as WAVs (the shaped EN release's, as its audio holds them), by name."""
+    written = dict(stems)
+    if shaped is not None:
+        written.update(en_dialogue=shaped.dialogue, en_backing=shaped.backing)
+    for name, audio in written.items():
+        sf.write(out / f"{name}.wav", mix.to_pcm16(audio), SAMPLE_RATE, subtype="PCM_16")
+    return written
+
+
+def _picture(
+    samples: int, shots: tuple[Shot, ...], looks: Mapping[str, Look], art: ArtLibrary
+) -> dict[str, object]:
+    """The JA picture's truth (shots, face boxes, mouths) over a track of `samples`."""
+    frames = frame_count(Fraction(samples, SAMPLE_RATE))
+    return picture_truth(shot_frames(shots, frames), looks, art, VIDEO_SIZE)
 
 
 def _script(

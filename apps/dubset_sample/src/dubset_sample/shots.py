@@ -12,12 +12,17 @@ from dubset_sample.art import BACKGROUNDS
 
 MIN_SHOT_MS = 2000
 MAX_SHOT_MS = 8000
-MOTIONS: tuple[str, ...] = ("pan_left", "pan_right", "zoom_in", "static")
+# static: the camera holds after a slide-in and the speaker bobs; still: nothing moves but
+# mouths (the shots AniVid's motion filter exists to drop).
+MOTIONS: tuple[str, ...] = ("pan_left", "pan_right", "zoom_in", "static", "still")
 TITLE = "title"
-_MOTION_WEIGHTS = (0.32, 0.32, 0.12, 0.24)
+_MOTION_WEIGHTS = (0.28, 0.28, 0.1, 0.2, 0.14)
 _SCENE_BREAK_PAUSE_MS = 1500  # a pause this long may change the background
 _LISTENER_CHANCE = 0.35  # a lone speaker gets the previous speaker as listener
 _EMPTY_SHOT_IDLE_CHANCE = 0.6  # a shot without speech shows a character idle
+_OFFSCREEN_CHANCE = 0.1  # a shot with one speaker shows only the listener (voice off screen)
+_FLAP_OPEN_MS = (90, 210)  # one mouth-open flap
+_FLAP_SHUT_MS = (60, 170)  # the mouth shut between flaps
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class Shot:
     background: str
     characters: tuple[str, ...]  # character ids on screen, at most 2, main speaker first
     motion: str  # one of MOTIONS, or TITLE
+    # per character on screen who speaks in the shot: mouth-open spans, ms from the shot start
+    mouths: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = ()
 
 
 Speech = Sequence[tuple[str, int, int]]
@@ -52,10 +59,51 @@ def plan_shots(
     casts = _casts(spans, speech, character_ids, rng)
     scenes = _scene_backgrounds(spans, pauses, backgrounds, rng)
     motions = _motions(len(spans), rng)
+    flaps = flap_spans(speech, seed)
     return tuple(
-        Shot(a, b, bg, cast, motion)
+        Shot(a, b, bg, cast, motion, _shot_mouths(a, b, cast, flaps))
         for (a, b), cast, bg, motion in zip(spans, casts, scenes, motions, strict=True)
     )
+
+
+def flap_spans(speech: Speech, seed: int) -> dict[str, list[tuple[int, int]]]:
+    """Per character, the spans (episode ms) their mouth is open: flaps while their lines play,
+    each line's pattern drawn from its own seed (the same line flaps the same in any plan)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for who, start, end in sorted(speech, key=lambda s: (s[1], s[2], s[0])):
+        rng = random.Random(f"flap:{seed}:{who}:{start}:{end}")
+        t = start + rng.randint(0, 60)
+        spans = out.setdefault(who, [])
+        while t < end - 40:
+            stop = min(end, t + rng.randint(*_FLAP_OPEN_MS))
+            spans.append((t, stop))
+            t = stop + rng.randint(*_FLAP_SHUT_MS)
+    return {who: _union(spans) for who, spans in out.items()}
+
+
+def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _shot_mouths(
+    start: int, end: int, cast: Sequence[str], flaps: dict[str, list[tuple[int, int]]]
+) -> tuple[tuple[str, tuple[tuple[int, int], ...]], ...]:
+    out = []
+    for who in cast:
+        inside = tuple(
+            (max(a, start) - start, min(b, end) - start)
+            for a, b in flaps.get(who, ())
+            if min(b, end) - max(a, start) >= 20
+        )
+        if inside:
+            out.append((who, inside))
+    return tuple(out)
 
 
 def title_shots(
@@ -149,6 +197,8 @@ def _casts(
         lone = len(ranked) == 1 and previous not in (None, ranked[0])
         if lone and rng.random() < _LISTENER_CHANCE:
             ranked.append(str(previous))
+        elif lone and rng.random() < _OFFSCREEN_CHANCE:
+            ranked = [str(previous)]  # the speaker is heard, the listener seen
         if not ranked:
             ranked = _idle_cast(previous, character_ids, rng)
         casts.append(tuple(ranked))

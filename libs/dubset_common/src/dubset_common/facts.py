@@ -22,6 +22,8 @@ class Facts:
     speakers: int | None = None  # diarization
     clips: int | None = None  # alignment, packaging, tts
     time_map: TimeMap | None = None  # media: when the timelines differ by more than an offset
+    face_tracks: int | None = None  # faces
+    face_clips: int | None = None  # faces
 
     def to_json(self) -> dict[str, object]:
         """The reported facts, for the manifest (empty when none)."""
@@ -38,6 +40,8 @@ class Facts:
             turns=self.turns,
             speakers=self.speakers,
             clips=self.clips,
+            face_tracks=self.face_tracks,
+            face_clips=self.face_clips,
         )
         if self.time_map is not None:
             facts.time_map.CopyFrom(timemap_to_proto(self.time_map))
@@ -57,6 +61,8 @@ class Facts:
             speakers=_int(value, "speakers"),
             clips=_int(value, "clips"),
             time_map=_time_map(value),
+            face_tracks=_int(value, "face_tracks"),
+            face_clips=_int(value, "face_clips"),
         )
 
 

@@ -504,6 +504,8 @@ class StageFacts(_message.Message):
     SPEAKERS_FIELD_NUMBER: _builtins.int
     CLIPS_FIELD_NUMBER: _builtins.int
     TIME_MAP_FIELD_NUMBER: _builtins.int
+    FACE_TRACKS_FIELD_NUMBER: _builtins.int
+    FACE_CLIPS_FIELD_NUMBER: _builtins.int
     ja_offset_ms: _builtins.int
     """media: JA time = EN time + ja_offset_ms"""
     offset_confidence: _builtins.float
@@ -516,6 +518,10 @@ class StageFacts(_message.Message):
     """diarization: distinct speakers"""
     clips: _builtins.int
     """alignment: clip pairs; packaging: clips cut; tts: clips dubbed"""
+    face_tracks: _builtins.int
+    """faces: faces followed through shots"""
+    face_clips: _builtins.int
+    """faces: AniVid face clips written"""
     @_builtins.property
     def time_map(self) -> Global___TimeMap:
         """media: when the timelines differ by more than an offset"""
@@ -530,13 +536,19 @@ class StageFacts(_message.Message):
         speakers: _builtins.int | None = ...,
         clips: _builtins.int | None = ...,
         time_map: Global___TimeMap | None = ...,
+        face_tracks: _builtins.int | None = ...,
+        face_clips: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_clips", b"_clips", "_ja_offset_ms", b"_ja_offset_ms", "_offset_confidence", b"_offset_confidence", "_segments", b"_segments", "_speakers", b"_speakers", "_turns", b"_turns", "clips", b"clips", "ja_offset_ms", b"ja_offset_ms", "offset_confidence", b"offset_confidence", "segments", b"segments", "speakers", b"speakers", "time_map", b"time_map", "turns", b"turns"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_clips", b"_clips", "_face_clips", b"_face_clips", "_face_tracks", b"_face_tracks", "_ja_offset_ms", b"_ja_offset_ms", "_offset_confidence", b"_offset_confidence", "_segments", b"_segments", "_speakers", b"_speakers", "_turns", b"_turns", "clips", b"clips", "face_clips", b"face_clips", "face_tracks", b"face_tracks", "ja_offset_ms", b"ja_offset_ms", "offset_confidence", b"offset_confidence", "segments", b"segments", "speakers", b"speakers", "time_map", b"time_map", "turns", b"turns"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_clips", b"_clips", "_ja_offset_ms", b"_ja_offset_ms", "_offset_confidence", b"_offset_confidence", "_segments", b"_segments", "_speakers", b"_speakers", "_turns", b"_turns", "clips", b"clips", "ja_offset_ms", b"ja_offset_ms", "offset_confidence", b"offset_confidence", "segments", b"segments", "speakers", b"speakers", "time_map", b"time_map", "turns", b"turns"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_clips", b"_clips", "_face_clips", b"_face_clips", "_face_tracks", b"_face_tracks", "_ja_offset_ms", b"_ja_offset_ms", "_offset_confidence", b"_offset_confidence", "_segments", b"_segments", "_speakers", b"_speakers", "_turns", b"_turns", "clips", b"clips", "face_clips", b"face_clips", "face_tracks", b"face_tracks", "ja_offset_ms", b"ja_offset_ms", "offset_confidence", b"offset_confidence", "segments", b"segments", "speakers", b"speakers", "time_map", b"time_map", "turns", b"turns"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__clips: _TypeAlias = _typing.Literal["clips"]  # noqa: Y015
     _WhichOneofArgType__clips: _TypeAlias = _typing.Literal["_clips", b"_clips"]  # noqa: Y015
+    _WhichOneofReturnType__face_clips: _TypeAlias = _typing.Literal["face_clips"]  # noqa: Y015
+    _WhichOneofArgType__face_clips: _TypeAlias = _typing.Literal["_face_clips", b"_face_clips"]  # noqa: Y015
+    _WhichOneofReturnType__face_tracks: _TypeAlias = _typing.Literal["face_tracks"]  # noqa: Y015
+    _WhichOneofArgType__face_tracks: _TypeAlias = _typing.Literal["_face_tracks", b"_face_tracks"]  # noqa: Y015
     _WhichOneofReturnType__ja_offset_ms: _TypeAlias = _typing.Literal["ja_offset_ms"]  # noqa: Y015
     _WhichOneofArgType__ja_offset_ms: _TypeAlias = _typing.Literal["_ja_offset_ms", b"_ja_offset_ms"]  # noqa: Y015
     _WhichOneofReturnType__offset_confidence: _TypeAlias = _typing.Literal["offset_confidence"]  # noqa: Y015
@@ -549,6 +561,10 @@ class StageFacts(_message.Message):
     _WhichOneofArgType__turns: _TypeAlias = _typing.Literal["_turns", b"_turns"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__clips) -> _WhichOneofReturnType__clips | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__face_clips) -> _WhichOneofReturnType__face_clips | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__face_tracks) -> _WhichOneofReturnType__face_tracks | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__ja_offset_ms) -> _WhichOneofReturnType__ja_offset_ms | None: ...
     @_typing.overload

@@ -1,0 +1,157 @@
+"""One decoding pass over the video: shots, motion scores, faces at every `stride`-th frame
+(in a pool of processes), then tracks and the AniVid face clips (core)."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+from dubset_common.ffmpeg import Tools
+from dubset_faces import video
+from dubset_faces.core.anivid import Rules, face_clips, shot_motion
+from dubset_faces.core.model import Box, Detection, FaceClip, FaceDetector, Frame, Shot, Track
+from dubset_faces.core.tracks import build_tracks
+from dubset_faces.detectors import DetectorSpec, load_face_detector, load_shot_detector
+from dubset_faces.motion import ShotMotion
+
+Hook = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    info: video.VideoInfo
+    size: tuple[int, int]  # analysis frame size
+    shots: tuple[Shot, ...]
+    motion: tuple[float, ...]  # per shot
+    tracks: tuple[Track, ...]  # in the video's pixels
+    clips: tuple[FaceClip, ...]
+    samples: int  # frames the face detector saw
+    shot_backend: str
+    face_backend: str
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    stride: int = 12  # detect faces on every stride-th frame
+    max_width: int = 640  # analysis frames are at most this wide
+    min_hits: int = 2
+    workers: int = 2  # face detection processes (1: in this process)
+    shots: DetectorSpec = field(default_factory=lambda: DetectorSpec("content"))
+    faces: DetectorSpec = field(default_factory=lambda: DetectorSpec("animeface"))
+    rules: Rules = field(default_factory=Rules)
+
+
+def analyze(path: Path, tools: Tools, params: AnalysisParams, hook: Hook) -> Analysis:
+    info = video.probe(path, tools)
+    size = video.analysis_size(info, params.max_width)
+    shot_det = load_shot_detector(params.shots, info.fps)
+    faces = _Faces(params.faces, params.workers)
+    motion = ShotMotion(shot_det.lag)
+    cuts: list[int] = []
+    total = max(1, info.frames)
+    count = 0
+    try:
+        for i, frame in enumerate(video.frames(path, info, size, tools)):
+            found = shot_det.push(i, frame)
+            cuts += found
+            motion.push(i, frame, found)
+            if i % params.stride == 0:
+                faces.submit(i, frame)
+            count = i + 1
+            if i % 240 == 0:
+                hook(0.9 * min(1.0, i / total), f"frame {i}/{total}")
+        last = shot_det.flush()
+        cuts += last
+        scores = motion.finish(last)
+        samples = faces.results()
+    finally:
+        faces.close()
+    shots = _shots(cuts, count)
+    hook(0.92, f"{len(shots)} shots; tracking faces")
+    scale = info.width / size[0], info.height / size[1]
+    scaled = [(f, [_scaled(d, scale) for d in dets]) for f, dets in sorted(samples)]
+    tracks: list[Track] = []
+    for s, shot in enumerate(shots):
+        tracks += build_tracks(s, shot, scaled, min_hits=params.min_hits)
+    shot_scores = tuple(
+        round(shot_motion(scores[sh.start : sh.end], params.rules.min_event_frames), 4)
+        for sh in shots
+    )
+    clips = face_clips(
+        shots, tracks, shot_scores, float(info.fps), (info.width, info.height), params.rules
+    )
+    return Analysis(info, size, shots, shot_scores, tuple(tracks), tuple(clips), len(samples),
+                    shot_det.name, faces.name)  # fmt: skip
+
+
+def _shots(cuts: Sequence[int], frames: int) -> tuple[Shot, ...]:
+    bounds = [0, *sorted({c for c in cuts if 0 < c < frames}), frames]
+    return tuple(Shot(a, b) for a, b in pairwise(bounds) if b > a)
+
+
+def _scaled(det: Detection, scale: tuple[float, float]) -> Detection:
+    def box(b: Box) -> Box:
+        x, y, w, h = b
+        sx, sy = scale
+        return (round(x * sx, 2), round(y * sy, 2), round(w * sx, 2), round(h * sy, 2))
+
+    return Detection(box(det.box), det.score, None if det.mouth is None else box(det.mouth))
+
+
+_WORKER: FaceDetector | None = None
+
+
+def _init_worker(spec: DetectorSpec) -> None:
+    global _WORKER
+    _WORKER = load_face_detector(spec)
+
+
+def _detect(frame: Frame) -> list[Detection]:
+    assert _WORKER is not None
+    return list(_WORKER.detect(frame))
+
+
+class _Faces:
+    """Face detection on sampled frames, in worker processes, a bounded number in flight."""
+
+    def __init__(self, spec: DetectorSpec, workers: int) -> None:
+        self._pool: Executor | None = None
+        self._local: FaceDetector | None = None
+        if workers <= 1:
+            self._local = load_face_detector(spec)
+            self.name = self._local.name
+        else:
+            probe = load_face_detector(spec)  # fail here, not in a worker, when it cannot load
+            self.name = probe.name
+            ctx = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(
+                workers, mp_context=ctx, initializer=_init_worker, initargs=(spec,)
+            )
+        self._pending: deque[tuple[int, Future[list[Detection]]]] = deque()
+        self._done: list[tuple[int, list[Detection]]] = []
+        self._limit = 4 * max(1, workers)
+
+    def submit(self, index: int, frame: Frame) -> None:
+        if self._local is not None:
+            self._done.append((index, list(self._local.detect(frame))))
+            return
+        assert self._pool is not None
+        self._pending.append((index, self._pool.submit(_detect, frame)))
+        while len(self._pending) > self._limit:
+            i, fut = self._pending.popleft()
+            self._done.append((i, fut.result()))
+
+    def results(self) -> list[tuple[int, list[Detection]]]:
+        while self._pending:
+            i, fut = self._pending.popleft()
+            self._done.append((i, fut.result()))
+        return self._done
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,1 @@
+"""Shot and face detectors behind the core's Protocols."""

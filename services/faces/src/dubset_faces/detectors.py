@@ -1,0 +1,32 @@
+"""Which shot and face detectors a request names, loaded; a backend that cannot load raises
+(a request never silently falls back to another)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from dubset_faces.backends.animeface_faces import AnimeFaceDetector
+from dubset_faces.backends.scenedetect_shots import DETECTORS, SceneDetectShots
+from dubset_faces.core.model import FaceDetector, FacesInputError, ShotDetector
+
+SHOT_BACKENDS = DETECTORS
+FACE_BACKENDS = ("animeface",)
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    kind: str
+    threshold: float = 0.0  # 0: the backend's default
+
+
+def load_shot_detector(spec: DetectorSpec, fps: Fraction) -> ShotDetector:
+    if spec.kind in DETECTORS:
+        return SceneDetectShots(spec.kind, fps, spec.threshold)
+    raise FacesInputError(f"unknown shot detector {spec.kind!r}; have {', '.join(SHOT_BACKENDS)}")
+
+
+def load_face_detector(spec: DetectorSpec) -> FaceDetector:
+    if spec.kind == "animeface":
+        return AnimeFaceDetector(spec.threshold or 0.6)
+    raise FacesInputError(f"unknown face detector {spec.kind!r}; have {', '.join(FACE_BACKENDS)}")
