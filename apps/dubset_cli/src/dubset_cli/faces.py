@@ -28,8 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("video", type=Path, help="the video (MKV, MP4)")
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument("--contact-sheet", type=Path, help="the PNG (default OUT/contact_sheet.png)")
-    p.add_argument("--shots", choices=("content", "adaptive"), default="content",
-                   help="PySceneDetect's detector (default content)")  # fmt: skip
+    p.add_argument("--shots", choices=("content", "adaptive"), default="adaptive",
+                   help="PySceneDetect's detector (default adaptive)")  # fmt: skip
     p.add_argument("--stride", type=int, default=24, help="detect faces every N frames (24)")
     p.add_argument("--min-motion", type=float, default=0.35, help="DVR-Scan score (0.35)")
     p.add_argument("--faces-per-frame", type=int, default=1, help="faces a clip shows (1)")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dubset_eval.dubreport import is_dub_report
 from dubset_eval.errors import EvalInputError
+from dubset_eval.facescore import FACES_FORMAT
 from dubset_eval.results import language_code
 from dubset_eval.truth import FORMAT as TRUTH_FORMAT
 
@@ -99,6 +100,8 @@ class _Languages:
 def _json_kinds(value: Mapping[str, object]) -> list[str]:
     if is_dub_report(value):
         return ["dub"]
+    if value.get("format") == FACES_FORMAT:
+        return ["faces"]
     kinds = []
     if isinstance(value.get("segments"), list) and "language" in value:
         kinds.append("asr")

@@ -21,6 +21,8 @@ from dubset_eval.der import Turn, diarization_error
 from dubset_eval.discover import ANNOTATIONS, DATASET_MANIFEST, Found, discover, read_json
 from dubset_eval.dubeval import score_dub
 from dubset_eval.errors import EvalInputError
+from dubset_eval.facerow import FacesRow
+from dubset_eval.facescore import score_faces
 from dubset_eval.fields import FieldError
 from dubset_eval.report import (
     AsrRow,
@@ -89,6 +91,7 @@ class _Scoring:
     offsets: list[OffsetRow] = field(default_factory=list)
     completeness: list[CompletenessRow] = field(default_factory=list)
     dub: list[DubRow] = field(default_factory=list)
+    faces: list[FacesRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cues: dict[Path, tuple[SubSegment, ...] | None] = field(default_factory=dict)
@@ -141,6 +144,11 @@ class _Scoring:
             self.completeness.append(CompletenessRow(source, check(found.path.parent, listed)))
         elif found.kind == "dataset":
             self.dataset(found.path)
+        elif found.kind == "faces":
+            if self.truth.picture is None:
+                self.problems.append(f"{source}: the truth has no picture (generator < 2)")
+            else:
+                self.faces.append(FacesRow(source, score_faces(self.truth.picture, found.value)))
         elif found.kind == "dub":
             row, notes = score_dub(self.truth, found.path, found.value, source, self.stem)
             self.dub.append(row)
@@ -261,6 +269,7 @@ def evaluate(truth_path: Path, result_path: Path) -> Report:
         offsets=tuple(scoring.offsets),
         completeness=tuple(scoring.completeness),
         dub=tuple(scoring.dub),
+        faces=tuple(scoring.faces),
         problems=tuple(scoring.problems),
         notes=(*found.notes, *scoring.notes),
         ignored=found.ignored,

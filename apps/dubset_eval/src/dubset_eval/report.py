@@ -9,6 +9,7 @@ from dubset_eval.clips import ClipScore
 from dubset_eval.completeness import Completeness
 from dubset_eval.der import DerScore
 from dubset_eval.dubrow import DubRow, dub_json, dub_lines
+from dubset_eval.facerow import FacesRow, faces_json, faces_lines
 from dubset_eval.subreport import SUBTITLE_TABLE, SubtitleRow, subtitle_json
 from dubset_eval.tables import Table, decibels, millis, percent, seconds, short_source
 from dubset_eval.text import ErrorRate
@@ -20,6 +21,7 @@ __all__ = [
     "CompletenessRow",
     "DiarizationRow",
     "DubRow",
+    "FacesRow",
     "OffsetRow",
     "Report",
     "SeparationRow",
@@ -98,6 +100,7 @@ class Report:
     offsets: tuple[OffsetRow, ...] = ()
     completeness: tuple[CompletenessRow, ...] = ()
     dub: tuple[DubRow, ...] = ()
+    faces: tuple[FacesRow, ...] = ()
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     ignored: int = 0
@@ -115,6 +118,7 @@ class Report:
                 self.offsets,
                 self.completeness,
                 self.dub,
+                self.faces,
             )
         )
 
@@ -250,6 +254,7 @@ def to_text(report: Report) -> str:
     out += CLIPS_TABLE.lines(report.clips)
     out += OFFSET_TABLE.lines(report.offsets)
     out += dub_lines(report.dub)
+    out += faces_lines(report.faces)
     out += _completeness_lines(report.completeness)
     out += _problem_lines(report.problems)
     out += [f"note: {n}" for n in report.notes]
@@ -365,6 +370,7 @@ def to_json(report: Report) -> dict[str, object]:
         "offsets": [_offset_json(r) for r in report.offsets],
         "completeness": [_completeness_json(r) for r in report.completeness],
         "dub": [dub_json(r) for r in report.dub],
+        "faces": [faces_json(r) for r in report.faces],
         "problems": list(report.problems),
         "notes": list(report.notes),
         "ignored": report.ignored,

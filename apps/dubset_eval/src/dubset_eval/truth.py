@@ -86,6 +86,7 @@ class Truth:
     names: Mapping[str, str] = field(default_factory=dict)  # character id -> name
     videos: Mapping[str, str] = field(default_factory=dict)  # language -> video file name
     cue_files: tuple[CueFile, ...] = ()
+    picture: Mapping[str, object] | None = None  # the JA video's shots, faces and mouths
 
     def files(self) -> frozenset[Path]:
         """Every file of the truth itself, resolved (never scored as a result)."""
@@ -241,7 +242,14 @@ def parse_truth(value: object, path: Path) -> Truth:
         names=_names(array(d, "characters", "truth")),
         videos=_videos(d.get("videos")),
         cue_files=_cue_files(d, path.parent),
+        picture=_picture(d.get("picture")),
     )
+
+
+def _picture(value: object) -> Mapping[str, object] | None:
+    if value is None:
+        return None
+    return obj(value, "truth.picture")
 
 
 def load_truth(path: Path) -> Truth:

@@ -14,7 +14,16 @@ from pathlib import Path
 from dubset_common.ffmpeg import Tools
 from dubset_faces import video
 from dubset_faces.core.anivid import Rules, face_clips, shot_motion
-from dubset_faces.core.model import Box, Detection, FaceClip, FaceDetector, Frame, Shot, Track
+from dubset_faces.core.model import (
+    Box,
+    Detection,
+    FaceClip,
+    FaceDetector,
+    FacesInputError,
+    Frame,
+    Shot,
+    Track,
+)
 from dubset_faces.core.tracks import build_tracks
 from dubset_faces.detectors import DetectorSpec, load_face_detector, load_shot_detector
 from dubset_faces.motion import ShotMotion
@@ -41,7 +50,7 @@ class AnalysisParams:
     max_width: int = 640  # analysis frames are at most this wide
     min_hits: int = 2
     workers: int = 2  # face detection processes (1: in this process)
-    shots: DetectorSpec = field(default_factory=lambda: DetectorSpec("content"))
+    shots: DetectorSpec = field(default_factory=lambda: DetectorSpec("adaptive"))
     faces: DetectorSpec = field(default_factory=lambda: DetectorSpec("animeface"))
     rules: Rules = field(default_factory=Rules)
 
@@ -71,6 +80,10 @@ def analyze(path: Path, tools: Tools, params: AnalysisParams, hook: Hook) -> Ana
         samples = faces.results()
     finally:
         faces.close()
+    if count < total * 0.9 - 24:
+        raise FacesInputError(
+            f"the video ends after {count} of its {total} frames (truncated or damaged)"
+        )
     shots = _shots(cuts, count)
     hook(0.92, f"{len(shots)} shots; tracking faces")
     scale = info.width / size[0], info.height / size[1]

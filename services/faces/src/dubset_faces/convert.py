@@ -15,7 +15,7 @@ from dubset_faces.detectors import FACE_BACKENDS, SHOT_BACKENDS
 class FacesParams:
     """Validated faces params (hashed into the stage's output key)."""
 
-    shot_detector: str = "content"
+    shot_detector: str = "adaptive"
     shot_threshold: float = 0.0
     face_detector: str = "animeface"
     face_threshold: float = 0.6
@@ -27,7 +27,7 @@ class FacesParams:
 
 
 def params_from_proto(p: faces_pb2.FacesParams) -> FacesParams:
-    shot = p.shot_detector or "content"
+    shot = p.shot_detector or "adaptive"
     if shot not in SHOT_BACKENDS:
         raise FacesInputError(f"shot_detector must be one of {', '.join(SHOT_BACKENDS)}")
     face = p.face_detector or "animeface"

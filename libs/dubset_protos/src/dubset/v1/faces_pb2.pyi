@@ -40,7 +40,7 @@ class FacesParams(_message.Message):
     CROP_SCALE_FIELD_NUMBER: _builtins.int
     FULL_FRAME_FIELD_NUMBER: _builtins.int
     shot_detector: _builtins.str
-    """"content" (default) or "adaptive" (PySceneDetect)"""
+    """"adaptive" (default) or "content" (PySceneDetect)"""
     shot_threshold: _builtins.float
     """0: the detector's default (content 27, adaptive 3)"""
     face_detector: _builtins.str

@@ -38,7 +38,7 @@ class AnimeFaceDetector:
         import animeface
         from PIL import Image
 
-        found = animeface.detect(Image.fromarray(frame, "RGB"))
+        found = animeface.detect(Image.fromarray(frame))
         out = []
         for face in found:
             if face.likelihood < self.min_likelihood:
