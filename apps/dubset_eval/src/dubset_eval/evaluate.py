@@ -145,14 +145,18 @@ class _Scoring:
         elif found.kind == "dataset":
             self.dataset(found.path)
         elif found.kind == "faces":
-            if self.truth.picture is None:
-                self.problems.append(f"{source}: the truth has no picture (generator < 2)")
-            else:
-                self.faces.append(FacesRow(source, score_faces(self.truth.picture, found.value)))
+            self.score_faces(source, found.value)
         elif found.kind == "dub":
             row, notes = score_dub(self.truth, found.path, found.value, source, self.stem)
             self.dub.append(row)
             self.notes += notes
+
+    def score_faces(self, source: str, value: Mapping[str, object]) -> None:
+        if self.truth.picture is None:
+            self.problems.append(f"{source}: the truth has no picture (generator < 2)")
+            return
+        lines = [(ln.speaker, u.start_ms, u.end_ms) for ln, u in self.truth.spoken("ja")]
+        self.faces.append(FacesRow(source, score_faces(self.truth.picture, value, lines)))
 
     def subtitle_timing(self, source: str, language: str, value: Mapping[str, object]) -> None:
         """For a subtitle-sourced transcript: its segments' timing and speakers per kind, and

@@ -27,13 +27,28 @@ def _cells(r: FacesRow) -> list[str]:
         percent(s.clip_precision.rate, 1),
         percent(s.clip_recall.rate, 1),
         f"{s.clips}/{s.truth_clips}",
+        percent(s.speaking.rate, 1),
+        percent(s.offscreen.rate, 1),
     ]
 
 
 FACES_TABLE = Table(
     "Faces (shots +-2 frames; face boxes per frame at IoU 0.5; face-clip frames vs the "
-    "paper's rules on the truth; clips found/truth runs)",
-    ("source", "shot F1", "shot P", "shot R", "face P", "face R", "clip P", "clip R", "clips"),
+    "paper's rules on the truth; clips found/truth runs; speaker: the speaking face named in "
+    "clips with a visible speaker, off: clips without one marked so)",
+    (
+        "source",
+        "shot F1",
+        "shot P",
+        "shot R",
+        "face P",
+        "face R",
+        "clip P",
+        "clip R",
+        "clips",
+        "speaker",
+        "off",
+    ),
     _cells,
 )
 
@@ -59,4 +74,6 @@ def faces_json(row: FacesRow) -> dict[str, object]:
         "clip_recall": _rate(s.clip_recall),
         "clips": s.clips,
         "truth_clips": s.truth_clips,
+        "speaking": _rate(s.speaking),
+        "offscreen": _rate(s.offscreen),
     }

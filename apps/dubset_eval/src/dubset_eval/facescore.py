@@ -35,6 +35,8 @@ class FacesScore:
     clip_recall: Rate
     clips: int
     truth_clips: int
+    speaking: Rate = Rate(0, 0)  # clips with a visible speaker: the right face named
+    offscreen: Rate = Rate(0, 0)  # clips without one: marked so
 
     @property
     def shot_f1(self) -> float | None:
@@ -53,18 +55,22 @@ def iou(a: Box, b: Box) -> float:
     return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
-def _boxes_by_frame(tracks: Sequence[object], where: str) -> dict[int, list[tuple[int, Box]]]:
-    """frame -> (track number, box) from tracks with start_frame and a box (or null) a frame."""
-    out: dict[int, list[tuple[int, Box]]] = {}
+def _boxes_by_frame(
+    tracks: Sequence[object], where: str, named: bool = False
+) -> dict[int, list[tuple[int | str, Box]]]:
+    """frame -> (track number, or its character when named, box) from tracks with
+    start_frame and a box (or null) a frame."""
+    out: dict[int, list[tuple[int | str, Box]]] = {}
     for n, value in enumerate(tracks):
         t = obj(value, f"{where}[{n}]")
         start = integer(t, "start_frame", where)
+        key: int | str = str(t.get("character")) if named else n
         for i, box in enumerate(array(t, "boxes", where)):
             if box is None:
                 continue
             if not (isinstance(box, list) and len(box) == 4):
                 raise FieldError(f"{where}[{n}].boxes[{i}]: not [x, y, w, h]")
-            out.setdefault(start + i, []).append((n, tuple(float(v) for v in box)))  # type: ignore[arg-type]
+            out.setdefault(start + i, []).append((key, tuple(float(v) for v in box)))  # type: ignore[arg-type]
     return out
 
 
@@ -85,7 +91,7 @@ def _matches(truth: Sequence[int], found: Sequence[int], tolerance: int) -> int:
 
 
 def _eligible_truth(
-    picture: Mapping[str, object], boxes: Mapping[int, list[tuple[int, Box]]], faces: int,
+    picture: Mapping[str, object], boxes: Mapping[int, list[tuple[int | str, Box]]], faces: int,
     min_frames: int,
 ) -> tuple[dict[int, Box], int]:  # fmt: skip
     """frame -> the lone face's box, for the frames a perfect AniVid pass keeps: in a shot
@@ -111,14 +117,19 @@ def _eligible_truth(
     return keep, runs
 
 
-def score_faces(picture: Mapping[str, object], doc: Mapping[str, object]) -> FacesScore:
-    """Shots (+-2 frames), face boxes (IoU >= 0.5, per frame) and face-clip frames."""
+def score_faces(
+    picture: Mapping[str, object],
+    doc: Mapping[str, object],
+    lines: Sequence[tuple[str, int, int]] = (),
+) -> FacesScore:
+    """Shots (+-2 frames), face boxes (IoU >= 0.5, per frame), face-clip frames and, when
+    faces.json says who speaks in each clip, that against the truth lines (speaker, JA span)."""
     if doc.get("format") != FACES_FORMAT:
         raise FieldError(f"format is not {FACES_FORMAT}")
     truth_cuts = _starts(array(picture, "shots", "picture"), "picture.shots")[1:]
     found_cuts = _starts(array(doc, "shots", "faces"), "faces.shots")[1:]
     shot_hits = _matches(truth_cuts, found_cuts, SHOT_TOLERANCE)
-    truth_boxes = _boxes_by_frame(array(picture, "faces", "picture"), "picture.faces")
+    truth_boxes = _boxes_by_frame(array(picture, "faces", "picture"), "picture.faces", True)
     found_boxes = _boxes_by_frame(array(doc, "tracks", "faces"), "faces.tracks")
     tp = 0
     for frame, found in found_boxes.items():
@@ -148,10 +159,11 @@ def score_faces(picture: Mapping[str, object], doc: Mapping[str, object]) -> Fac
             integer(c, "start_frame", "faces.clips"), integer(c, "end_frame", "faces.clips")
         ):
             kept += 1
-            box = array(track, "boxes", "faces.tracks")[f - t0]
-            if f in eligible and box is not None and iou(tuple(box), eligible[f]) >= MIN_IOU:  # type: ignore[arg-type]
+            cbox = array(track, "boxes", "faces.tracks")[f - t0]
+            if f in eligible and isinstance(cbox, list) and iou(_box(cbox), eligible[f]) >= MIN_IOU:
                 good += 1
                 covered.add(f)
+    speaking, offscreen = _speaking(doc, truth_boxes, lines, fps)
     return FacesScore(
         Rate(shot_hits, len(found_cuts)),
         Rate(shot_hits, len(truth_cuts)),
@@ -161,7 +173,71 @@ def score_faces(picture: Mapping[str, object], doc: Mapping[str, object]) -> Fac
         Rate(len(covered), len(eligible)),
         len(clips),
         truth_clip_count,
+        speaking,
+        offscreen,
     )
+
+
+def _speaking(
+    doc: Mapping[str, object],
+    truth_boxes: Mapping[int, list[tuple[int | str, Box]]],
+    lines: Sequence[tuple[str, int, int]],
+    fps: float,
+) -> tuple[Rate, Rate]:
+    """Per clip of faces.json's `speaking`: the truth's main speaker of its span, visible when
+    on screen for half their speech there; right when the speaking track's box (IoU 0.5) is
+    that character's face, or when both say nobody visible speaks."""
+    if "speaking" not in doc or not lines:
+        return Rate(0, 0), Rate(0, 0)
+    faces_of = _truth_characters(truth_boxes)
+    tracks = array(doc, "tracks", "faces")
+    hit = seen = none_hit = none_seen = 0
+    for n, value in enumerate(array(doc, "speaking", "faces")):
+        s = obj(value, f"faces.speaking[{n}]")
+        a, b = (
+            integer(s, "ja_start_ms", "faces.speaking"),
+            integer(s, "ja_end_ms", "faces.speaking"),
+        )
+        spoken: dict[str, list[int]] = {}
+        for who, start, end in lines:
+            lo, hi = max(a, start), min(b, end)
+            if hi > lo:
+                spoken.setdefault(who, []).extend(
+                    range(round(lo * fps / 1000), round(hi * fps / 1000))
+                )
+        if not spoken:
+            continue
+        who = max(sorted(spoken), key=lambda w: len(spoken[w]))
+        frames = spoken[who]
+        on_screen = [f for f in frames if who in faces_of.get(f, {})]
+        track = s.get("speaking_track")
+        if len(on_screen) * 2 < len(frames):
+            none_seen += 1
+            none_hit += track is None
+            continue
+        seen += 1
+        if not isinstance(track, int) or not 0 <= track < len(tracks):
+            continue
+        t = obj(tracks[track], "faces.tracks")
+        t0, boxes = integer(t, "start_frame", "faces.tracks"), array(t, "boxes", "faces.tracks")
+        votes = 0
+        for f in on_screen:
+            box = boxes[f - t0] if 0 <= f - t0 < len(boxes) else None
+            votes += isinstance(box, list) and iou(_box(box), faces_of[f][who]) >= MIN_IOU
+        hit += votes * 2 >= len(on_screen)
+    return Rate(hit, seen), Rate(none_hit, none_seen)
+
+
+def _truth_characters(
+    truth_boxes: Mapping[int, list[tuple[int | str, Box]]],
+) -> dict[int, dict[str, Box]]:
+    """frame -> character -> box."""
+    return {f: {str(who): box for who, box in boxes} for f, boxes in truth_boxes.items()}
+
+
+def _box(value: list[object]) -> Box:
+    x, y, w, h = (float(v) for v in value)  # type: ignore[arg-type]
+    return (x, y, w, h)
 
 
 def _fps(text: str) -> float:

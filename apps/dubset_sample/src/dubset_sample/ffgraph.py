@@ -196,8 +196,9 @@ def _shot_hash(shot: Shot, salt: str) -> int:
 
 def _centres(shot: Shot, w: int) -> list[int]:
     if len(shot.characters) >= 2:
-        return [round(w * 0.3), round(w * 0.7)]
-    slot = _shot_hash(shot, "slot") % 3
+        sides = [round(w * 0.3), round(w * 0.7)]
+        return sides[::-1] if shot.flip else sides
+    slot = (_shot_hash(shot, "slot") + shot.flip) % 3
     return [round(w * (0.36, 0.5, 0.64)[slot])]
 
 

@@ -36,6 +36,7 @@ class Shot:
     motion: str  # one of MOTIONS, or TITLE
     # per character on screen who speaks in the shot: mouth-open spans, ms from the shot start
     mouths: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = ()
+    flip: bool = False  # the reverse angle: characters on the other sides
 
 
 Speech = Sequence[tuple[str, int, int]]
@@ -58,11 +59,14 @@ def plan_shots(
     spans = list(pairwise(bounds))
     casts = _casts(spans, speech, character_ids, rng)
     scenes = _scene_backgrounds(spans, pauses, backgrounds, rng)
+    flips = _reverse_angles(casts, scenes)
     motions = _motions(len(spans), rng)
     flaps = flap_spans(speech, seed)
     return tuple(
-        Shot(a, b, bg, cast, motion, _shot_mouths(a, b, cast, flaps))
-        for (a, b), cast, bg, motion in zip(spans, casts, scenes, motions, strict=True)
+        Shot(a, b, bg, cast, motion, _shot_mouths(a, b, cast, flaps), flip)
+        for (a, b), cast, bg, motion, flip in zip(
+            spans, casts, scenes, motions, flips, strict=True
+        )
     )
 
 
@@ -204,6 +208,17 @@ def _casts(
         casts.append(tuple(ranked))
         previous = ranked[0] if ranked else previous
     return casts
+
+
+def _reverse_angles(casts: Sequence[tuple[str, ...]], scenes: Sequence[str]) -> list[bool]:
+    """Per shot, whether it is the reverse angle of the one before (characters swap sides):
+    when the background and the cast stay, so every cut changes the picture (an editor never
+    cuts between identical framings)."""
+    flips = [False] * len(casts)
+    for i in range(1, len(casts)):
+        same = scenes[i] == scenes[i - 1] and set(casts[i]) == set(casts[i - 1])
+        flips[i] = same and not flips[i - 1]
+    return flips
 
 
 def _idle_cast(previous: str | None, character_ids: Sequence[str], rng: random.Random) -> list[str]:

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 from dubset_common.ffmpeg import Tools
 from dubset_faces import video
 from dubset_faces.core.anivid import Rules, face_clips, shot_motion
@@ -65,10 +68,14 @@ def analyze(path: Path, tools: Tools, params: AnalysisParams, hook: Hook) -> Ana
     total = max(1, info.frames)
     count = 0
     try:
+        half = (max(2, size[0] // 2), max(2, size[1] // 2))
         for i, frame in enumerate(video.frames(path, info, size, tools)):
-            found = shot_det.push(i, frame)
+            # Shots and motion on a half-size frame (DVR-Scan's downscale option): the same
+            # cuts and scores for a quarter of the pixels.
+            small = np.asarray(cv2.resize(frame, half, interpolation=cv2.INTER_AREA), np.uint8)
+            found = shot_det.push(i, small)
             cuts += found
-            motion.push(i, frame, found)
+            motion.push(i, small, found)
             if i % params.stride == 0:
                 faces.submit(i, frame)
             count = i + 1

@@ -14,10 +14,12 @@ from dubset_common.tools import stage_errors, tool_version
 from dubset_faces import STAGE, VERSION
 from dubset_faces.analyze import AnalysisParams, analyze
 from dubset_faces.convert import FacesParams, params_from_proto
-from dubset_faces.core.doc import faces_doc
+from dubset_faces.core.doc import faces_doc, parse_clips, parse_turns
 from dubset_faces.core.model import FacesInputError
+from dubset_faces.core.speaking import open_frames, speaking
 from dubset_faces.detectors import DetectorSpec
 from dubset_faces.encode import contact_sheet, write_clips
+from dubset_faces.mouths import measure
 
 MAX_INPUT_BYTES = 64 * 1024**3
 WORKERS = 2  # face detection processes
@@ -35,13 +37,15 @@ def analysis_params(p: FacesParams, workers: int = WORKERS) -> AnalysisParams:
 
 
 class FacesStage(UsesTools):
-    """Input `video` (the Japanese video). Outputs `faces` (faces.json), `contact_sheet`
-    (a PNG of the face clips) and per face clip `clip/<id>` (and `full/<id>`)."""
+    """Input `video` (the Japanese video); optional `clips` (the alignment's clips.json) and
+    `ja_turns` (the JA diarization's turns.json) for who speaks on screen in each clip.
+    Outputs `faces` (faces.json), `contact_sheet` (a PNG of the face clips) and per face clip
+    `clip/<id>` (and `full/<id>`)."""
 
     name = STAGE
     version = VERSION
     inputs: tuple[str, ...] = ("video",)
-    optional_inputs: tuple[str, ...] = ()
+    optional_inputs: tuple[str, ...] = ("clips", "ja_turns")
 
     def __init__(self, workers: int = WORKERS) -> None:
         super().__init__()
@@ -61,7 +65,16 @@ class FacesStage(UsesTools):
     def _run(self, ctx: StageContext[FacesParams]) -> StageOutcome:
         p, tools, work = ctx.params, self.tools, ctx.workdir
         path = ctx.input_file("video")
+        clips = parse_clips(ctx.read_input("clips")) if ctx.has_input("clips") else None
+        turns = parse_turns(ctx.read_input("ja_turns")) if ctx.has_input("ja_turns") else []
         a = analyze(path, tools, analysis_params(p, self.workers), ctx.hook)
+        ctx.hook(0.86, f"measuring {len(a.tracks)} mouths")
+        openness = measure(path, a.info, a.size, a.tracks, tools,
+                           lambda f: ctx.hook(0.86 + 0.07 * f, "measuring mouths"))  # fmt: skip
+        opened = [open_frames(o) for o in openness]
+        said = (
+            None if clips is None else speaking(clips, turns, a.tracks, opened, float(a.info.fps))
+        )
         ctx.hook(0.93, f"writing {len(a.clips)} face clips")
         written, middles = write_clips(
             path, a.info, a.clips, work, tools, p.crop_size, p.full_frame,
@@ -77,6 +90,8 @@ class FacesStage(UsesTools):
                    "duration_ms": a.info.duration_ms},
             fps=a.info.fps, shots=a.shots, motion=a.motion, tracks=a.tracks, clips=a.clips,
             files=files,
+            opened=opened,
+            speaking=said,
             analysis={"size": list(a.size), "stride": p.stride, "samples": a.samples,
                       "shot_detector": a.shot_backend, "face_detector": a.face_backend,
                       "rules": _rules(p)},

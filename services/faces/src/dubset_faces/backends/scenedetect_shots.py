@@ -12,6 +12,10 @@ from scenedetect.detectors import AdaptiveDetector, ContentDetector
 from dubset_faces.core.model import FacesInputError, Frame
 
 DETECTORS = ("content", "adaptive")
+# Anime pans "on twos and threes" (the picture moves every 2nd or 3rd frame) make periodic
+# content spikes of 15-18 that the adaptive ratio alone takes for cuts; the library's floor
+# (15) sits among them.
+MIN_CONTENT_VAL = 20.0
 
 
 class SceneDetectShots:
@@ -29,7 +33,9 @@ class SceneDetectShots:
             )
         else:
             self._det = AdaptiveDetector(
-                adaptive_threshold=threshold or 3.0, min_scene_len=min_frames
+                adaptive_threshold=threshold or 3.0,
+                min_scene_len=min_frames,
+                min_content_val=MIN_CONTENT_VAL,
             )
         self._lag = min_frames + 8
 
