@@ -46,6 +46,9 @@ SERVICES = (
     # The whole dubbed episode (ffmpeg, CPU); its server runs Render on the store, as packaging's.
     ("render", "serve", "dubset.v1.RenderService"),
     ("render", "worker", ""),
+    # AniVid face clips and who speaks on screen (OpenCV, animeface in worker processes).
+    ("faces", "serve", "dubset.v1.FacesService"),
+    ("faces", "worker", ""),
     # Last: the orchestrator publishes to every stage's topics, so its workers come first.
     ("jobs", "serve", "dubset.v1.JobService"),
 )

@@ -71,20 +71,10 @@ def _cli(cluster: Cluster, args: list[str], check: bool = True) -> subprocess.Co
     return proc
 
 
-def _submit(cluster: Cluster, ep: Episode, dataset: str = DATASET) -> str:
-    proc = _cli(
-        cluster,
-        [
-            "submit",
-            "--show",
-            str(ep.show),
-            "--episode-number",
-            str(ep.number),
-            *ep.files,
-            "--dataset",
-            dataset,
-        ],
-    )
+def _submit(cluster: Cluster, ep: Episode, dataset: str = DATASET, faces: bool = False) -> str:
+    """Submit an episode; only a1's job finds faces (the rest would only add time)."""
+    args = ["submit", "--show", str(ep.show), "--episode-number", str(ep.number), *ep.files]
+    proc = _cli(cluster, [*args, "--dataset", dataset, *([] if faces else ["--no-faces"])])
     return proc.stdout.strip().splitlines()[-1]
 
 
@@ -111,7 +101,7 @@ def _announce(cluster: Cluster, ep: Episode) -> None:
         "ja": "ja.mp4",
         "en": "en.mp4",
         **({"en_subtitles": ep.en_subs.name} if subs else {}),
-        "options": {"dataset": DATASET},
+        "options": {"dataset": DATASET, "run_faces": False},
     }
     key = f"{folder}/{ep.name}.episode.json"
     info = store.put_bytes(key, json.dumps(manifest).encode(), "application/json")
@@ -151,7 +141,7 @@ def run(
     subs = subtitles_at_ja_times(episodes["a1"])
     dubbing = _dub(cluster, ["--video", str(episodes["a1"].ja), "--en-subs", str(subs),
                              "--out", str(out.dub)])  # fmt: skip
-    out.jobs["a1"] = _submit(cluster, episodes["a1"])
+    out.jobs["a1"] = _submit(cluster, episodes["a1"], faces=True)
     out.jobs["a2"] = _submit(cluster, episodes["a2"])
     out.jobs["b1"] = _submit(cluster, episodes["b1"])
     _announce(cluster, episodes["c1"])
@@ -266,8 +256,34 @@ def test_embedded_and_distributed_give_byte_identical_annotations(
 ) -> None:
     assert run.single_dir is not None
     local = embedded_a1 / "datasets" / "default"
-    for name in ("anim400k_annotations.json", "manifest.jsonl"):
-        assert (run.single_dir / name).read_bytes() == (local / name).read_bytes(), name
+    name = "anim400k_annotations.json"
+    assert (run.single_dir / name).read_bytes() == (local / name).read_bytes(), name
+    # "single" ran without faces: its manifest is the embedded one less the faces' files.
+    embedded = (local / "manifest.jsonl").read_text().splitlines(keepends=True)
+    clips = [ln for ln in embedded if json.loads(ln)["kind"] in ("audio", "video", "baseline")]
+    assert (run.single_dir / "manifest.jsonl").read_text() == "".join(clips)
+
+
+def test_faces_through_the_services_are_byte_identical_to_the_embedded_run(
+    run: Run, embedded_a1: Path
+) -> None:
+    """a1's faces (the only job of the four that found them): the AniVid annotations, the
+    speaking faces and every face file's manifest line are the embedded run's, byte for byte."""
+    assert run.dataset_dir is not None
+    local = embedded_a1 / "datasets" / "default"
+    for name in ("anivid_annotations.json", "anim400k_faces.json"):
+        assert (run.dataset_dir / name).read_bytes() == (local / name).read_bytes(), name
+
+    def face_lines(root: Path) -> list[str]:
+        lines = (root / "manifest.jsonl").read_text().splitlines()
+        return [ln for ln in lines if json.loads(ln)["kind"] in ("anivid", "anivid_full", "av")]
+
+    ours = face_lines(run.dataset_dir)
+    assert ours and ours == face_lines(local)
+    faces = json.loads((local / "anim400k_faces.json").read_text())["clips"]
+    annotations = (local / "anim400k_annotations.json").read_text()
+    assert faces and all(clip in annotations for clip in faces)
+    assert any(entry["speaking_track"] is not None for entry in faces.values())
 
 
 def test_a_dataset_written_under_umask_022_is_readable_by_everyone(embedded_a1: Path) -> None:

@@ -16,7 +16,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = ROOT / "docker"
 DOCKERFILES = sorted(DOCKER_DIR.glob("*.Dockerfile"))
-CPU_STAGES = ("alignment", "media", "separation", "packaging", "jobs", "translation", "render")
+CPU_STAGES = (
+    "alignment",
+    "media",
+    "separation",
+    "packaging",
+    "jobs",
+    "translation",
+    "render",
+    "faces",
+)
 GPU_STAGES = ("asr", "diarization", "tts")
 # Images that are not named after their service: Dockerfile stem -> service.
 SERVICE_OF = {"spleeter": "separation"}

@@ -340,6 +340,7 @@ SERVER_AND_WORKER = (
     "tts",
     "translation",
     "render",
+    "faces",
 )
 GPU_STAGES = ("asr", "diarization", "tts")
 STAGE_ENV = {  # the stages' own settings, read outside dubset_common.config

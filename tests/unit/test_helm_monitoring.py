@@ -46,6 +46,7 @@ STAGES = (
     "translation",
     "tts",
     "render",
+    "faces",
 )
 ALERTS = {
     "DubsetConsumerLagHigh",

@@ -32,6 +32,7 @@ SERVICES = {
     "tts": "Tts",
     "translation": "Translation",
     "render": "Render",
+    "faces": "Faces",
 }
 
 # Every pipeline stage's params message, the value of StageRequest.params.

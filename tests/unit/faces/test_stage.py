@@ -84,14 +84,17 @@ def test_no_faces_black_static_single_shot_gives_an_empty_result(tmp_path: Path)
 
 
 def test_odd_rate_and_variable_rate_are_analysed_on_their_average_clock(tmp_path: Path) -> None:
-    video = tmp_path / "vfr.mkv"
+    vfr = tmp_path / "vfr.mp4"  # 30 frames at 30 fps, then 30 at 15 fps: 2.9 s, 60 frames
     _ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=2", "-vf",
-            "setpts='if(lt(N,30),N/(29.97*TB),(N*1.5)/(29.97*TB))'", "-fps_mode", "vfr",
-            "-c:v", "libx264", str(video))  # fmt: skip
-    result, store = _run(tmp_path / "s", video)
-    doc = _doc(store, result)
-    fps = doc["video"]["fps"]  # type: ignore[index]
-    assert fps not in ("30/1", "0/0") and doc["video"]["frames"] > 0  # type: ignore[index]
+            "setpts='if(lt(N,30),N/(30*TB),(30+(N-30)*2)/(30*TB))'", "-fps_mode", "vfr",
+            "-c:v", "libx264", str(vfr))  # fmt: skip
+    odd = tmp_path / "odd.mkv"  # 12.5 fps, odd sides
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=s=322x182:r=12.5:d=2", "-c:v", "libx264", str(odd))
+    for video, fps, frames in ((vfr, "600/29", 60), (odd, "25/2", 25)):
+        result, store = _run(tmp_path / video.stem, video)
+        doc = _doc(store, result)
+        assert doc["video"]["fps"] == fps  # type: ignore[index]
+        assert abs(doc["video"]["frames"] - frames) <= 1  # type: ignore[index]
 
 
 @pytest.mark.parametrize(

@@ -118,7 +118,7 @@ def _submit(args: argparse.Namespace) -> int:
             raise DubsetError(f"{exc}; {store_origin()}") from None
         sub = submission(
             show, number, ja, en, dataset=args.dataset, tts=not args.no_tts,
-            tts_backend=args.tts_backend,
+            tts_backend=args.tts_backend, faces=not args.no_faces,
         )  # fmt: skip
         choose_tracks(sub, release)
         try:

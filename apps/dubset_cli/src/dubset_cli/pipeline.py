@@ -32,6 +32,8 @@ JOIN_TIMEOUT_S = 30.0
 
 def stage_builders() -> dict[str, BuildWorker]:
     """Every stage's worker factory (imported here so `dubset --help` stays fast)."""
+    from dubset_faces.worker import build_worker as faces
+
     from dubset_alignment.worker import build_worker as alignment
     from dubset_asr.worker import build_worker as asr
     from dubset_diarization.worker import build_worker as diarization
@@ -52,6 +54,7 @@ def stage_builders() -> dict[str, BuildWorker]:
         "tts": tts,
         "translation": translation,
         "render": render,
+        "faces": faces,
     }
 
 

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                 en = upload(pipeline.store, release.en, "the EN video")
             sub = submission(
                 show, number, ja, en, dataset=args.dataset, tts=not args.no_tts,
-                tts_backend=args.tts_backend,
+                tts_backend=args.tts_backend, faces=not args.no_faces,
             )  # fmt: skip
             choose_tracks(sub, release)
             attach_subtitles(sub, release, pipeline.store)

@@ -61,6 +61,7 @@ def submission(
     dataset: str = "",
     tts: bool = True,
     tts_backend: str = "",
+    faces: bool = True,
 ) -> jobs_pb2.EpisodeSubmission:
     """The submission of one episode; its info comes from show["episodes"][number] if given."""
     if episode_number < 0:
@@ -81,6 +82,8 @@ def submission(
     sub.options.dataset = dataset
     if not tts:  # unset means on, so a default submission keeps its id
         sub.options.run_tts = False
+    if not faces:
+        sub.options.run_faces = False
     if tts_backend:
         sub.options.stage_params["tts"].Pack(tts_pb2.TtsParams(backend=tts_backend))
     return sub
@@ -90,6 +93,11 @@ def add_tts_arguments(p: argparse.ArgumentParser) -> None:
     """The submission's baseline-dub options (`dubset run`, `dubset submit`)."""
     p.add_argument(
         "--no-tts", action="store_true", help="skip the baseline English dub (the tts stage)"
+    )
+    p.add_argument(
+        "--no-faces",
+        action="store_true",
+        help="skip the faces stage (AniVid face clips, who speaks on screen)",
     )
     p.add_argument(
         "--tts-backend",

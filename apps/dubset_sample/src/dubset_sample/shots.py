@@ -64,9 +64,7 @@ def plan_shots(
     flaps = flap_spans(speech, seed)
     return tuple(
         Shot(a, b, bg, cast, motion, _shot_mouths(a, b, cast, flaps), flip)
-        for (a, b), cast, bg, motion, flip in zip(
-            spans, casts, scenes, motions, flips, strict=True
-        )
+        for (a, b), cast, bg, motion, flip in zip(spans, casts, scenes, motions, flips, strict=True)
     )
 
 

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 
 from dubset.v1 import faces_pb2
+from dubset_common.errors import InvalidInputError
+from dubset_common.keys import check_id
 from dubset_faces.core.anivid import Rules
 from dubset_faces.core.model import FacesInputError
 from dubset_faces.detectors import FACE_BACKENDS, SHOT_BACKENDS
@@ -24,6 +26,7 @@ class FacesParams:
     rules: Rules = field(default_factory=Rules)
     crop_size: int = 256
     full_frame: bool = True
+    dataset: str = ""
 
 
 def params_from_proto(p: faces_pb2.FacesParams) -> FacesParams:
@@ -61,5 +64,10 @@ def params_from_proto(p: faces_pb2.FacesParams) -> FacesParams:
         raise FacesInputError("min_motion and crop_scale must be finite")
     rules.check()
     full = p.full_frame if p.HasField("full_frame") else True
+    if p.dataset:
+        try:
+            check_id(p.dataset, "dataset name")
+        except InvalidInputError as exc:
+            raise FacesInputError(str(exc)) from None
     return FacesParams(shot, p.shot_threshold, face, face_threshold, stride, max_width, rules,
-                       crop, full)  # fmt: skip
+                       crop, full, p.dataset)  # fmt: skip

@@ -135,3 +135,23 @@ def contact_sheet(middles: Sequence[Frame], out: Path) -> Path:
         sheet.paste(thumb, ((i % cols) * SHEET_THUMB, (i // cols) * SHEET_THUMB))
     sheet.save(out, format="PNG", optimize=False)
     return out
+
+
+def mux_av(
+    face: Path, ja_audio: Path, ja_offset_ms: int, ms: int, en_audio: Path, out: Path,
+    tools: Tools,
+) -> None:  # fmt: skip
+    """The speaking face clip with the JA clip's audio over the same frames (from ja_offset_ms
+    into it) and the EN clip's audio as a second track (jpn, eng), byte-reproducibly."""
+    argv = [tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y",
+            "-i", file_url(face), "-ss", f"{ja_offset_ms / 1000:.3f}", "-t", f"{ms / 1000:.3f}",
+            "-i", file_url(ja_audio), "-i", file_url(en_audio),
+            "-map", "0:v:0", "-map", "1:a:0", "-map", "2:a:0", "-c:v", "copy",
+            "-c:a", "aac", "-b:a", "96k", "-ac", "1", "-threads", "1",
+            "-metadata:s:a:0", "language=jpn", "-metadata:s:a:1", "language=eng",
+            "-flags:a", "+bitexact", "-fflags", "+bitexact", "-map_metadata", "-1",
+            "-movflags", "+faststart", "-f", "mp4", file_url(out)]  # fmt: skip
+    proc = subprocess.run(argv, capture_output=True, check=False)
+    if proc.returncode != 0:
+        reason = proc.stderr.decode("utf-8", "replace").strip()[-300:]
+        raise FacesInputError(f"muxing {out.name} failed: {reason}")

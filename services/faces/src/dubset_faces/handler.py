@@ -8,6 +8,7 @@ from dubset.v1 import common_pb2, faces_pb2
 from dubset_common.errors import InvalidInputError
 from dubset_common.facts import Facts
 from dubset_common.ffmpeg import UsesTools
+from dubset_common.keys import sha256_hex
 from dubset_common.runner import Output, StageContext, StageOutcome
 from dubset_common.stagerequest import unpack_params
 from dubset_common.tools import stage_errors, tool_version
@@ -15,11 +16,13 @@ from dubset_faces import STAGE, VERSION
 from dubset_faces.analyze import AnalysisParams, analyze
 from dubset_faces.convert import FacesParams, params_from_proto
 from dubset_faces.core.doc import faces_doc, parse_clips, parse_turns
+from dubset_faces.core.fragment import parse_episode_fragment
 from dubset_faces.core.model import FacesInputError
-from dubset_faces.core.speaking import open_frames, speaking
+from dubset_faces.core.speaking import ClipSpan, open_frames, speaking
 from dubset_faces.detectors import DetectorSpec
 from dubset_faces.encode import contact_sheet, write_clips
 from dubset_faces.mouths import measure
+from dubset_faces.publish import publish
 
 MAX_INPUT_BYTES = 64 * 1024**3
 WORKERS = 2  # face detection processes
@@ -45,7 +48,7 @@ class FacesStage(UsesTools):
     name = STAGE
     version = VERSION
     inputs: tuple[str, ...] = ("video",)
-    optional_inputs: tuple[str, ...] = ("clips", "ja_turns")
+    optional_inputs: tuple[str, ...] = ("clips", "episode", "ja_turns")
 
     def __init__(self, workers: int = WORKERS) -> None:
         super().__init__()
@@ -66,6 +69,13 @@ class FacesStage(UsesTools):
         p, tools, work = ctx.params, self.tools, ctx.workdir
         path = ctx.input_file("video")
         clips = parse_clips(ctx.read_input("clips")) if ctx.has_input("clips") else None
+        fragment = None
+        if ctx.has_input("episode"):
+            if not p.dataset:
+                raise FacesInputError("the episode input needs the dataset param")
+            episode_bytes = ctx.read_input("episode")
+            fragment = parse_episode_fragment(episode_bytes)
+            clips = [ClipSpan(i, c.ja_start_ms, c.ja_end_ms) for i, c in enumerate(fragment.clips)]
         turns = parse_turns(ctx.read_input("ja_turns")) if ctx.has_input("ja_turns") else []
         a = analyze(path, tools, analysis_params(p, self.workers), ctx.hook)
         ctx.hook(0.86, f"measuring {len(a.tracks)} mouths")
@@ -102,9 +112,19 @@ class FacesStage(UsesTools):
             Output("faces", "faces.json", "application/json", data=data),
             Output("contact_sheet", "contact_sheet.png", "image/png", path=sheet),
         ]
-        for w in written:
-            name = f"{'clip' if w.kind == 'crop' else 'full'}/{w.clip}"
-            outputs.append(Output(name, f"anivid_clips/{w.path.name}", "video/mp4", path=w.path))
+        if fragment is not None:  # the dataset's copies: the face clips, AV clips, fragment
+            assert said is not None
+            ctx.hook(0.99, "writing the dataset's faces")
+            key = publish(ctx.store, p.dataset, fragment, sha256_hex(episode_bytes), doc,
+                          written, said, a, path, tools, work, p.crop_size, backend)  # fmt: skip
+            outputs.append(Output("fragment", "fragment.json", "application/json",
+                                  data=ctx.store.get_bytes(key)))  # fmt: skip
+        else:
+            for w in written:
+                name = f"{'clip' if w.kind == 'crop' else 'full'}/{w.clip}"
+                outputs.append(
+                    Output(name, f"anivid_clips/{w.path.name}", "video/mp4", path=w.path)
+                )
         info = {
             "shots": len(a.shots),
             "tracks": len(a.tracks),

@@ -12,6 +12,7 @@ from dubset.v1 import (
     asr_pb2,
     common_pb2,
     diarization_pb2,
+    faces_pb2,
     jobs_pb2,
     media_pb2,
     packaging_pb2,
@@ -38,6 +39,7 @@ PARAMS: dict[str, type[Message]] = {
     "tts": tts_pb2.TtsParams,
     "translation": translation_pb2.TranslationParams,
     "render": render_pb2.RenderParams,
+    "faces": faces_pb2.FacesParams,
 }
 EPISODE_DOC = "jobs/episode_document"
 
@@ -79,6 +81,7 @@ def spec_of(sub: jobs_pb2.EpisodeSubmission) -> JobSpec:
         dataset=sub.options.dataset or "default",
         overrides=overrides_of(sub.options),
         run_tts=run_tts(sub.options),
+        run_faces=sub.options.run_faces if sub.options.HasField("run_faces") else True,
         kind=kind_of(sub.options),
         subtitles={
             lang: ref_from_proto(ref)
@@ -224,7 +227,9 @@ def job_of(status: jobs_pb2.JobStatus, now_ms: int, timeout_ms: int) -> Job:
     doc = status.outputs.get(EPISODE_DOC, None)
     return Job(
         job_id=status.job_id,
-        spec=replace(spec_of(status.submission), run_tts=dag.TTS in by_name),
+        spec=replace(
+            spec_of(status.submission), run_tts=dag.TTS in by_name, run_faces=dag.FACES in by_name
+        ),
         tasks=tuple(tasks),
         phase=JobPhase(jobs_pb2.JobState.Name(status.state).removeprefix("JOB_STATE_")),
         attempt=status.attempt,

@@ -176,6 +176,8 @@ def submission_from_manifest(store: ObjectStore, key: str) -> jobs_pb2.EpisodeSu
     sub.options.labels.update(manifest.labels)
     if not manifest.run_tts:  # only an explicit false: unset means on
         sub.options.run_tts = False
+    if not manifest.run_faces:
+        sub.options.run_faces = False
     if manifest.tracks:
         params = media_pb2.MediaParams()
         for name, index in manifest.tracks.items():

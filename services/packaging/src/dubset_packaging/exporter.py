@@ -13,6 +13,7 @@ from dubset_common.objstore import ObjectInfo, ObjectStore
 from dubset_packaging.baselines import (
     baseline_key,
     list_baselines,
+    list_fragments,
     orphan_warnings,
     read_baseline,
 )
@@ -26,6 +27,7 @@ from dubset_packaging.core.export import (
     annotation_chunks,
     parse_fragment,
 )
+from dubset_packaging.core.faces import ANIVID_ANNOTATIONS, FACES_DIRS, FACES_SIDECAR
 from dubset_packaging.core.splits import DEFAULT_RATIOS, check_ratios
 from dubset_packaging.exportwriters import (
     ARCHIVES,
@@ -33,6 +35,13 @@ from dubset_packaging.exportwriters import (
     ManifestSorter,
     write_archive,
     write_lhotse,
+)
+from dubset_packaging.facesfragments import (
+    FACES_FOLDER,
+    faces_key,
+    read_faces,
+    write_faces_doc,
+    write_part,
 )
 
 Hook = Callable[[float, str], None]
@@ -78,7 +87,7 @@ def _load(path: Path, where: str) -> Fragment:
 
 def _read_fragments(
     store: ObjectStore, root: str, tmp: Path, report: Hook, warnings: list[str]
-) -> tuple[Catalogue, ManifestSorter]:
+) -> tuple[Catalogue, ManifestSorter, list[Path]]:
     """Every fragment copied to tmp, validated and its manifest lines bucketed, with those of
     its baseline fragment when that was made from these very bytes; only show metadata and
     counts stay in memory. The media are checked afterwards (_check_media)."""
@@ -95,6 +104,8 @@ def _read_fragments(
     (tmp / "fragments").mkdir()
     catalogue, sorter = Catalogue(), ManifestSorter(tmp / "manifest-parts")
     baselines, used = list_baselines(store, root), set()
+    faces_keys, faces_used = list_fragments(store, root, FACES_FOLDER), set()
+    faces_parts: list[Path] = []
     for i, key in enumerate(keys):
         local = tmp / "fragments" / f"{i}.json"
         if store.size(key) > MAX_FRAGMENT_BYTES:
@@ -114,9 +125,18 @@ def _read_fragments(
             )
             if baseline is not None:
                 sorter.add(baseline.files, fragment.provenance | baseline.provenance)
+        fkey = faces_key(root, fragment.episode_id)
+        if fkey in faces_keys:
+            faces_used.add(fkey)
+            faces = read_faces(store, fkey, fragment, file_sha256(local), tmp / "faces.json",
+                               MAX_FRAGMENT_BYTES, warnings)  # fmt: skip
+            if faces is not None:
+                sorter.add(faces.files, fragment.provenance | faces.provenance)
+                faces_parts.append(write_part(tmp / "faces-parts", faces))
         report(0.3 * (i + 1) / len(keys), "reading episode fragments")
     warnings.extend(orphan_warnings(baselines, used))
-    return catalogue, sorter
+    warnings.extend(orphan_warnings(faces_keys, faces_used, "face clips"))
+    return catalogue, sorter, faces_parts
 
 
 def _check_media(store: ObjectStore, root: str, manifest: Path, report: Hook) -> None:
@@ -126,7 +146,7 @@ def _check_media(store: ObjectStore, root: str, manifest: Path, report: Hook) ->
     listing lacks is looked up once more before the export is refused."""
     report(0.3, "checking media")
     stored: set[str] = set()
-    for folder in (*(f for f, _ in MEDIA.values()), BASELINE_DIR):
+    for folder in (*(f for f, _ in MEDIA.values()), BASELINE_DIR, *FACES_DIRS):
         stored.update(k[len(root) + 1 :] for k in store.list(join_key(root, folder)))
     with manifest.open("rb") as fh:
         for line in fh:
@@ -173,7 +193,7 @@ def export_dataset(
     with tempfile.TemporaryDirectory(prefix="dubset-export-") as tmp_name:
         tmp = Path(tmp_name)
         read_warnings: list[str] = []
-        catalogue, sorter = _read_fragments(store, root, tmp, report, read_warnings)
+        catalogue, sorter, faces_parts = _read_fragments(store, root, tmp, report, read_warnings)
         plan = catalogue.plan(ratios)
         manifest_file = tmp / MANIFEST
         counts = sorter.write(manifest_file)
@@ -188,6 +208,12 @@ def export_dataset(
         annotations = store.put_file(
             join_key(root, ANNOTATIONS), annotations_file, "application/json"
         )
+        for name, doc in ((ANIVID_ANNOTATIONS, "anivid"), (FACES_SIDECAR, "speaking")):
+            if faces_parts:
+                local = write_faces_doc(tmp / name, faces_parts, doc)
+                store.put_file(join_key(root, name), local, "application/json")
+            else:
+                _drop_stale(store, join_key(root, name), read_warnings)
         warnings = list(plan.warnings) + sorted(read_warnings)
         archives: list[ObjectInfo] = []
         for kind in MEDIA:

@@ -39,6 +39,7 @@ class FacesParams(_message.Message):
     CROP_SIZE_FIELD_NUMBER: _builtins.int
     CROP_SCALE_FIELD_NUMBER: _builtins.int
     FULL_FRAME_FIELD_NUMBER: _builtins.int
+    DATASET_FIELD_NUMBER: _builtins.int
     shot_detector: _builtins.str
     """"adaptive" (default) or "content" (PySceneDetect)"""
     shot_threshold: _builtins.float
@@ -67,6 +68,10 @@ class FacesParams(_message.Message):
     """crop side over face side; 1.8"""
     full_frame: _builtins.bool
     """also write each clip's full-frame span; unset: true"""
+    dataset: _builtins.str
+    """With the `episode` input (the packaging stage's fragment): write the face clips, the
+    audio-visual clips and the faces fragment into datasets/<dataset>/.
+    """
     def __init__(
         self,
         *,
@@ -83,10 +88,11 @@ class FacesParams(_message.Message):
         crop_size: _builtins.int = ...,
         crop_scale: _builtins.float | None = ...,
         full_frame: _builtins.bool | None = ...,
+        dataset: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_crop_scale", b"_crop_scale", "_faces_per_frame", b"_faces_per_frame", "_full_frame", b"_full_frame", "_max_clip_ms", b"_max_clip_ms", "_min_clip_ms", b"_min_clip_ms", "_min_motion", b"_min_motion", "crop_scale", b"crop_scale", "faces_per_frame", b"faces_per_frame", "full_frame", b"full_frame", "max_clip_ms", b"max_clip_ms", "min_clip_ms", b"min_clip_ms", "min_motion", b"min_motion"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_crop_scale", b"_crop_scale", "_faces_per_frame", b"_faces_per_frame", "_full_frame", b"_full_frame", "_max_clip_ms", b"_max_clip_ms", "_min_clip_ms", b"_min_clip_ms", "_min_motion", b"_min_motion", "crop_scale", b"crop_scale", "crop_size", b"crop_size", "face_detector", b"face_detector", "face_threshold", b"face_threshold", "faces_per_frame", b"faces_per_frame", "full_frame", b"full_frame", "max_clip_ms", b"max_clip_ms", "max_width", b"max_width", "min_clip_ms", b"min_clip_ms", "min_motion", b"min_motion", "shot_detector", b"shot_detector", "shot_threshold", b"shot_threshold", "stride", b"stride"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_crop_scale", b"_crop_scale", "_faces_per_frame", b"_faces_per_frame", "_full_frame", b"_full_frame", "_max_clip_ms", b"_max_clip_ms", "_min_clip_ms", b"_min_clip_ms", "_min_motion", b"_min_motion", "crop_scale", b"crop_scale", "crop_size", b"crop_size", "dataset", b"dataset", "face_detector", b"face_detector", "face_threshold", b"face_threshold", "faces_per_frame", b"faces_per_frame", "full_frame", b"full_frame", "max_clip_ms", b"max_clip_ms", "max_width", b"max_width", "min_clip_ms", b"min_clip_ms", "min_motion", b"min_motion", "shot_detector", b"shot_detector", "shot_threshold", b"shot_threshold", "stride", b"stride"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__crop_scale: _TypeAlias = _typing.Literal["crop_scale"]  # noqa: Y015
     _WhichOneofArgType__crop_scale: _TypeAlias = _typing.Literal["_crop_scale", b"_crop_scale"]  # noqa: Y015
@@ -146,7 +152,9 @@ class FacesRequest(_message.Message):
     episode_id: _builtins.str
     @_builtins.property
     def inputs(self) -> _containers.MessageMap[_builtins.str, _common_pb2.MediaRef]:
-        """video: the Japanese video (the original art)."""
+        """video: the Japanese video (the original art); optional clips (the alignment's clips.json)
+        or episode (the packaging stage's fragment), and ja_turns (the JA diarization).
+        """
 
     @_builtins.property
     def params(self) -> Global___FacesParams: ...

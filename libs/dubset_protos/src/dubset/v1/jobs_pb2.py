@@ -27,7 +27,7 @@ from google.protobuf import any_pb2 as google_dot_protobuf_dot_any__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x64ubset/v1/jobs.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\x1a\x19google/protobuf/any.proto\x1a\x1cgoogle/protobuf/struct.proto\"}\n\tCharacter\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x10\n\x08pic_urls\x18\x03 \x03(\t\x12\x14\n\x0cvoice_actors\x18\x04 \x03(\t\x12%\n\x08pictures\x18\x05 \x03(\x0b\x32\x13.dubset.v1.MediaRef\"\xb3\x05\n\x04Show\x12\x0c\n\x04show\x18\x01 \x01(\t\x12\x0e\n\x06season\x18\x02 \x01(\t\x12\x0c\n\x04link\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x0e\n\x06genres\x18\x06 \x03(\t\x12\x0e\n\x06themes\x18\x07 \x03(\t\x12\r\n\x05score\x18\x08 \x01(\x01\x12\x11\n\tscored_by\x18\t \x01(\x03\x12\x0c\n\x04rank\x18\n \x01(\x03\x12\x12\n\npopularity\x18\x0b \x01(\x03\x12\x0f\n\x07members\x18\x0c \x01(\x03\x12\x11\n\tfavorites\x18\r \x01(\x03\x12\x13\n\x0b\x65pisode_num\x18\x0e \x01(\x03\x12\r\n\x05\x61ired\x18\x0f \x01(\t\x12\x11\n\tpremiered\x18\x10 \x01(\t\x12\x11\n\tbroadcast\x18\x11 \x01(\t\x12\x11\n\tproducers\x18\x12 \x03(\t\x12\x11\n\tlicensors\x18\x13 \x03(\t\x12\x0f\n\x07studios\x18\x14 \x03(\t\x12\x0e\n\x06source\x18\x15 \x01(\t\x12\x14\n\x0c\x61vg_duration\x18\x16 \x01(\t\x12\x0e\n\x06rating\x18\x17 \x01(\t\x12.\n\rrelated_anime\x18\x18 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x16\n\x0eopening_themes\x18\x19 \x03(\t\x12\x15\n\rending_themes\x18\x1a \x03(\t\x12\r\n\x05staff\x18\x1b \x03(\t\x12\x12\n\nbackground\x18\x1c \x01(\t\x12\x10\n\x08synopsis\x18\x1d \x01(\t\x12\x33\n\ncharacters\x18\x1e \x03(\x0b\x32\x1f.dubset.v1.Show.CharactersEntry\x12\x10\n\x08raw_json\x18\x1f \x01(\t\x1aG\n\x0f\x43haractersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12#\n\x05value\x18\x02 \x01(\x0b\x32\x14.dubset.v1.Character:\x02\x38\x01\"8\n\rEpisodeRating\x12\r\n\x05ratio\x18\x01 \x01(\x01\x12\x18\n\x10number_of_voters\x18\x02 \x01(\x01\"\xd6\x01\n\x0b\x45pisodeInfo\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x34\n\x07ratings\x18\x02 \x03(\x0b\x32#.dubset.v1.EpisodeInfo.RatingsEntry\x12\x10\n\x08synopsis\x18\x03 \x01(\t\x12\x13\n\x0bjp_video_id\x18\x04 \x01(\t\x12\x13\n\x0b\x65n_video_id\x18\x05 \x01(\t\x1aH\n\x0cRatingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.dubset.v1.EpisodeRating:\x02\x38\x01\"\xcb\x02\n\nJobOptions\x12\x0f\n\x07\x64\x61taset\x18\x01 \x01(\t\x12\x14\n\x07run_tts\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12<\n\x0cstage_params\x18\x03 \x03(\x0b\x32&.dubset.v1.JobOptions.StageParamsEntry\x12\x31\n\x06labels\x18\x04 \x03(\x0b\x32!.dubset.v1.JobOptions.LabelsEntry\x12 \n\x04kind\x18\x05 \x01(\x0e\x32\x12.dubset.v1.JobKind\x1aH\n\x10StageParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12#\n\x05value\x18\x02 \x01(\x0b\x32\x14.google.protobuf.Any:\x02\x38\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\n\n\x08_run_tts\"\x85\x03\n\x11\x45pisodeSubmission\x12\x15\n\rsubmission_id\x18\x01 \x01(\t\x12\x12\n\nepisode_id\x18\x02 \x01(\t\x12\x1d\n\x04show\x18\x03 \x01(\x0b\x32\x0f.dubset.v1.Show\x12\x16\n\x0e\x65pisode_number\x18\x04 \x01(\x05\x12\'\n\x07\x65pisode\x18\x05 \x01(\x0b\x32\x16.dubset.v1.EpisodeInfo\x12%\n\x08ja_media\x18\x06 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12%\n\x08\x65n_media\x18\x07 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12&\n\x07options\x18\x08 \x01(\x0b\x32\x15.dubset.v1.JobOptions\x12\x19\n\x11submitted_unix_ms\x18\t \x01(\x03\x12)\n\x0cja_subtitles\x18\n \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12)\n\x0c\x65n_subtitles\x18\x0b \x01(\x0b\x32\x13.dubset.v1.MediaRef\"\x91\x04\n\tJobStatus\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nepisode_id\x18\x02 \x01(\t\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.dubset.v1.JobState\x12(\n\x06stages\x18\x04 \x03(\x0b\x32\x18.dubset.v1.StageProgress\x12\x13\n\x0b\x65rror_stage\x18\x05 \x01(\t\x12\x12\n\nerror_code\x18\x06 \x01(\t\x12\x14\n\x0c\x65rror_reason\x18\x07 \x01(\t\x12\x17\n\x0f\x63reated_unix_ms\x18\x08 \x01(\x03\x12\x17\n\x0fupdated_unix_ms\x18\t \x01(\x03\x12\x10\n\x08revision\x18\n \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x0b \x01(\x05\x12\x30\n\nsubmission\x18\x0c \x01(\x0b\x32\x1c.dubset.v1.EpisodeSubmission\x12\x32\n\x07outputs\x18\r \x03(\x0b\x32!.dubset.v1.JobStatus.OutputsEntry\x12\x14\n\x0cja_offset_ms\x18\x0e \x01(\x03\x12\x17\n\x0fja_offset_known\x18\x0f \x01(\x08\x12$\n\x08time_map\x18\x10 \x01(\x0b\x32\x12.dubset.v1.TimeMap\x1a\x43\n\x0cOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef:\x02\x38\x01\"H\n\x14SubmitEpisodeRequest\x12\x30\n\nsubmission\x18\x01 \x01(\x0b\x32\x1c.dubset.v1.EpisodeSubmission\"L\n\x15SubmitEpisodeResponse\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.dubset.v1.JobStatus\x12\x10\n\x08\x65xisting\x18\x02 \x01(\x08\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"!\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"q\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12#\n\x06states\x18\x03 \x03(\x0e\x32\x13.dubset.v1.JobState\x12\x12\n\nepisode_id\x18\x04 \x01(\t\"O\n\x10ListJobsResponse\x12\"\n\x04jobs\x18\x01 \x03(\x0b\x32\x14.dubset.v1.JobStatus\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"2\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"!\n\x0fRetryJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t*1\n\x07JobKind\x12\x14\n\x10JOB_KIND_DATASET\x10\x00\x12\x10\n\x0cJOB_KIND_DUB\x10\x01*\x9b\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11JOB_STATE_PENDING\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05\x32\x9d\x03\n\nJobService\x12R\n\rSubmitEpisode\x12\x1f.dubset.v1.SubmitEpisodeRequest\x1a .dubset.v1.SubmitEpisodeResponse\x12\x38\n\x06GetJob\x12\x18.dubset.v1.GetJobRequest\x1a\x14.dubset.v1.JobStatus\x12>\n\x08WatchJob\x12\x1a.dubset.v1.WatchJobRequest\x1a\x14.dubset.v1.JobStatus0\x01\x12\x43\n\x08ListJobs\x12\x1a.dubset.v1.ListJobsRequest\x1a\x1b.dubset.v1.ListJobsResponse\x12>\n\tCancelJob\x12\x1b.dubset.v1.CancelJobRequest\x1a\x14.dubset.v1.JobStatus\x12<\n\x08RetryJob\x12\x1a.dubset.v1.RetryJobRequest\x1a\x14.dubset.v1.JobStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x64ubset/v1/jobs.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\x1a\x19google/protobuf/any.proto\x1a\x1cgoogle/protobuf/struct.proto\"}\n\tCharacter\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x10\n\x08pic_urls\x18\x03 \x03(\t\x12\x14\n\x0cvoice_actors\x18\x04 \x03(\t\x12%\n\x08pictures\x18\x05 \x03(\x0b\x32\x13.dubset.v1.MediaRef\"\xb3\x05\n\x04Show\x12\x0c\n\x04show\x18\x01 \x01(\t\x12\x0e\n\x06season\x18\x02 \x01(\t\x12\x0c\n\x04link\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x0e\n\x06genres\x18\x06 \x03(\t\x12\x0e\n\x06themes\x18\x07 \x03(\t\x12\r\n\x05score\x18\x08 \x01(\x01\x12\x11\n\tscored_by\x18\t \x01(\x03\x12\x0c\n\x04rank\x18\n \x01(\x03\x12\x12\n\npopularity\x18\x0b \x01(\x03\x12\x0f\n\x07members\x18\x0c \x01(\x03\x12\x11\n\tfavorites\x18\r \x01(\x03\x12\x13\n\x0b\x65pisode_num\x18\x0e \x01(\x03\x12\r\n\x05\x61ired\x18\x0f \x01(\t\x12\x11\n\tpremiered\x18\x10 \x01(\t\x12\x11\n\tbroadcast\x18\x11 \x01(\t\x12\x11\n\tproducers\x18\x12 \x03(\t\x12\x11\n\tlicensors\x18\x13 \x03(\t\x12\x0f\n\x07studios\x18\x14 \x03(\t\x12\x0e\n\x06source\x18\x15 \x01(\t\x12\x14\n\x0c\x61vg_duration\x18\x16 \x01(\t\x12\x0e\n\x06rating\x18\x17 \x01(\t\x12.\n\rrelated_anime\x18\x18 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x16\n\x0eopening_themes\x18\x19 \x03(\t\x12\x15\n\rending_themes\x18\x1a \x03(\t\x12\r\n\x05staff\x18\x1b \x03(\t\x12\x12\n\nbackground\x18\x1c \x01(\t\x12\x10\n\x08synopsis\x18\x1d \x01(\t\x12\x33\n\ncharacters\x18\x1e \x03(\x0b\x32\x1f.dubset.v1.Show.CharactersEntry\x12\x10\n\x08raw_json\x18\x1f \x01(\t\x1aG\n\x0f\x43haractersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12#\n\x05value\x18\x02 \x01(\x0b\x32\x14.dubset.v1.Character:\x02\x38\x01\"8\n\rEpisodeRating\x12\r\n\x05ratio\x18\x01 \x01(\x01\x12\x18\n\x10number_of_voters\x18\x02 \x01(\x01\"\xd6\x01\n\x0b\x45pisodeInfo\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x34\n\x07ratings\x18\x02 \x03(\x0b\x32#.dubset.v1.EpisodeInfo.RatingsEntry\x12\x10\n\x08synopsis\x18\x03 \x01(\t\x12\x13\n\x0bjp_video_id\x18\x04 \x01(\t\x12\x13\n\x0b\x65n_video_id\x18\x05 \x01(\t\x1aH\n\x0cRatingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.dubset.v1.EpisodeRating:\x02\x38\x01\"\xf1\x02\n\nJobOptions\x12\x0f\n\x07\x64\x61taset\x18\x01 \x01(\t\x12\x14\n\x07run_tts\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12<\n\x0cstage_params\x18\x03 \x03(\x0b\x32&.dubset.v1.JobOptions.StageParamsEntry\x12\x31\n\x06labels\x18\x04 \x03(\x0b\x32!.dubset.v1.JobOptions.LabelsEntry\x12 \n\x04kind\x18\x05 \x01(\x0e\x32\x12.dubset.v1.JobKind\x12\x16\n\trun_faces\x18\x06 \x01(\x08H\x01\x88\x01\x01\x1aH\n\x10StageParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12#\n\x05value\x18\x02 \x01(\x0b\x32\x14.google.protobuf.Any:\x02\x38\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\n\n\x08_run_ttsB\x0c\n\n_run_faces\"\x85\x03\n\x11\x45pisodeSubmission\x12\x15\n\rsubmission_id\x18\x01 \x01(\t\x12\x12\n\nepisode_id\x18\x02 \x01(\t\x12\x1d\n\x04show\x18\x03 \x01(\x0b\x32\x0f.dubset.v1.Show\x12\x16\n\x0e\x65pisode_number\x18\x04 \x01(\x05\x12\'\n\x07\x65pisode\x18\x05 \x01(\x0b\x32\x16.dubset.v1.EpisodeInfo\x12%\n\x08ja_media\x18\x06 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12%\n\x08\x65n_media\x18\x07 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12&\n\x07options\x18\x08 \x01(\x0b\x32\x15.dubset.v1.JobOptions\x12\x19\n\x11submitted_unix_ms\x18\t \x01(\x03\x12)\n\x0cja_subtitles\x18\n \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12)\n\x0c\x65n_subtitles\x18\x0b \x01(\x0b\x32\x13.dubset.v1.MediaRef\"\x91\x04\n\tJobStatus\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nepisode_id\x18\x02 \x01(\t\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.dubset.v1.JobState\x12(\n\x06stages\x18\x04 \x03(\x0b\x32\x18.dubset.v1.StageProgress\x12\x13\n\x0b\x65rror_stage\x18\x05 \x01(\t\x12\x12\n\nerror_code\x18\x06 \x01(\t\x12\x14\n\x0c\x65rror_reason\x18\x07 \x01(\t\x12\x17\n\x0f\x63reated_unix_ms\x18\x08 \x01(\x03\x12\x17\n\x0fupdated_unix_ms\x18\t \x01(\x03\x12\x10\n\x08revision\x18\n \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x0b \x01(\x05\x12\x30\n\nsubmission\x18\x0c \x01(\x0b\x32\x1c.dubset.v1.EpisodeSubmission\x12\x32\n\x07outputs\x18\r \x03(\x0b\x32!.dubset.v1.JobStatus.OutputsEntry\x12\x14\n\x0cja_offset_ms\x18\x0e \x01(\x03\x12\x17\n\x0fja_offset_known\x18\x0f \x01(\x08\x12$\n\x08time_map\x18\x10 \x01(\x0b\x32\x12.dubset.v1.TimeMap\x1a\x43\n\x0cOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef:\x02\x38\x01\"H\n\x14SubmitEpisodeRequest\x12\x30\n\nsubmission\x18\x01 \x01(\x0b\x32\x1c.dubset.v1.EpisodeSubmission\"L\n\x15SubmitEpisodeResponse\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.dubset.v1.JobStatus\x12\x10\n\x08\x65xisting\x18\x02 \x01(\x08\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"!\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"q\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12#\n\x06states\x18\x03 \x03(\x0e\x32\x13.dubset.v1.JobState\x12\x12\n\nepisode_id\x18\x04 \x01(\t\"O\n\x10ListJobsResponse\x12\"\n\x04jobs\x18\x01 \x03(\x0b\x32\x14.dubset.v1.JobStatus\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"2\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"!\n\x0fRetryJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t*1\n\x07JobKind\x12\x14\n\x10JOB_KIND_DATASET\x10\x00\x12\x10\n\x0cJOB_KIND_DUB\x10\x01*\x9b\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11JOB_STATE_PENDING\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05\x32\x9d\x03\n\nJobService\x12R\n\rSubmitEpisode\x12\x1f.dubset.v1.SubmitEpisodeRequest\x1a .dubset.v1.SubmitEpisodeResponse\x12\x38\n\x06GetJob\x12\x18.dubset.v1.GetJobRequest\x1a\x14.dubset.v1.JobStatus\x12>\n\x08WatchJob\x12\x1a.dubset.v1.WatchJobRequest\x1a\x14.dubset.v1.JobStatus0\x01\x12\x43\n\x08ListJobs\x12\x1a.dubset.v1.ListJobsRequest\x1a\x1b.dubset.v1.ListJobsResponse\x12>\n\tCancelJob\x12\x1b.dubset.v1.CancelJobRequest\x1a\x14.dubset.v1.JobStatus\x12<\n\x08RetryJob\x12\x1a.dubset.v1.RetryJobRequest\x1a\x14.dubset.v1.JobStatusb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,10 +44,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_JOBOPTIONS_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_JOBSTATUS_OUTPUTSENTRY']._loaded_options = None
   _globals['_JOBSTATUS_OUTPUTSENTRY']._serialized_options = b'8\001'
-  _globals['_JOBKIND']._serialized_start=2973
-  _globals['_JOBKIND']._serialized_end=3022
-  _globals['_JOBSTATE']._serialized_start=3025
-  _globals['_JOBSTATE']._serialized_end=3180
+  _globals['_JOBKIND']._serialized_start=3011
+  _globals['_JOBKIND']._serialized_end=3060
+  _globals['_JOBSTATE']._serialized_start=3063
+  _globals['_JOBSTATE']._serialized_end=3218
   _globals['_CHARACTER']._serialized_start=116
   _globals['_CHARACTER']._serialized_end=241
   _globals['_SHOW']._serialized_start=244
@@ -61,33 +61,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EPISODEINFO_RATINGSENTRY']._serialized_start=1138
   _globals['_EPISODEINFO_RATINGSENTRY']._serialized_end=1210
   _globals['_JOBOPTIONS']._serialized_start=1213
-  _globals['_JOBOPTIONS']._serialized_end=1544
-  _globals['_JOBOPTIONS_STAGEPARAMSENTRY']._serialized_start=1413
-  _globals['_JOBOPTIONS_STAGEPARAMSENTRY']._serialized_end=1485
-  _globals['_JOBOPTIONS_LABELSENTRY']._serialized_start=1487
-  _globals['_JOBOPTIONS_LABELSENTRY']._serialized_end=1532
-  _globals['_EPISODESUBMISSION']._serialized_start=1547
-  _globals['_EPISODESUBMISSION']._serialized_end=1936
-  _globals['_JOBSTATUS']._serialized_start=1939
-  _globals['_JOBSTATUS']._serialized_end=2468
-  _globals['_JOBSTATUS_OUTPUTSENTRY']._serialized_start=2401
-  _globals['_JOBSTATUS_OUTPUTSENTRY']._serialized_end=2468
-  _globals['_SUBMITEPISODEREQUEST']._serialized_start=2470
-  _globals['_SUBMITEPISODEREQUEST']._serialized_end=2542
-  _globals['_SUBMITEPISODERESPONSE']._serialized_start=2544
-  _globals['_SUBMITEPISODERESPONSE']._serialized_end=2620
-  _globals['_GETJOBREQUEST']._serialized_start=2622
-  _globals['_GETJOBREQUEST']._serialized_end=2653
-  _globals['_WATCHJOBREQUEST']._serialized_start=2655
-  _globals['_WATCHJOBREQUEST']._serialized_end=2688
-  _globals['_LISTJOBSREQUEST']._serialized_start=2690
-  _globals['_LISTJOBSREQUEST']._serialized_end=2803
-  _globals['_LISTJOBSRESPONSE']._serialized_start=2805
-  _globals['_LISTJOBSRESPONSE']._serialized_end=2884
-  _globals['_CANCELJOBREQUEST']._serialized_start=2886
-  _globals['_CANCELJOBREQUEST']._serialized_end=2936
-  _globals['_RETRYJOBREQUEST']._serialized_start=2938
-  _globals['_RETRYJOBREQUEST']._serialized_end=2971
-  _globals['_JOBSERVICE']._serialized_start=3183
-  _globals['_JOBSERVICE']._serialized_end=3596
+  _globals['_JOBOPTIONS']._serialized_end=1582
+  _globals['_JOBOPTIONS_STAGEPARAMSENTRY']._serialized_start=1437
+  _globals['_JOBOPTIONS_STAGEPARAMSENTRY']._serialized_end=1509
+  _globals['_JOBOPTIONS_LABELSENTRY']._serialized_start=1511
+  _globals['_JOBOPTIONS_LABELSENTRY']._serialized_end=1556
+  _globals['_EPISODESUBMISSION']._serialized_start=1585
+  _globals['_EPISODESUBMISSION']._serialized_end=1974
+  _globals['_JOBSTATUS']._serialized_start=1977
+  _globals['_JOBSTATUS']._serialized_end=2506
+  _globals['_JOBSTATUS_OUTPUTSENTRY']._serialized_start=2439
+  _globals['_JOBSTATUS_OUTPUTSENTRY']._serialized_end=2506
+  _globals['_SUBMITEPISODEREQUEST']._serialized_start=2508
+  _globals['_SUBMITEPISODEREQUEST']._serialized_end=2580
+  _globals['_SUBMITEPISODERESPONSE']._serialized_start=2582
+  _globals['_SUBMITEPISODERESPONSE']._serialized_end=2658
+  _globals['_GETJOBREQUEST']._serialized_start=2660
+  _globals['_GETJOBREQUEST']._serialized_end=2691
+  _globals['_WATCHJOBREQUEST']._serialized_start=2693
+  _globals['_WATCHJOBREQUEST']._serialized_end=2726
+  _globals['_LISTJOBSREQUEST']._serialized_start=2728
+  _globals['_LISTJOBSREQUEST']._serialized_end=2841
+  _globals['_LISTJOBSRESPONSE']._serialized_start=2843
+  _globals['_LISTJOBSRESPONSE']._serialized_end=2922
+  _globals['_CANCELJOBREQUEST']._serialized_start=2924
+  _globals['_CANCELJOBREQUEST']._serialized_end=2974
+  _globals['_RETRYJOBREQUEST']._serialized_start=2976
+  _globals['_RETRYJOBREQUEST']._serialized_end=3009
+  _globals['_JOBSERVICE']._serialized_start=3221
+  _globals['_JOBSERVICE']._serialized_end=3634
 # @@protoc_insertion_point(module_scope)

@@ -69,7 +69,7 @@ def face_clips(
                 b = min(end, a + max_frames)
                 if b - a < min_frames:
                     continue
-                crops = _crops(tracks[index], a, b, frame_size, rules)
+                crops = crop_path(tracks[index], a, b, frame_size, rules)
                 clips.append(FaceClip(s, index, a, b, crops, motion[s]))
     return clips
 
@@ -92,7 +92,7 @@ def _single_face_runs(
     return runs
 
 
-def _crops(
+def crop_path(
     track: Track, start: int, end: int, frame_size: tuple[int, int], rules: Rules
 ) -> tuple[tuple[float, float, float], ...]:
     """A square (x, y, side) per frame: centred on the smoothed face, side crop_scale times

@@ -20,6 +20,7 @@ PARAMS_TYPES: dict[str, str] = {
     "tts": "dubset.v1.TtsParams",
     "translation": "dubset.v1.TranslationParams",
     "render": "dubset.v1.RenderParams",
+    "faces": "dubset.v1.FacesParams",
 }
 LANGUAGE = {"ja": "LANGUAGE_JA", "en": "LANGUAGE_EN"}
 
@@ -58,6 +59,8 @@ TASKS: tuple[Task, ...] = (
     ),
     # The baseline English dub of every clip; a job has it unless the submission turns it off.
     Task("tts", "tts", ("packaging", "separation", "diarization.en"), ("baseline",)),
+    # AniVid face clips of the JA video and who speaks on screen in each clip pair.
+    Task("faces", "faces", ("packaging", "diarization.ja"), ("faces",)),
 )
 # A dub job (JobOptions.kind DUB): the Japanese episode with an English track (docs/dubbing.md).
 DUB_TASKS: tuple[Task, ...] = (
@@ -76,16 +79,20 @@ _BY_KIND: dict[str, dict[str, Task]] = {k: {t.name: t for t in ts} for k, ts in 
 STAGES: tuple[str, ...] = tuple(dict.fromkeys(t.stage for ts in KINDS.values() for t in ts))
 PACKAGING = "packaging"
 TTS = "tts"
-OPTIONAL: frozenset[str] = frozenset({TTS})  # tasks a submission may leave out
+FACES = "faces"
+OPTIONAL: frozenset[str] = frozenset({TTS, FACES})  # tasks a submission may leave out
 # Outputs only an optional task reads: required of their producer only when it is in the job.
 ONLY_FOR: dict[tuple[str, str], str] = {("separation", "en_backing"): TTS}
 
 
 def tasks_for(spec: JobSpec) -> tuple[Task, ...]:
-    """The tasks of a new job: its kind's, less tts when the submission turned it off."""
+    """The tasks of a new job: its kind's, less tts and faces when the submission turned them
+    off."""
     if spec.kind == DUB:
         return DUB_TASKS
-    return tuple(t for t in TASKS if spec.run_tts or t.name != TTS)
+    off = {TTS} if not spec.run_tts else set()
+    off |= {FACES} if not spec.run_faces else set()
+    return tuple(t for t in TASKS if t.name not in off)
 
 
 def task_of(job: Job, name: str) -> Task:
@@ -142,6 +149,12 @@ def _dataset_inputs(job: Job, task: Task) -> dict[str, Ref]:
         return inputs
     if task.name == "alignment":
         return {"en": _out(job, "asr.en", "transcript"), "ja": _out(job, "asr.ja", "transcript")}
+    return _late_inputs(job, task)
+
+
+def _late_inputs(job: Job, task: Task) -> dict[str, Ref]:
+    """Packaging and the tasks that read its episode fragment (tts, faces)."""
+    spec = job.spec
     if task.name == PACKAGING:
         if job.episode_doc is None:
             raise KeyError("packaging needs the episode document")
@@ -161,6 +174,12 @@ def _dataset_inputs(job: Job, task: Task) -> dict[str, Ref]:
             "en_backing": _out(job, "separation", "en_backing"),
             "ja_dialogue": _out(job, "separation", "ja_dialogue"),
             "en_turns": _out(job, "diarization.en", "turns"),
+        }
+    if task.name == FACES:
+        return {
+            "video": spec.ja,
+            "episode": _out(job, PACKAGING, "episode"),
+            "ja_turns": _out(job, "diarization.ja", "turns"),
         }
     raise KeyError(f"unknown task {task.name}")
 
@@ -215,7 +234,7 @@ def params_for(job: Job, task: Task) -> dict[str, object]:
         params["ja_offset_ms"] = job.ja_offset_ms
     if task.stage in ("separation", "alignment") and job.time_map is not None:
         params["time_map"] = time_map_params(job.time_map)
-    if task.stage in (PACKAGING, TTS) and job.spec.kind == DATASET:
+    if task.stage in (PACKAGING, TTS, FACES) and job.spec.kind == DATASET:
         params["dataset"] = job.spec.dataset
     if job.spec.kind == DUB and task.stage == "separation":
         params["backend"] = "repet"  # one release: nothing to dual-dub against

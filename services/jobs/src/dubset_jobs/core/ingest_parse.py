@@ -21,7 +21,7 @@ _MANIFEST_KEYS = frozenset(
     | {"ja_subtitles", "en_subtitles"}
 )
 _TRACK_OPTIONS = ("ja_track", "en_track", "ja_subs_track", "en_subs_track")
-_OPTION_KEYS = frozenset({"dataset", "labels", "run_tts", "kind", *_TRACK_OPTIONS})
+_OPTION_KEYS = frozenset({"dataset", "labels", "run_tts", "run_faces", "kind", *_TRACK_OPTIONS})
 KINDS = ("dataset", "dub")
 
 
@@ -56,6 +56,7 @@ class Manifest:
     dataset: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
     run_tts: bool = True  # options.run_tts: false leaves out the baseline dub (tts task)
+    run_faces: bool = True  # options.run_faces: false leaves out the faces task
     # options.ja_track / en_track / ja_subs_track / en_subs_track: stream indexes
     tracks: Mapping[str, int] = field(default_factory=dict)
     subtitles: Mapping[str, str] = field(default_factory=dict)  # lang → a subtitle file key
@@ -165,9 +166,7 @@ def parse_manifest(data: bytes, manifest_key: str) -> Manifest:
         raise InvalidInputError(f"{where}: episode must be a JSON object")
     options = doc.get("options", {})
     dataset, labels = _options(options, where)
-    run_tts = options.get("run_tts", True) if isinstance(options, dict) else True
-    if not isinstance(run_tts, bool):
-        raise InvalidInputError(f"{where}: options.run_tts must be true or false")
+    run_tts, run_faces = (_flag(options, name, where) for name in ("run_tts", "run_faces"))
     kind = options.get("kind", "dataset") if isinstance(options, dict) else "dataset"
     if kind not in KINDS:
         raise InvalidInputError(f"{where}: options.kind must be dataset or dub, not {kind!r:.20}")
@@ -189,6 +188,7 @@ def parse_manifest(data: bytes, manifest_key: str) -> Manifest:
         dataset=dataset,
         labels=labels,
         run_tts=run_tts,
+        run_faces=run_faces,
         tracks=_tracks(options, where),
         subtitles={
             lang: resolve(manifest_key, doc.get(f"{lang}_subtitles"), f"{lang}_subtitles")
@@ -220,6 +220,14 @@ def _tracks(options: object, where: str) -> dict[str, int]:
             raise InvalidInputError(f"{where}: options.{name} must be a stream index >= 0")
         out[name] = value
     return out
+
+
+def _flag(options: object, name: str, where: str) -> bool:
+    """An on/off option (unset: on)."""
+    flag = options.get(name, True) if isinstance(options, dict) else True
+    if not isinstance(flag, bool):
+        raise InvalidInputError(f"{where}: options.{name} must be true or false")
+    return flag
 
 
 def _options(options: object, where: str) -> tuple[str, dict[str, str]]:

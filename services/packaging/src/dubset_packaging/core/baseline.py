@@ -50,15 +50,13 @@ def baseline_path(clip_id: str) -> str:
     return f"{BASELINE_DIR}/{clip_id}.mp3"
 
 
-def read_head(value: object, where: str) -> BaselineHead:
-    """The format, episode id and episode_sha256 of a baseline fragment (checked first, so a
-    stale fragment of an older format or clip set is skipped, not refused)."""
+def read_head(value: object, where: str, fmt: str = BASELINE_FORMAT) -> BaselineHead:
+    """The format, episode id and episode_sha256 of a baseline (or faces) fragment (checked
+    first, so a stale fragment of an older format or clip set is skipped, not refused)."""
     if not isinstance(value, dict):
         raise ExportError(f"{where} is not a JSON object")
-    if value.get("format") != BASELINE_FORMAT:
-        raise ExportError(
-            f"{where}: format must be {BASELINE_FORMAT}, not {value.get('format')!r:.40}"
-        )
+    if value.get("format") != fmt:
+        raise ExportError(f"{where}: format must be {fmt}, not {value.get('format')!r:.40}")
     episode_id = value.get("episode_id")
     if not isinstance(episode_id, str):
         raise ExportError(f"{where}.episode_id must be a string")

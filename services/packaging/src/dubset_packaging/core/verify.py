@@ -18,6 +18,7 @@ from dubset_packaging.core.export import (
     check_clip_id,
     parse_file_entry,
 )
+from dubset_packaging.core.faces import FACE_KINDS, FACES_DIRS, parse_faces_entry
 from dubset_packaging.core.splits import SPLITS
 
 ANNOTATIONS = "anim400k_annotations.json"
@@ -31,7 +32,7 @@ KINDS = (
     "invalid_annotations",
 )
 _EPISODE_TYPES: dict[str, type] = dict.fromkeys(EPISODE_ORDER, str) | {"ratings": dict}
-MEDIA_FOLDERS = (*(folder + "/" for folder, _ in MEDIA.values()), BASELINE_DIR + "/")
+MEDIA_FOLDERS = (*(folder + "/" for folder, _ in MEDIA.values()), BASELINE_DIR + "/", *FACES_DIRS)
 
 
 @dataclass(frozen=True, order=True)
@@ -160,6 +161,8 @@ def parse_manifest_line(raw: bytes, lineno: int) -> dict[str, object] | Problem:
         episode_id = str(value.get("episode_id"))
         if value.get("kind") == BASELINE_KIND:
             return parse_baseline_entry(value, episode_id, "entry")
+        if value.get("kind") in FACE_KINDS:
+            return parse_faces_entry(value, episode_id, "entry")
         return parse_file_entry(value, episode_id, "entry")
     except (ValueError, InvalidInputError) as exc:
         return Problem("invalid_annotations", MANIFEST, f"line {lineno}: {exc}")
@@ -174,7 +177,6 @@ def reference_problems(
     its manifest entries by path and the clip ids the annotations use. A baseline clip is
     referenced by its manifest line when that names an annotated EN clip."""
     problems: list[Problem] = []
-    baselines = {p for p, e in manifest.items() if e["kind"] == BASELINE_KIND}
     video_episodes = {e["episode_id"] for e in manifest.values() if e["kind"] == "video"}
     episode_of = {e["clip"]: e["episode_id"] for e in manifest.values() if e["kind"] == "audio"}
     wanted: set[str] = set()
@@ -193,19 +195,34 @@ def reference_problems(
                 Problem("not_in_manifest", path, "referenced but not in manifest.jsonl")
             )
     for path in sorted(p for p in listed if p.startswith(MEDIA_FOLDERS)):
-        if path in baselines:
-            en_clip = manifest[path]["clip"]
-            if en_clip not in clip_set:
-                detail = f"the baseline of clip {en_clip}, which no annotation references"
-                problems.append(Problem("unreferenced", path, detail))
-        elif path.startswith(BASELINE_DIR + "/"):
-            detail = "a baseline clip no manifest line lists"
-            problems.append(Problem("unreferenced", path, detail))
-            problems.append(Problem("not_in_manifest", path, "a media file manifest.jsonl lacks"))
-        elif path not in wanted:
-            problems.append(Problem("unreferenced", path, "no annotation references this file"))
-            if path not in manifest:
-                problems.append(
-                    Problem("not_in_manifest", path, "a media file manifest.jsonl lacks")
-                )
+        problems += _media_problems(path, manifest.get(path), wanted, clip_set)
     return problems
+
+
+def _media_problems(
+    path: str, entry: Mapping[str, object] | None, wanted: set[str], clip_set: set[str]
+) -> list[Problem]:
+    """A media file of the dataset: a baseline or audio-visual clip is referenced by its
+    manifest line naming an annotated clip; an AniVid clip by its manifest line; any other by
+    the annotations."""
+    kind = None if entry is None else entry["kind"]
+    if kind in (BASELINE_KIND, "av"):
+        assert entry is not None
+        if entry["clip"] in clip_set:
+            return []
+        what = "baseline" if kind == BASELINE_KIND else "audio-visual clip"
+        detail = f"the {what} of clip {entry['clip']}, which no annotation references"
+        return [Problem("unreferenced", path, detail)]
+    if kind in FACE_KINDS:
+        return []
+    if path.startswith((BASELINE_DIR + "/", *FACES_DIRS)):
+        return [
+            Problem("unreferenced", path, "a media file no manifest line lists"),
+            Problem("not_in_manifest", path, "a media file manifest.jsonl lacks"),
+        ]
+    if path in wanted:
+        return []
+    out = [Problem("unreferenced", path, "no annotation references this file")]
+    if entry is None:
+        out.append(Problem("not_in_manifest", path, "a media file manifest.jsonl lacks"))
+    return out
