@@ -87,6 +87,10 @@ bench: setup ## Benchmarks + report: stages alone, the pipeline embedded + distr
 	@if [ "$(BENCH_BATCH)" != 0 ]; then \
 	  DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --no-single --batch $(BENCH_BATCH) --batch-seconds $(BENCH_BATCH_SECONDS) --workers 1,2 --out bench/out/pipeline_throughput.json; fi
 	$(PY) bench/dub_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --score --out bench/out/dub_quality.json
+	$(PY) bench/faces_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --seeds 3,11,29,41 --out bench/out/faces.json
+	$(PY) bench/faces_bench.py --seconds 60 --seeds 3,11,29,41,53 --pipeline --out bench/out/faces_speaking.json
+	@if [ "$(BENCH_LONG_SECONDS)" != 0 ]; then \
+	  $(PY) bench/faces_bench.py --seconds $(BENCH_LONG_SECONDS) --seeds 3 --out bench/out/faces_long.json; fi
 	@if [ "$(BENCH_LONG_SECONDS)" != 0 ]; then \
 	  $(PY) bench/dub_bench.py --seconds $(BENCH_LONG_SECONDS) --out bench/out/dub.json; fi
 	$(PY) bench/report.py

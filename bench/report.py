@@ -9,6 +9,7 @@ Inputs (each optional; a section whose input is missing is listed under "missing
     bench/out/releases.json    releases_bench.py: the media stage on each release shape of
                                `dubset sample --shape` and on a long 5.1 pair
     bench/out/dub.json         dub_bench.py: `dubset dub` embedded on a long episode
+    bench/out/faces*.json      faces_bench.py: the faces stage, speed and scores per seed
     bench/published.json       published speed figures of the tools users would otherwise run
 
 Sections of the report:
@@ -248,6 +249,7 @@ def build(
     published: list[dict[str, Any]],
     releases: dict[str, Any] | None = None,
     dub: dict[str, Any] | None = None,
+    faces: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     stage_table = stage_rows(stages) if stages else []
     report: dict[str, Any] = {
@@ -259,10 +261,12 @@ def build(
         "throughput": throughput_rows(runs),
         "releases": releases_section(releases),
         "dub": dub_rows(dub),
+        "faces": faces_rows(faces or []),
         "published": published_rows(published, stage_table),
     }
     report["missing"] = [name for name in ("stages", "pipeline_stages", "end_to_end",
-                                           "throughput", "dub") if not report[name]]  # fmt: skip
+                                           "throughput", "dub", "faces")
+                          if not report[name]]  # fmt: skip
     report["missing"] += [name for name, part in (("releases", "shapes"), ("releases_long", "long"))
                           if not report["releases"][part]]  # fmt: skip
     return report
@@ -277,6 +281,23 @@ def dub_rows(dub: dict[str, Any] | None) -> list[dict[str, Any]]:
             for task, compute in dub["stages_compute_s"].items()]  # fmt: skip
     return [*rows, {"episode_s": seconds, "task": "whole job (wall)", "compute_s": dub["wall_s"],
                     "rtf": dub["rtf"]}]  # fmt: skip
+
+
+def faces_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """faces_bench's runs (each file's seeds): speed, then the scores against the truth."""
+    rows = []
+    for doc in runs:
+        for r in doc["runs"]:
+            s = r["score"]
+            rows.append({
+                "episode_s": r["seconds"], "seed": r["seed"], "held_out": r["held_out"],
+                "pipeline": doc.get("pipeline", False), "wall_s": r["wall_s"], "rtf": r["rtf"],
+                "frames_per_s": r["frames_per_s"], "shot_f1": s["shot_f1"],
+                "face_recall": s["face_recall"]["rate"],
+                "face_precision": s["face_precision"]["rate"],
+                "speaking": s.get("speaking", {}).get("rate"),
+            })  # fmt: skip
+    return rows
 
 
 def _fmt(value: object, spec: str = "") -> str:
@@ -330,6 +351,10 @@ def markdown(report: dict[str, Any]) -> str:
            ("ja_cer", ".3f"), ("run_wall_s", ".1f")])  # fmt: skip
     table("Dubbing an episode (`dubset dub`, embedded)", report["dub"],
           [("episode_s", ".0f"), ("task", ""), ("compute_s", ".1f"), ("rtf", ".3f")])  # fmt: skip
+    table("Faces (`dubset faces`, or within `dubset run` for the speaking faces)", report["faces"],
+          [("episode_s", ".0f"), ("seed", ""), ("held_out", ""), ("pipeline", ""),
+           ("rtf", ".3f"), ("frames_per_s", ".1f"), ("shot_f1", ".3f"), ("face_recall", ".3f"),
+           ("face_precision", ".3f"), ("speaking", ".3f")])  # fmt: skip
     table("Published figures", report["published"],
           [("tool", ""), ("model", ""), ("hardware", ""), ("rtf", ".4f"),
            ("ours_rtf", ".3f"), ("same_model", "")])  # fmt: skip
@@ -452,6 +477,10 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--releases", type=Path, default=OUT / "releases.json")
     parser.add_argument("--dub", type=Path, default=OUT / "dub.json")
+    parser.add_argument(
+        "--faces", type=Path, action="append", help="faces_bench output (default: "
+        "bench/out/faces*.json)"
+    )  # fmt: skip
     parser.add_argument("--published", type=Path, default=ROOT / "bench" / "published.json")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "report.json")
     parser.add_argument("--plot", type=Path, default=ROOT / "bench" / "report.png")
@@ -461,7 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     published = json.loads(args.published.read_text()) if args.published.exists() else []
     releases = json.loads(args.releases.read_text()) if args.releases.exists() else None
     dub = json.loads(args.dub.read_text()) if args.dub.exists() else None
-    report = build(stages, runs, published, releases, dub)
+    faces = [json.loads(p.read_text()) for p in args.faces or sorted(OUT.glob("faces*.json"))]
+    report = build(stages, runs, published, releases, dub, faces)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     plot(report, args.plot)

@@ -65,6 +65,16 @@ def _release(shape: str, seconds: float, wall: float, p95: float | None) -> dict
             "tracks": {"ja": "#1", "en": "#2"}}  # fmt: skip
 
 
+FACES = {
+    "seconds": 60,
+    "pipeline": True,
+    "runs": [
+        {"seed": 11, "held_out": True, "seconds": 60.0, "wall_s": 18.0, "rtf": 0.3,
+         "frames": 1440, "frames_per_s": 80.0,
+         "score": {"shot_f1": 1.0, "face_recall": {"rate": 0.99},
+                   "face_precision": {"rate": 0.95}, "speaking": {"rate": 0.8}}}
+    ],
+}  # fmt: skip
 RELEASES = {
     "format": "dubset-bench-releases/1",
     "shapes": [_release("plain", 60.0, 1.67, 0.0), _release("card,pal-pitch", 60.0, 1.47, None)],
@@ -73,7 +83,7 @@ RELEASES = {
 
 
 def test_build_derives_every_section() -> None:
-    built = report.build(STAGES, _runs(), PUBLISHED, RELEASES, DUB)
+    built = report.build(STAGES, _runs(), PUBLISHED, RELEASES, DUB, [FACES])
     assert built["format"] == report.FORMAT and built["missing"] == []
     assert [(r["stage"], r["language"]) for r in built["stages"]] == [
         ("media", "ja+en"),
@@ -105,7 +115,7 @@ def test_build_derives_every_section() -> None:
 def test_missing_inputs_are_named() -> None:
     built = report.build(None, [], [])
     assert built["missing"] == [
-        "stages", "pipeline_stages", "end_to_end", "throughput", "dub", "releases",
+        "stages", "pipeline_stages", "end_to_end", "throughput", "dub", "faces", "releases",
         "releases_long",
     ]  # fmt: skip
     assert built["releases"] == {"shapes": [], "long": None, "quality": []}
@@ -122,6 +132,16 @@ def test_dub_rows_per_task_then_the_whole_job() -> None:
     ]  # fmt: skip
     assert "dub" not in built["missing"]
     assert "| 1440 | asr.ja | 288.0 | 0.200 |" in report.markdown(built)
+
+
+def test_faces_rows_per_seed_with_their_scores() -> None:
+    built = report.build(None, [], [], None, None, [FACES])
+    (row,) = built["faces"]
+    assert (row["seed"], row["held_out"], row["rtf"], row["speaking"]) == (11, True, 0.3, 0.8)
+    assert "faces" not in built["missing"]
+    assert "| 60 | 11 | True | True | 0.300 | 80.0 | 1.000 | 0.990 | 0.950 | 0.800 |" in (
+        report.markdown(built)
+    )
 
 
 def test_releases_without_the_long_pair() -> None:
@@ -167,12 +187,15 @@ def test_main_writes_json_plot_and_tables(
     releases.write_text(json.dumps(RELEASES))
     dub = tmp_path / "d.json"
     dub.write_text(json.dumps(DUB))
+    faces = tmp_path / "faces.json"
+    faces.write_text(json.dumps(FACES))
     stages.write_text(json.dumps(STAGES))
     pipeline.write_text(json.dumps(_runs()))
     published.write_text(json.dumps(PUBLISHED))
     out, png = tmp_path / "report.json", tmp_path / "report.png"
     argv = ["--stages", str(stages), "--pipeline", str(pipeline), "--published", str(published),
-            "--releases", str(releases), "--dub", str(dub), "--out", str(out),
+            "--releases", str(releases), "--dub", str(dub), "--faces", str(faces),
+            "--out", str(out),
             "--plot", str(png)]  # fmt: skip
     assert report.main(argv) == 0
     written = json.loads(out.read_text())

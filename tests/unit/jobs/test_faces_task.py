@@ -48,7 +48,7 @@ def _manifest(options: object) -> bytes:
             "ja": "ja.mp4",
             "en": "en.mp4",
             "options": options,
-        }  # fmt: skip
+        }
     ).encode()
 
 

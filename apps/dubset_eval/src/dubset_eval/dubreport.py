@@ -86,3 +86,12 @@ def dubbed_video(report_path: Path, container: str) -> Path | None:
         if suffix in CONTAINERS and candidate.is_file():
             return candidate
     return None
+
+
+def dub_speech(value: Mapping[str, object]) -> list[tuple[int, int]]:
+    """Where a dub report's English lines sit on the Japanese video's timeline (malformed
+    reports give none: score_dub reports them)."""
+    try:
+        return [(x.start_ms, x.end_ms) for x in parse_dub_report(value).lines]
+    except FieldError:
+        return []

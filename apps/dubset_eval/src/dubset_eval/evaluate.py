@@ -20,10 +20,12 @@ from dubset_eval.completeness import (
 from dubset_eval.der import Turn, diarization_error
 from dubset_eval.discover import ANNOTATIONS, DATASET_MANIFEST, Found, discover, read_json
 from dubset_eval.dubeval import score_dub
+from dubset_eval.dubreport import dub_speech
 from dubset_eval.errors import EvalInputError
-from dubset_eval.facerow import FacesRow
+from dubset_eval.facerow import FacesRow, FlapRow
 from dubset_eval.facescore import score_faces
 from dubset_eval.fields import FieldError
+from dubset_eval.flaps import flap_spans, score_flaps
 from dubset_eval.report import (
     AsrRow,
     ClipsRow,
@@ -92,6 +94,10 @@ class _Scoring:
     completeness: list[CompletenessRow] = field(default_factory=list)
     dub: list[DubRow] = field(default_factory=list)
     faces: list[FacesRow] = field(default_factory=list)
+    flap_clips: list[tuple[str, list[tuple[tuple[int, int], list[tuple[int, int]]]]]] = field(
+        default_factory=list
+    )
+    dub_speech: list[tuple[str, list[tuple[int, int]]]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cues: dict[Path, tuple[SubSegment, ...] | None] = field(default_factory=dict)
@@ -147,6 +153,7 @@ class _Scoring:
         elif found.kind == "faces":
             self.score_faces(source, found.value)
         elif found.kind == "dub":
+            self.dub_speech.append((source, dub_speech(found.value)))
             row, notes = score_dub(self.truth, found.path, found.value, source, self.stem)
             self.dub.append(row)
             self.notes += notes
@@ -157,6 +164,26 @@ class _Scoring:
             return
         lines = [(ln.speaker, u.start_ms, u.end_ms) for ln, u in self.truth.spoken("ja")]
         self.faces.append(FacesRow(source, score_faces(self.truth.picture, value, lines)))
+        if "speaking" in value:
+            self.flap_clips.append((source, flap_spans(value)))
+
+    def flap_rows(self) -> list[FlapRow]:
+        """Per faces.json with speaking faces: the JA original, the human EN dub (on the JA
+        timeline through the true map) and each automatic dub found, against its flaps."""
+        ja = [(u.start_ms, u.end_ms) for _, u in self.truth.spoken("ja")]
+        en, tmap = [], self.truth.time_map
+        for _, u in self.truth.spoken("en"):
+            a = u.start_ms + self.truth.ja_offset_ms if tmap is None else tmap.to_ja(u.start_ms)
+            b = u.end_ms + self.truth.ja_offset_ms if tmap is None else tmap.to_ja(u.end_ms)
+            if a is not None and b is not None:
+                en.append((round(a), round(b)))
+        rows = []
+        for source, clips in self.flap_clips:
+            rows.append(FlapRow(source, "ja (original)", score_flaps(clips, ja)))
+            rows.append(FlapRow(source, "en (human dub)", score_flaps(clips, en)))
+            for dub_source, speech in self.dub_speech:
+                rows.append(FlapRow(source, f"en ({dub_source})", score_flaps(clips, speech)))
+        return rows
 
     def subtitle_timing(self, source: str, language: str, value: Mapping[str, object]) -> None:
         """For a subtitle-sourced transcript: its segments' timing and speakers per kind, and
@@ -274,6 +301,7 @@ def evaluate(truth_path: Path, result_path: Path) -> Report:
         completeness=tuple(scoring.completeness),
         dub=tuple(scoring.dub),
         faces=tuple(scoring.faces),
+        flaps=tuple(scoring.flap_rows()),
         problems=tuple(scoring.problems),
         notes=(*found.notes, *scoring.notes),
         ignored=found.ignored,

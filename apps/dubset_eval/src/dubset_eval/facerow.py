@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dubset_eval.facescore import FacesScore, Rate
+from dubset_eval.flaps import FlapScore
 from dubset_eval.tables import Table, percent
 
 
@@ -77,3 +78,31 @@ def faces_json(row: FacesRow) -> dict[str, object]:
         "speaking": _rate(s.speaking),
         "offscreen": _rate(s.offscreen),
     }
+
+
+@dataclass(frozen=True)
+class FlapRow:
+    source: str  # the faces.json
+    speech: str  # which speech: the JA original, the human EN dub, an automatic dub
+    score: FlapScore
+
+
+def _flap_cells(r: FlapRow) -> list[str]:
+    s = r.score
+    return [r.source, r.speech, str(s.clips), percent(s.speech_in_flaps, 1),
+            percent(s.flaps_covered, 1)]  # fmt: skip
+
+
+FLAPS_TABLE = Table(
+    "Lip flaps (clips with a speaking face: the share of the speech while the mouth moves, "
+    "and of the moving-mouth time with speech)",
+    ("source", "speech", "clips", "speech in flaps", "flaps covered"),
+    _flap_cells,
+)
+
+
+def flap_json(row: FlapRow) -> dict[str, object]:
+    s = row.score
+    return {"source": row.source, "speech": row.speech, "clips": s.clips,
+            "speech_ms": s.speech_ms, "flap_ms": s.flap_ms, "overlap_ms": s.overlap_ms,
+            "speech_in_flaps": s.speech_in_flaps, "flaps_covered": s.flaps_covered}  # fmt: skip

@@ -9,7 +9,7 @@ from dubset_eval.clips import ClipScore
 from dubset_eval.completeness import Completeness
 from dubset_eval.der import DerScore
 from dubset_eval.dubrow import DubRow, dub_json, dub_lines
-from dubset_eval.facerow import FacesRow, faces_json, faces_lines
+from dubset_eval.facerow import FLAPS_TABLE, FacesRow, FlapRow, faces_json, faces_lines, flap_json
 from dubset_eval.subreport import SUBTITLE_TABLE, SubtitleRow, subtitle_json
 from dubset_eval.tables import Table, decibels, millis, percent, seconds, short_source
 from dubset_eval.text import ErrorRate
@@ -101,6 +101,7 @@ class Report:
     completeness: tuple[CompletenessRow, ...] = ()
     dub: tuple[DubRow, ...] = ()
     faces: tuple[FacesRow, ...] = ()
+    flaps: tuple[FlapRow, ...] = ()
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     ignored: int = 0
@@ -255,6 +256,7 @@ def to_text(report: Report) -> str:
     out += OFFSET_TABLE.lines(report.offsets)
     out += dub_lines(report.dub)
     out += faces_lines(report.faces)
+    out += FLAPS_TABLE.lines(report.flaps)
     out += _completeness_lines(report.completeness)
     out += _problem_lines(report.problems)
     out += [f"note: {n}" for n in report.notes]
@@ -371,6 +373,7 @@ def to_json(report: Report) -> dict[str, object]:
         "completeness": [_completeness_json(r) for r in report.completeness],
         "dub": [dub_json(r) for r in report.dub],
         "faces": [faces_json(r) for r in report.faces],
+        "flaps": [flap_json(r) for r in report.flaps],
         "problems": list(report.problems),
         "notes": list(report.notes),
         "ignored": report.ignored,

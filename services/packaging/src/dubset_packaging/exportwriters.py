@@ -15,6 +15,7 @@ from dubset_common.keys import file_sha256, join_key
 from dubset_common.objstore import ObjectInfo, ObjectStore
 from dubset_packaging.core.baseline import BASELINE_KIND
 from dubset_packaging.core.export import MEDIA, EpisodeEntry, ExportError, Fragment, manifest_line
+from dubset_packaging.core.faces import FACE_KINDS
 from dubset_packaging.core.lhotse import AudioInfo, entry_audio_info, lhotse_rows, mp3_audio_info
 
 Hook = Callable[[float, str], None]
@@ -50,7 +51,8 @@ class ManifestSorter:
     def write(self, target: Path) -> dict[str, int]:
         """The sorted manifest; returns the number of files per kind."""
         self._stack.close()
-        counts = dict.fromkeys((*MEDIA, BASELINE_KIND), 0)
+        # Per kind (a bucket holds one kind, but for the face clips and their full-frame spans).
+        counts = dict.fromkeys((*MEDIA, BASELINE_KIND, *FACE_KINDS), 0)
         with target.open("wb") as out:
             for bucket in sorted(self._handles):
                 lines = sorted((self.folder / bucket).read_bytes().splitlines(keepends=True))
