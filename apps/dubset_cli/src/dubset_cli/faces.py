@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("video", type=Path, help="the video (MKV, MP4)")
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument("--contact-sheet", type=Path, help="the PNG (default OUT/contact_sheet.png)")
+    p.add_argument("--clips", type=Path, help="clips.json of dubset align: who speaks in each")
+    p.add_argument("--ja-turns", type=Path, help="the JA turns.json of dubset diarize")
     p.add_argument("--shots", choices=("content", "adaptive"), default="adaptive",
                    help="PySceneDetect's detector (default adaptive)")  # fmt: skip
     p.add_argument("--stride", type=int, default=24, help="detect faces every N frames (24)")
@@ -53,7 +55,12 @@ def run(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="dubset-faces-") as tmp:
             stage = FacesStage(workers=max(1, args.workers))
             result, store = run_stage(
-                stage, params, {"video": args.video}, Path(tmp), progress, MAX_INPUT_BYTES
+                stage,
+                params,
+                {"video": args.video, "clips": args.clips, "ja_turns": args.ja_turns},
+                Path(tmp),
+                progress,
+                MAX_INPUT_BYTES,
             )
             doc_path = save(store, result.outputs["faces"], args.out / "faces.json")
             sheet = args.contact_sheet or args.out / "contact_sheet.png"

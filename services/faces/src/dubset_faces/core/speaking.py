@@ -2,10 +2,11 @@
 then per Anim-400K clip the visible tracks and the one whose mouth flaps with the speech, and
 per diarized speaker the tracks that spoke for them (one character id across the episode).
 
-A mouth is open where its openness stands above the lowest value around it (a flap is a
-brief open drawing between closed ones; the level itself drifts with the art and the camera).
+A mouth is open where its openness stands above the closed frames on both sides of it (a flap
+is a brief open drawing between closed ones; the level itself drifts with the art and the
+camera).
 A clip's speaking track is the visible track with the largest share of open frames during the
-clip's speech, when that share is clear of the floor and of the runner-up; else nobody visible
+speech of the clip's main voice (the diarized speaker with the most speech in it), when that share is clear of the floor and of the runner-up; else nobody visible
 speaks (off screen, back turned, narration) and the clip says so."""
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from dataclasses import dataclass
 
 from dubset_faces.core.model import Track
 
-OPEN_ABOVE_LOCAL_MIN = 0.09  # openness above the local minimum that counts as open
+OPEN_ABOVE_LOCAL_MIN = 0.09  # openness above the local minimum that surely counts as open
+MIN_FLAP = 0.03  # the least rise that can count
 LOCAL_FRAMES = 5  # the local minimum's half window (frames)
 MIN_SPEAKING_SHARE = 0.15  # open share of speech frames a speaking mouth reaches
-MIN_LEAD = 1.5  # over the runner-up
+MIN_LEAD = 1.5  # open frames over the runner-up's
+MIN_OPEN = 3  # open frames during the speech: at least a flap or two
 MIN_VISIBLE = 0.3  # share of a clip's frames a track must be on screen to count as visible
 
 
@@ -47,13 +50,22 @@ class Speaking:
 
 
 def open_frames(openness: Sequence[float]) -> list[bool]:
-    """Per frame of a track, whether its mouth is open (above its local minimum by a margin)."""
+    """Per frame of a track, whether its mouth is open: above the closed frames around it by a
+    margin,
+    the margin half the track's own flap height (its 90th percentile above the local minimum)
+    but at least MIN_FLAP (a region with other dark art in it flaps less, not never)."""
     n = len(openness)
-    out = []
+    rise = []
     for i, value in enumerate(openness):
-        lo = min(openness[max(0, i - LOCAL_FRAMES) : min(n, i + LOCAL_FRAMES + 1)])
-        out.append(value - lo >= OPEN_ABOVE_LOCAL_MIN)
-    return out
+        # A flap stands above closed frames on both sides (a drift rises on one side only).
+        left = min(openness[max(0, i - LOCAL_FRAMES) : i + 1])
+        right = min(openness[i : min(n, i + LOCAL_FRAMES + 1)])
+        rise.append(value - max(left, right))
+    if not rise:
+        return []
+    height = sorted(rise)[int(0.9 * (len(rise) - 1))]
+    margin = max(MIN_FLAP, min(OPEN_ABOVE_LOCAL_MIN, 0.5 * height))
+    return [r >= margin for r in rise]
 
 
 def frame_of(ms: int, fps: float) -> int:
@@ -75,28 +87,33 @@ def speaking(
     out = []
     for clip in clips:
         a, b = frame_of(clip.start_ms, fps), frame_of(clip.end_ms, fps)
-        speech = _speech_frames(turns, clip, fps) or set(range(a, b))
+        # The main voice's speech (another voice in the clip flaps its own mouth elsewhere).
+        main = _main_speaker(turns, clip)
+        speech = _speech_frames([t for t in turns if t.speaker == main], clip, fps)
+        speech = speech or set(range(a, b))
         visible = tuple(
             i for i, t in enumerate(tracks)
             if b > a and _overlap(t.start, t.end, a, b) >= MIN_VISIBLE * (b - a)
         )  # fmt: skip
         shares: dict[int, float] = {}
+        hits: dict[int, int] = {}
         for i in visible:
             t = tracks[i]
             heard = [f for f in speech if t.start <= f < t.end]
-            shares[i] = (
-                round(sum(opened[i][f - t.start] for f in heard) / len(heard), 3) if heard else 0.0
-            )
-        ranked = sorted(visible, key=lambda i: (-shares[i], i))
+            hits[i] = sum(opened[i][f - t.start] for f in heard)
+            shares[i] = round(hits[i] / len(heard), 3) if heard else 0.0
+        # The most open frames during the main voice's speech (a share over a few frames heard
+        # says little), clear of the floor and of the runner-up.
+        ranked = sorted(visible, key=lambda i: (-hits[i], -shares[i], i))
         track = None
-        if ranked and shares[ranked[0]] >= MIN_SPEAKING_SHARE:
-            runner = shares[ranked[1]] if len(ranked) > 1 else 0.0
-            if shares[ranked[0]] >= MIN_LEAD * runner:
+        if ranked and shares[ranked[0]] >= MIN_SPEAKING_SHARE and hits[ranked[0]] >= MIN_OPEN:
+            runner = hits[ranked[1]] if len(ranked) > 1 else 0
+            if hits[ranked[0]] >= MIN_LEAD * runner:
                 track = ranked[0]
         spans: tuple[tuple[int, int], ...] = ()
         if track is not None:
             spans = _open_spans(tracks[track], opened[track], a, b, fps)
-        out.append(Speaking(clip, visible, track, _main_speaker(turns, clip), shares, spans))
+        out.append(Speaking(clip, visible, track, main, shares, spans))
     return out
 
 
