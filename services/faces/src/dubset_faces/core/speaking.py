@@ -4,10 +4,10 @@ per diarized speaker the tracks that spoke for them (one character id across the
 
 A mouth is open where its openness stands above the closed frames on both sides of it (a flap
 is a brief open drawing between closed ones; the level itself drifts with the art and the
-camera).
-A clip's speaking track is the visible track with the largest share of open frames during the
-speech of the clip's main voice (the diarized speaker with the most speech in it), when that share is clear of the floor and of the runner-up; else nobody visible
-speaks (off screen, back turned, narration) and the clip says so."""
+camera). A clip's speaking track is the visible track with the most open frames during the
+speech of the clip's main voice (the diarized speaker with the most speech in it), when its
+share of that speech is over a floor and it leads the runner-up; else nobody visible speaks
+(off screen, back turned, narration) and the clip says so."""
 
 from __future__ import annotations
 
