@@ -55,6 +55,8 @@ def publish(
         entries.append(_store(store, root, path, w.path, "anivid" if w.kind == "crop" else
                               "anivid_full", w.clip, _duration(doc, w.clip)))  # fmt: skip
     speaking_doc: dict[str, Mapping[str, object]] = {}
+    cast = characters(said)
+    voice_of = {t: voice for voice, tracks in cast.items() for t in tracks}
     for s in said:
         pair = episode.clips[s.clip.index]
         entry: dict[str, object] = {
@@ -63,6 +65,8 @@ def publish(
             "speaking_track": s.track,
             "visible_speaker": s.track is not None,
             "speaker": s.speaker,
+            # Each visible face's character: the voice it spoke for in this episode, if any.
+            "characters": {str(t): voice_of.get(t) for t in s.visible},
             "mouth_open": [
                 [a0 - pair.ja_start_ms, b0 - pair.ja_start_ms] for a0, b0 in s.mouth_open
             ],
@@ -81,7 +85,7 @@ def publish(
         files=entries,
         anivid=_anivid(doc, episode.episode_id),
         speaking=speaking_doc,
-        characters={k: v for k, v in characters(said).items()},
+        characters=dict(cast),
     )
     key = faces_key(dataset, episode.episode_id)
     store.put_bytes(key, canonical_json(value), "application/json")
