@@ -41,9 +41,9 @@ class FacesScore:
     @property
     def shot_f1(self) -> float | None:
         p, r = self.shot_precision.rate, self.shot_recall.rate
-        if p is None or r is None or p + r == 0:
+        if p is None or r is None:
             return None
-        return 2 * p * r / (p + r)
+        return 0.0 if p + r == 0 else 2 * p * r / (p + r)
 
 
 def iou(a: Box, b: Box) -> float:
@@ -185,8 +185,9 @@ def _speaking(
     fps: float,
 ) -> tuple[Rate, Rate]:
     """Per clip of faces.json's `speaking`: the truth's main speaker of its span, visible when
-    on screen for half their speech there; right when the speaking track's box (IoU 0.5) is
-    that character's face, or when both say nobody visible speaks."""
+    on screen for half their speech there; right when the speaking track's box is that
+    character's face (IoU 0.5, on most of the speech frames where both are on screen; a track
+    lives in one shot of a clip that may span several), or when both say nobody speaks."""
     if "speaking" not in doc or not lines:
         return Rate(0, 0), Rate(0, 0)
     faces_of = _truth_characters(truth_boxes)
@@ -220,11 +221,12 @@ def _speaking(
             continue
         t = obj(tracks[track], "faces.tracks")
         t0, boxes = integer(t, "start_frame", "faces.tracks"), array(t, "boxes", "faces.tracks")
-        votes = 0
-        for f in on_screen:
-            box = boxes[f - t0] if 0 <= f - t0 < len(boxes) else None
-            votes += isinstance(box, list) and iou(_box(box), faces_of[f][who]) >= MIN_IOU
-        hit += votes * 2 >= len(on_screen)
+        # A track lives in one shot: judged where it and the speaker are both on screen.
+        both = [
+            f for f in on_screen if 0 <= f - t0 < len(boxes) and isinstance(boxes[f - t0], list)
+        ]
+        votes = sum(iou(_box(boxes[f - t0]), faces_of[f][who]) >= MIN_IOU for f in both)  # type: ignore[arg-type]
+        hit += bool(both) and votes * 2 >= len(both)
     return Rate(hit, seen), Rate(none_hit, none_seen)
 
 
