@@ -68,10 +68,7 @@ def test_generated_episode_scores_against_its_picture_truth(
     ).stdout  # fmt: skip
     (stream,) = json.loads(probe)["streams"]
     assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 256, 256)
-    again, _ = _run(tmp_path / "b", dub_episode / "ja.mp4")
-    assert {k: v.sha256 for k, v in again.outputs.items()} == {
-        k: v.sha256 for k, v in result.outputs.items()
-    }
+    # Byte-identical re-runs: the e2e runs the stage twice (embedded, distributed) and compares.
 
 
 def test_no_faces_black_static_single_shot_gives_an_empty_result(tmp_path: Path) -> None:
