@@ -132,7 +132,7 @@ def _read_fragments(
                                MAX_FRAGMENT_BYTES, warnings)  # fmt: skip
             if faces is not None:
                 sorter.add(faces.files, fragment.provenance | faces.provenance)
-                faces_parts.append(write_part(tmp / "faces-parts", faces))
+                faces_parts.append(write_part(tmp / "faces-parts", faces, fragment))
         report(0.3 * (i + 1) / len(keys), "reading episode fragments")
     warnings.extend(orphan_warnings(baselines, used))
     warnings.extend(orphan_warnings(faces_keys, faces_used, "face clips"))

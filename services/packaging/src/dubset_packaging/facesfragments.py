@@ -34,11 +34,15 @@ def read_faces(
     return None if value is None else parse_faces(value, key, fragment)
 
 
-def write_part(folder: Path, faces: Faces) -> Path:
-    """One episode's share of the two faces documents, kept on disk until they are written."""
+def write_part(folder: Path, faces: Faces, fragment: Fragment) -> Path:
+    """One episode's share of the two faces documents (each AniVid clip with its show, season
+    and episode number), kept on disk until they are written."""
     folder.mkdir(exist_ok=True)
     path = folder / f"{faces.episode_id}.json"
-    value = {"anivid": list(faces.anivid), "speaking": faces.speaking}
+    where = {"show": fragment.show.get("show"), "season": fragment.show.get("season"),
+             "episode_number": fragment.number}  # fmt: skip
+    anivid = [{**where, **clip} for clip in faces.anivid]
+    value = {"anivid": anivid, "speaking": faces.speaking}
     path.write_text(json.dumps(value, ensure_ascii=False, sort_keys=True), encoding="utf-8")
     return path
 
