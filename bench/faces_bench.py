@@ -67,6 +67,7 @@ def run(folder: Path, seed: int, pipeline: bool) -> dict[str, object]:
         "frames": video["frames"],
         "frames_per_s": round(video["frames"] / wall, 1),
         "face_samples": doc["analysis"]["samples"],
+        "face_detections": doc["analysis"].get("detected"),
         "shots": len(doc["shots"]),
         "tracks": len(doc["tracks"]),
         "clips": len(doc["clips"]),

@@ -42,7 +42,8 @@ class Analysis:
     motion: tuple[float, ...]  # per shot
     tracks: tuple[Track, ...]  # in the video's pixels
     clips: tuple[FaceClip, ...]
-    samples: int  # frames the face detector saw
+    samples: int  # frames sampled for faces
+    detected: int  # of them, those the detector ran on (the others held the picture before)
     shot_backend: str
     face_backend: str
 
@@ -69,6 +70,7 @@ def analyze(path: Path, tools: Tools, params: AnalysisParams, hook: Hook) -> Ana
     count = 0
     try:
         half = (max(2, size[0] // 2), max(2, size[1] // 2))
+        held: tuple[int, Frame] | None = None  # the last frame the detector saw (half size)
         for i, frame in enumerate(video.frames(path, info, size, tools)):
             # Shots and motion on a half-size frame (DVR-Scan's downscale option): the same
             # cuts and scores for a quarter of the pixels.
@@ -77,7 +79,11 @@ def analyze(path: Path, tools: Tools, params: AnalysisParams, hook: Hook) -> Ana
             cuts += found
             motion.push(i, small, found)
             if i % params.stride == 0:
-                faces.submit(i, frame)
+                if held is not None and _same_picture(small, held[1]):
+                    faces.reuse(i, held[0])  # a held picture: its faces as last detected
+                else:
+                    faces.submit(i, frame)
+                    held = (i, small)
             count = i + 1
             if i % 240 == 0:
                 hook(0.9 * min(1.0, i / total), f"frame {i}/{total}")
@@ -106,7 +112,17 @@ def analyze(path: Path, tools: Tools, params: AnalysisParams, hook: Hook) -> Ana
         shots, tracks, shot_scores, float(info.fps), (info.width, info.height), params.rules
     )
     return Analysis(info, size, shots, shot_scores, tuple(tracks), tuple(clips), len(samples),
-                    shot_det.name, faces.name)  # fmt: skip
+                    faces.detected, shot_det.name, faces.name)  # fmt: skip
+
+
+HELD_DIFF = 1.0  # mean |difference| (grey levels) under which a picture is held
+
+
+def _same_picture(a: Frame, b: Frame) -> bool:
+    """Whether two frames show the same picture (a held cel, a still shot; mouths may flap):
+    the detector would find the same faces, so it is not run again."""
+    diff = cv2.absdiff(cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY))
+    return float(np.mean(diff)) < HELD_DIFF
 
 
 def _shots(cuts: Sequence[int], frames: int) -> tuple[Shot, ...]:
@@ -154,9 +170,15 @@ class _Faces:
             )
         self._pending: deque[tuple[int, Future[list[Detection]]]] = deque()
         self._done: list[tuple[int, list[Detection]]] = []
+        self._reused: list[tuple[int, int]] = []  # (frame, the frame whose faces it reuses)
+        self.detected = 0
         self._limit = 4 * max(1, workers)
 
+    def reuse(self, index: int, source: int) -> None:
+        self._reused.append((index, source))
+
     def submit(self, index: int, frame: Frame) -> None:
+        self.detected += 1
         if self._local is not None:
             self._done.append((index, list(self._local.detect(frame))))
             return
@@ -170,7 +192,8 @@ class _Faces:
         while self._pending:
             i, fut = self._pending.popleft()
             self._done.append((i, fut.result()))
-        return self._done
+        found = dict(self._done)
+        return sorted(self._done + [(i, found[src]) for i, src in self._reused], key=lambda x: x[0])
 
     def close(self) -> None:
         if self._pool is not None:

@@ -103,8 +103,8 @@ class FacesStage(UsesTools):
             opened=opened,
             speaking=said,
             analysis={"size": list(a.size), "stride": p.stride, "samples": a.samples,
-                      "shot_detector": a.shot_backend, "face_detector": a.face_backend,
-                      "rules": _rules(p)},
+                      "detected": a.detected, "shot_detector": a.shot_backend,
+                      "face_detector": a.face_backend, "rules": _rules(p)},
         )  # fmt: skip
         data = (json.dumps(doc, ensure_ascii=False, sort_keys=True) + "\n").encode()
         sheet = contact_sheet(middles, work / "contact_sheet.png")
