@@ -32,6 +32,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--ja-turns", type=Path, help="the JA turns.json of dubset diarize")
     p.add_argument("--shots", choices=("content", "adaptive"), default="adaptive",
                    help="PySceneDetect's detector (default adaptive)")  # fmt: skip
+    p.add_argument(
+        "--faces-detector",
+        choices=("animeface", "yolov5"),
+        default="animeface",
+        help="animeface (default) or yolov5 (the paper's, --face-model-dir)",
+    )
+    p.add_argument("--face-model-dir", type=Path, help="a YOLOv5 TorchScript model directory")
     p.add_argument("--stride", type=int, default=24, help="detect faces every N frames (24)")
     p.add_argument("--min-motion", type=float, default=0.35, help="DVR-Scan score (0.35)")
     p.add_argument("--faces-per-frame", type=int, default=1, help="faces a clip shows (1)")
@@ -47,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress()
     params = faces_pb2.FacesParams(
         shot_detector=args.shots, stride=args.stride, min_motion=args.min_motion,
+        face_detector=args.faces_detector,
+        face_model_dir=str(args.face_model_dir.resolve()) if args.face_model_dir else "",
         faces_per_frame=args.faces_per_frame, min_clip_ms=args.min_clip_ms,
         max_clip_ms=args.max_clip_ms, crop_size=args.crop_size,
         full_frame=not args.no_full_frame,

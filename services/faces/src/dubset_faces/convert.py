@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from dubset.v1 import faces_pb2
@@ -11,6 +12,8 @@ from dubset_common.keys import check_id
 from dubset_faces.core.anivid import Rules
 from dubset_faces.core.model import FacesInputError
 from dubset_faces.detectors import FACE_BACKENDS, SHOT_BACKENDS
+
+_PLAIN_PATH = re.compile(r"^/[A-Za-z0-9._/-]{1,400}$")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class FacesParams:
     crop_size: int = 256
     full_frame: bool = True
     dataset: str = ""
+    face_model_dir: str = ""
 
 
 def params_from_proto(p: faces_pb2.FacesParams) -> FacesParams:
@@ -69,5 +73,9 @@ def params_from_proto(p: faces_pb2.FacesParams) -> FacesParams:
             check_id(p.dataset, "dataset name")
         except InvalidInputError as exc:
             raise FacesInputError(str(exc)) from None
+    model_dir = p.face_model_dir
+    if model_dir and (face != "yolov5" or not _PLAIN_PATH.fullmatch(model_dir)
+                      or any(part in (".", "..") for part in model_dir.split("/"))):  # fmt: skip
+        raise FacesInputError("face_model_dir must be a plain absolute path, for yolov5 only")
     return FacesParams(shot, p.shot_threshold, face, face_threshold, stride, max_width, rules,
-                       crop, full, p.dataset)  # fmt: skip
+                       crop, full, p.dataset, model_dir)  # fmt: skip

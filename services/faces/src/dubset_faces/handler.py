@@ -34,7 +34,7 @@ def analysis_params(p: FacesParams, workers: int = WORKERS) -> AnalysisParams:
         max_width=p.max_width,
         workers=workers,
         shots=DetectorSpec(p.shot_detector, p.shot_threshold),
-        faces=DetectorSpec(p.face_detector, p.face_threshold),
+        faces=DetectorSpec(p.face_detector, p.face_threshold, p.face_model_dir),
         rules=p.rules,
     )
 
