@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-from dubset_common.errors import ConfigError
 from dubset_faces.backends.yolo_faces import YoloFaceDetector
 from dubset_faces.detectors import DetectorSpec, load_face_detector
+
+from dubset_common.errors import ConfigError
 
 
 class TinyYolo(torch.nn.Module):
