@@ -57,7 +57,7 @@ def test_a_yolov5_export_finds_the_face_through_the_letterbox(tmp_path: Path) ->
 def test_a_directory_that_is_not_a_yolov5_detector_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(ConfigError, match="no dubset-model.json"):
+    with pytest.raises(ConfigError, match=r"no dubset-model\.json"):
         YoloFaceDetector(tmp_path)
     (tmp_path / "dubset-model.json").write_text(json.dumps({"kind": "transnetv2", "file": "x"}))
     with pytest.raises(ConfigError, match="kind must be"):
