@@ -30,8 +30,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--contact-sheet", type=Path, help="the PNG (default OUT/contact_sheet.png)")
     p.add_argument("--clips", type=Path, help="clips.json of dubset align: who speaks in each")
     p.add_argument("--ja-turns", type=Path, help="the JA turns.json of dubset diarize")
-    p.add_argument("--shots", choices=("content", "adaptive"), default="adaptive",
-                   help="PySceneDetect's detector (default adaptive)")  # fmt: skip
+    p.add_argument("--shot-model-dir", type=Path, help="a TransNetV2 TorchScript model directory")
+    p.add_argument("--shots", choices=("content", "adaptive", "transnetv2"), default="adaptive",
+                   help="PySceneDetect adaptive (default) or content, or transnetv2")  # fmt: skip
     p.add_argument(
         "--faces-detector",
         choices=("animeface", "yolov5"),
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     params = faces_pb2.FacesParams(
         shot_detector=args.shots, stride=args.stride, min_motion=args.min_motion,
         face_detector=args.faces_detector,
+        shot_model_dir=str(args.shot_model_dir.resolve()) if args.shot_model_dir else "",
         face_model_dir=str(args.face_model_dir.resolve()) if args.face_model_dir else "",
         faces_per_frame=args.faces_per_frame, min_clip_ms=args.min_clip_ms,
         max_clip_ms=args.max_clip_ms, crop_size=args.crop_size,

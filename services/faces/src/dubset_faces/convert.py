@@ -31,6 +31,7 @@ class FacesParams:
     full_frame: bool = True
     dataset: str = ""
     face_model_dir: str = ""
+    shot_model_dir: str = ""
 
 
 def params_from_proto(p: faces_pb2.FacesParams) -> FacesParams:
@@ -73,9 +74,11 @@ def params_from_proto(p: faces_pb2.FacesParams) -> FacesParams:
             check_id(p.dataset, "dataset name")
         except InvalidInputError as exc:
             raise FacesInputError(str(exc)) from None
-    model_dir = p.face_model_dir
-    if model_dir and (face != "yolov5" or not _PLAIN_PATH.fullmatch(model_dir)
-                      or any(part in (".", "..") for part in model_dir.split("/"))):  # fmt: skip
-        raise FacesInputError("face_model_dir must be a plain absolute path, for yolov5 only")
+    dirs = (("face_model_dir", p.face_model_dir, face == "yolov5"),
+            ("shot_model_dir", p.shot_model_dir, shot == "transnetv2"))  # fmt: skip
+    for name, value, wanted in dirs:
+        plain = _PLAIN_PATH.fullmatch(value) and ".." not in value.split("/")
+        if value and not (wanted and plain and "." not in value.split("/")):
+            raise FacesInputError(f"{name} must be a plain absolute path, for its model only")
     return FacesParams(shot, p.shot_threshold, face, face_threshold, stride, max_width, rules,
-                       crop, full, p.dataset, model_dir)  # fmt: skip
+                       crop, full, p.dataset, p.face_model_dir, p.shot_model_dir)  # fmt: skip

@@ -13,7 +13,8 @@ from dubset_faces.backends.animeface_faces import AnimeFaceDetector
 from dubset_faces.backends.scenedetect_shots import DETECTORS, SceneDetectShots
 from dubset_faces.core.model import FaceDetector, FacesInputError, ShotDetector
 
-SHOT_BACKENDS = DETECTORS
+SHOT_BACKENDS = (*DETECTORS, "transnetv2")
+TRANSNET_DIR_ENV = "DUBSET_FACES_TRANSNET_DIR"
 FACE_BACKENDS = ("animeface", "yolov5")
 YOLO_DIR_ENV = "DUBSET_FACES_YOLO_DIR"
 
@@ -28,6 +29,15 @@ class DetectorSpec:
 def load_shot_detector(spec: DetectorSpec, fps: Fraction) -> ShotDetector:
     if spec.kind in DETECTORS:
         return SceneDetectShots(spec.kind, fps, spec.threshold)
+    if spec.kind == "transnetv2":
+        from dubset_faces.backends.transnet_shots import TransNetShots
+
+        directory = spec.model_dir or os.environ.get(TRANSNET_DIR_ENV, "")
+        if not directory:
+            raise ConfigError(
+                f"the transnetv2 shot detector needs a model directory ({TRANSNET_DIR_ENV})"
+            )
+        return TransNetShots(Path(directory))
     raise FacesInputError(f"unknown shot detector {spec.kind!r}; have {', '.join(SHOT_BACKENDS)}")
 
 

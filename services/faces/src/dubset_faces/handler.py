@@ -33,7 +33,7 @@ def analysis_params(p: FacesParams, workers: int = WORKERS) -> AnalysisParams:
         stride=p.stride,
         max_width=p.max_width,
         workers=workers,
-        shots=DetectorSpec(p.shot_detector, p.shot_threshold),
+        shots=DetectorSpec(p.shot_detector, p.shot_threshold, p.shot_model_dir),
         faces=DetectorSpec(p.face_detector, p.face_threshold, p.face_model_dir),
         rules=p.rules,
     )

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from dubset.v1 import common_pb2 as dubset_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x64ubset/v1/faces.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\"\xc8\x03\n\x0b\x46\x61\x63\x65sParams\x12\x15\n\rshot_detector\x18\x01 \x01(\t\x12\x16\n\x0eshot_threshold\x18\x02 \x01(\x01\x12\x15\n\rface_detector\x18\x03 \x01(\t\x12\x16\n\x0e\x66\x61\x63\x65_threshold\x18\x04 \x01(\x01\x12\x0e\n\x06stride\x18\x05 \x01(\x05\x12\x11\n\tmax_width\x18\x06 \x01(\x05\x12\x1c\n\x0f\x66\x61\x63\x65s_per_frame\x18\x07 \x01(\x05H\x00\x88\x01\x01\x12\x17\n\nmin_motion\x18\x08 \x01(\x01H\x01\x88\x01\x01\x12\x18\n\x0bmin_clip_ms\x18\t \x01(\x05H\x02\x88\x01\x01\x12\x18\n\x0bmax_clip_ms\x18\n \x01(\x05H\x03\x88\x01\x01\x12\x11\n\tcrop_size\x18\x0b \x01(\x05\x12\x17\n\ncrop_scale\x18\x0c \x01(\x01H\x04\x88\x01\x01\x12\x17\n\nfull_frame\x18\r \x01(\x08H\x05\x88\x01\x01\x12\x0f\n\x07\x64\x61taset\x18\x0e \x01(\t\x12\x16\n\x0e\x66\x61\x63\x65_model_dir\x18\x0f \x01(\tB\x12\n\x10_faces_per_frameB\r\n\x0b_min_motionB\x0e\n\x0c_min_clip_msB\x0e\n\x0c_max_clip_msB\r\n\x0b_crop_scaleB\r\n\x0b_full_frame\"\xc3\x01\n\x0c\x46\x61\x63\x65sRequest\x12\x12\n\nepisode_id\x18\x01 \x01(\t\x12\x33\n\x06inputs\x18\x02 \x03(\x0b\x32#.dubset.v1.FacesRequest.InputsEntry\x12&\n\x06params\x18\x03 \x01(\x0b\x32\x16.dubset.v1.FacesParams\x1a\x42\n\x0bInputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef:\x02\x38\x01\"W\n\rFacesResponse\x12\"\n\x05\x66\x61\x63\x65s\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12\"\n\x05\x63lips\x18\x02 \x03(\x0b\x32\x13.dubset.v1.MediaRef2J\n\x0c\x46\x61\x63\x65sService\x12:\n\x05\x46\x61\x63\x65s\x12\x17.dubset.v1.FacesRequest\x1a\x18.dubset.v1.FacesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x64ubset/v1/faces.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\"\xe0\x03\n\x0b\x46\x61\x63\x65sParams\x12\x15\n\rshot_detector\x18\x01 \x01(\t\x12\x16\n\x0eshot_threshold\x18\x02 \x01(\x01\x12\x15\n\rface_detector\x18\x03 \x01(\t\x12\x16\n\x0e\x66\x61\x63\x65_threshold\x18\x04 \x01(\x01\x12\x0e\n\x06stride\x18\x05 \x01(\x05\x12\x11\n\tmax_width\x18\x06 \x01(\x05\x12\x1c\n\x0f\x66\x61\x63\x65s_per_frame\x18\x07 \x01(\x05H\x00\x88\x01\x01\x12\x17\n\nmin_motion\x18\x08 \x01(\x01H\x01\x88\x01\x01\x12\x18\n\x0bmin_clip_ms\x18\t \x01(\x05H\x02\x88\x01\x01\x12\x18\n\x0bmax_clip_ms\x18\n \x01(\x05H\x03\x88\x01\x01\x12\x11\n\tcrop_size\x18\x0b \x01(\x05\x12\x17\n\ncrop_scale\x18\x0c \x01(\x01H\x04\x88\x01\x01\x12\x17\n\nfull_frame\x18\r \x01(\x08H\x05\x88\x01\x01\x12\x0f\n\x07\x64\x61taset\x18\x0e \x01(\t\x12\x16\n\x0e\x66\x61\x63\x65_model_dir\x18\x0f \x01(\t\x12\x16\n\x0eshot_model_dir\x18\x10 \x01(\tB\x12\n\x10_faces_per_frameB\r\n\x0b_min_motionB\x0e\n\x0c_min_clip_msB\x0e\n\x0c_max_clip_msB\r\n\x0b_crop_scaleB\r\n\x0b_full_frame\"\xc3\x01\n\x0c\x46\x61\x63\x65sRequest\x12\x12\n\nepisode_id\x18\x01 \x01(\t\x12\x33\n\x06inputs\x18\x02 \x03(\x0b\x32#.dubset.v1.FacesRequest.InputsEntry\x12&\n\x06params\x18\x03 \x01(\x0b\x32\x16.dubset.v1.FacesParams\x1a\x42\n\x0bInputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.dubset.v1.MediaRef:\x02\x38\x01\"W\n\rFacesResponse\x12\"\n\x05\x66\x61\x63\x65s\x18\x01 \x01(\x0b\x32\x13.dubset.v1.MediaRef\x12\"\n\x05\x63lips\x18\x02 \x03(\x0b\x32\x13.dubset.v1.MediaRef2J\n\x0c\x46\x61\x63\x65sService\x12:\n\x05\x46\x61\x63\x65s\x12\x17.dubset.v1.FacesRequest\x1a\x18.dubset.v1.FacesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,13 +35,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FACESREQUEST_INPUTSENTRY']._loaded_options = None
   _globals['_FACESREQUEST_INPUTSENTRY']._serialized_options = b'8\001'
   _globals['_FACESPARAMS']._serialized_start=61
-  _globals['_FACESPARAMS']._serialized_end=517
-  _globals['_FACESREQUEST']._serialized_start=520
-  _globals['_FACESREQUEST']._serialized_end=715
-  _globals['_FACESREQUEST_INPUTSENTRY']._serialized_start=649
-  _globals['_FACESREQUEST_INPUTSENTRY']._serialized_end=715
-  _globals['_FACESRESPONSE']._serialized_start=717
-  _globals['_FACESRESPONSE']._serialized_end=804
-  _globals['_FACESSERVICE']._serialized_start=806
-  _globals['_FACESSERVICE']._serialized_end=880
+  _globals['_FACESPARAMS']._serialized_end=541
+  _globals['_FACESREQUEST']._serialized_start=544
+  _globals['_FACESREQUEST']._serialized_end=739
+  _globals['_FACESREQUEST_INPUTSENTRY']._serialized_start=673
+  _globals['_FACESREQUEST_INPUTSENTRY']._serialized_end=739
+  _globals['_FACESRESPONSE']._serialized_start=741
+  _globals['_FACESRESPONSE']._serialized_end=828
+  _globals['_FACESSERVICE']._serialized_start=830
+  _globals['_FACESSERVICE']._serialized_end=904
 # @@protoc_insertion_point(module_scope)

@@ -41,10 +41,13 @@ class FacesParams(_message.Message):
     FULL_FRAME_FIELD_NUMBER: _builtins.int
     DATASET_FIELD_NUMBER: _builtins.int
     FACE_MODEL_DIR_FIELD_NUMBER: _builtins.int
+    SHOT_MODEL_DIR_FIELD_NUMBER: _builtins.int
     shot_detector: _builtins.str
-    """"adaptive" (default) or "content" (PySceneDetect)"""
+    """"adaptive" (default), "content" (PySceneDetect) or"""
     shot_threshold: _builtins.float
-    """0: the detector's default (content 27, adaptive 3)"""
+    """"transnetv2" (the paper's, shot_model_dir)
+    0: the detector's default (content 27, adaptive 3)
+    """
     face_detector: _builtins.str
     """"animeface" (default) or "yolov5" (the paper's, face_model_dir)"""
     face_threshold: _builtins.float
@@ -77,6 +80,10 @@ class FacesParams(_message.Message):
     """yolov5: the model directory (TorchScript export + dubset-model.json), an absolute path on
     the worker; empty: DUBSET_FACES_YOLO_DIR.
     """
+    shot_model_dir: _builtins.str
+    """transnetv2: its model directory (TorchScript export + dubset-model.json), an absolute path
+    on the worker; empty: DUBSET_FACES_TRANSNET_DIR.
+    """
     def __init__(
         self,
         *,
@@ -95,10 +102,11 @@ class FacesParams(_message.Message):
         full_frame: _builtins.bool | None = ...,
         dataset: _builtins.str = ...,
         face_model_dir: _builtins.str = ...,
+        shot_model_dir: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_crop_scale", b"_crop_scale", "_faces_per_frame", b"_faces_per_frame", "_full_frame", b"_full_frame", "_max_clip_ms", b"_max_clip_ms", "_min_clip_ms", b"_min_clip_ms", "_min_motion", b"_min_motion", "crop_scale", b"crop_scale", "faces_per_frame", b"faces_per_frame", "full_frame", b"full_frame", "max_clip_ms", b"max_clip_ms", "min_clip_ms", b"min_clip_ms", "min_motion", b"min_motion"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_crop_scale", b"_crop_scale", "_faces_per_frame", b"_faces_per_frame", "_full_frame", b"_full_frame", "_max_clip_ms", b"_max_clip_ms", "_min_clip_ms", b"_min_clip_ms", "_min_motion", b"_min_motion", "crop_scale", b"crop_scale", "crop_size", b"crop_size", "dataset", b"dataset", "face_detector", b"face_detector", "face_model_dir", b"face_model_dir", "face_threshold", b"face_threshold", "faces_per_frame", b"faces_per_frame", "full_frame", b"full_frame", "max_clip_ms", b"max_clip_ms", "max_width", b"max_width", "min_clip_ms", b"min_clip_ms", "min_motion", b"min_motion", "shot_detector", b"shot_detector", "shot_threshold", b"shot_threshold", "stride", b"stride"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_crop_scale", b"_crop_scale", "_faces_per_frame", b"_faces_per_frame", "_full_frame", b"_full_frame", "_max_clip_ms", b"_max_clip_ms", "_min_clip_ms", b"_min_clip_ms", "_min_motion", b"_min_motion", "crop_scale", b"crop_scale", "crop_size", b"crop_size", "dataset", b"dataset", "face_detector", b"face_detector", "face_model_dir", b"face_model_dir", "face_threshold", b"face_threshold", "faces_per_frame", b"faces_per_frame", "full_frame", b"full_frame", "max_clip_ms", b"max_clip_ms", "max_width", b"max_width", "min_clip_ms", b"min_clip_ms", "min_motion", b"min_motion", "shot_detector", b"shot_detector", "shot_model_dir", b"shot_model_dir", "shot_threshold", b"shot_threshold", "stride", b"stride"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__crop_scale: _TypeAlias = _typing.Literal["crop_scale"]  # noqa: Y015
     _WhichOneofArgType__crop_scale: _TypeAlias = _typing.Literal["_crop_scale", b"_crop_scale"]  # noqa: Y015
