@@ -11,7 +11,6 @@ a new shot. A directory that is not such a model is refused when the backend loa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,10 +18,10 @@ import cv2
 import numpy as np
 
 from dubset_common.errors import ConfigError
+from dubset_faces.backends.modeldir import load_torchscript, read_meta
 from dubset_faces.core.model import Frame
 
 KIND = "transnetv2"
-META = "dubset-model.json"
 SIZE = (48, 27)
 WINDOW, STEP, PAD = 100, 50, 25
 
@@ -31,14 +30,8 @@ class TransNetShots:
     def __init__(self, model_dir: Path) -> None:
         import torch
 
-        meta = _meta(Path(model_dir))
-        path = Path(model_dir) / str(meta["file"])
-        if not path.is_file():
-            raise ConfigError(f"{model_dir}: {meta['file']} (named in {META}) is not there")
-        try:
-            self._model = torch.jit.load(str(path), map_location="cpu").eval()  # type: ignore[no-untyped-call]
-        except (RuntimeError, ValueError) as exc:
-            raise ConfigError(f"{path} is not a TorchScript model ({exc})") from None
+        meta, path = read_meta(Path(model_dir), KIND, "TransNetV2 shot detector")
+        self._model = load_torchscript(path)
         self._torch = torch
         threshold = meta.get("threshold", 0.5)
         self.threshold = float(threshold) if isinstance(threshold, int | float) else 0.5
@@ -101,18 +94,3 @@ class TransNetShots:
             self._last_transition = transition
         self._cuts_done = len(self._probs)
         return cuts
-
-
-def _meta(model_dir: Path) -> dict[str, object]:
-    path = model_dir / META
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{model_dir} is not a shot model directory: no {META} ({exc})") from None
-    except ValueError as exc:
-        raise ConfigError(f"{path} is not JSON ({exc})") from None
-    if not isinstance(value, dict) or value.get("kind") != KIND:
-        raise ConfigError(f"{path}: kind must be {KIND!r} (a TransNetV2 shot detector)")
-    if not isinstance(value.get("file"), str) or "/" in str(value["file"]):
-        raise ConfigError(f"{path}: file must name the TorchScript model in the directory")
-    return value

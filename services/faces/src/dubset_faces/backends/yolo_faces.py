@@ -14,7 +14,6 @@ the backend loads, not at the first frame."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,11 +22,11 @@ import numpy as np
 import numpy.typing as npt
 
 from dubset_common.errors import ConfigError
+from dubset_faces.backends.modeldir import load_torchscript, read_meta
 from dubset_faces.core.model import Detection, Frame
 from dubset_faces.core.tracks import iou
 
 KIND = "yolov5-anime-face"
-META = "dubset-model.json"
 NMS_IOU = 0.45
 PAD = 114
 
@@ -36,14 +35,8 @@ class YoloFaceDetector:
     def __init__(self, model_dir: Path, min_score: float = 0.6) -> None:
         import torch
 
-        meta = _meta(Path(model_dir))
-        path = Path(model_dir) / str(meta["file"])
-        if not path.is_file():
-            raise ConfigError(f"{model_dir}: {meta['file']} (named in {META}) is not there")
-        try:
-            self._model = torch.jit.load(str(path), map_location="cpu").eval()  # type: ignore[no-untyped-call]
-        except (RuntimeError, ValueError) as exc:
-            raise ConfigError(f"{path} is not a TorchScript model ({exc})") from None
+        meta, path = read_meta(Path(model_dir), KIND, "YOLOv5 anime face detector")
+        self._model = load_torchscript(path)
         self._torch = torch
         self.size = int(meta.get("input_size", 640))  # type: ignore[call-overload]
         classes = meta.get("classes", ["face"])
@@ -93,18 +86,3 @@ def _nms(boxes: list[tuple[tuple[float, float, float, float], float]]) -> list[t
         if all(iou(box, k[0]) < NMS_IOU for k in kept):
             kept.append((box, score))
     return sorted(kept, key=lambda b: (b[0][0], b[0][1]))
-
-
-def _meta(model_dir: Path) -> dict[str, object]:
-    path = model_dir / META
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{model_dir} is not a face model directory: no {META} ({exc})") from None
-    except ValueError as exc:
-        raise ConfigError(f"{path} is not JSON ({exc})") from None
-    if not isinstance(value, dict) or value.get("kind") != KIND:
-        raise ConfigError(f"{path}: kind must be {KIND!r} (a YOLOv5 anime face detector)")
-    if not isinstance(value.get("file"), str) or "/" in str(value["file"]):
-        raise ConfigError(f"{path}: file must name the TorchScript model in the directory")
-    return value
