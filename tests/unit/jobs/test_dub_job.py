@@ -79,3 +79,39 @@ def test_a_dub_submission_with_an_english_video_is_refused(tmp_path: Path) -> No
     plain.options.ClearField("kind")
     plain.en_media.CopyFrom(ref)
     assert admit(plain, store, 10**9).job_id != admitted.job_id
+
+
+def test_a_dub_on_the_flaps_finds_the_faces_before_the_voices() -> None:
+    job, actions = new_job("dub3", spec(kind="dub", flaps=True), POLICY, 0)
+    assert [t.name for t in job.tasks] == [t.name for t in dag.DUB_FLAP_TASKS]
+    order: list[str] = []
+    queue, now = list(actions), 0
+    while queue:
+        action = queue.pop(0)
+        assert isinstance(action, Send)
+        order.append(action.task)
+        now += 1
+        produces = {t.name: t.produces for t in dag.DUB_FLAP_TASKS}[action.task]
+        outputs = {n: Ref(f"s3://b/{action.task}/{n}", "0" * 64) for n in produces}
+        if action.task == "voice":
+            assert action.inputs["faces"] == Ref("s3://b/faces/faces", "0" * 64)
+        if action.task == "faces":
+            assert set(action.inputs) == {"video", "translation", "ja_turns"}
+        answer = StageAnswer(action.request_id, True, outputs, "be", False)
+        job, more = apply(job, answer, POLICY, now)
+        queue.extend(more)
+    assert job.phase is JobPhase.SUCCEEDED
+    assert order.index("faces") < order.index("voice") < order.index("render")
+
+
+def test_run_faces_on_a_dub_submission_means_the_flaps() -> None:
+    from dubset_jobs.convert import spec_of
+
+    sub = jobs_pb2.EpisodeSubmission(episode_number=1)
+    sub.show.show = "Show"
+    sub.options.kind = jobs_pb2.JOB_KIND_DUB
+    assert (spec_of(sub).flaps, spec_of(sub).run_faces) == (False, False)
+    sub.options.run_faces = True
+    assert spec_of(sub).flaps is True
+    sub.options.kind = jobs_pb2.JOB_KIND_DATASET
+    assert spec_of(sub).flaps is False and spec_of(sub).run_faces is True

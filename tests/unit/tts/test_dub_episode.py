@@ -101,3 +101,38 @@ def test_an_unknown_voice_or_speaker_fails_the_job_with_the_reason(
     assert result.error_code == "INVALID_INPUT" and "unknown voice 'nobody'" in result.error_message
     result, _, _ = _run(tmp_path, episode, backend="piper", voices={"S7": "piper:joe"})
     assert "S7, not a speaker of this episode" in result.error_message
+
+
+def test_lines_timed_to_the_flaps_start_where_the_mouth_moves(
+    episode: Path, tmp_path: Path
+) -> None:
+    """With the faces stage's faces.json, a line whose speaking face starts to flap near it
+    starts there (here 200 ms after the Japanese line), and lines.json says where it moved."""
+    translation = json.loads(_translation(episode))
+    lines = translation["lines"] = translation["lines"][:3]  # three lines are enough
+    speaking = [
+        {"clip": i, "speaking_track": 0 if i % 2 == 0 else None,
+         "mouth_open": [[x["start_ms"] + 200, x["start_ms"] + 300],
+                        [x["start_ms"] + 400, x["end_ms"]]]}
+        for i, x in enumerate(lines)
+    ]  # fmt: skip
+    store = LocalStore(tmp_path / "store")
+    executor = StageExecutor(TtsStage(), store, StageMetrics.create(CollectorRegistry(), "tts"))
+    refs = {
+        "translation": store.put_bytes("in/translation.json", json.dumps(translation).encode()),
+        "ja_dialogue": store.put_file("in/ja.wav", episode / "ja_dialogue.wav", "audio/wav"),
+        "faces": store.put_bytes("in/faces.json", json.dumps({"speaking": speaking}).encode()),
+    }
+    request = build_request("tts", "job-1", "ep-1", refs, tts_pb2.TtsParams())
+    result = deliver_once(executor, request).result
+    assert result.status == common_pb2.STAGE_STATUS_OK, result.error_message
+    doc = json.loads(store.get_bytes(store.key_of(result.outputs["lines"].uri)))
+    by_index = {x["index"]: x for x in doc["lines"]}
+    for i, x in enumerate(lines):
+        spoken = by_index[i]
+        assert (spoken["ja_start_ms"], spoken["ja_end_ms"]) == (x["start_ms"], x["end_ms"])
+        if i % 2 == 0:
+            assert spoken["flaps"] == [x["start_ms"] + 200, x["end_ms"]]
+            assert spoken["start_ms"] >= x["start_ms"] + 199  # (whole samples)
+        else:
+            assert "flaps" not in spoken

@@ -45,6 +45,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    "character cloned from their own Japanese speech)")  # fmt: skip
     p.add_argument("--voice", action="append", default=[], metavar="SPEAKER=VOICE",
                    help="pin a speaker's voice; repeatable")  # fmt: skip
+    p.add_argument("--flaps", action="store_true", help="time each line to the speaking "
+                   "face's mouth flaps (the faces stage; per line in the report)")  # fmt: skip
     p.add_argument("--out", required=True, type=Path, help="the dubbed episode (.mkv or .mp4)")
     p.add_argument("--work", type=Path, help="work directory (default: beside --out)")
     p.add_argument("--submit", action="store_true", help="dub through the jobs service instead "
@@ -61,6 +63,8 @@ def dub_submission(
     """The dub job's submission, video and subtitles already uploaded into `video`."""
     sub = video
     sub.options.kind = jobs_pb2.JOB_KIND_DUB
+    if getattr(args, "flaps", False):
+        sub.options.run_faces = True
     container = args.out.suffix.lstrip(".").lower()
     if container not in ("mkv", "mp4"):
         raise InvalidInputError(f"--out {args.out}: write a .mkv or an .mp4")

@@ -15,7 +15,7 @@ from dubset_common.tools import stage_errors, tool_version
 from dubset_faces import STAGE, VERSION
 from dubset_faces.analyze import AnalysisParams, analyze
 from dubset_faces.convert import FacesParams, params_from_proto
-from dubset_faces.core.doc import faces_doc, parse_clips, parse_turns
+from dubset_faces.core.doc import faces_doc, parse_clips, parse_translation, parse_turns
 from dubset_faces.core.fragment import parse_episode_fragment
 from dubset_faces.core.model import FacesInputError
 from dubset_faces.core.speaking import ClipSpan, open_frames, speaking
@@ -40,15 +40,16 @@ def analysis_params(p: FacesParams, workers: int = WORKERS) -> AnalysisParams:
 
 
 class FacesStage(UsesTools):
-    """Input `video` (the Japanese video); optional `clips` (the alignment's clips.json) and
-    `ja_turns` (the JA diarization's turns.json) for who speaks on screen in each clip.
+    """Input `video` (the Japanese video); optional `clips` (the alignment's clips.json), or
+    `episode` (packaging's fragment, with the `dataset` param), or `translation` (a dub's
+    lines), and `ja_turns` (the JA diarization's turns.json) for who speaks in each.
     Outputs `faces` (faces.json), `contact_sheet` (a PNG of the face clips) and per face clip
     `clip/<id>` (and `full/<id>`)."""
 
     name = STAGE
     version = VERSION
     inputs: tuple[str, ...] = ("video",)
-    optional_inputs: tuple[str, ...] = ("clips", "episode", "ja_turns")
+    optional_inputs: tuple[str, ...] = ("clips", "episode", "translation", "ja_turns")
 
     def __init__(self, workers: int = WORKERS) -> None:
         super().__init__()
@@ -69,6 +70,8 @@ class FacesStage(UsesTools):
         p, tools, work = ctx.params, self.tools, ctx.workdir
         path = ctx.input_file("video")
         clips = parse_clips(ctx.read_input("clips")) if ctx.has_input("clips") else None
+        if ctx.has_input("translation"):  # a dub's lines: who speaks each, for the flaps
+            clips = parse_translation(ctx.read_input("translation"))
         fragment = None
         if ctx.has_input("episode"):
             if not p.dataset:

@@ -81,7 +81,8 @@ def spec_of(sub: jobs_pb2.EpisodeSubmission) -> JobSpec:
         dataset=sub.options.dataset or "default",
         overrides=overrides_of(sub.options),
         run_tts=run_tts(sub.options),
-        run_faces=sub.options.run_faces if sub.options.HasField("run_faces") else True,
+        run_faces=run_faces(sub.options),
+        flaps=sub.options.kind == jobs_pb2.JOB_KIND_DUB and run_faces(sub.options),
         kind=kind_of(sub.options),
         subtitles={
             lang: ref_from_proto(ref)
@@ -93,6 +94,14 @@ def spec_of(sub: jobs_pb2.EpisodeSubmission) -> JobSpec:
 
 def kind_of(options: jobs_pb2.JobOptions) -> str:
     return dag.DUB if options.kind == jobs_pb2.JOB_KIND_DUB else dag.DATASET
+
+
+def run_faces(options: jobs_pb2.JobOptions) -> bool:
+    """JobOptions.run_faces: unset means on for a dataset, off for a dub (on, a dub's lines
+    are timed to the mouth flaps)."""
+    if options.HasField("run_faces"):
+        return options.run_faces
+    return options.kind != jobs_pb2.JOB_KIND_DUB
 
 
 def run_tts(options: jobs_pb2.JobOptions) -> bool:
@@ -228,7 +237,10 @@ def job_of(status: jobs_pb2.JobStatus, now_ms: int, timeout_ms: int) -> Job:
     return Job(
         job_id=status.job_id,
         spec=replace(
-            spec_of(status.submission), run_tts=dag.TTS in by_name, run_faces=dag.FACES in by_name
+            spec_of(status.submission),
+            run_tts=dag.TTS in by_name,
+            run_faces=dag.FACES in by_name,
+            flaps=dag.FACES in by_name and kind_of(status.submission.options) == dag.DUB,
         ),
         tasks=tuple(tasks),
         phase=JobPhase(jobs_pb2.JobState.Name(status.state).removeprefix("JOB_STATE_")),

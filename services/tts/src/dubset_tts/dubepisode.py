@@ -6,14 +6,18 @@ voice, where it sits, its stretch and whether it fit)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 
 from dubset.v1 import common_pb2
 from dubset_common.errors import InvalidInputError
 from dubset_common.facts import Facts
+from dubset_common.jsondoc import load_object
 from dubset_common.runner import Output, StageContext, StageOutcome
 from dubset_tts.convert import TtsParams, policy_of
-from dubset_tts.core.model import Voice
+from dubset_tts.core.dublines import DubLine
+from dubset_tts.core.flaps import flap_window, on_flaps
+from dubset_tts.core.model import TtsInputError, Voice
 from dubset_tts.core.wav import wav_info
 from dubset_tts.dubtrack import SpokenLine, dub_lines, parse_lines, references
 from dubset_tts.fragment import parse_turns
@@ -24,7 +28,7 @@ LINES_FORMAT = "dubset-dub-lines/1"
 # 2: the cast is drawn from the clearest voices that go round (backends/stock.py cast_pool),
 # and a character the subtitles name is cast from their own lines.
 CASTING = 2
-DUB_INPUTS = ("translation", "ja_dialogue", "ja_turns")
+DUB_INPUTS = ("translation", "ja_dialogue", "ja_turns", "faces")
 
 
 def check_dub_request(request: common_pb2.StageRequest, params: TtsParams) -> TtsParams:
@@ -41,7 +45,16 @@ def check_dub_request(request: common_pb2.StageRequest, params: TtsParams) -> Tt
     return replace(params, casting=CASTING)
 
 
-def lines_doc(voices: list[Voice], spoken: list[SpokenLine], total: int) -> bytes:
+def lines_doc(
+    voices: list[Voice],
+    spoken: list[SpokenLine],
+    total: int,
+    ja: Mapping[int, DubLine] | None = None,
+    flaps: Mapping[int, tuple[int, int]] | None = None,
+) -> bytes:
+    """lines.json; ja: the lines as the translation gave them (before any move onto the
+    flaps), flaps: per line moved, where the speaking face's mouth moves."""
+    ja, flaps = ja or {}, flaps or {}
     bases = [v.label.split("+")[0] for v in voices]
     shared = sorted({b for b in bases if bases.count(b) > 1})
     value = {
@@ -54,11 +67,14 @@ def lines_doc(voices: list[Voice], spoken: list[SpokenLine], total: int) -> byte
         "shared_voices": shared,
         "lines": [
             {"index": s.line.index, "speaker": s.line.speaker, "voice": s.voice,
-             "en_text": s.line.text, "ja_start_ms": s.line.start_ms, "ja_end_ms": s.line.end_ms,
-             "budget_ms": s.line.budget_ms, "start_ms": s.start_ms,
+             "en_text": s.line.text,
+             "ja_start_ms": ja.get(s.line.index, s.line).start_ms,
+             "ja_end_ms": ja.get(s.line.index, s.line).end_ms,
+             "budget_ms": ja.get(s.line.index, s.line).budget_ms, "start_ms": s.start_ms,
              "end_ms": s.start_ms + s.kept_ms, "natural_ms": s.natural_ms,
              "stretch": s.factor, "fits": s.fits, "over_ms": s.over_ms,
-             **({"note": s.note} if s.note else {})}
+             **({"note": s.note} if s.note else {}),
+             **({"flaps": list(flaps[s.line.index])} if s.line.index in flaps else {})}
             for s in spoken
         ],
         "untranslated": total - len(spoken),
@@ -69,6 +85,15 @@ def lines_doc(voices: list[Voice], spoken: list[SpokenLine], total: int) -> byte
 def dub_episode_lines(ctx: StageContext[TtsParams], models: Models) -> StageOutcome:
     params = ctx.params
     lines = parse_lines(ctx.read_input("translation"))
+    originals = {line.index: line for line in lines}
+    flaps: dict[int, tuple[int, int]] = {}
+    if ctx.has_input("faces"):  # each line moved onto its speaking face's flaps
+        opened = parse_flaps(ctx.read_input("faces"))
+        for i, line in enumerate(lines):
+            window = flap_window(line, opened.get(line.index, ()))
+            if window is not None:
+                flaps[line.index] = window
+                lines[i] = on_flaps(line, window)
     turns = parse_turns(ctx.read_input("ja_turns"), "ja") if ctx.has_input("ja_turns") else ()
     ja = (
         wav_info(ctx.input_file("ja_dialogue"), "JA dialogue")
@@ -90,13 +115,14 @@ def dub_episode_lines(ctx: StageContext[TtsParams], models: Models) -> StageOutc
             lines, synth, refs, dict(params.pins or ()), policy_of(params), praat_stretch,
             params.sample_rate_hz, duration_ms, out, hook,
         )  # fmt: skip
-    report = lines_doc(voices, spoken, len(lines))
+    report = lines_doc(voices, spoken, len(lines), originals, flaps)
     info = {
         "lines": len(lines),
         "spoken": len(spoken),
         "unfit": sum(1 for s in spoken if not s.fits),
         "voices": {v.speaker: v.label for v in voices},
         "duration_ms": duration_ms,
+        "on_flaps": len(flaps),
     }
     outputs = (
         Output("speech", "speech.wav", "audio/wav", path=out),
@@ -105,3 +131,24 @@ def dub_episode_lines(ctx: StageContext[TtsParams], models: Models) -> StageOutc
     return StageOutcome(
         outputs=outputs, backend=backend, info=info, facts=Facts(segments=len(spoken))
     )
+
+
+def parse_flaps(data: bytes) -> dict[int, list[tuple[int, int]]]:
+    """faces.json of the faces stage run on the translation's lines: per line index, the
+    speaking face's mouth-open spans (ms); lines without a visible speaker are left out."""
+    doc = load_object(data, "faces.json", TtsInputError)
+    entries = doc.get("speaking")
+    if not isinstance(entries, list):
+        raise TtsInputError("faces.json has no speaking list: run the faces stage with the lines")
+    out: dict[int, list[tuple[int, int]]] = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("clip"), int):
+            raise TtsInputError(f"faces.json speaking[{i}] has no clip index")
+        spans = entry.get("mouth_open")
+        if entry.get("speaking_track") is None or not isinstance(spans, list):
+            continue
+        out[int(entry["clip"])] = [
+            (int(s[0]), int(s[1])) for s in spans
+            if isinstance(s, list) and len(s) == 2 and all(isinstance(v, int) for v in s)
+        ]  # fmt: skip
+    return out

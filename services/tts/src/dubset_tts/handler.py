@@ -75,9 +75,12 @@ class TtsStage:
     name = STAGE
     version = VERSION
     # Two kinds of request: a dataset's baseline (DATASET_INPUTS, optionally ja_dialogue), or
-    # dubbing an episode (a `translation`, optionally ja_dialogue and ja_turns: dubepisode.py).
+    # dubbing an episode (a `translation`, optionally ja_dialogue, ja_turns and the faces
+    # stage's faces.json to time the lines to the mouth flaps: dubepisode.py).
     inputs: tuple[str, ...] = ()
-    optional_inputs: tuple[str, ...] = (*DATASET_INPUTS, "ja_dialogue", "translation", "ja_turns")
+    optional_inputs: tuple[str, ...] = (
+        *DATASET_INPUTS, "ja_dialogue", "translation", "ja_turns", "faces"
+    )  # fmt: skip
 
     def __init__(self, models: Models | None = None, metrics: TtsMetrics | None = None) -> None:
         self.models = models or Models(load_config())

@@ -396,7 +396,8 @@ class JobOptions(_message.Message):
     """
     run_faces: _builtins.bool
     """Dataset jobs: also find the faces of ja_media (the faces stage: AniVid face clips and who
-    speaks on screen in each clip); unset: true.
+    speaks on screen in each clip); unset: true. Dub jobs: find who speaks each line on screen
+    and time the English lines to their mouth flaps; unset: false.
     """
     @_builtins.property
     def stage_params(self) -> _containers.MessageMap[_builtins.str, _any_pb2.Any]:

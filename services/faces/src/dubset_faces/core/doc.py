@@ -130,6 +130,18 @@ def parse_clips(data: bytes) -> list[ClipSpan]:
     return out
 
 
+def parse_translation(data: bytes) -> list[ClipSpan]:
+    """The JA spans of a translation.json's lines (a dub's lines), in its order."""
+    doc = load_object(data, "translation.json", FacesInputError)
+    items = doc.get("lines")
+    if not isinstance(items, list):
+        raise FacesInputError("translation.json has no lines list")
+    return [
+        ClipSpan(i, *_span(item, "start_ms", "end_ms", f"translation.json lines[{i}]"))
+        for i, item in enumerate(items)
+    ]
+
+
 def parse_turns(data: bytes) -> list[Turn]:
     """The speaker turns of the JA diarization's turns.json."""
     doc = load_object(data, "turns.json", FacesInputError)

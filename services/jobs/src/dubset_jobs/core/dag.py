@@ -72,10 +72,19 @@ DUB_TASKS: tuple[Task, ...] = (
     Task("voice", "tts", ("translation", "diarization.ja"), ("speech", "lines")),
     Task("render", "render", ("voice", "media"), ("video", "report", "subtitles")),
 )
+# A dub timed to the mouth flaps (JobOptions.run_faces true on a dub job): the faces of the
+# Japanese video, who speaks each translated line, then the voices moved onto the flaps.
+DUB_FLAP_TASKS: tuple[Task, ...] = (
+    *DUB_TASKS[:5],
+    Task("faces", "faces", ("translation", "diarization.ja"), ("faces",)),
+    Task("voice", "tts", ("translation", "diarization.ja", "faces"), ("speech", "lines")),
+    DUB_TASKS[6],
+)
 DATASET, DUB = "dataset", "dub"
 KINDS: dict[str, tuple[Task, ...]] = {DATASET: TASKS, DUB: DUB_TASKS}
 BY_NAME: dict[str, Task] = {t.name: t for t in TASKS}
 _BY_KIND: dict[str, dict[str, Task]] = {k: {t.name: t for t in ts} for k, ts in KINDS.items()}
+_DUB_ON_FLAPS: dict[str, Task] = {t.name: t for t in DUB_FLAP_TASKS}
 STAGES: tuple[str, ...] = tuple(dict.fromkeys(t.stage for ts in KINDS.values() for t in ts))
 PACKAGING = "packaging"
 TTS = "tts"
@@ -89,14 +98,16 @@ def tasks_for(spec: JobSpec) -> tuple[Task, ...]:
     """The tasks of a new job: its kind's, less tts and faces when the submission turned them
     off."""
     if spec.kind == DUB:
-        return DUB_TASKS
+        return DUB_FLAP_TASKS if spec.flaps else DUB_TASKS
     off = {TTS} if not spec.run_tts else set()
     off |= {FACES} if not spec.run_faces else set()
     return tuple(t for t in TASKS if t.name not in off)
 
 
 def task_of(job: Job, name: str) -> Task:
-    """A task of this job's kind by name."""
+    """A task of this job's kind by name (a dub on the flaps: its voice waits for the faces)."""
+    if job.spec.kind == DUB and job.spec.flaps:
+        return _DUB_ON_FLAPS[name]
     return _BY_KIND[job.spec.kind][name]
 
 
@@ -203,9 +214,18 @@ def _dub_inputs(job: Job, task: Task) -> dict[str, Ref]:
         if english is not None:
             inputs["subtitles"] = english
         return inputs
+    return _dub_after_translation(job, task, turns, dialogue)
+
+
+def _dub_after_translation(job: Job, task: Task, turns: Ref, dialogue: Ref) -> dict[str, Ref]:
     translation = _out(job, "translation", "translation")
     if task.name == "voice":
-        return {"translation": translation, "ja_dialogue": dialogue, "ja_turns": turns}
+        voice = {"translation": translation, "ja_dialogue": dialogue, "ja_turns": turns}
+        if any(t.name == FACES for t in job.tasks):  # timed to the mouth flaps
+            voice["faces"] = _out(job, FACES, "faces")
+        return voice
+    if task.name == FACES:
+        return {"video": job.spec.ja, "translation": translation, "ja_turns": turns}
     if task.name == "render":
         return {
             "video": job.spec.ja,

@@ -27,6 +27,7 @@ class SpokenLine:
     stretch: float
     fits: bool
     over_ms: int
+    flaps: tuple[int, int] | None = None  # timed to the flaps: where the speaking mouth moves
 
 
 @dataclass(frozen=True)

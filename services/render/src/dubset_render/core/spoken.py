@@ -53,9 +53,19 @@ def parse_spoken(data: bytes, translation: bytes | None = None) -> list[SpokenLi
                 stretch=float(item.get("stretch", 1.0)),
                 fits=bool(item.get("fits", True)),
                 over_ms=over,
+                flaps=_flaps(item.get("flaps"), where),
             )
         )
     return sorted(out, key=lambda x: (x.start_ms, x.index))
+
+
+def _flaps(value: object, where: str) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)):  # fmt: skip
+        raise RenderInputError(f"{where}.flaps must be [start_ms, end_ms]")
+    return int(value[0]), int(value[1])
 
 
 def spoken_srt(lines: Sequence[SpokenLine]) -> str:
@@ -81,7 +91,9 @@ def report(lines: Sequence[SpokenLine], levels: Levels, container: str) -> dict[
              "en_text": x.en_text, "ja_start_ms": x.ja_start_ms, "ja_end_ms": x.ja_end_ms,
              "start_ms": x.start_ms, "end_ms": x.end_ms,
              "start_offset_ms": x.start_ms - x.ja_start_ms, "stretch": x.stretch,
-             "fits": x.fits, "over_ms": x.over_ms}
+             "fits": x.fits, "over_ms": x.over_ms,
+             **({"flaps": list(x.flaps), "flap_start_offset_ms": x.start_ms - x.flaps[0]}
+                if x.flaps is not None else {})}
             for x in lines
         ],
         "unfit": [x.index for x in lines if not x.fits],
