@@ -30,6 +30,7 @@ WORKERS = (
     "tts",
     "translation",
     "render",
+    "faces",
 )
 
 
