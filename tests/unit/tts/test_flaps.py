@@ -27,3 +27,20 @@ def test_flaps_too_far_from_the_line_leave_it_where_it_was() -> None:
     assert flap_window(line(), [(1600, 1800)]) is None
     assert flap_window(line(), []) is None
     assert flap_window(line(), [(100, 300)]) is None
+
+
+def test_a_faces_document_that_is_not_one_is_refused() -> None:
+    import pytest
+
+    from dubset_tts.core.model import TtsInputError
+    from dubset_tts.dubepisode import parse_flaps
+
+    with pytest.raises(TtsInputError, match="no speaking list"):
+        parse_flaps(b'{"tracks": []}')
+    with pytest.raises(TtsInputError, match="no clip index"):
+        parse_flaps(b'{"speaking": [{"speaking_track": 1}]}')
+    spans = parse_flaps(
+        b'{"speaking": [{"clip": 2, "speaking_track": 0, "mouth_open": [[5, 9], "x", [1]]},'
+        b' {"clip": 3, "speaking_track": null, "mouth_open": [[1, 2]]}]}'
+    )
+    assert spans == {2: [(5, 9)]}  # malformed spans dropped; nobody visible: no entry
