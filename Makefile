@@ -10,9 +10,11 @@ BENCH_LONG_SECONDS ?= 1440
 BENCH_BATCH ?= 4
 BENCH_BATCH_SECONDS ?= 30
 PYTEST_ARGS ?=
+# make eval-heldout: how many held-out episodes (seeds 1000000 and up)
+HELDOUT_EPISODES ?= 20
 
 .PHONY: help setup protos check-protos lint helm-lint fmt test test-unit test-integration test-load infra up down status \
-        services services-down bench demo sample clean
+        services services-down bench eval-heldout demo sample clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -94,6 +96,10 @@ bench: setup ## Benchmarks + report: stages alone, the pipeline embedded + distr
 	@if [ "$(BENCH_LONG_SECONDS)" != 0 ]; then \
 	  $(PY) bench/dub_bench.py --seconds $(BENCH_LONG_SECONDS) --out bench/out/dub.json; fi
 	$(PY) bench/report.py
+
+eval-heldout: setup ## Quality on episodes nobody tuned on: $(HELDOUT_EPISODES) held-out generated episodes (1-5 min) and real recordings (bench/out/heldout.json, realspeech.json; ~1 h)
+	$(PY) bench/heldout_bench.py --episodes $(HELDOUT_EPISODES) --librivox --out bench/out/heldout.json
+	$(PY) bench/realspeech.py --out bench/out/realspeech.json
 
 DEMO_DIR ?= $(RUN_DIR)/demo
 

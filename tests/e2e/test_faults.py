@@ -165,7 +165,11 @@ def cluster(
     _, infra_env = private_infra
     namespace = f"faults{uuid.uuid4().hex[:8]}"
     run_dir = tmp_path_factory.mktemp("services")
-    env = service_env(namespace, DUBSET_MAX_CRASHES=str(MAX_CRASHES))
+    # A request lost to a fault is re-sent after the stage timeout (an hour by default); the
+    # batch's stages take seconds, so a lost one is found within the test's time.
+    env = service_env(
+        namespace, DUBSET_MAX_CRASHES=str(MAX_CRASHES), DUBSET_JOBS_STAGE_TIMEOUT_S="240"
+    )
     try:
         addrs = services.up(run_dir, infra_env, env)
         yield Cluster(run_dir, namespace, infra_env, env, addrs)
@@ -275,7 +279,24 @@ def _chaos_loop(cluster: Cluster, private_run_dir: Path, chaos: Chaos, timeout_s
             chaos.kills.append((round(now - began, 1), name))
             next_kill = time.monotonic() + rng.uniform(5, 12)
         time.sleep(0.3)
-    raise AssertionError(f"the batch did not finish in {timeout_s} s: {chaos}")
+    raise AssertionError(
+        f"the batch did not finish in {timeout_s} s: {chaos}\n{_stuck(cluster, chaos)}"
+    )
+
+
+def _stuck(cluster: Cluster, chaos: Chaos) -> str:
+    """Where each unfinished job waits, and the last lines of every service's log."""
+    lines = []
+    for name, job in _status_or_none(cluster, chaos.jobs).items():
+        waiting = [
+            f"{t.stage}={t.state} tries={t.tries} req={t.request_id[:12]} {t.message!r}"
+            for t in job.stages
+            if t.state not in ("DONE", "SKIPPED")
+        ]
+        lines.append(f"{name}: {jobs_pb2.JobState.Name(job.state)} {waiting}")
+    for log in sorted((cluster.run_dir / "logs").glob("*.log")):
+        lines.append(f"--- {log.name}\n{infra.tail(log, 15)}")
+    return "\n".join(lines)
 
 
 def _cli(cluster: Cluster, args: list[str]) -> subprocess.CompletedProcess[str]:

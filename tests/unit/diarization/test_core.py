@@ -96,6 +96,23 @@ def test_cluster_drops_a_diffuse_group_of_in_between_windows_on_long_inputs() ->
     }
 
 
+def test_cluster_tells_voices_apart_under_a_large_shared_component() -> None:
+    # One channel for everybody (a phone call, one microphone): every window carries the same
+    # large component, and how strongly a window shows its voice varies tenfold. On raw cosine
+    # distances the strong windows split off from the weak; centred, windows group by voice.
+    rng = np.random.default_rng(3)
+    common = 4.0 * rng.standard_normal(16)
+    rows = []
+    for voice in rng.standard_normal((2, 16)):
+        strength = np.exp(rng.uniform(np.log(0.3), np.log(3.0), 60))[:, None]
+        rows.append(common + strength * (voice + 0.3 * rng.standard_normal((60, 16))))
+    x = np.concatenate(rows).astype(np.float32)
+    voices = {frozenset(range(60)), frozenset(range(60, 120))}
+    assert _partition(cluster(x, SpeakerBounds(num=2))) == voices
+    raw = cluster(x, SpeakerBounds(num=2), ClusterConfig(centre=False))
+    assert _partition(raw) != voices
+
+
 def test_cluster_subsamples_long_inputs_with_the_same_result() -> None:
     x = _blobs([300, 200, 100])
     full = cluster(x, SpeakerBounds())
