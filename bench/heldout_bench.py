@@ -266,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "heldout")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "heldout.json")
     parser.add_argument("--librivox", action="store_true", help="also the LibriVox WER")
+    parser.add_argument(
+        "--generate-only", action="store_true", help="generate the episodes, run nothing"
+    )
     args = parser.parse_args(argv)
     if args.first_seed < TUNING_SEEDS_END:
         parser.error(f"held-out seeds start at {TUNING_SEEDS_END}: below are for tuning")
@@ -281,11 +284,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{n}/{len(specs)}] {spec.name}: generating ({spec.seconds} s, seed {spec.seed})",
               file=sys.stderr, flush=True)  # fmt: skip
         folder = generate(spec, episodes)
+        if args.generate_only:
+            continue
         print(f"[{n}/{len(specs)}] {spec.name}: dubset run", file=sys.stderr, flush=True)
         row = run_episode(spec, folder, runs)
         rows.append(row)
         print(f"[{n}/{len(specs)}] {spec.name}: {row.get('figures', row.get('error'))}",
               file=sys.stderr, flush=True)  # fmt: skip
+    if args.generate_only:
+        return 0
     report: dict[str, object] = {
         "episodes": len(rows),
         "seeds": f"{specs[0].seed}..{specs[-1].seed}" if specs else "",

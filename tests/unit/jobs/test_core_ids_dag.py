@@ -81,9 +81,15 @@ def test_each_task_reads_the_outputs_of_the_tasks_it_needs() -> None:
     assert dag.inputs_for(job, dag.BY_NAME["diarization.ja"]) == {"audio": stems["ja_dialogue"]}
     job = done(job, "asr.ja", transcript=Ref("s3://b/tja"))
     job = done(job, "asr.en", transcript=Ref("s3://b/ten"))
+    with pytest.raises(KeyError):  # alignment also reads the speaker turns
+        dag.inputs_for(job, dag.BY_NAME["alignment"])
+    job = done(job, "diarization.ja", turns=Ref("s3://b/dja"))
+    job = done(job, "diarization.en", turns=Ref("s3://b/den"))
     assert dag.inputs_for(job, dag.BY_NAME["alignment"]) == {
         "en": Ref("s3://b/ten"),
         "ja": Ref("s3://b/tja"),
+        "en_turns": Ref("s3://b/den"),
+        "ja_turns": Ref("s3://b/dja"),
     }
     with pytest.raises(KeyError):  # packaging waits for the episode document
         dag.inputs_for(job, dag.BY_NAME["packaging"])

@@ -6,9 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from dubset_alignment.core.align import align
-from dubset_alignment.core.jsonio import dumps, parse_segments
+from dubset_alignment.convert import AlignmentParams
+from dubset_alignment.core.jsonio import dumps, parse_transcript, parse_turns
 from dubset_alignment.core.model import DEFAULT_MAX_GAP_MS, AlignmentInputError
+from dubset_alignment.handler import Language, align_lines
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
@@ -18,7 +19,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "align",
         help="merge JA and EN ASR segments into clip pairs (Anim-400K rule)",
         description="Segments that overlap or lie within --max-gap-ms of each other, in either "
-        "language, merge transitively; groups holding both languages become clip pairs.",
+        "language, merge transitively; groups holding both languages become clip pairs. When "
+        "a transcript has its speech map (`dubset asr` writes one), its words are first "
+        "regrouped into lines: a line ends at a long pause, or at a shorter one where the "
+        "speaker changes (--en-turns/--ja-turns) or the other language is silent too.",
     )
     p.add_argument(
         "--en", required=True, type=Path, help="EN segments: JSON list of {start_ms, end_ms, text}"
@@ -32,6 +36,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--ja-offset-ms", type=int, default=0, help="JA time = EN time + offset (default 0)"
+    )
+    p.add_argument("--en-turns", type=Path, help="EN speaker turns (`dubset diarize` JSON)")
+    p.add_argument("--ja-turns", type=Path, help="JA speaker turns (`dubset diarize` JSON)")
+    p.add_argument(
+        "--no-split-lines",
+        action="store_true",
+        help="merge the transcripts' segments as they are (the paper's rule alone)",
     )
     p.set_defaults(func=run)
 
@@ -48,14 +59,23 @@ def _read(path: Path) -> bytes:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        en = parse_segments(_read(args.en), str(args.en))
-        ja = parse_segments(_read(args.ja), str(args.ja))
+        en = _language(args.en, args.en_turns)
+        ja = _language(args.ja, args.ja_turns)
         if args.max_gap_ms < 0:
             raise AlignmentInputError("--max-gap-ms must not be negative")
-        result = align(en, ja, args.max_gap_ms, args.ja_offset_ms)
+        params = AlignmentParams(
+            args.max_gap_ms, args.ja_offset_ms, split_lines=not args.no_split_lines
+        )
+        result = align_lines(en, ja, params)
     except AlignmentInputError as exc:
         print(f"dubset align: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.buffer.write(dumps(result, en, ja))
+    sys.stdout.buffer.write(dumps(result, en.segments, ja.segments))
     sys.stdout.flush()
     return 0
+
+
+def _language(transcript: Path, turns: Path | None) -> Language:
+    segments, speech = parse_transcript(_read(transcript), str(transcript))
+    turn_list = parse_turns(_read(turns), str(turns)) if turns is not None else []
+    return Language(segments, speech, turn_list)

@@ -2,5 +2,6 @@
 
 STAGE = "alignment"
 # 2: Japanese clip text keeps a space between unpunctuated segments. A time map (params) merges
-# piece by piece; without one, the output and keys are those of version 2.
-VERSION = "2"
+# piece by piece; without one, the output and keys are those of version 2. 3: segments are cut
+# into lines first (core/lines.py: pauses where the speaker changes or both languages are quiet)
+VERSION = "3"

@@ -25,6 +25,7 @@ class AlignmentParams:
     max_gap_ms: int
     ja_offset_ms: int
     time_map: TimeMap | None = field(default=None, metadata=OPTIONAL)
+    split_lines: bool = True
 
 
 def params_from_proto(params: alignment_pb2.AlignmentParams) -> AlignmentParams:
@@ -35,7 +36,8 @@ def params_from_proto(params: alignment_pb2.AlignmentParams) -> AlignmentParams:
         time_map = timemap_from_proto(params.time_map)
     except TimeMapError as exc:
         raise InvalidInputError(f"alignment time_map: {exc}") from None
-    return AlignmentParams(max_gap_ms=gap, ja_offset_ms=params.ja_offset_ms, time_map=time_map)
+    split = params.split_lines if params.HasField("split_lines") else True
+    return AlignmentParams(gap, params.ja_offset_ms, time_map, split)
 
 
 def alignment_to_proto(al: Alignment) -> alignment_pb2.AlignResponse:

@@ -25,19 +25,19 @@ _sym_db = _symbol_database.Default()
 from dubset.v1 import common_pb2 as dubset_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64ubset/v1/alignment.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\"u\n\x0f\x41lignmentParams\x12\x17\n\nmax_gap_ms\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x0cja_offset_ms\x18\x02 \x01(\x03\x12$\n\x08time_map\x18\x03 \x01(\x0b\x32\x12.dubset.v1.TimeMapB\r\n\x0b_max_gap_ms\"z\n\x0c\x41lignRequest\x12\x1e\n\x02\x65n\x18\x01 \x03(\x0b\x32\x12.dubset.v1.Segment\x12\x1e\n\x02ja\x18\x02 \x03(\x0b\x32\x12.dubset.v1.Segment\x12*\n\x06params\x18\x03 \x01(\x0b\x32\x1a.dubset.v1.AlignmentParams\"]\n\rAlignResponse\x12\"\n\x05\x63lips\x18\x01 \x03(\x0b\x32\x13.dubset.v1.ClipPair\x12\x13\n\x0bunpaired_en\x18\x02 \x03(\x05\x12\x13\n\x0bunpaired_ja\x18\x03 \x03(\x05\x32N\n\x10\x41lignmentService\x12:\n\x05\x41lign\x12\x17.dubset.v1.AlignRequest\x1a\x18.dubset.v1.AlignResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64ubset/v1/alignment.proto\x12\tdubset.v1\x1a\x16\x64ubset/v1/common.proto\"\x9f\x01\n\x0f\x41lignmentParams\x12\x17\n\nmax_gap_ms\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x0cja_offset_ms\x18\x02 \x01(\x03\x12$\n\x08time_map\x18\x03 \x01(\x0b\x32\x12.dubset.v1.TimeMap\x12\x18\n\x0bsplit_lines\x18\x04 \x01(\x08H\x01\x88\x01\x01\x42\r\n\x0b_max_gap_msB\x0e\n\x0c_split_lines\"z\n\x0c\x41lignRequest\x12\x1e\n\x02\x65n\x18\x01 \x03(\x0b\x32\x12.dubset.v1.Segment\x12\x1e\n\x02ja\x18\x02 \x03(\x0b\x32\x12.dubset.v1.Segment\x12*\n\x06params\x18\x03 \x01(\x0b\x32\x1a.dubset.v1.AlignmentParams\"]\n\rAlignResponse\x12\"\n\x05\x63lips\x18\x01 \x03(\x0b\x32\x13.dubset.v1.ClipPair\x12\x13\n\x0bunpaired_en\x18\x02 \x03(\x05\x12\x13\n\x0bunpaired_ja\x18\x03 \x03(\x05\x32N\n\x10\x41lignmentService\x12:\n\x05\x41lign\x12\x17.dubset.v1.AlignRequest\x1a\x18.dubset.v1.AlignResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dubset.v1.alignment_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ALIGNMENTPARAMS']._serialized_start=64
-  _globals['_ALIGNMENTPARAMS']._serialized_end=181
-  _globals['_ALIGNREQUEST']._serialized_start=183
-  _globals['_ALIGNREQUEST']._serialized_end=305
-  _globals['_ALIGNRESPONSE']._serialized_start=307
-  _globals['_ALIGNRESPONSE']._serialized_end=400
-  _globals['_ALIGNMENTSERVICE']._serialized_start=402
-  _globals['_ALIGNMENTSERVICE']._serialized_end=480
+  _globals['_ALIGNMENTPARAMS']._serialized_start=65
+  _globals['_ALIGNMENTPARAMS']._serialized_end=224
+  _globals['_ALIGNREQUEST']._serialized_start=226
+  _globals['_ALIGNREQUEST']._serialized_end=348
+  _globals['_ALIGNRESPONSE']._serialized_start=350
+  _globals['_ALIGNRESPONSE']._serialized_end=443
+  _globals['_ALIGNMENTSERVICE']._serialized_start=445
+  _globals['_ALIGNMENTSERVICE']._serialized_end=523
 # @@protoc_insertion_point(module_scope)

@@ -26,12 +26,19 @@ class AlignmentParams(_message.Message):
     MAX_GAP_MS_FIELD_NUMBER: _builtins.int
     JA_OFFSET_MS_FIELD_NUMBER: _builtins.int
     TIME_MAP_FIELD_NUMBER: _builtins.int
+    SPLIT_LINES_FIELD_NUMBER: _builtins.int
     max_gap_ms: _builtins.int
     """Two segments belong together when they overlap or the gap is at most this (inclusive).
     Unset means the paper's 125 ms.
     """
     ja_offset_ms: _builtins.int
     """JA time = EN time + offset"""
+    split_lines: _builtins.bool
+    """Cut each language's segments at the pauses of its speech map where the diarized speaker
+    changes or the other language is silent too, before the rule merges them (lines, not
+    pauses); unset: true. Needs the transcripts' speech maps; the turns come as the inputs
+    en_turns and ja_turns.
+    """
     @_builtins.property
     def time_map(self) -> _common_pb2.TimeMap:
         """Set: the timelines differ by more than an offset (overrides it). Segments merge within a
@@ -44,14 +51,20 @@ class AlignmentParams(_message.Message):
         max_gap_ms: _builtins.int | None = ...,
         ja_offset_ms: _builtins.int = ...,
         time_map: _common_pb2.TimeMap | None = ...,
+        split_lines: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_gap_ms", b"_max_gap_ms", "max_gap_ms", b"max_gap_ms", "time_map", b"time_map"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_gap_ms", b"_max_gap_ms", "_split_lines", b"_split_lines", "max_gap_ms", b"max_gap_ms", "split_lines", b"split_lines", "time_map", b"time_map"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_gap_ms", b"_max_gap_ms", "ja_offset_ms", b"ja_offset_ms", "max_gap_ms", b"max_gap_ms", "time_map", b"time_map"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_gap_ms", b"_max_gap_ms", "_split_lines", b"_split_lines", "ja_offset_ms", b"ja_offset_ms", "max_gap_ms", b"max_gap_ms", "split_lines", b"split_lines", "time_map", b"time_map"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__max_gap_ms: _TypeAlias = _typing.Literal["max_gap_ms"]  # noqa: Y015
     _WhichOneofArgType__max_gap_ms: _TypeAlias = _typing.Literal["_max_gap_ms", b"_max_gap_ms"]  # noqa: Y015
+    _WhichOneofReturnType__split_lines: _TypeAlias = _typing.Literal["split_lines"]  # noqa: Y015
+    _WhichOneofArgType__split_lines: _TypeAlias = _typing.Literal["_split_lines", b"_split_lines"]  # noqa: Y015
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__max_gap_ms) -> _WhichOneofReturnType__max_gap_ms | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__split_lines) -> _WhichOneofReturnType__split_lines | None: ...
 
 Global___AlignmentParams: _TypeAlias = AlignmentParams  # noqa: Y015
 

@@ -7,18 +7,40 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 
-from dubset_alignment.core.model import Alignment, AlignmentInputError, ClipPair, Segment
+from dubset_alignment.core.model import (
+    Alignment,
+    AlignmentInputError,
+    ClipPair,
+    Segment,
+    Turn,
+    Word,
+)
 from dubset_common.jsondoc import clip_doc
 
 _MAX_SEGMENTS = 1_000_000
 
 
-def parse_segments(raw: bytes | str, name: str) -> list[Segment]:
-    """Parse `[{"start_ms", "end_ms", "text"}]`, or an ASR output object with a "segments" list."""
+def _json(raw: bytes | str, name: str) -> object:
     try:
-        value = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise AlignmentInputError(f"{name}: not valid JSON ({exc})") from None
+
+
+def parse_segments(raw: bytes | str, name: str) -> list[Segment]:
+    """Parse `[{"start_ms", "end_ms", "text"}]`, or an ASR output object with a "segments" list."""
+    return parse_transcript(raw, name)[0]
+
+
+def parse_transcript(raw: bytes | str, name: str) -> tuple[list[Segment], list[tuple[int, int]]]:
+    """The segments (with their words, when given) and the transcript's speech map (`speech`:
+    sorted, disjoint [start_ms, end_ms] pairs; empty when it has none)."""
+    value = _json(raw, name)
+    speech = _speech(value.get("speech"), name) if isinstance(value, dict) else []
+    return _segments(value, name), speech
+
+
+def _segments(value: object, name: str) -> list[Segment]:
     speakers: object = None
     if isinstance(value, dict) and "segments" in value:
         speakers = value.get("segment_speakers")
@@ -56,7 +78,62 @@ def _segment(item: object, where: str) -> Segment:
             raise AlignmentInputError(f"{where}: {key} must be an integer, got {value!r:.40}")
     if not isinstance(text, str):
         raise AlignmentInputError(f"{where}: text must be a string")
-    return Segment(start, end, text)
+    words = item.get("words", [])
+    if not isinstance(words, list):
+        raise AlignmentInputError(f"{where}: words must be a list")
+    return Segment(
+        start, end, text, words=tuple(_word(w, f"{where} word {i}") for i, w in enumerate(words))
+    )
+
+
+def _word(item: object, where: str) -> Word:
+    if not isinstance(item, dict):
+        raise AlignmentInputError(f"{where}: expected an object")
+    start, end = _ms(item, "start_ms", where), _ms(item, "end_ms", where)
+    text = item.get("text", "")
+    if not isinstance(text, str):
+        raise AlignmentInputError(f"{where}: text must be a string")
+    return Word(start, max(start, end), text)
+
+
+def _ms(item: dict[str, object], key: str, where: str) -> int:
+    value = item.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise AlignmentInputError(f"{where}: {key} must be an integer, got {value!r:.40}")
+    return value
+
+
+def _speech(value: object, name: str) -> list[tuple[int, int]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise AlignmentInputError(f"{name}: speech must be a list of [start_ms, end_ms]")
+    out: list[tuple[int, int]] = []
+    for i, pair in enumerate(value):
+        ok = isinstance(pair, list) and len(pair) == 2
+        ok = ok and all(isinstance(v, int) and not isinstance(v, bool) for v in pair)
+        if not ok or not 0 <= pair[0] <= pair[1] or (out and pair[0] < out[-1][1]):
+            raise AlignmentInputError(
+                f"{name}: speech[{i}] must be [start_ms, end_ms], sorted and disjoint"
+            )
+        out.append((pair[0], pair[1]))
+    return out
+
+
+def parse_turns(raw: bytes | str, name: str) -> list[Turn]:
+    """A diarization's turns: `{"turns": [{"start_ms", "end_ms", "speaker"}]}` (or the list)."""
+    value = _json(raw, name)
+    turns = value.get("turns") if isinstance(value, dict) else value
+    if not isinstance(turns, list):
+        raise AlignmentInputError(f"{name}: expected a turns list")
+    out = []
+    for i, item in enumerate(turns):
+        where = f"{name} turn {i}"
+        if not isinstance(item, dict) or not isinstance(item.get("speaker"), str):
+            raise AlignmentInputError(f"{where}: expected an object with a speaker")
+        start, end = _ms(item, "start_ms", where), _ms(item, "end_ms", where)
+        out.append(Turn(start, max(start, end), item["speaker"]))
+    return out
 
 
 def speaker_hints(

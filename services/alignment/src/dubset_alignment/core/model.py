@@ -12,6 +12,13 @@ class AlignmentInputError(ValueError):
 
 
 @dataclass(frozen=True)
+class Word:
+    start_ms: int
+    end_ms: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Segment:
     """One ASR segment in its own video's timeline."""
 
@@ -19,6 +26,16 @@ class Segment:
     end_ms: int
     text: str = ""
     speaker: str = ""  # who the transcript says speaks (a subtitle's Actor), if it says
+    words: tuple[Word, ...] = ()  # the recogniser's, when the transcript has them
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A diarized speaker turn in its own video's timeline."""
+
+    start_ms: int
+    end_ms: int
+    speaker: str
 
 
 @dataclass(frozen=True)

@@ -189,12 +189,13 @@ class AwsTranscribeBackend:
         seconds = duration_s(audio)
         duration = None if seconds is None else round(seconds * 1000)
         segments = parsed.segments
-        if self.vad is not None and options.vad:  # one segment per line, as for faster-whisper
-            hook(0.9, "cutting segments at silences")
-            config = speech_config(language)
-            speech = file_speech(self.vad, audio, config)
-            segments = resegment(segments, speech, language, duration, config)
-        return Transcript(language, segments, duration)
+        if self.vad is None or not options.vad:
+            return Transcript(language, segments, duration)
+        hook(0.9, "cutting segments at silences")  # one segment per line, as for faster-whisper
+        config = speech_config(language)
+        speech = file_speech(self.vad, audio, config)
+        segments = resegment(segments, speech, language, duration, config)
+        return Transcript(language, segments, duration, tuple(speech))
 
     def _wait(self, job: str) -> None:
         deadline = self.clock() + self.settings.timeout_s

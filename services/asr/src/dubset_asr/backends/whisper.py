@@ -139,8 +139,9 @@ class FasterWhisperBackend:
             return Transcript(language, tuple(segments), duration_ms)
         speech.finish()
         config = speech_config(language)
-        cut = resegment(segments, speech.speech(config), language, duration_ms, config)
-        return Transcript(language, cut, duration_ms)
+        speech_map = speech.speech(config)
+        cut = resegment(segments, speech_map, language, duration_ms, config)
+        return Transcript(language, cut, duration_ms, tuple(speech_map))
 
     def _votes(
         self, block: npt.NDArray[np.float32], utterances: list[list[RawWord]], language: str

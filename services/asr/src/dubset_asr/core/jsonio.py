@@ -8,6 +8,13 @@ from dubset_asr.core.model import Transcript
 
 
 def transcript_to_json(t: Transcript) -> dict[str, object]:
+    value = _segments_json(t)
+    if t.speech:
+        value["speech"] = [[start, end] for start, end in t.speech]
+    return value
+
+
+def _segments_json(t: Transcript) -> dict[str, object]:
     return {
         "language": t.language,
         "segments": [

@@ -49,9 +49,13 @@ class Segment:
 
 @dataclass(frozen=True)
 class Transcript:
+    """speech: the [start, end) ms stretches of speech the segments were cut on (the voice
+    activity map), when the recogniser had one; alignment finds line breaks in its pauses."""
+
     language: str
     segments: tuple[Segment, ...]
     duration_ms: int | None = None
+    speech: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,13 @@ TASKS: tuple[Task, ...] = (
     Task("asr.en", "asr", ("separation",), ("transcript",), "en"),
     Task("diarization.ja", "diarization", ("separation",), ("turns",), "ja"),
     Task("diarization.en", "diarization", ("separation",), ("turns",), "en"),
-    Task("alignment", "alignment", ("media", "asr.ja", "asr.en"), ("clips",)),
+    # Alignment reads the turns to cut a segment where the speaker changes (lines, not pauses).
+    Task(
+        "alignment",
+        "alignment",
+        ("media", "asr.ja", "asr.en", "diarization.ja", "diarization.en"),
+        ("clips",),
+    ),
     # Packaging needs every backend for the episode document's provenance.
     Task(
         "packaging",
@@ -159,7 +165,12 @@ def _dataset_inputs(job: Job, task: Task) -> dict[str, Ref]:
                 inputs["subtitles"] = subtitles
         return inputs
     if task.name == "alignment":
-        return {"en": _out(job, "asr.en", "transcript"), "ja": _out(job, "asr.ja", "transcript")}
+        return {
+            "en": _out(job, "asr.en", "transcript"),
+            "ja": _out(job, "asr.ja", "transcript"),
+            "en_turns": _out(job, "diarization.en", "turns"),
+            "ja_turns": _out(job, "diarization.ja", "turns"),
+        }
     return _late_inputs(job, task)
 
 
