@@ -258,6 +258,29 @@ def to_text(report: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merge(paths: list[Path], out: Path) -> int:
+    """The rows of several reports (each episode once: a later report's row wins) as one."""
+    rows: dict[str, dict[str, object]] = {}
+    librivox = None
+    for path in paths:
+        part = json.loads(path.read_text())
+        rows |= {row["spec"]["name"]: row for row in part["rows"]}
+        librivox = part.get("librivox") or librivox
+    ordered = [rows[name] for name in sorted(rows)]
+    seeds = [int(r["spec"]["seed"]) for r in ordered]  # type: ignore[index]
+    report: dict[str, object] = {
+        "episodes": len(ordered),
+        "seeds": f"{min(seeds)}..{max(seeds)}" if seeds else "",
+        "tuning_seeds": f"below {TUNING_SEEDS_END}",
+        "distribution": distribution(ordered),
+        "rows": ordered,
+        "librivox": librivox,
+    }
+    out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    sys.stdout.write(to_text(report))
+    return 1 if any("error" in r for r in ordered) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=20, help="how many (default 20)")
@@ -269,7 +292,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--generate-only", action="store_true", help="generate the episodes, run nothing"
     )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="REPORT",
+        help="instead: one report of the rows of these reports (the protocol run in parts)",
+    )
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.out)
     if args.first_seed < TUNING_SEEDS_END:
         parser.error(f"held-out seeds start at {TUNING_SEEDS_END}: below are for tuning")
     specs = grid(args.episodes, args.first_seed)

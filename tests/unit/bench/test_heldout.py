@@ -93,3 +93,19 @@ def test_rttm_turns_by_folded_file_id() -> None:
     assert realspeech._fold("trñ00") == "trn00"
     with pytest.raises(ValueError, match="line 1"):
         realspeech.read_rttm("SPEAKER x 1 0.0")
+
+
+def test_reports_of_parts_merge_into_one(tmp_path: Path) -> None:
+    def part(name: str, seed: int, f1: float) -> dict[str, object]:
+        spec = heldout.Spec(name, seed, 60, 2, 0.0, None, 0)
+        return {"rows": [{"spec": heldout.asdict(spec), "wall_s": 1.0, "figures": {"clip_f1": f1}}]}
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(heldout.json.dumps(part("h01", 1_000_001, 0.5)))
+    b.write_text(heldout.json.dumps(part("h00", 1_000_000, 1.0)))
+    out = tmp_path / "all.json"
+    assert heldout.main(["--merge", str(a), str(b), "--out", str(out)]) == 0
+    merged = heldout.json.loads(out.read_text())
+    assert [r["spec"]["name"] for r in merged["rows"]] == ["h00", "h01"]
+    assert merged["seeds"] == "1000000..1000001"
+    assert merged["distribution"]["clip_f1"]["median"] == 0.75
