@@ -244,7 +244,7 @@ def to_text(report: dict[str, object]) -> str:
 
         def cell(key: str, scale: float = 1.0, f: dict[str, object] = f) -> str:
             v = f.get(key)
-            return f"{float(v) * scale:>7.3g}" if v is not None else f"{'-':>7}"
+            return f" {float(v) * scale:>6.3g}" if v is not None else f" {'-':>6}"
 
         noise = "-" if s["noise_db"] is None else f"{s['noise_db']:g}"
         lines.append(
