@@ -266,19 +266,24 @@ def merge(paths: list[Path], out: Path) -> int:
         part = json.loads(path.read_text())
         rows |= {row["spec"]["name"]: row for row in part["rows"]}
         librivox = part.get("librivox") or librivox
-    ordered = [rows[name] for name in sorted(rows)]
-    seeds = [int(r["spec"]["seed"]) for r in ordered]  # type: ignore[index]
+    return write_report([rows[name] for name in sorted(rows)], librivox, out)
+
+
+def write_report(rows: list[dict[str, object]], real: object, out: Path) -> int:
+    """The report of these rows into out and as a table on stdout; 1 when an episode failed."""
+    seeds = [int(r["spec"]["seed"]) for r in rows]  # type: ignore[index]
     report: dict[str, object] = {
-        "episodes": len(ordered),
+        "episodes": len(rows),
         "seeds": f"{min(seeds)}..{max(seeds)}" if seeds else "",
         "tuning_seeds": f"below {TUNING_SEEDS_END}",
-        "distribution": distribution(ordered),
-        "rows": ordered,
-        "librivox": librivox,
+        "distribution": distribution(rows),
+        "rows": rows,
+        "librivox": real,
     }
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     sys.stdout.write(to_text(report))
-    return 1 if any("error" in r for r in ordered) else 0
+    return 1 if any("error" in r for r in rows) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -325,18 +330,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr, flush=True)  # fmt: skip
     if args.generate_only:
         return 0
-    report: dict[str, object] = {
-        "episodes": len(rows),
-        "seeds": f"{specs[0].seed}..{specs[-1].seed}" if specs else "",
-        "tuning_seeds": f"below {TUNING_SEEDS_END}",
-        "distribution": distribution(rows),
-        "rows": rows,
-        "librivox": librivox(args.work) if args.librivox else None,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-    sys.stdout.write(to_text(report))
-    return 1 if any("error" in r for r in rows) else 0
+    return write_report(rows, librivox(args.work) if args.librivox else None, args.out)
 
 
 if __name__ == "__main__":

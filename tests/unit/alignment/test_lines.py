@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from dubset.v1 import alignment_pb2
 from dubset_alignment.core.align import align
+from dubset_alignment.core.jsonio import parse_transcript, parse_turns
 from dubset_alignment.core.lines import (
     Evidence,
     Lines,
@@ -18,12 +20,13 @@ from dubset_alignment.core.lines import (
     silence_share,
     split_lines,
 )
-from dubset_alignment.core.model import Segment, Turn, Word
+from dubset_alignment.core.model import AlignmentInputError, Segment, Turn, Word
 from dubset_alignment.handler import AlignmentStage
 from dubset_common.metrics import StageMetrics
 from dubset_common.objstore import LocalStore
 from dubset_common.runner import StageExecutor
 from dubset_common.stagerequest import build_request
+from dubset_common.testing.stages import deliver_once
 from dubset_common.timemap import Piece, TimeMap
 
 
@@ -164,3 +167,54 @@ def test_the_stage_reads_turns_and_speech_maps_and_can_be_asked_for_the_papers_r
 
     assert [c["en_text"] for c in clips()] == ["Go home.", "I will stay."]
     assert [c["en_text"] for c in clips(split_lines=False)] == ["Go home. I will stay."]
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"segments": [], "speech": "all of it"}, "speech must be a list"),
+        ({"segments": [], "speech": [[500, 100]]}, r"speech\[0\] must be"),
+        ({"segments": [], "speech": [[0, 500], [400, 900]]}, "sorted and disjoint"),
+        ({"segments": [], "speech": [[0, True]]}, r"speech\[0\] must be"),
+        ({"segments": [{"start_ms": 0, "end_ms": 5, "words": {}}]}, "words must be a list"),
+        (
+            {"segments": [{"start_ms": 0, "end_ms": 5, "words": [{"start_ms": "0"}]}]},
+            "word 0: start_ms must be an integer",
+        ),
+    ],
+)
+def test_a_malformed_speech_map_or_word_is_refused_with_the_place(
+    doc: dict[str, object], message: str
+) -> None:
+    with pytest.raises(AlignmentInputError, match=message):
+        parse_transcript(json.dumps(doc), "en.json")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"{", "not valid JSON"),
+        (b'{"turns": 3}', "expected a turns list"),
+        (b'{"turns": [{"start_ms": 0, "end_ms": 5}]}', "turn 0: expected an object with a speaker"),
+        (b'[{"start_ms": 0.5, "end_ms": 5, "speaker": "A"}]', "start_ms must be an integer"),
+    ],
+)
+def test_malformed_turns_are_refused_with_the_place(raw: bytes, message: str) -> None:
+    with pytest.raises(AlignmentInputError, match=message):
+        parse_turns(raw, "en_turns")
+
+
+def test_the_stage_fails_a_request_with_malformed_turns_as_invalid_input(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    metrics = StageMetrics.create(CollectorRegistry(), "alignment")
+    executor = StageExecutor(AlignmentStage(), store, metrics)
+    refs = {
+        "en": store.put_bytes("in/en.json", b"[]", "application/json"),
+        "ja": store.put_bytes("in/ja.json", b"[]", "application/json"),
+        "ja_turns": store.put_bytes("in/t.json", b'{"turns": 3}', "application/json"),
+    }
+    request = build_request("alignment", "job-1", "ep-1", refs, alignment_pb2.AlignmentParams())
+    delivered = deliver_once(executor, request)
+    assert delivered.result.error_code == "INVALID_INPUT"
+    assert "ja_turns: expected a turns list" in delivered.result.error_message
+    assert not store.list("stages")
