@@ -71,6 +71,11 @@ CASES = [
         id="alignment-set",
     ),
     pytest.param(
+        AlignmentStage, ("en", "ja"), alignment_pb2.AlignmentParams(split_lines=False),
+        {"max_gap_ms": 125, "ja_offset_ms": 0, "split_lines_off": True},
+        id="alignment-papers-rule",
+    ),
+    pytest.param(
         AsrStage, ("audio",), asr_pb2.AsrParams(language=common_pb2.LANGUAGE_JA),
         {
             "language": "ja", "backend": "faster-whisper", "model": "base", "vad": True,

@@ -63,9 +63,8 @@ def run(args: argparse.Namespace) -> int:
         ja = _language(args.ja, args.ja_turns)
         if args.max_gap_ms < 0:
             raise AlignmentInputError("--max-gap-ms must not be negative")
-        params = AlignmentParams(
-            args.max_gap_ms, args.ja_offset_ms, split_lines=not args.no_split_lines
-        )
+        off = True if args.no_split_lines else None
+        params = AlignmentParams(args.max_gap_ms, args.ja_offset_ms, split_lines_off=off)
         result = align_lines(en, ja, params)
     except AlignmentInputError as exc:
         print(f"dubset align: {exc}", file=sys.stderr)

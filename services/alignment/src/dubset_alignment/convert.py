@@ -25,7 +25,13 @@ class AlignmentParams:
     max_gap_ms: int
     ja_offset_ms: int
     time_map: TimeMap | None = field(default=None, metadata=OPTIONAL)
-    split_lines: bool = True
+    # Lines before the rule (core/lines.py); None is the default, on. Only an explicit false
+    # enters the key, so the default keeps the params (and the key scheme) of version 2.
+    split_lines_off: bool | None = field(default=None, metadata=OPTIONAL)
+
+    @property
+    def split_lines(self) -> bool:
+        return not self.split_lines_off
 
 
 def params_from_proto(params: alignment_pb2.AlignmentParams) -> AlignmentParams:
@@ -36,8 +42,8 @@ def params_from_proto(params: alignment_pb2.AlignmentParams) -> AlignmentParams:
         time_map = timemap_from_proto(params.time_map)
     except TimeMapError as exc:
         raise InvalidInputError(f"alignment time_map: {exc}") from None
-    split = params.split_lines if params.HasField("split_lines") else True
-    return AlignmentParams(gap, params.ja_offset_ms, time_map, split)
+    off = True if params.HasField("split_lines") and not params.split_lines else None
+    return AlignmentParams(gap, params.ja_offset_ms, time_map, off)
 
 
 def alignment_to_proto(al: Alignment) -> alignment_pb2.AlignResponse:
