@@ -62,7 +62,9 @@ PASS_THROUGH = {
         "DUBSET_TRANSLATION_API_KEY",
     ),
 }
-READY_TIMEOUT_S = 30.0
+# How long a process may take to answer its health check: imports and the first connection to
+# the broker take seconds, but on a loaded machine (CI, a restart storm) far longer.
+READY_TIMEOUT_S = 120.0
 DEFAULT_PARTITIONS = 6  # what the services create topics with when DUBSET_KAFKA_PARTITIONS is unset
 _WORKERS = frozenset(service for service, role, _ in SERVICES if role == "worker")
 _REPLICA = re.compile(r"^(?P<service>[a-z]+)-worker-(?P<k>[0-9]+)$")
@@ -198,6 +200,15 @@ def up(
     return state
 
 
+def missing(run_dir: Path, worker_replicas: int = 1) -> list[str]:
+    """The processes of the plan that are not running (died, killed, or never started)."""
+    return [
+        name
+        for name, *_ in plan(worker_replicas)
+        if infra.running_pid(run_dir, _component(name)) is None
+    ]
+
+
 def _wait(run_dir: Path, name: str, grpc_name: str, addrs: dict[str, str]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -209,6 +220,8 @@ def _wait(run_dir: Path, name: str, grpc_name: str, addrs: dict[str, str]) -> No
         if ok and _metrics_ready(addrs["metrics"]):
             return
         time.sleep(0.2)
+    # Not left half-started: the next `up` starts it again, on ports it then records.
+    infra.stop(run_dir, _component(name))
     log = infra.log_path(run_dir, name)
     raise SystemExit(
         f"services: {name} did not become ready; last lines of {log}:\n{infra.tail(log)}"

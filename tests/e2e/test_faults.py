@@ -10,6 +10,7 @@ succeed on `dubset retry` once its worker is left alone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -84,6 +85,7 @@ class Chaos:
     kills: list[tuple[float, str]] = field(default_factory=list)
     victim_kills: int = 0
     outages: list[tuple[float, str, float]] = field(default_factory=list)  # at, what, seconds
+    restart_failures: list[str] = field(default_factory=list)
     letters: list[common_pb2.DeadLetter] = field(default_factory=list)
     jobs_listing: str = ""
     retried: jobs_pb2.JobStatus | None = None
@@ -186,14 +188,25 @@ def _states(cluster: Cluster, ids: dict[str, str]) -> dict[str, jobs_pb2.JobStat
         }
 
 
-_RESTARTING = threading.Lock()  # one restart at a time (the kill itself never waits)
-
-
 def _kill(cluster: Cluster, name: str) -> None:
-    os.killpg(cluster.pid(name), signal.SIGKILL)
-    time.sleep(0.5)
-    with _RESTARTING:
-        cluster.restart_missing()
+    """SIGKILL; _supervise starts it again, as Kubernetes would."""
+    pid = infra.read_pid(cluster.run_dir, name)
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def _supervise(cluster: Cluster, chaos: Chaos, done: threading.Event) -> None:
+    """Kubernetes' part: whatever is not running (killed here, or dead of a fault of its own)
+    is started again, however many tries that takes; a start that fails (slow on a loaded
+    machine, or during an outage) is tried again a moment later."""
+    while not done.wait(0.5):
+        if not services.missing(cluster.run_dir):
+            continue
+        try:
+            cluster.restart_missing()
+        except (SystemExit, Exception) as exc:
+            chaos.restart_failures.append(str(exc)[:300])
 
 
 def _poison(cluster: Cluster, chaos: Chaos, done: threading.Event) -> None:
@@ -210,6 +223,9 @@ def _poison(cluster: Cluster, chaos: Chaos, done: threading.Event) -> None:
         if request_id and _delivered_again(cluster, request_id, chaos.victim_kills):
             _kill(cluster, "packaging-worker")
             chaos.victim_kills += 1
+            # Not again before it is back: the next delivery is the restarted worker's.
+            while not done.is_set() and services.missing(cluster.run_dir):
+                done.wait(0.2)
             continue
         done.wait(0.1)
 
@@ -246,6 +262,18 @@ def _drive(cluster: Cluster, private_run_dir: Path, chaos: Chaos, timeout_s: flo
     finally:
         done.set()
         poison.join(timeout=60)
+
+
+@contextlib.contextmanager
+def _supervised(cluster: Cluster, chaos: Chaos) -> Iterator[None]:
+    done = threading.Event()
+    thread = threading.Thread(target=_supervise, args=(cluster, chaos, done), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=180)
 
 
 def _chaos_loop(cluster: Cluster, private_run_dir: Path, chaos: Chaos, timeout_s: float) -> None:
@@ -295,7 +323,7 @@ def _stuck(cluster: Cluster, chaos: Chaos) -> str:
         ]
         lines.append(f"{name}: {jobs_pb2.JobState.Name(job.state)} {waiting}")
     for log in sorted((cluster.run_dir / "logs").glob("*.log")):
-        lines.append(f"--- {log.name}\n{infra.tail(log, 15)}")
+        lines.append(f"--- {log.name}\n{infra.tail(log, 40)}")
     return "\n".join(lines)
 
 
@@ -325,8 +353,19 @@ def chaos(
             reply = stub.SubmitEpisode(jobs_pb2.SubmitEpisodeRequest(submission=sub), timeout=60)
             out.jobs[name] = reply.job.job_id
     began = time.monotonic()
+    with _supervised(cluster, out):
+        _run_and_retry(cluster, private_run_dir, out)
+        print(f"faults: the batch and the retry took {time.monotonic() - began:.0f} s")
+    export = _cli(cluster, ["export", "--dataset", DATASET])
+    assert export.returncode == 0, export.stderr
+    out.dataset_dir = download(cluster, f"datasets/{DATASET}", tmp_path_factory.mktemp("ds"))
+    print(f"faults: kills {out.kills}, victim kills {out.victim_kills}, outages {out.outages}")
+    print(f"faults: restarts that failed and were tried again: {out.restart_failures}")
+    return out
+
+
+def _run_and_retry(cluster: Cluster, private_run_dir: Path, out: Chaos) -> None:
     _drive(cluster, private_run_dir, out, timeout_s=1500)
-    print(f"faults: the batch ended after {time.monotonic() - began:.0f} s")
     out.final = _states(cluster, out.jobs)
     bus = KafkaBus(KafkaOptions(bootstrap=cluster.infra["DUBSET_KAFKA_BOOTSTRAP"]))
     dlq = topics.dlq("packaging", cluster.env["DUBSET_TOPIC_PREFIX"])
@@ -337,12 +376,10 @@ def chaos(
     # The fix: nobody kills the packaging worker any more. Retry reuses every finished stage.
     retry = _cli(cluster, ["retry", out.jobs["victim"]])
     assert retry.returncode == 0, retry.stderr
-    out.retried = cluster.wait(out.jobs["victim"], timeout_s=600)
-    export = _cli(cluster, ["export", "--dataset", DATASET])
-    assert export.returncode == 0, export.stderr
-    out.dataset_dir = download(cluster, f"datasets/{DATASET}", tmp_path_factory.mktemp("ds"))
-    print(f"faults: kills {out.kills}, victim kills {out.victim_kills}, outages {out.outages}")
-    return out
+    try:
+        out.retried = cluster.wait(out.jobs["victim"], timeout_s=600)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {out}\n{_stuck(cluster, out)}") from None
 
 
 def test_every_good_episode_succeeds_through_the_faults(chaos: Chaos) -> None:

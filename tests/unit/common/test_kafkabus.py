@@ -6,10 +6,16 @@ from typing import Any
 
 import pytest
 from kafka import errors as kafka_errors
-from kafka.structs import ConsumerGroupMetadata, MemberState
+from kafka.structs import ConsumerGroupMetadata, MemberState, TopicPartition
 
 from dubset_common.errors import InvalidInputError, TransientError
-from dubset_common.kafkabus import KafkaConsumerAdapter, KafkaOptions, KafkaProducerAdapter
+from dubset_common.kafkabus import (
+    COVERAGE_CHECK_S,
+    REJOIN_BACKOFF_S,
+    KafkaConsumerAdapter,
+    KafkaOptions,
+    KafkaProducerAdapter,
+)
 
 
 class _Future:
@@ -206,3 +212,64 @@ def test_a_consumer_has_a_session_only_while_joined_to_a_reachable_coordinator(
     adapter = KafkaConsumerAdapter.__new__(KafkaConsumerAdapter)
     adapter._consumer = client
     assert adapter.has_session() is held
+
+
+class _Subscribed(_GroupClient):
+    """A joined consumer of topics a and b whose last rebalance gave it nothing of b, though
+    the broker has b's partitions (the leader's metadata for b failed at that rebalance)."""
+
+    def __init__(self) -> None:
+        super().__init__(MemberState.STABLE)
+        self.topics = {"a", "b"}
+        self.held = {TopicPartition("a", 0)}
+        self.calls: list[str] = []
+
+    def subscription(self) -> set[str]:
+        return set(self.topics)
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.held)
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return {0, 1}
+
+    def poll(self, timeout_ms: int, max_records: int) -> dict[object, list[object]]:
+        return {}
+
+    def unsubscribe(self) -> None:
+        self.calls.append("unsubscribe")
+
+    def subscribe(self, topics: list[str]) -> None:
+        self.calls.append(f"subscribe {','.join(topics)}")
+
+
+def test_a_consumer_left_without_a_subscribed_topic_rejoins_once_then_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("dubset_common.kafkabus.time.monotonic", lambda: clock[0])
+    client = _Subscribed()
+    adapter = KafkaConsumerAdapter.__new__(KafkaConsumerAdapter)
+    adapter._consumer, adapter._paused = client, False
+    adapter._next_check, adapter._next_rejoin, adapter._uncovered = 0.0, 0.0, []
+
+    def turn(seconds: float) -> None:
+        clock[0] += seconds
+        adapter.poll(0.1)
+
+    turn(0)  # first sight: not yet (a rebalance may be settling)
+    assert client.calls == []
+    turn(5)  # checks are COVERAGE_CHECK_S apart
+    assert client.calls == []
+    turn(COVERAGE_CHECK_S)  # still uncovered: rejoin
+    assert client.calls == ["unsubscribe", "subscribe a,b"]
+    turn(COVERAGE_CHECK_S)
+    turn(COVERAGE_CHECK_S)  # uncovered again (more members than partitions?): waits
+    assert len(client.calls) == 2
+    clock[0] += REJOIN_BACKOFF_S
+    turn(0)
+    assert len(client.calls) == 4
+    client.held.add(TopicPartition("b", 1))  # the rebalance gave it b
+    turn(COVERAGE_CHECK_S)
+    turn(COVERAGE_CHECK_S + REJOIN_BACKOFF_S)
+    assert len(client.calls) == 4

@@ -242,6 +242,12 @@ class KafkaProducerAdapter:
         self._producer.close(timeout=5)
 
 
+# How often a consumer checks that it holds a partition of every topic it subscribes to, and
+# how long it waits between rejoins it forces (see KafkaConsumerAdapter._check_coverage).
+COVERAGE_CHECK_S = 20.0
+REJOIN_BACKOFF_S = 300.0
+
+
 class KafkaConsumerAdapter:
     """Manual commits only; keepalive() pauses the assignment so long work keeps membership."""
 
@@ -267,6 +273,9 @@ class KafkaConsumerAdapter:
         except KafkaError as exc:
             raise TransientError(f"Kafka unreachable at {options.bootstrap}: {exc}") from exc
         self._paused = False
+        self._next_check = time.monotonic() + COVERAGE_CHECK_S
+        self._next_rejoin = 0.0
+        self._uncovered: list[str] = []
 
     def poll(self, timeout_s: float, max_records: int = 1) -> list[Record]:
         from kafka.errors import KafkaError
@@ -276,6 +285,7 @@ class KafkaConsumerAdapter:
             self._paused = False
         try:
             batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+            self._check_coverage()
         except KafkaError as exc:
             raise TransientError(f"Kafka poll failed: {exc}") from exc
         out = [
@@ -284,6 +294,39 @@ class KafkaConsumerAdapter:
             for r in records
         ]
         return sorted(out, key=lambda r: (r.topic, r.partition, r.offset))
+
+    def _check_coverage(self) -> None:
+        """Rejoin the group when this member holds no partition of a subscribed topic that the
+        broker has partitions of, twice COVERAGE_CHECK_S apart.
+
+        kafka-python assigns only the partitions its metadata knew at the rebalance: when the
+        leader's metadata request failed for some topics then (a broker restarting under it),
+        nobody consumes those topics until the next rebalance, which nothing else triggers. A
+        member holds a partition of each topic whenever members <= partitions (enforced for
+        worker replicas); with more members than partitions the spare ones would rejoin in
+        vain, so a forced rejoin waits REJOIN_BACKOFF_S after the last one."""
+        now = time.monotonic()
+        if now < self._next_check:
+            return
+        self._next_check = now + COVERAGE_CHECK_S
+        if not self.has_session():
+            self._uncovered = []  # mid-rebalance or an outage: nothing to judge yet
+            return
+        topics = sorted(self._consumer.subscription() or ())
+        held = {tp.topic for tp in self._consumer.assignment()}
+        missing = [t for t in topics if t not in held and self._consumer.partitions_for_topic(t)]
+        seen, self._uncovered = self._uncovered, missing
+        if not missing or missing != seen or now < self._next_rejoin:
+            return
+        log.warning(
+            "no partition of %s is assigned to this consumer though the broker has them (its "
+            "metadata failed at the last rebalance?): rejoining the group",
+            ", ".join(missing),
+        )
+        self._next_rejoin = now + REJOIN_BACKOFF_S
+        self._uncovered = []
+        self._consumer.unsubscribe()
+        self._consumer.subscribe(topics)
 
     def keepalive(self) -> None:
         """Poll with everything paused; anything fetched after a rebalance is rewound, not lost."""
