@@ -290,6 +290,10 @@ def _chaos_loop(cluster: Cluster, private_run_dir: Path, chaos: Chaos, timeout_s
         if broker_at and now >= broker_at:
             with infra.outage(private_run_dir, "kafka"):
                 time.sleep(3)
+                # The jobs server starts again while the broker does: its first metadata
+                # requests fail, and its group must still end up consuming every topic.
+                _kill(cluster, "jobs-server")
+                chaos.kills.append((round(time.monotonic() - began, 1), "jobs-server"))
             chaos.outages.append((round(now - began, 1), "kafka", round(time.monotonic() - now)))
             broker_at = 0
             continue
