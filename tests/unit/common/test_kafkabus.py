@@ -12,6 +12,7 @@ from dubset_common.errors import InvalidInputError, TransientError
 from dubset_common.kafkabus import (
     COVERAGE_CHECK_S,
     REJOIN_BACKOFF_S,
+    SESSION_LOST_RENEW_S,
     KafkaConsumerAdapter,
     KafkaOptions,
     KafkaProducerAdapter,
@@ -242,6 +243,16 @@ class _Subscribed(_GroupClient):
     def subscribe(self, topics: list[str]) -> None:
         self.calls.append(f"subscribe {','.join(topics)}")
 
+    def close(self, autocommit: bool) -> None:
+        assert not autocommit
+        self.calls.append("close")
+
+
+def _fresh(adapter: KafkaConsumerAdapter, client: object) -> None:
+    adapter._consumer, adapter._paused = client, False
+    adapter._next_check, adapter._next_rejoin, adapter._uncovered = 0.0, 0.0, []
+    adapter._no_session_since = None
+
 
 def test_a_consumer_left_without_a_subscribed_topic_rejoins_once_then_waits(
     monkeypatch: pytest.MonkeyPatch,
@@ -250,8 +261,7 @@ def test_a_consumer_left_without_a_subscribed_topic_rejoins_once_then_waits(
     monkeypatch.setattr("dubset_common.kafkabus.time.monotonic", lambda: clock[0])
     client = _Subscribed()
     adapter = KafkaConsumerAdapter.__new__(KafkaConsumerAdapter)
-    adapter._consumer, adapter._paused = client, False
-    adapter._next_check, adapter._next_rejoin, adapter._uncovered = 0.0, 0.0, []
+    _fresh(adapter, client)
 
     def turn(seconds: float) -> None:
         clock[0] += seconds
@@ -273,3 +283,28 @@ def test_a_consumer_left_without_a_subscribed_topic_rejoins_once_then_waits(
     turn(COVERAGE_CHECK_S)
     turn(COVERAGE_CHECK_S + REJOIN_BACKOFF_S)
     assert len(client.calls) == 4
+
+
+def test_a_consumer_polling_without_a_session_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("dubset_common.kafkabus.time.monotonic", lambda: clock[0])
+    lost = _Subscribed()
+    lost.state = MemberState.UNJOINED  # the broker restarted under its join: never again
+    fresh = _Subscribed()
+    fresh.held |= {TopicPartition("b", 0)}
+    adapter = KafkaConsumerAdapter.__new__(KafkaConsumerAdapter)
+    _fresh(adapter, lost)
+    adapter._connect = lambda: fresh  # type: ignore[method-assign]
+    adapter.poll(0.1)  # first sight of no session
+    clock[0] += SESSION_LOST_RENEW_S - 1
+    adapter.poll(0.1)
+    assert adapter._consumer is lost
+    clock[0] += COVERAGE_CHECK_S
+    adapter.poll(0.1)
+    assert adapter._consumer is fresh and lost.calls == ["close"]
+    for _ in range(3):  # the new one joined: left alone
+        clock[0] += SESSION_LOST_RENEW_S
+        adapter.poll(0.1)
+    assert adapter._consumer is fresh and fresh.calls == []

@@ -242,26 +242,37 @@ class KafkaProducerAdapter:
         self._producer.close(timeout=5)
 
 
-# How often a consumer checks that it holds a partition of every topic it subscribes to, and
-# how long it waits between rejoins it forces (see KafkaConsumerAdapter._check_coverage).
+# How often a consumer checks its group membership, how long it waits between rejoins it
+# forces, and how long it polls without a session before it is replaced (_check_group).
 COVERAGE_CHECK_S = 20.0
 REJOIN_BACKOFF_S = 300.0
+SESSION_LOST_RENEW_S = 60.0  # polling this long without a group session: a new consumer
 
 
 class KafkaConsumerAdapter:
     """Manual commits only; keepalive() pauses the assignment so long work keeps membership."""
 
     def __init__(self, options: KafkaOptions, topics: list[str], group: str) -> None:
+        self._options, self._topics, self._group = options, list(topics), group
+        self._consumer: Any = self._connect()
+        self._paused = False
+        self._next_check = time.monotonic() + COVERAGE_CHECK_S
+        self._next_rejoin = 0.0
+        self._uncovered: list[str] = []
+        self._no_session_since: float | None = None
+
+    def _connect(self) -> Any:
         from kafka import KafkaConsumer
         from kafka.errors import KafkaError
 
+        options = self._options
         try:
-            self._consumer: Any = KafkaConsumer(
-                *topics,
+            return KafkaConsumer(
+                *self._topics,
                 bootstrap_servers=options.bootstrap,
                 client_id=options.client_id,
                 **options.security.client_kwargs(),
-                group_id=group,
+                group_id=self._group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 session_timeout_ms=options.session_timeout_ms,
@@ -272,20 +283,18 @@ class KafkaConsumerAdapter:
             )
         except KafkaError as exc:
             raise TransientError(f"Kafka unreachable at {options.bootstrap}: {exc}") from exc
-        self._paused = False
-        self._next_check = time.monotonic() + COVERAGE_CHECK_S
-        self._next_rejoin = 0.0
-        self._uncovered: list[str] = []
 
     def poll(self, timeout_s: float, max_records: int = 1) -> list[Record]:
         from kafka.errors import KafkaError
 
+        if self._consumer is None:  # replaced (_renew) but the new one could not connect
+            self._consumer = self._connect()
         if self._paused:
             self._consumer.resume(*self._consumer.paused())
             self._paused = False
         try:
             batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
-            self._check_coverage()
+            self._check_group()
         except KafkaError as exc:
             raise TransientError(f"Kafka poll failed: {exc}") from exc
         out = [
@@ -295,7 +304,39 @@ class KafkaConsumerAdapter:
         ]
         return sorted(out, key=lambda r: (r.topic, r.partition, r.offset))
 
-    def _check_coverage(self) -> None:
+    def _check_group(self) -> None:
+        """Every COVERAGE_CHECK_S: a consumer that has polled without a group session for
+        SESSION_LOST_RENEW_S is replaced (kafka-python can stay coordinator-less after the
+        broker restarts under a join: polling, never joining again); one with a session is
+        checked for the topics its assignment lacks (_check_coverage)."""
+        now = time.monotonic()
+        if now < self._next_check:
+            return
+        self._next_check = now + COVERAGE_CHECK_S
+        if self.has_session():
+            self._no_session_since = None
+            self._check_coverage(now)
+            return
+        self._uncovered = []  # mid-rebalance or an outage: nothing to judge yet
+        if self._no_session_since is None:
+            self._no_session_since = now
+        elif now - self._no_session_since >= SESSION_LOST_RENEW_S:
+            log.warning(
+                "no group session for %.0f s while polling: replacing the consumer",
+                now - self._no_session_since,
+            )
+            self._no_session_since = now
+            self._renew()
+
+    def _renew(self) -> None:
+        """A new consumer in the group (nothing committed is lost: uncommitted records come
+        again, and every handler takes a record twice without harm)."""
+        old, self._consumer, self._paused = self._consumer, None, False
+        with contextlib.suppress(Exception):
+            old.close(autocommit=False)
+        self._consumer = self._connect()
+
+    def _check_coverage(self, now: float) -> None:
         """Rejoin the group when this member holds no partition of a subscribed topic that the
         broker has partitions of, twice COVERAGE_CHECK_S apart.
 
@@ -305,13 +346,6 @@ class KafkaConsumerAdapter:
         member holds a partition of each topic whenever members <= partitions (enforced for
         worker replicas); with more members than partitions the spare ones would rejoin in
         vain, so a forced rejoin waits REJOIN_BACKOFF_S after the last one."""
-        now = time.monotonic()
-        if now < self._next_check:
-            return
-        self._next_check = now + COVERAGE_CHECK_S
-        if not self.has_session():
-            self._uncovered = []  # mid-rebalance or an outage: nothing to judge yet
-            return
         topics = sorted(self._consumer.subscription() or ())
         held = {tp.topic for tp in self._consumer.assignment()}
         missing = [t for t in topics if t not in held and self._consumer.partitions_for_topic(t)]
@@ -332,6 +366,8 @@ class KafkaConsumerAdapter:
         """Poll with everything paused; anything fetched after a rebalance is rewound, not lost."""
         from kafka.errors import KafkaError
 
+        if self._consumer is None:
+            return
         assigned = self._consumer.assignment()
         if assigned:
             self._consumer.pause(*assigned)
@@ -364,6 +400,8 @@ class KafkaConsumerAdapter:
         from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
         from kafka.structs import OffsetAndMetadata, TopicPartition
 
+        if self._consumer is None:
+            raise TransientError("commit failed: the consumer is being replaced")
         offsets = {
             TopicPartition(record.topic, record.partition): OffsetAndMetadata(
                 record.offset + 1, "", -1
@@ -384,4 +422,5 @@ class KafkaConsumerAdapter:
             raise TransientError(f"commit failed: {exc}") from exc
 
     def close(self) -> None:
-        self._consumer.close(autocommit=False)
+        if self._consumer is not None:
+            self._consumer.close(autocommit=False)
