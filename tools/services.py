@@ -49,6 +49,9 @@ SERVICES = (
     # AniVid face clips and who speaks on screen (OpenCV, animeface in worker processes).
     ("faces", "serve", "dubset.v1.FacesService"),
     ("faces", "worker", ""),
+    # Per clip pair quality signals and a score (DNSMOS, re-ASR; CPU by default).
+    ("quality", "serve", "dubset.v1.QualityService"),
+    ("quality", "worker", ""),
     # Last: the orchestrator publishes to every stage's topics, so its workers come first.
     ("jobs", "serve", "dubset.v1.JobService"),
 )

@@ -113,8 +113,11 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Episode]:
 
 def _submission(store: ObjectStore, ep: Episode, dataset: str) -> jobs_pb2.EpisodeSubmission:
     ja, en = upload(store, ep.ja, "ja"), upload(store, ep.en, "en")
-    # The faults are the orchestrator's; faces (covered by test_pipeline) would only add time.
-    return submission(read_show(ep.show), ep.number, ja, en, dataset=dataset, faces=False)
+    # The faults are the orchestrator's; faces and quality (covered by test_pipeline) would
+    # only add time.
+    return submission(
+        read_show(ep.show), ep.number, ja, en, dataset=dataset, faces=False, quality=False
+    )
 
 
 def _reference_run(batch: dict[str, Episode], root: Path) -> Path:

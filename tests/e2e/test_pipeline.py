@@ -72,9 +72,11 @@ def _cli(cluster: Cluster, args: list[str], check: bool = True) -> subprocess.Co
 
 
 def _submit(cluster: Cluster, ep: Episode, dataset: str = DATASET, faces: bool = False) -> str:
-    """Submit an episode; only a1's job finds faces (the rest would only add time)."""
+    """Submit an episode; only a1's job finds faces and scores its clips (the rest would only
+    add time)."""
     args = ["submit", "--show", str(ep.show), "--episode-number", str(ep.number), *ep.files]
-    proc = _cli(cluster, [*args, "--dataset", dataset, *([] if faces else ["--no-faces"])])
+    late = [] if faces else ["--no-faces", "--no-quality"]
+    proc = _cli(cluster, [*args, "--dataset", dataset, *late])
     return proc.stdout.strip().splitlines()[-1]
 
 
@@ -101,7 +103,7 @@ def _announce(cluster: Cluster, ep: Episode) -> None:
         "ja": "ja.mp4",
         "en": "en.mp4",
         **({"en_subtitles": ep.en_subs.name} if subs else {}),
-        "options": {"dataset": DATASET, "run_faces": False},
+        "options": {"dataset": DATASET, "run_faces": False, "run_quality": False},
     }
     key = f"{folder}/{ep.name}.episode.json"
     info = store.put_bytes(key, json.dumps(manifest).encode(), "application/json")
@@ -197,6 +199,27 @@ def test_every_episode_has_its_baseline_dub_in_the_manifest(run: Run) -> None:
         # A dub longer than its clip allows (a very short clip) says so.
         assert m["scores"]["duration_ratio"] <= 1.5 or m["fits"] is False, m
     assert len(baselines) >= 0.8 * len(en)
+
+
+def test_the_scored_episode_s_manifest_lines_carry_the_quality_signals(
+    run: Run, episodes: dict[str, Episode]
+) -> None:
+    """a1's job ran the quality stage (on by default): every line of its clip pairs has the
+    signals and a score; the episodes submitted with --no-quality have none."""
+    assert run.dataset_dir is not None
+    manifest = [
+        json.loads(ln) for ln in (run.dataset_dir / "manifest.jsonl").read_text().splitlines()
+    ]
+    a1 = run.final["a1"].episode_id
+    for m in manifest:
+        if m["episode_id"] != a1:
+            assert "quality" not in m
+        elif m["kind"] in ("audio", "video", "baseline"):
+            q = m["quality"]
+            assert 0.0 <= q["score"] <= 1.0 and q["duration_ratio"] > 0, m
+            assert q["dnsmos_ja"] is None or 1.0 <= q["dnsmos_ja"] <= 5.0
+    assert any(m["episode_id"] == a1 and "quality" in m for m in manifest)
+    assert any(s.stage == "quality" for s in run.final["a1"].stages)
 
 
 @pytest.mark.parametrize("name", ["a1", "a2", "b1", "c1"])

@@ -27,7 +27,7 @@ def test_a_shaped_release_through_dubset_run(
     ep = episodes[name]
     out = tmp_path / "out"
     args = ["run", *ep.files, "--show", str(ep.show), "--episode-number", str(ep.number)]
-    assert dubset([*args, "--out", str(out), "--no-tts", "--no-faces"]) == 0
+    assert dubset([*args, "--out", str(out), "--no-tts", "--no-faces", "--no-quality"]) == 0
     report = evaluate(ep.truth, out)
     dataset_clips = [r for r in report.clips if "anim400k_annotations" in r.source]
     assert dataset_clips, report.problems

@@ -25,6 +25,7 @@ CPU_STAGES = (
     "translation",
     "render",
     "faces",
+    "quality",
 )
 GPU_STAGES = ("asr", "diarization", "tts")
 # Images that are not named after their service: Dockerfile stem -> service.
@@ -446,11 +447,14 @@ def test_gpu_images_install_what_the_service_declares(stage: str) -> None:
     assert not missing, f"{path.name} installs dubset-{stage} --no-deps without {sorted(missing)}"
 
 
-def test_translation_image_gets_the_locked_cpu_torch_alone_from_the_pytorch_index() -> None:
+@pytest.mark.parametrize("stage", ["translation", "quality"])
+def test_cpu_images_with_dubset_asr_get_the_locked_cpu_torch_alone_from_the_pytorch_index(
+    stage: str,
+) -> None:
     """silero-vad (through dubset-asr) declares torch; the CPU image takes the lock's CPU build,
     which only the PyTorch CPU index serves: torch alone, --no-deps, and every other package
     from the default index, then a plain `pip check` (no tolerated gaps)."""
-    path = DOCKER_DIR / "translation.Dockerfile"
+    path = DOCKER_DIR / f"{stage}.Dockerfile"
     df = parse_dockerfile(path)
     assert not _on_cuda_base(path)
     assert _pins("lock.txt")["torch"].endswith("+cpu")

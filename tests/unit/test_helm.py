@@ -341,6 +341,7 @@ SERVER_AND_WORKER = (
     "translation",
     "render",
     "faces",
+    "quality",
 )
 GPU_STAGES = ("asr", "diarization", "tts")
 STAGE_ENV = {  # the stages' own settings, read outside dubset_common.config

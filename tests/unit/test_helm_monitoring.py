@@ -47,6 +47,7 @@ STAGES = (
     "tts",
     "render",
     "faces",
+    "quality",
 )
 ALERTS = {
     "DubsetConsumerLagHigh",

@@ -541,6 +541,69 @@ def test_translation_settings_are_ones_the_service_reads() -> None:
     assert f'"{handler.ENDPOINTS_ENV}"' in text and f'"{handler.KEY_FILE_ENV}"' in text
 
 
+# --- quality: CPU by default, asr's model assembly; re-recognition on the GPU pool on request ---
+
+QUALITY_PODS = ("dubset-quality-server", "dubset-quality-worker")
+
+
+def test_quality_runs_on_cpu_with_the_whisper_base_assembled_as_for_asr(
+    chart: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-recognition uses asr's faster-whisper code: the embedded base resolves under
+    DUBSET_MODEL_DIR, and the init container writes it exactly there, with asr's own command,
+    from the pod's own image; nothing requests a GPU or asks for CUDA by default."""
+    from dubset_asr.assemble import default_base_dir
+
+    docs = render(chart)
+    asr = pod_of(find(docs, "Deployment", "dubset-asr-worker"))
+    for name in QUALITY_PODS:
+        pod = pod_of(find(docs, "Deployment", name))
+        c = pod["containers"][0]
+        assert c["image"] == "dubset-quality:0.1.0"
+        assert "nvidia.com/gpu" not in str(c["resources"]) and "nodeSelector" not in pod
+        assert "DUBSET_DEVICE" not in env_of(c)
+        [init] = pod["initContainers"]
+        assert init["command"] == asr["initContainers"][0]["command"]
+        assert init["image"] == c["image"]
+        monkeypatch.setenv("DUBSET_MODEL_DIR", env_of(c)["DUBSET_MODEL_DIR"]["value"])
+        assert str(default_base_dir()) == init["command"][-1] == "/models/whisper-base"
+        assert {"name": "models", "mountPath": "/models", "readOnly": True} in c["volumeMounts"]
+    worker = container(find(docs, "Deployment", "dubset-quality-worker"))
+    assert worker["resources"]["requests"]["cpu"] == "2"
+    assert "GPU stages (asr, diarization, tts) request" in find_notes(chart, None)
+
+
+def test_quality_worker_moves_to_the_gpu_pool_with_its_cuda_image(chart: Any, kubeval: Any) -> None:
+    """worker.gpus, the CUDA build of the image and DUBSET_DEVICE=cuda put re-recognition on
+    the GPU pool; the server stays on the CPU, and the install notes name the stage."""
+    values = merged(
+        ("quality.image", {"repository": "dubset-quality-cuda", "tag": ""}),
+        ("quality.worker", {"gpus": 1}),
+        ("quality.env", {"DUBSET_MODEL_DIR": "/models", "DUBSET_DEVICE": "cuda"}),
+    )
+    docs = render(chart, values)
+    d = find(docs, "Deployment", "dubset-quality-worker")
+    validate_object(kubeval, d)
+    pod, c = pod_of(d), container(d)
+    assert c["image"] == "dubset-quality-cuda:0.1.0"
+    assert c["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert c["resources"]["requests"]["cpu"] == "2"  # the chart's worker sizing stays
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    plain = {n: e.get("value", "x") for n, e in env_of(c).items()}
+    assert load_settings("quality", plain).device == "cuda"
+    server = pod_of(find(docs, "Deployment", "dubset-quality-server"))
+    assert "nvidia.com/gpu" not in str(server["containers"][0]["resources"])
+    assert "nodeSelector" not in server
+    notes = find_notes(chart, values)
+    assert "GPU stages (asr, diarization, tts, quality)" in notes
+
+
+def find_notes(chart: Any, values: dict[str, Any] | None) -> str:
+    rendered = chart.render(values, name="dubset", namespace="dubset", is_install=True)
+    notes: str = rendered["dubset/templates/NOTES.txt"]
+    return notes
+
+
 # --- render: CPU, ffmpeg, a whole episode in /tmp ----------------------------------------------
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}

@@ -63,8 +63,8 @@ def test_happy_path_runs_every_task_once_in_dependency_order() -> None:
     assert job.phase is JobPhase.SUCCEEDED
     assert [s.task for s in sent][0:2] == ["media", "separation"]
     assert sorted(s.task for s in sent) == sorted(t.name for t in dag.TASKS)
-    assert [s.task for s in sent][-3:] == ["packaging", "tts", "faces"]
-    assert sent[-3].inputs["episode"] == Ref("s3://b/doc.json", "d" * 64)
+    assert [s.task for s in sent][-4:] == ["packaging", "tts", "faces", "quality"]
+    assert sent[-4].inputs["episode"] == Ref("s3://b/doc.json", "d" * 64)
     assert sent[-2].inputs["episode"] == outputs_of("packaging")["episode"]
     faces = sent[-1]  # the JA video, the clip pairs (packaging's fragment), the JA turns
     assert faces.inputs["episode"] == outputs_of("packaging")["episode"]

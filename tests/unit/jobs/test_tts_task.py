@@ -32,7 +32,9 @@ MAX_MEDIA = 1 << 30
 
 
 def test_the_dag_has_tts_after_packaging_reading_the_episode_and_stems() -> None:
-    job, actions = new_job("job1", spec(dataset="anime", run_faces=False), POLICY, 0)
+    job, actions = new_job(
+        "job1", spec(dataset="anime", run_faces=False, run_quality=False), POLICY, 0
+    )
     assert [t.name for t in job.tasks][-2:] == ["packaging", "tts"]
     job, sent = run_to_end(job, actions)
     assert job.phase is JobPhase.SUCCEEDED
@@ -54,12 +56,14 @@ def test_the_dag_has_tts_after_packaging_reading_the_episode_and_stems() -> None
 
 
 def test_run_tts_false_gives_todays_job_without_tts() -> None:
-    job, actions = new_job("job1", spec(run_tts=False, run_faces=False), POLICY, 0)
+    job, actions = new_job(
+        "job1", spec(run_tts=False, run_faces=False, run_quality=False), POLICY, 0
+    )
     assert "tts" not in [t.name for t in job.tasks]
     job, sent = run_to_end(job, actions)
     assert job.phase is JobPhase.SUCCEEDED
     assert [s.task for s in sent][-1] == "packaging"
-    wanted = sorted(t.name for t in dag.TASKS if t.name not in ("tts", "faces"))
+    wanted = sorted(t.name for t in dag.TASKS if t.name not in ("tts", "faces", "quality"))
     assert sorted(s.task for s in sent) == wanted
 
 
@@ -78,7 +82,7 @@ def test_separation_must_give_the_backing_stem_only_when_tts_reads_it() -> None:
 
 def _packaged() -> tuple[Job, Send]:
     """A job answered OK up to packaging; returns it and its tts request, not yet answered."""
-    job, actions = new_job("job1", spec(run_faces=False), POLICY, 0)
+    job, actions = new_job("job1", spec(run_faces=False, run_quality=False), POLICY, 0)
     queue, now = list(actions), 0
     while queue:
         action = queue.pop(0)
@@ -184,7 +188,8 @@ def test_old_running_job_on_the_state_topic_finishes_without_tts(
     bus: InProcBus, store: LocalStore, orch: Orchestrator
 ) -> None:
     admitted = admit(submission(store), store, MAX_MEDIA)
-    old_spec = replace(admitted.spec, run_tts=False, run_faces=False)  # before both existed
+    # A job from before tts, faces and quality existed.
+    old_spec = replace(admitted.spec, run_tts=False, run_faces=False, run_quality=False)
     old_job, _ = new_job("old-job", old_spec, POLICY, 0)
     status = convert.status_of(old_job, admitted.submission)  # only "media" sent so far
     bus.producer().publish(topics.jobs_state(), b"old-job", status.SerializeToString())
@@ -199,7 +204,7 @@ def test_old_running_job_on_the_state_topic_finishes_without_tts(
     assert done.state == jobs_pb2.JOB_STATE_SUCCEEDED, done.error_reason
     assert "tts" not in [s.stage for s in done.stages]
     assert fresh_done.state == jobs_pb2.JOB_STATE_SUCCEEDED, fresh_done.error_reason
-    assert [s.stage for s in fresh_done.stages][-2:] == ["tts", "faces"]
+    assert [s.stage for s in fresh_done.stages][-3:] == ["tts", "faces", "quality"]
     assert "faces" not in [s.stage for s in done.stages]  # an old job keeps its own tasks
     assert "tts/baseline" in fresh_done.outputs
     tts = [r for r in workers.requests if r.stage == "tts"]

@@ -96,3 +96,22 @@ def test_progress_lines_name_real_steps(tmp_path: Path, capsys: pytest.CaptureFi
     assert "done done" not in err and not any(line.startswith("done") for line in err.splitlines())
     for step in _steps(err):  # one line as a step starts, one as it ends
         assert sum(line.startswith(step) for line in err.splitlines()) == 2
+
+
+def test_a_filtered_export_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .test_quality_export import add_quality
+
+    store = LocalStore(tmp_path / "store")
+    alpha = add_episode(store, "demo", show("Alpha"), "1", num_clips=2)
+    add_quality(store, alpha, [0.9, 0.3])
+    base = ["export", "--dataset", "demo", "--store", str(tmp_path / "store")]
+    assert cli(export, [*base, "--min-quality", "0.5"]) == 2
+    assert "--to" in capsys.readouterr().err
+    assert cli(export, [*base, "--min-quality", "nan", "--to", "q"]) == 2
+    assert "--min-quality must be a number" in capsys.readouterr().err
+    assert cli(export, [*base, "--min-quality", "0.5", "--to", "q"]) == 0
+    out = capsys.readouterr().out
+    assert "clips 1" in out and "dropped  1 clip pairs" in out and "quality  2 clip pairs" in out
+    assert cli(verify, ["verify", str(tmp_path / "store" / "datasets" / "q")]) == 0

@@ -31,6 +31,7 @@ WORKERS = (
     "translation",
     "render",
     "faces",
+    "quality",
 )
 
 

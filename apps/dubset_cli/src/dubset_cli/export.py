@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from dubset_cli.connect import store_origin, store_settings
 from dubset_cli.progress import Progress
-from dubset_common.errors import DubsetError, TransientError
+from dubset_common.clipquality import Thresholds
+from dubset_common.errors import DubsetError, InvalidInputError, TransientError
 from dubset_common.objstore import LocalStore, ObjectStore
 from dubset_common.wiring import build_store
 from dubset_packaging.core.splits import DEFAULT_RATIOS, parse_ratios
@@ -32,7 +34,43 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--archives", action="store_true", help="also write the clip tar.gz archives")
     p.add_argument("--lhotse", action="store_true", help="also write lhotse/*.jsonl.gz manifests")
+    q = p.add_argument_group(
+        "quality filter",
+        "keep only the clip pairs whose quality signals pass (the quality stage's; a pair "
+        "without them is dropped); the kept pairs are written to the dataset --to, with their "
+        "media, and datasets/TO/dropped.jsonl lists every pair left out and why",
+    )
+    q.add_argument("--to", default="", help="the filtered dataset's name (required with a filter)")
+    for flag, help_text in FILTERS:
+        q.add_argument(f"--{flag}", type=float, default=None, metavar="X", help=help_text)
     p.set_defaults(func=run)
+
+
+FILTERS = (
+    ("min-quality", "the pair's quality score at least X (0..1; docs/quality.md)"),
+    ("min-dnsmos", "DNSMOS P.835 overall of both languages' dialogue at least X (1..5)"),
+    ("max-overlap", "share of either clip with two speakers at once at most X"),
+    ("max-duration-ratio", "JA/EN (or EN/JA) duration ratio at most X"),
+    ("min-confidence", "mean ASR word confidence of both clips at least X"),
+    ("min-agreement", "re-recognition agreement (1 - WER/CER) of both clips at least X"),
+    ("max-music-db", "music and effects under the English dialogue at most X dB"),
+)
+
+
+def thresholds(args: argparse.Namespace) -> Thresholds:
+    values = {flag: getattr(args, flag.replace("-", "_")) for flag, _ in FILTERS}
+    for flag, value in values.items():
+        if value is not None and not math.isfinite(value):
+            raise InvalidInputError(f"--{flag} must be a number")
+    return Thresholds(
+        min_quality=values["min-quality"],
+        min_dnsmos=values["min-dnsmos"],
+        max_overlap=values["max-overlap"],
+        max_duration_ratio=values["max-duration-ratio"],
+        min_confidence=values["min-confidence"],
+        min_agreement=values["min-agreement"],
+        max_music_db=values["max-music-db"],
+    )
 
 
 def _print(summary: ExportSummary) -> None:
@@ -42,6 +80,9 @@ def _print(summary: ExportSummary) -> None:
         f"  baseline clips {summary.num_baseline_clips}"
     )
     print("clips    " + "  ".join(f"{k} {v}" for k, v in summary.clips_per_split.items()))
+    print(f"quality  {summary.num_scored_clips} clip pairs scored")
+    if summary.dropped:
+        print(f"dropped  {len(summary.dropped)} clip pairs (listed in dropped.jsonl)")
     for info in (summary.manifest, summary.annotations, *summary.archives, *summary.lhotse):
         print(f"wrote    {info.uri}  ({info.size_bytes} bytes)")
     for warning in summary.warnings:
@@ -53,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         ratios = parse_ratios(args.splits)
         store: ObjectStore = LocalStore(args.store) if args.store else build_store(store_settings())
-        options = ExportOptions(args.dataset, ratios, args.archives, args.lhotse)
+        options = ExportOptions(
+            args.dataset, ratios, args.archives, args.lhotse, thresholds(args), args.to
+        )
         summary = export_dataset(store, options, hook=lambda f, m: progress(m, f))
     except (DubsetError, OSError) as exc:
         progress.close()

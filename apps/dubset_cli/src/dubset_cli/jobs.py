@@ -119,6 +119,7 @@ def _submit(args: argparse.Namespace) -> int:
         sub = submission(
             show, number, ja, en, dataset=args.dataset, tts=not args.no_tts,
             tts_backend=args.tts_backend, faces=not args.no_faces,
+            quality=not args.no_quality,
         )  # fmt: skip
         choose_tracks(sub, release)
         try:

@@ -33,6 +33,7 @@ JOIN_TIMEOUT_S = 30.0
 def stage_builders() -> dict[str, BuildWorker]:
     """Every stage's worker factory (imported here so `dubset --help` stays fast)."""
     from dubset_faces.worker import build_worker as faces
+    from dubset_quality.worker import build_worker as quality
 
     from dubset_alignment.worker import build_worker as alignment
     from dubset_asr.worker import build_worker as asr
@@ -55,6 +56,7 @@ def stage_builders() -> dict[str, BuildWorker]:
         "translation": translation,
         "render": render,
         "faces": faces,
+        "quality": quality,
     }
 
 

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             sub = submission(
                 show, number, ja, en, dataset=args.dataset, tts=not args.no_tts,
                 tts_backend=args.tts_backend, faces=not args.no_faces,
+                quality=not args.no_quality,
             )  # fmt: skip
             choose_tracks(sub, release)
             attach_subtitles(sub, release, pipeline.store)

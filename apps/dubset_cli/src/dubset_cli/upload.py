@@ -62,6 +62,7 @@ def submission(
     tts: bool = True,
     tts_backend: str = "",
     faces: bool = True,
+    quality: bool = True,
 ) -> jobs_pb2.EpisodeSubmission:
     """The submission of one episode; its info comes from show["episodes"][number] if given."""
     if episode_number < 0:
@@ -84,6 +85,8 @@ def submission(
         sub.options.run_tts = False
     if not faces:
         sub.options.run_faces = False
+    if not quality:
+        sub.options.run_quality = False
     if tts_backend:
         sub.options.stage_params["tts"].Pack(tts_pb2.TtsParams(backend=tts_backend))
     return sub
@@ -98,6 +101,11 @@ def add_tts_arguments(p: argparse.ArgumentParser) -> None:
         "--no-faces",
         action="store_true",
         help="skip the faces stage (AniVid face clips, who speaks on screen)",
+    )
+    p.add_argument(
+        "--no-quality",
+        action="store_true",
+        help="skip the quality stage (per clip pair DNSMOS, overlap, re-ASR agreement, score)",
     )
     p.add_argument(
         "--tts-backend",

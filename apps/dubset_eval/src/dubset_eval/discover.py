@@ -12,6 +12,7 @@ from pathlib import Path
 from dubset_eval.dubreport import is_dub_report
 from dubset_eval.errors import EvalInputError
 from dubset_eval.facescore import FACES_FORMAT
+from dubset_eval.qualityscore import QUALITY_FORMAT
 from dubset_eval.results import language_code
 from dubset_eval.truth import FORMAT as TRUTH_FORMAT
 
@@ -102,6 +103,8 @@ def _json_kinds(value: Mapping[str, object]) -> list[str]:
         return ["dub"]
     if value.get("format") == FACES_FORMAT:
         return ["faces"]
+    if value.get("format") == QUALITY_FORMAT:
+        return ["quality"]
     kinds = []
     if isinstance(value.get("segments"), list) and "language" in value:
         kinds.append("asr")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from dubset_eval.facerow import FacesRow, FlapRow
 from dubset_eval.facescore import score_faces
 from dubset_eval.fields import FieldError
 from dubset_eval.flaps import flap_spans, score_flaps
+from dubset_eval.qualityscore import QualityRow, quality_row
 from dubset_eval.report import (
     AsrRow,
     ClipsRow,
@@ -94,6 +96,8 @@ class _Scoring:
     completeness: list[CompletenessRow] = field(default_factory=list)
     dub: list[DubRow] = field(default_factory=list)
     faces: list[FacesRow] = field(default_factory=list)
+    quality: list[QualityRow] = field(default_factory=list)
+    quality_seen: set[str] = field(default_factory=set)
     flap_clips: list[tuple[str, list[tuple[tuple[int, int], list[tuple[int, int]]]]]] = field(
         default_factory=list
     )
@@ -150,8 +154,18 @@ class _Scoring:
             self.completeness.append(CompletenessRow(source, check(found.path.parent, listed)))
         elif found.kind == "dataset":
             self.dataset(found.path)
-        elif found.kind == "faces":
+        else:
+            self.score_late(found, source)
+
+    def score_late(self, found: Found, source: str) -> None:
+        """The results made after packaging: faces, quality, a dubbed episode."""
+        if found.kind == "faces":
             self.score_faces(source, found.value)
+        elif found.kind == "quality":
+            key = json.dumps(found.value, sort_keys=True)  # the stage's copy and the dataset's
+            if key not in self.quality_seen:
+                self.quality_seen.add(key)
+                self.quality.append(quality_row(source, truth_clips(self.truth), found.value))
         elif found.kind == "dub":
             self.dub_speech.append((source, dub_speech(found.value)))
             row, notes = score_dub(self.truth, found.path, found.value, source, self.stem)
@@ -301,6 +315,7 @@ def evaluate(truth_path: Path, result_path: Path) -> Report:
         completeness=tuple(scoring.completeness),
         dub=tuple(scoring.dub),
         faces=tuple(scoring.faces),
+        quality=tuple(scoring.quality),
         flaps=tuple(scoring.flap_rows()),
         problems=tuple(scoring.problems),
         notes=(*found.notes, *scoring.notes),

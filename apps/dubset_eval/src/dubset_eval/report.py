@@ -10,6 +10,7 @@ from dubset_eval.completeness import Completeness
 from dubset_eval.der import DerScore
 from dubset_eval.dubrow import DubRow, dub_json, dub_lines
 from dubset_eval.facerow import FLAPS_TABLE, FacesRow, FlapRow, faces_json, faces_lines, flap_json
+from dubset_eval.qualityscore import QualityRow, quality_json, quality_lines
 from dubset_eval.subreport import SUBTITLE_TABLE, SubtitleRow, subtitle_json
 from dubset_eval.tables import Table, decibels, millis, percent, seconds, short_source
 from dubset_eval.text import ErrorRate
@@ -102,6 +103,7 @@ class Report:
     dub: tuple[DubRow, ...] = ()
     faces: tuple[FacesRow, ...] = ()
     flaps: tuple[FlapRow, ...] = ()
+    quality: tuple[QualityRow, ...] = ()
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     ignored: int = 0
@@ -120,6 +122,7 @@ class Report:
                 self.completeness,
                 self.dub,
                 self.faces,
+                self.quality,
             )
         )
 
@@ -257,6 +260,7 @@ def to_text(report: Report) -> str:
     out += dub_lines(report.dub)
     out += faces_lines(report.faces)
     out += FLAPS_TABLE.lines(report.flaps)
+    out += quality_lines(report.quality)
     out += _completeness_lines(report.completeness)
     out += _problem_lines(report.problems)
     out += [f"note: {n}" for n in report.notes]
@@ -374,6 +378,7 @@ def to_json(report: Report) -> dict[str, object]:
         "dub": [dub_json(r) for r in report.dub],
         "faces": [faces_json(r) for r in report.faces],
         "flaps": [flap_json(r) for r in report.flaps],
+        "quality": [quality_json(r) for r in report.quality],
         "problems": list(report.problems),
         "notes": list(report.notes),
         "ignored": report.ignored,

@@ -40,7 +40,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* Every stage the chart knows, in pipeline order (each a top-level values block). */}}
 {{- define "dubset.stages" -}}
-media asr diarization separation alignment packaging translation tts render faces jobs
+media asr diarization separation alignment packaging translation tts render faces quality jobs
 {{- end }}
 
 {{/* A stage's ServiceAccount: its own when the chart creates them, else the one it names. */}}

@@ -60,6 +60,7 @@ class ObjectStore(Protocol):
     def size(self, key: str) -> int: ...
     def list(self, prefix: str) -> list[str]: ...
     def delete(self, key: str) -> None: ...
+    def copy(self, source: str, key: str) -> None: ...
     def uri(self, key: str) -> str: ...
     def key_of(self, uri: str) -> str: ...
 
@@ -180,6 +181,14 @@ class LocalStore:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def copy(self, source: str, key: str) -> None:
+        """The object at source, also at key (atomic, like every write)."""
+        try:
+            with self._path(source).open("rb") as src:
+                self._atomic_write(self._path(key), lambda fh: shutil.copyfileobj(src, fh, _CHUNK))
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise NotFoundError(f"object {source} not found") from None
+
     def uri(self, key: str) -> str:
         return self._path(key).as_uri()
 
@@ -271,6 +280,14 @@ class S3Store:
     def delete(self, key: str) -> None:
         with _s3_errors(key):
             self._s3.delete_object(Bucket=self.bucket, Key=self._full(key))
+
+    def copy(self, source: str, key: str) -> None:
+        """The object at source, also at key: copied by the server (multipart above 8 MiB),
+        its content type and sha256 metadata kept."""
+        with _s3_errors(source):
+            self._s3.copy(
+                {"Bucket": self.bucket, "Key": self._full(source)}, self.bucket, self._full(key)
+            )
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._full(key)}"

@@ -57,6 +57,8 @@ def admit(
         check_id(sub.options.dataset, "dataset name")
     if sub.options.HasField("run_tts") and sub.options.run_tts:
         sub.options.ClearField("run_tts")  # true is the default: the same job as unset
+    if sub.options.HasField("run_quality") and sub.options.run_quality:
+        sub.options.ClearField("run_quality")  # true is the default: the same job as unset
     default_faces = sub.options.kind != jobs_pb2.JOB_KIND_DUB
     if sub.options.HasField("run_faces") and sub.options.run_faces == default_faces:
         sub.options.ClearField("run_faces")  # the kind's default: the same job as unset

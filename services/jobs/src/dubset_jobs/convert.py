@@ -16,6 +16,7 @@ from dubset.v1 import (
     jobs_pb2,
     media_pb2,
     packaging_pb2,
+    quality_pb2,
     render_pb2,
     separation_pb2,
     translation_pb2,
@@ -40,6 +41,7 @@ PARAMS: dict[str, type[Message]] = {
     "translation": translation_pb2.TranslationParams,
     "render": render_pb2.RenderParams,
     "faces": faces_pb2.FacesParams,
+    "quality": quality_pb2.QualityParams,
 }
 EPISODE_DOC = "jobs/episode_document"
 
@@ -82,6 +84,7 @@ def spec_of(sub: jobs_pb2.EpisodeSubmission) -> JobSpec:
         overrides=overrides_of(sub.options),
         run_tts=run_tts(sub.options),
         run_faces=run_faces(sub.options),
+        run_quality=run_quality(sub.options),
         flaps=sub.options.kind == jobs_pb2.JOB_KIND_DUB and run_faces(sub.options),
         kind=kind_of(sub.options),
         subtitles={
@@ -102,6 +105,12 @@ def run_faces(options: jobs_pb2.JobOptions) -> bool:
     if options.HasField("run_faces"):
         return options.run_faces
     return options.kind != jobs_pb2.JOB_KIND_DUB
+
+
+def run_quality(options: jobs_pb2.JobOptions) -> bool:
+    """JobOptions.run_quality: unset means on (a dataset job); only an explicit false leaves the
+    quality task out."""
+    return options.run_quality if options.HasField("run_quality") else True
 
 
 def run_tts(options: jobs_pb2.JobOptions) -> bool:
@@ -240,6 +249,7 @@ def job_of(status: jobs_pb2.JobStatus, now_ms: int, timeout_ms: int) -> Job:
             spec_of(status.submission),
             run_tts=dag.TTS in by_name,
             run_faces=dag.FACES in by_name,
+            run_quality=dag.QUALITY in by_name,
             flaps=dag.FACES in by_name and kind_of(status.submission.options) == dag.DUB,
         ),
         tasks=tuple(tasks),

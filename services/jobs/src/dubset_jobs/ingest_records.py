@@ -178,6 +178,8 @@ def submission_from_manifest(store: ObjectStore, key: str) -> jobs_pb2.EpisodeSu
         sub.options.run_tts = False
     if not manifest.run_faces:
         sub.options.run_faces = False
+    if not manifest.run_quality:
+        sub.options.run_quality = False
     if manifest.tracks:
         params = media_pb2.MediaParams()
         for name, index in manifest.tracks.items():

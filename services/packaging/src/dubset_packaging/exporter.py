@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dubset_common.keys import check_id, file_sha256, join_key
+from dubset_common.clipquality import QUALITY_FOLDER, Thresholds
+from dubset_common.keys import canonical_json, check_id, file_sha256, join_key
 from dubset_common.objstore import ObjectInfo, ObjectStore
 from dubset_packaging.baselines import (
     baseline_key,
@@ -28,6 +29,7 @@ from dubset_packaging.core.export import (
     parse_fragment,
 )
 from dubset_packaging.core.faces import ANIVID_ANNOTATIONS, FACES_DIRS, FACES_SIDECAR
+from dubset_packaging.core.quality import Dropped, Scored, apply_filter, with_quality
 from dubset_packaging.core.splits import DEFAULT_RATIOS, check_ratios
 from dubset_packaging.exportwriters import (
     ARCHIVES,
@@ -43,6 +45,13 @@ from dubset_packaging.facesfragments import (
     write_faces_doc,
     write_part,
 )
+from dubset_packaging.qualityfragments import (
+    copy_media,
+    fragment_json,
+    quality_key,
+    read_quality,
+    write_dropped,
+)
 
 Hook = Callable[[float, str], None]
 MAX_FRAGMENT_BYTES = 256 * 1024 * 1024
@@ -52,10 +61,15 @@ MANIFEST = "manifest.jsonl"
 
 @dataclass(frozen=True)
 class ExportOptions:
+    """to: with thresholds, the dataset the kept clip pairs are written to (their media copied
+    there), never the source dataset itself."""
+
     dataset: str
     splits: tuple[float, float, float] = DEFAULT_RATIOS
     archives: bool = False
     lhotse: bool = False
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    to: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,8 @@ class ExportSummary:
     clips_per_split: Mapping[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     num_baseline_clips: int = 0
+    num_scored_clips: int = 0  # clip pairs with quality signals
+    dropped: tuple[Dropped, ...] = ()  # a filtered export: the pairs left out, and why
 
 
 def _quiet(fraction: float, message: str) -> None:
@@ -85,12 +101,30 @@ def _load(path: Path, where: str) -> Fragment:
     return parse_fragment(value, where)
 
 
+@dataclass
+class _Read:
+    """What the pass over the fragments gathered."""
+
+    catalogue: Catalogue
+    sorter: ManifestSorter
+    faces_parts: list[Path] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
+    scored: int = 0
+
+
 def _read_fragments(
-    store: ObjectStore, root: str, tmp: Path, report: Hook, warnings: list[str]
-) -> tuple[Catalogue, ManifestSorter, list[Path]]:
-    """Every fragment copied to tmp, validated and its manifest lines bucketed, with those of
-    its baseline fragment when that was made from these very bytes; only show metadata and
-    counts stay in memory. The media are checked afterwards (_check_media)."""
+    store: ObjectStore,
+    root: str,
+    tmp: Path,
+    report: Hook,
+    warnings: list[str],
+    thresholds: Thresholds | None,
+) -> _Read:
+    """Every fragment copied to tmp, validated and its manifest lines bucketed (with their
+    pairs' quality signals), with those of its baseline and faces fragments when made from these
+    very bytes; only show metadata and counts stay in memory. With thresholds, each fragment
+    is cut down to the pairs that pass (its copy rewritten) and faces are left out. The media
+    are checked afterwards (_check_media)."""
     keys = [
         k
         for k in store.list(join_key(root, "episodes"))
@@ -102,10 +136,10 @@ def _read_fragments(
             "package some episodes into it first"
         )
     (tmp / "fragments").mkdir()
-    catalogue, sorter = Catalogue(), ManifestSorter(tmp / "manifest-parts")
+    out = _Read(Catalogue(), ManifestSorter(tmp / "manifest-parts"))
     baselines, used = list_baselines(store, root), set()
     faces_keys, faces_used = list_fragments(store, root, FACES_FOLDER), set()
-    faces_parts: list[Path] = []
+    quality_keys, quality_used = list_fragments(store, root, QUALITY_FOLDER), set()
     for i, key in enumerate(keys):
         local = tmp / "fragments" / f"{i}.json"
         if store.size(key) > MAX_FRAGMENT_BYTES:
@@ -114,29 +148,72 @@ def _read_fragments(
         fragment = _load(local, key)
         if f"{fragment.episode_id}.json" != key.rsplit("/", 1)[1]:
             raise ExportError(f"{key} holds episode_id {fragment.episode_id}, not its file name")
-        catalogue.add(fragment, str(local))
-        sorter.add(fragment.files, fragment.provenance)
+        digest = file_sha256(local)
+        original = fragment
+        qkey = quality_key(root, fragment.episode_id)
+        quality = None
+        if qkey in quality_keys:
+            quality_used.add(qkey)
+            quality = read_quality(store, qkey, fragment, digest, tmp / "quality.json",
+                                   MAX_FRAGMENT_BYTES, warnings)  # fmt: skip
+        if thresholds is not None:
+            fragment = _filtered(fragment, quality, thresholds, local, out)
+        out.scored += len(quality or {})
+        kept = {str(f["clip"]) for f in fragment.files}
+        out.catalogue.add(fragment, str(local))
+        out.sorter.add(with_quality(fragment.files, fragment, quality or {}), fragment.provenance)
         bkey = baseline_key(root, fragment.episode_id)
         if bkey in baselines:
             used.add(bkey)
             copy = tmp / "baseline.json"
-            baseline = read_baseline(
-                store, bkey, fragment, file_sha256(local), copy, MAX_FRAGMENT_BYTES, warnings
-            )
+            baseline = read_baseline(store, bkey, original, digest, copy, MAX_FRAGMENT_BYTES,
+                                     warnings)  # fmt: skip
             if baseline is not None:
-                sorter.add(baseline.files, fragment.provenance | baseline.provenance)
+                files = [f for f in baseline.files if str(f["clip"]) in kept]
+                out.sorter.add(with_quality(files, original, quality or {}),
+                               fragment.provenance | baseline.provenance)  # fmt: skip
         fkey = faces_key(root, fragment.episode_id)
-        if fkey in faces_keys:
+        if fkey in faces_keys and thresholds is None:
             faces_used.add(fkey)
-            faces = read_faces(store, fkey, fragment, file_sha256(local), tmp / "faces.json",
-                               MAX_FRAGMENT_BYTES, warnings)  # fmt: skip
-            if faces is not None:
-                sorter.add(faces.files, fragment.provenance | faces.provenance)
-                faces_parts.append(write_part(tmp / "faces-parts", faces, fragment))
+            _add_faces(store, fkey, fragment, digest, tmp, out, warnings)
         report(0.3 * (i + 1) / len(keys), "reading episode fragments")
     warnings.extend(orphan_warnings(baselines, used))
-    warnings.extend(orphan_warnings(faces_keys, faces_used, "face clips"))
-    return catalogue, sorter, faces_parts
+    if thresholds is None:
+        warnings.extend(orphan_warnings(faces_keys, faces_used, "face clips"))
+    elif faces_keys:
+        warnings.append("face clips are not part of a filtered export")
+    warnings.extend(orphan_warnings(quality_keys, quality_used, "quality signals"))
+    return out
+
+
+def _add_faces(
+    store: ObjectStore,
+    key: str,
+    fragment: Fragment,
+    digest: str,
+    tmp: Path,
+    out: _Read,
+    warnings: list[str],
+) -> None:
+    faces = read_faces(store, key, fragment, digest, tmp / "faces.json", MAX_FRAGMENT_BYTES,
+                       warnings)  # fmt: skip
+    if faces is not None:
+        out.sorter.add(faces.files, fragment.provenance | faces.provenance)
+        out.faces_parts.append(write_part(tmp / "faces-parts", faces, fragment))
+
+
+def _filtered(
+    fragment: Fragment,
+    quality: Scored | None,
+    thresholds: Thresholds,
+    local: Path,
+    out: _Read,
+) -> Fragment:
+    """The fragment cut down to the pairs that pass, its copy at local rewritten to match."""
+    kept, dropped = apply_filter(fragment, quality, thresholds)
+    out.dropped.extend(dropped)
+    local.write_bytes(canonical_json(fragment_json(kept, kept.number)))
+    return kept
 
 
 def _check_media(store: ObjectStore, root: str, manifest: Path, report: Hook) -> None:
@@ -188,16 +265,24 @@ def export_dataset(
         step[0] = message
         (hook or _quiet)(fraction, message)
 
-    root = join_key("datasets", check_id(options.dataset, "dataset name"))
+    source = join_key("datasets", check_id(options.dataset, "dataset name"))
+    thresholds = options.thresholds if options.thresholds.active else None
+    root = _target(options, source, thresholds)
     ratios = check_ratios(options.splits)
     with tempfile.TemporaryDirectory(prefix="dubset-export-") as tmp_name:
         tmp = Path(tmp_name)
         read_warnings: list[str] = []
-        catalogue, sorter, faces_parts = _read_fragments(store, root, tmp, report, read_warnings)
+        read = _read_fragments(store, source, tmp, report, read_warnings, thresholds)
+        catalogue, sorter, faces_parts = read.catalogue, read.sorter, read.faces_parts
         plan = catalogue.plan(ratios)
         manifest_file = tmp / MANIFEST
         counts = sorter.write(manifest_file)
-        _check_media(store, root, manifest_file, report)
+        _check_media(store, source, manifest_file, report)
+        if thresholds is not None:
+            report(0.35, "copying the kept clips")
+            folders = (*(f for f, _ in MEDIA.values()), BASELINE_DIR, *FACES_DIRS)
+            copy_media(store, source, root, manifest_file, folders)
+            write_dropped(store, root, read.dropped, tmp)
         report(0.45, "writing the manifest")
         manifest = store.put_file(join_key(root, MANIFEST), manifest_file, "application/x-ndjson")
         report(0.5, "writing the annotations")
@@ -254,4 +339,23 @@ def export_dataset(
         clips_per_split=per_split,
         warnings=tuple(warnings),
         num_baseline_clips=counts[BASELINE_KIND],
+        num_scored_clips=read.scored,
+        dropped=tuple(read.dropped),
     )
+
+
+def _target(options: ExportOptions, source: str, thresholds: Thresholds | None) -> str:
+    """Where the export is written: the dataset itself, or for a filtered one `to`."""
+    if thresholds is None:
+        if options.to:
+            raise ExportError("--to names the dataset of a filtered export: give a threshold")
+        return source
+    if not options.to:
+        raise ExportError(
+            "a filtered export is written to a dataset of its own: name it (--to), so the "
+            "source dataset stays complete"
+        )
+    target = join_key("datasets", check_id(options.to, "dataset name"))
+    if target == source:
+        raise ExportError("a filtered export cannot overwrite its source dataset; pick --to")
+    return target

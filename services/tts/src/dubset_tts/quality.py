@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import functools
-import importlib
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from dubset_tts.core.model import BackendUnavailableError, Speech
+from dubset_voices.dnsmos import Dnsmos, DnsmosUnavailableError
 from dubset_voices.dsp import resample
 
 EMBED_RATE = 16000
-DNSMOS_RATE = 16000
 
 
 class ResemblyzerEmbedder:
@@ -43,30 +41,11 @@ class ResemblyzerEmbedder:
 class DnsmosScorer:
     """DNSMOS P.835 overall (OVRL, 1..5) on 16 kHz audio, one ONNX thread for the same bytes."""
 
-    @functools.cached_property
-    def _model(self) -> Any:
-        try:
-            ort = importlib.import_module("onnxruntime")
-            from speechmos import dnsmos
-        except ImportError as exc:
-            raise BackendUnavailableError(f"speechmos/onnxruntime not installed ({exc})") from exc
-        models = Path(dnsmos.__file__).parent / "dnsmos_models"
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        providers = ["CPUExecutionProvider"]
-        model = object.__new__(dnsmos.DNSMOS)
-        model.primary_model_path = str(models / "sig_bak_ovr.onnx")
-        model.onnx_sess = ort.InferenceSession(
-            model.primary_model_path, options, providers=providers
-        )
-        model.p808_onnx_sess = ort.InferenceSession(
-            str(models / "model_v8.onnx"), options, providers=providers
-        )
-        return model
+    def __init__(self) -> None:
+        self._dnsmos = Dnsmos()
 
     def dnsmos(self, speech: Speech) -> float:
-        audio = np.clip(resample(speech.samples, speech.rate, DNSMOS_RATE), -1.0, 1.0)
-        if audio.size < DNSMOS_RATE // 10:
-            raise ValueError("DNSMOS needs at least 0.1 s of audio")
-        return float(self._model(audio.astype(np.float32), DNSMOS_RATE, False)["ovrl_mos"])
+        try:
+            return self._dnsmos.ovrl(speech.samples, speech.rate)
+        except DnsmosUnavailableError as exc:
+            raise BackendUnavailableError(str(exc)) from exc

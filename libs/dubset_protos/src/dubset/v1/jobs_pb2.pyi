@@ -385,6 +385,7 @@ class JobOptions(_message.Message):
     LABELS_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     RUN_FACES_FIELD_NUMBER: _builtins.int
+    RUN_QUALITY_FIELD_NUMBER: _builtins.int
     dataset: _builtins.str
     """dataset name under s3://<bucket>/datasets/<name>/; empty: "default" """
     run_tts: _builtins.bool
@@ -398,6 +399,10 @@ class JobOptions(_message.Message):
     """Dataset jobs: also find the faces of ja_media (the faces stage: AniVid face clips and who
     speaks on screen in each clip); unset: true. Dub jobs: find who speaks each line on screen
     and time the English lines to their mouth flaps; unset: false.
+    """
+    run_quality: _builtins.bool
+    """Dataset jobs: score every clip pair (the quality stage: DNSMOS, overlap, duration ratio,
+    ASR confidence, re-recognition agreement, music level, one score); unset: true.
     """
     @_builtins.property
     def stage_params(self) -> _containers.MessageMap[_builtins.str, _any_pb2.Any]:
@@ -416,17 +421,22 @@ class JobOptions(_message.Message):
         labels: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         kind: Global___JobKind.ValueType = ...,
         run_faces: _builtins.bool | None = ...,
+        run_quality: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_run_faces", b"_run_faces", "_run_tts", b"_run_tts", "run_faces", b"run_faces", "run_tts", b"run_tts"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_run_faces", b"_run_faces", "_run_quality", b"_run_quality", "_run_tts", b"_run_tts", "run_faces", b"run_faces", "run_quality", b"run_quality", "run_tts", b"run_tts"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_run_faces", b"_run_faces", "_run_tts", b"_run_tts", "dataset", b"dataset", "kind", b"kind", "labels", b"labels", "run_faces", b"run_faces", "run_tts", b"run_tts", "stage_params", b"stage_params"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_run_faces", b"_run_faces", "_run_quality", b"_run_quality", "_run_tts", b"_run_tts", "dataset", b"dataset", "kind", b"kind", "labels", b"labels", "run_faces", b"run_faces", "run_quality", b"run_quality", "run_tts", b"run_tts", "stage_params", b"stage_params"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__run_faces: _TypeAlias = _typing.Literal["run_faces"]  # noqa: Y015
     _WhichOneofArgType__run_faces: _TypeAlias = _typing.Literal["_run_faces", b"_run_faces"]  # noqa: Y015
+    _WhichOneofReturnType__run_quality: _TypeAlias = _typing.Literal["run_quality"]  # noqa: Y015
+    _WhichOneofArgType__run_quality: _TypeAlias = _typing.Literal["_run_quality", b"_run_quality"]  # noqa: Y015
     _WhichOneofReturnType__run_tts: _TypeAlias = _typing.Literal["run_tts"]  # noqa: Y015
     _WhichOneofArgType__run_tts: _TypeAlias = _typing.Literal["_run_tts", b"_run_tts"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__run_faces) -> _WhichOneofReturnType__run_faces | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__run_quality) -> _WhichOneofReturnType__run_quality | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__run_tts) -> _WhichOneofReturnType__run_tts | None: ...
 

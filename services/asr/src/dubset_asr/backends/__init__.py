@@ -52,13 +52,23 @@ def compute_type_for(device: str) -> str:
     return "int8" if device == "cpu" else "float16"
 
 
-def load_backend(backend: str, model: str = "", model_dir: Path | None = None) -> AsrBackend:
-    """The requested backend, loaded once per process and model."""
+def load_backend(
+    backend: str,
+    model: str = "",
+    model_dir: Path | None = None,
+    check_language: bool | None = None,
+) -> AsrBackend:
+    """The requested backend, loaded once per process and model. check_language: whether a
+    track that sounds like another language fails (None: DUBSET_ASR_CHECK_LANGUAGE, on)."""
     backend = backend or DEFAULT_BACKEND
     if backend == FASTER_WHISPER:
         path, name, sha, hint = resolve_whisper(model, model_dir)
         device = model_device()
-        check = os.environ.get("DUBSET_ASR_CHECK_LANGUAGE", "1").strip() not in ("0", "false")
+        check = (
+            os.environ.get("DUBSET_ASR_CHECK_LANGUAGE", "1").strip() not in ("0", "false")
+            if check_language is None
+            else check_language
+        )
         key = (backend, name, str(path.resolve()), device, check)
         with _lock:
             if key not in _loaded:

@@ -21,6 +21,7 @@ PARAMS_TYPES: dict[str, str] = {
     "translation": "dubset.v1.TranslationParams",
     "render": "dubset.v1.RenderParams",
     "faces": "dubset.v1.FacesParams",
+    "quality": "dubset.v1.QualityParams",
 }
 LANGUAGE = {"ja": "LANGUAGE_JA", "en": "LANGUAGE_EN"}
 
@@ -67,6 +68,14 @@ TASKS: tuple[Task, ...] = (
     Task("tts", "tts", ("packaging", "separation", "diarization.en"), ("baseline",)),
     # AniVid face clips of the JA video and who speaks on screen in each clip pair.
     Task("faces", "faces", ("packaging", "diarization.ja"), ("faces",)),
+    # Per clip pair: DNSMOS, overlap, duration ratio, ASR confidence, re-ASR agreement, music
+    # level and one quality score (the dataset's quality fragment, joined by export).
+    Task(
+        "quality",
+        "quality",
+        ("packaging", "separation", "asr.ja", "asr.en", "diarization.ja", "diarization.en"),
+        ("quality",),
+    ),
 )
 # A dub job (JobOptions.kind DUB): the Japanese episode with an English track (docs/dubbing.md).
 DUB_TASKS: tuple[Task, ...] = (
@@ -95,18 +104,20 @@ STAGES: tuple[str, ...] = tuple(dict.fromkeys(t.stage for ts in KINDS.values() f
 PACKAGING = "packaging"
 TTS = "tts"
 FACES = "faces"
-OPTIONAL: frozenset[str] = frozenset({TTS, FACES})  # tasks a submission may leave out
+QUALITY = "quality"
+OPTIONAL: frozenset[str] = frozenset({TTS, FACES, QUALITY})  # tasks a submission may leave out
 # Outputs only an optional task reads: required of their producer only when it is in the job.
 ONLY_FOR: dict[tuple[str, str], str] = {("separation", "en_backing"): TTS}
 
 
 def tasks_for(spec: JobSpec) -> tuple[Task, ...]:
-    """The tasks of a new job: its kind's, less tts and faces when the submission turned them
-    off."""
+    """The tasks of a new job: its kind's, less tts, faces and quality when the submission
+    turned them off."""
     if spec.kind == DUB:
         return DUB_FLAP_TASKS if spec.flaps else DUB_TASKS
     off = {TTS} if not spec.run_tts else set()
     off |= {FACES} if not spec.run_faces else set()
+    off |= {QUALITY} if not spec.run_quality else set()
     return tuple(t for t in TASKS if t.name not in off)
 
 
@@ -175,7 +186,7 @@ def _dataset_inputs(job: Job, task: Task) -> dict[str, Ref]:
 
 
 def _late_inputs(job: Job, task: Task) -> dict[str, Ref]:
-    """Packaging and the tasks that read its episode fragment (tts, faces)."""
+    """Packaging and the tasks that read its episode fragment (tts, faces, quality)."""
     spec = job.spec
     if task.name == PACKAGING:
         if job.episode_doc is None:
@@ -203,6 +214,20 @@ def _late_inputs(job: Job, task: Task) -> dict[str, Ref]:
             "episode": _out(job, PACKAGING, "episode"),
             "ja_turns": _out(job, "diarization.ja", "turns"),
         }
+    if task.name == QUALITY:
+        inputs = {
+            "episode": _out(job, PACKAGING, "episode"),
+            "ja_dialogue": _out(job, "separation", "ja_dialogue"),
+            "en_dialogue": _out(job, "separation", "en_dialogue"),
+            "ja": _out(job, "asr.ja", "transcript"),
+            "en": _out(job, "asr.en", "transcript"),
+            "ja_turns": _out(job, "diarization.ja", "turns"),
+            "en_turns": _out(job, "diarization.en", "turns"),
+        }
+        backing = job.task("separation").outputs.get("en_backing")
+        if backing is not None:  # the music level under the English dialogue
+            inputs["en_backing"] = backing
+        return inputs
     raise KeyError(f"unknown task {task.name}")
 
 
@@ -265,7 +290,7 @@ def params_for(job: Job, task: Task) -> dict[str, object]:
         params["ja_offset_ms"] = job.ja_offset_ms
     if task.stage in ("separation", "alignment") and job.time_map is not None:
         params["time_map"] = time_map_params(job.time_map)
-    if task.stage in (PACKAGING, TTS, FACES) and job.spec.kind == DATASET:
+    if task.stage in (PACKAGING, TTS, FACES, QUALITY) and job.spec.kind == DATASET:
         params["dataset"] = job.spec.dataset
     if job.spec.kind == DUB and task.stage == "separation":
         params["backend"] = "repet"  # one release: nothing to dual-dub against

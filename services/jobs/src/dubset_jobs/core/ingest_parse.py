@@ -21,7 +21,9 @@ _MANIFEST_KEYS = frozenset(
     | {"ja_subtitles", "en_subtitles"}
 )
 _TRACK_OPTIONS = ("ja_track", "en_track", "ja_subs_track", "en_subs_track")
-_OPTION_KEYS = frozenset({"dataset", "labels", "run_tts", "run_faces", "kind", *_TRACK_OPTIONS})
+_OPTION_KEYS = frozenset(
+    {"dataset", "labels", "run_tts", "run_faces", "run_quality", "kind", *_TRACK_OPTIONS}
+)
 KINDS = ("dataset", "dub")
 
 
@@ -57,6 +59,7 @@ class Manifest:
     labels: Mapping[str, str] = field(default_factory=dict)
     run_tts: bool = True  # options.run_tts: false leaves out the baseline dub (tts task)
     run_faces: bool = True  # options.run_faces: false leaves out the faces task
+    run_quality: bool = True  # options.run_quality: false leaves out the quality task
     # options.ja_track / en_track / ja_subs_track / en_subs_track: stream indexes
     tracks: Mapping[str, int] = field(default_factory=dict)
     subtitles: Mapping[str, str] = field(default_factory=dict)  # lang → a subtitle file key
@@ -166,7 +169,9 @@ def parse_manifest(data: bytes, manifest_key: str) -> Manifest:
         raise InvalidInputError(f"{where}: episode must be a JSON object")
     options = doc.get("options", {})
     dataset, labels = _options(options, where)
-    run_tts, run_faces = (_flag(options, name, where) for name in ("run_tts", "run_faces"))
+    run_tts, run_faces, run_quality = (
+        _flag(options, name, where) for name in ("run_tts", "run_faces", "run_quality")
+    )
     kind = options.get("kind", "dataset") if isinstance(options, dict) else "dataset"
     if kind not in KINDS:
         raise InvalidInputError(f"{where}: options.kind must be dataset or dub, not {kind!r:.20}")
@@ -189,6 +194,7 @@ def parse_manifest(data: bytes, manifest_key: str) -> Manifest:
         labels=labels,
         run_tts=run_tts,
         run_faces=run_faces,
+        run_quality=run_quality,
         tracks=_tracks(options, where),
         subtitles={
             lang: resolve(manifest_key, doc.get(f"{lang}_subtitles"), f"{lang}_subtitles")

@@ -53,6 +53,7 @@ class JobSpec:
     overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     run_tts: bool = True  # the job has the tts task (JobOptions.run_tts unset or true)
     run_faces: bool = True  # the job has the faces task (JobOptions.run_faces unset or true)
+    run_quality: bool = True  # the job has the quality task (JobOptions.run_quality unset or true)
     flaps: bool = False  # a dub timed to the mouth flaps (JobOptions.run_faces true on a dub)
     # Per language: a subtitle file whose text is the transcript (absent: the recogniser's);
     # in a dub job the English one is the translation.

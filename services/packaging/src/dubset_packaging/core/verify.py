@@ -19,6 +19,7 @@ from dubset_packaging.core.export import (
     parse_file_entry,
 )
 from dubset_packaging.core.faces import FACE_KINDS, FACES_DIRS, parse_faces_entry
+from dubset_packaging.core.quality import QUALITY_FIELD, check_quality_field
 from dubset_packaging.core.splits import SPLITS
 
 ANNOTATIONS = "anim400k_annotations.json"
@@ -158,6 +159,7 @@ def parse_manifest_line(raw: bytes, lineno: int) -> dict[str, object] | Problem:
         provenance = value.pop("provenance", None)
         if not isinstance(provenance, dict):
             raise InvalidInputError("provenance is missing")
+        check_quality_field(value.pop(QUALITY_FIELD, None))
         episode_id = str(value.get("episode_id"))
         if value.get("kind") == BASELINE_KIND:
             return parse_baseline_entry(value, episode_id, "entry")

@@ -1,0 +1,73 @@
+"""DNSMOS P.835 (speechmos's bundled ONNX models, CPU): one thread, so the same audio always
+gives the same score. Shared by the tts stage (a dub's clip scores) and the quality stage."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dubset_voices.dsp import resample
+
+DNSMOS_RATE = 16000
+MIN_SAMPLES = DNSMOS_RATE // 10
+WINDOW = int(9.01 * DNSMOS_RATE)  # the P.835 model's fixed input
+
+
+class DnsmosUnavailableError(RuntimeError):
+    """speechmos or onnxruntime is not installed."""
+
+
+class Dnsmos:
+    """DNSMOS P.835 overall (OVRL, 1..5) of mono float audio at any rate."""
+
+    @functools.cached_property
+    def _model(self) -> Any:
+        try:
+            ort = importlib.import_module("onnxruntime")
+            from speechmos import dnsmos
+        except ImportError as exc:
+            raise DnsmosUnavailableError(f"speechmos/onnxruntime not installed ({exc})") from exc
+        models = Path(dnsmos.__file__).parent / "dnsmos_models"
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        providers = ["CPUExecutionProvider"]
+        model = object.__new__(dnsmos.DNSMOS)
+        model.primary_model_path = str(models / "sig_bak_ovr.onnx")
+        model.onnx_sess = ort.InferenceSession(
+            model.primary_model_path, options, providers=providers
+        )
+        model.p808_onnx_sess = ort.InferenceSession(
+            str(models / "model_v8.onnx"), options, providers=providers
+        )
+        return model
+
+    def ovrl(self, samples: npt.NDArray[np.float32], rate: int) -> float:
+        """The overall score; ValueError under 0.1 s of audio."""
+        audio = np.clip(resample(samples, rate, DNSMOS_RATE), -1.0, 1.0)
+        if audio.size < MIN_SAMPLES:
+            raise ValueError("DNSMOS needs at least 0.1 s of audio")
+        return float(self._model(audio.astype(np.float32), DNSMOS_RATE, False)["ovrl_mos"])
+
+    def ovrl_clip(self, samples: npt.NDArray[np.float32], rate: int) -> float:
+        """The overall score of a clip at one model run per 9.01 s: a shorter clip repeated to
+        fill the model's window, a longer one cut into that many equal windows (speechmos
+        slides a window 1 s at a time and also runs the P.808 model: ~8x the cost, for the
+        same judgement of a short clip)."""
+        audio = np.clip(resample(samples, rate, DNSMOS_RATE), -1.0, 1.0).astype(np.float32)
+        if audio.size < MIN_SAMPLES:
+            raise ValueError("DNSMOS needs at least 0.1 s of audio")
+        count = -(-audio.size // WINDOW)
+        starts = np.linspace(0, max(0, audio.size - WINDOW), count).astype(int)
+        model = self._model
+        scores = []
+        for start in starts:
+            window = np.resize(audio[start : start + WINDOW], WINDOW)[np.newaxis, :]
+            _, _, ovr = model.onnx_sess.run(None, {"input_1": window})[0][0]
+            scores.append(float(model.get_polyfit_val(0.0, 0.0, ovr, False)[2]))
+        return float(np.mean(scores))

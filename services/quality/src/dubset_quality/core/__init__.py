@@ -1,0 +1,1 @@
+"""Pure quality logic: plain values in, plain values out."""
