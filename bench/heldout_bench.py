@@ -14,7 +14,8 @@ Per episode, as a user would run it:
 
 and the report gives the distribution over episodes (median, p10, p90, worst) of clip F1,
 clip boundary error (each episode's median), WER (EN), CER (JA), DER and speaker-count error
-per language. Episodes are generated once into --work and reused; every run starts from an
+per language, and the quality stage's scores of all episodes' clip pairs pooled in deciles
+with the share of correct pairs in each. Episodes are generated once into --work and reused; every run starts from an
 empty RUN folder, so no finished stage of an older code is reused. The real-speech fixtures
 (`dubset sample --librivox`: LibriVox utterances, WER) run with --librivox.
 
@@ -139,6 +140,28 @@ def figures(report: dict[str, object]) -> dict[str, float | None]:
     return out
 
 
+def scored_pairs(report: dict[str, object]) -> list[list[object]]:
+    """[score, correct] of each clip pair the quality stage scored (eval's quality rows)."""
+    out: list[list[object]] = []
+    for r in report.get("quality", []):  # type: ignore[attr-defined]
+        out += [[s, c] for s, c in zip(r["scores"], r["is_correct"], strict=True)]
+    return out
+
+
+def quality_deciles(rows: list[dict[str, object]], bins: int = 10) -> list[dict[str, object]]:
+    """Every episode's scored pairs pooled, ranked by score, in up to `bins` groups: does the
+    quality score predict a correct clip pair?"""
+    pairs = sorted((p for r in rows for p in r.get("quality", [])), key=lambda p: p[0])  # type: ignore[attr-defined]
+    count = min(bins, len(pairs))
+    out = []
+    for k in range(count):
+        part = pairs[k * len(pairs) // count : (k + 1) * len(pairs) // count]
+        correct = sum(1 for _, c in part if c)
+        out.append({"low": part[0][0], "high": part[-1][0], "pairs": len(part),
+                    "correct": correct, "share": round(correct / len(part), 3)})  # fmt: skip
+    return out
+
+
 def run_episode(spec: Spec, folder: Path, runs: Path) -> dict[str, object]:
     out = runs / spec.name
     shutil.rmtree(out, ignore_errors=True)
@@ -160,6 +183,8 @@ def run_episode(spec: Spec, folder: Path, runs: Path) -> dict[str, object]:
         runs / f"{spec.name}.eval.log",
     )  # fmt: skip
     row["eval_rc"] = erc
+    if eval_json.is_file():
+        row["quality"] = scored_pairs(json.loads(eval_json.read_text()))
     if eval_json.is_file():
         row["figures"] = figures(json.loads(eval_json.read_text()))
     return row
@@ -253,6 +278,11 @@ def to_text(report: dict[str, object]) -> str:
             f"{cell('der_ja')}{cell('der_en')}{row['wall_s']:>7}"
             + (f"  FAILED: {row['error'].splitlines()[-1]}" if "error" in row else "")
         )
+    if report.get("quality_deciles"):
+        lines += ["", "quality score decile    score range  pairs  correct"]
+        for k, d in enumerate(report["quality_deciles"], 1):  # type: ignore[arg-type]
+            lines.append(f"{k:>20}  {d['low']:.3f}-{d['high']:.3f}  {d['pairs']:>5}"
+                         f"  {d['share']:>7.0%}")  # fmt: skip
     if report.get("librivox"):
         lines.append(f"\nLibriVox (real read English speech): {report['librivox']}")
     return "\n".join(lines) + "\n"
@@ -277,6 +307,7 @@ def write_report(rows: list[dict[str, object]], real: object, out: Path) -> int:
         "seeds": f"{min(seeds)}..{max(seeds)}" if seeds else "",
         "tuning_seeds": f"below {TUNING_SEEDS_END}",
         "distribution": distribution(rows),
+        "quality_deciles": quality_deciles(rows),
         "rows": rows,
         "librivox": real,
     }

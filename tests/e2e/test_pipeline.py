@@ -23,6 +23,7 @@ from kafka import KafkaProducer
 
 from dubset.v1 import jobs_pb2
 from dubset_common import topics
+from dubset_common.keys import canonical_json
 from dubset_common.timemap import TimeMap
 from dubset_common.timemap_proto import timemap_from_proto
 from dubset_eval.evaluate import evaluate
@@ -281,10 +282,16 @@ def test_embedded_and_distributed_give_byte_identical_annotations(
     local = embedded_a1 / "datasets" / "default"
     name = "anim400k_annotations.json"
     assert (run.single_dir / name).read_bytes() == (local / name).read_bytes(), name
-    # "single" ran without faces: its manifest is the embedded one less the faces' files.
-    embedded = (local / "manifest.jsonl").read_text().splitlines(keepends=True)
-    clips = [ln for ln in embedded if json.loads(ln)["kind"] in ("audio", "video", "baseline")]
-    assert (run.single_dir / "manifest.jsonl").read_text() == "".join(clips)
+    # "single" ran without faces and quality: its manifest is the embedded one less the faces'
+    # files and the quality signals, which a1 among the others has (the "e2e" dataset).
+    embedded = [json.loads(ln) for ln in (local / "manifest.jsonl").read_text().splitlines()]
+    clips = [m for m in embedded if m["kind"] in ("audio", "video", "baseline")]
+    plain = [canonical_json({k: v for k, v in m.items() if k != "quality"}) + b"\n" for m in clips]
+    assert (run.single_dir / "manifest.jsonl").read_bytes() == b"".join(plain)
+    assert run.dataset_dir is not None
+    scored = {m["path"]: m.get("quality") for m in clips}
+    among = [json.loads(ln) for ln in (run.dataset_dir / "manifest.jsonl").read_text().splitlines()]
+    assert {m["path"]: m.get("quality") for m in among if m["path"] in scored} == scored
 
 
 def test_faces_through_the_services_are_byte_identical_to_the_embedded_run(

@@ -109,3 +109,13 @@ def test_reports_of_parts_merge_into_one(tmp_path: Path) -> None:
     assert [r["spec"]["name"] for r in merged["rows"]] == ["h00", "h01"]
     assert merged["seeds"] == "1000000..1000001"
     assert merged["distribution"]["clip_f1"]["median"] == 0.75
+
+
+def test_quality_deciles_pool_the_episodes_scored_pairs() -> None:
+    report = {"quality": [{"scores": [0.9, 0.2], "is_correct": [True, False]}]}
+    pairs = heldout.scored_pairs(report)
+    assert pairs == [[0.9, True], [0.2, False]]
+    rows: list[dict[str, object]] = [{"quality": pairs}, {"quality": [[0.5, True]]}, {}]
+    deciles = heldout.quality_deciles(rows, bins=2)
+    assert [(d["pairs"], d["correct"], d["low"]) for d in deciles] == [(1, 0, 0.2), (2, 2, 0.5)]
+    assert heldout.quality_deciles([]) == []
