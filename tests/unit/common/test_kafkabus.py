@@ -9,13 +9,12 @@ from kafka import errors as kafka_errors
 from kafka.structs import ConsumerGroupMetadata, MemberState, TopicPartition
 
 from dubset_common.errors import InvalidInputError, TransientError
-from dubset_common.kafkabus import (
+from dubset_common.kafkabus import KafkaOptions, KafkaProducerAdapter
+from dubset_common.kafkaconsumer import (
     COVERAGE_CHECK_S,
     REJOIN_BACKOFF_S,
     SESSION_LOST_RENEW_S,
     KafkaConsumerAdapter,
-    KafkaOptions,
-    KafkaProducerAdapter,
 )
 
 
@@ -258,7 +257,7 @@ def test_a_consumer_left_without_a_subscribed_topic_rejoins_once_then_waits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("dubset_common.kafkabus.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("dubset_common.kafkaconsumer.time.monotonic", lambda: clock[0])
     client = _Subscribed()
     adapter = KafkaConsumerAdapter.__new__(KafkaConsumerAdapter)
     _fresh(adapter, client)
@@ -289,7 +288,7 @@ def test_a_consumer_polling_without_a_session_is_replaced(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("dubset_common.kafkabus.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("dubset_common.kafkaconsumer.time.monotonic", lambda: clock[0])
     lost = _Subscribed()
     lost.state = MemberState.UNJOINED  # the broker restarted under its join: never again
     fresh = _Subscribed()
