@@ -19,6 +19,7 @@ from dubset_cli import (
     minionotify,
     mushra,
     package,
+    quality,
     render,
     run,
     sample,
@@ -51,6 +52,7 @@ GROUPS = (
             "speak",
             "render",
             "faces",
+            "quality",
         ),
     ),
     (
@@ -71,6 +73,7 @@ REGISTER = (
     speak,
     render,
     faces,
+    quality,
     evaluate,
     mushra,
     sample,
