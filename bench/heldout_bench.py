@@ -15,9 +15,10 @@ Per episode, as a user would run it:
 and the report gives the distribution over episodes (median, p10, p90, worst) of clip F1,
 clip boundary error (each episode's median), WER (EN), CER (JA), DER and speaker-count error
 per language, and the quality stage's scores of all episodes' clip pairs pooled in deciles
-with the share of correct pairs in each. Episodes are generated once into --work and reused; every run starts from an
-empty RUN folder, so no finished stage of an older code is reused. The real-speech fixtures
-(`dubset sample --librivox`: LibriVox utterances, WER) run with --librivox.
+with the share of correct pairs in each. Episodes are generated once into --work and reused;
+every run starts from an empty RUN folder, so no finished stage of an older code is reused.
+The real-speech fixtures (`dubset sample --librivox`: LibriVox utterances, WER) run with
+--librivox.
 
 Only the standard library: the pipeline runs in the venv through the `dubset` entry point.
 """
