@@ -178,3 +178,20 @@ def test_params_are_checked(tmp_path: Path) -> None:
         request = build_request("quality", "j", "show-e01", refs, quality_pb2.QualityParams(**p))  # type: ignore[arg-type]
         with pytest.raises(InvalidInputError, match=says):
             executor.execute(request)
+
+
+def test_a_clip_past_the_end_of_a_stem_is_scored_without_dnsmos(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    refs = _inputs(store, tmp_path)
+    fragment = json.loads(store.get_bytes(store.key_of(refs["episode"].uri)))
+    late = dict(fragment["episode"]["clips"][0])
+    late.update(jp_start_time="00:00:07.900", jp_end_time="00:00:09.500",
+                en_start_time="00:00:07.900", en_end_time="00:00:09.500")  # fmt: skip
+    late["jp_clip"] = "ee/ee019ebb-0000-5000-8000-000000000005"
+    late["en_clip"] = "ff/ff019ebb-0000-5000-8000-000000000006"
+    fragment["episode"]["clips"].append(late)
+    refs["episode"] = store.put_bytes("in/episode2.json", json.dumps(fragment).encode())
+    result = _run(store, refs, reasr=False)
+    doc = json.loads(store.get_bytes(store.key_of(result.outputs["quality"].uri)))
+    q = doc["clips"][late["jp_clip"]]
+    assert q["dnsmos_ja"] is None and q["dnsmos_en"] is None and 0 <= q["score"] <= 1

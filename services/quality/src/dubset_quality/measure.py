@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from dubset_quality.audio import RATE, Stem
+from dubset_quality.core.doc import rounded
 from dubset_quality.core.model import LANGUAGES, Pair, Turn, Word
 from dubset_quality.core.score import score
 from dubset_quality.core.signals import (
@@ -59,10 +60,9 @@ def measure(
             audio[lang] = ev.dialogue.window(start, end)
             signals[f"overlap_{lang}"] = overlap_share(ev.turns, start, end)
             signals[f"confidence_{lang}"] = mean_confidence(ev.words, start, end)
+            long_enough = audio[lang].size >= MIN_DNSMOS_MS * RATE // 1000  # file may end sooner
             signals[f"dnsmos_{lang}"] = (
-                dnsmos.ovrl_clip(audio[lang], RATE)
-                if dnsmos is not None and end - start >= MIN_DNSMOS_MS
-                else None
+                dnsmos.ovrl_clip(audio[lang], RATE) if dnsmos is not None and long_enough else None
             )
             signals[f"agreement_{lang}"] = _agreement(pair, lang, audio[lang], recognizer)
         signals["duration_ratio"] = duration_ratio(
@@ -73,8 +73,8 @@ def measure(
             if backing is None
             else music_db(audio["en"], backing.window(pair.en_start_ms, pair.en_end_ms))
         )
-        signals["score"] = score(signals)
-        out.append(signals)
+        kept = rounded(signals)  # what the fragment stores, so the score follows from it
+        out.append({**kept, "score": score(kept)})
         hook((i + 1) / len(pairs), f"{i + 1}/{len(pairs)} clip pairs scored")
     return out
 
