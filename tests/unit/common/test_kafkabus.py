@@ -83,7 +83,12 @@ class _ClosingClient(_Client):
 
 @pytest.mark.parametrize(
     "error",
-    [kafka_errors.OutOfOrderSequenceNumberError(), kafka_errors.UnknownProducerIdError()],
+    [
+        kafka_errors.OutOfOrderSequenceNumberError(),
+        kafka_errors.UnknownProducerIdError(),
+        kafka_errors.UnknownError(),  # the sender's fatal error after a broker restart
+        kafka_errors.for_code(-99)(),  # a code kafka-python does not know
+    ],
 )
 def test_a_producer_the_broker_lost_track_of_is_replaced_and_the_send_retried(
     error: Exception,

@@ -176,6 +176,11 @@ _PRODUCER_STATE_ERRORS = (
     "InvalidProducerEpochError",
     "InvalidProducerIdMappingError",
     "ProducerFencedError",
+    # The broker's "unexpected server error" (-1), and the codes kafka-python does not know:
+    # after a broker restart the sender aborts every batch with it for good (a fatal error),
+    # so the producer is replaced, never the record refused.
+    "UnknownError",
+    "UnrecognizedBrokerError",
 )
 
 
