@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from dubset.v1 import quality_pb2
@@ -11,8 +10,6 @@ from dubset_asr.core.model import AsrInputError
 from dubset_common.errors import InvalidInputError
 from dubset_common.keys import check_id
 from dubset_quality.core.model import QualityInputError
-
-_BACKEND = re.compile(r"^[a-z0-9-]{1,40}$")
 
 
 @dataclass(frozen=True)
@@ -35,7 +32,7 @@ def params_from_proto(p: quality_pb2.QualityParams) -> QualityParams:
     except (InvalidInputError, AsrInputError) as exc:
         raise QualityInputError(str(exc)) from None
     backend = p.asr_backend or DEFAULT_BACKEND
-    if not _BACKEND.fullmatch(backend) or backend not in BACKENDS:
+    if backend not in BACKENDS:
         raise QualityInputError(f"asr_backend must be one of {', '.join(BACKENDS)}")
     return QualityParams(
         dataset=p.dataset,
@@ -44,10 +41,3 @@ def params_from_proto(p: quality_pb2.QualityParams) -> QualityParams:
         asr_model=p.asr_model,
         dnsmos=p.dnsmos if p.HasField("dnsmos") else True,
     )
-
-
-def params_to_proto(p: QualityParams) -> quality_pb2.QualityParams:
-    return quality_pb2.QualityParams(
-        dataset=p.dataset, reasr=p.reasr, asr_backend=p.asr_backend, asr_model=p.asr_model,
-        dnsmos=p.dnsmos,
-    )  # fmt: skip
