@@ -194,3 +194,13 @@ def test_topics_cli_creates_every_topic_and_grows_partitions(
             assert consumer.partitions_for_topic(name) == want, name
     finally:
         consumer.close()
+
+
+def test_s3_copy_is_done_by_the_server_and_keeps_the_checksum(s3_store: S3Store) -> None:
+    info = s3_store.put_bytes("copy/src.bin", b"payload", "audio/mpeg")
+    s3_store.copy("copy/src.bin", "copy/dst.bin")
+    assert s3_store.get_bytes("copy/dst.bin") == b"payload"
+    head = s3_store._s3.head_object(Bucket=s3_store.bucket, Key=f"{s3_store.prefix}/copy/dst.bin")
+    assert head["Metadata"]["sha256"] == info.sha256 and head["ContentType"] == "audio/mpeg"
+    with pytest.raises(NotFoundError):
+        s3_store.copy("copy/nope.bin", "copy/other.bin")

@@ -273,3 +273,14 @@ def test_written_objects_and_folders_get_the_usual_modes(umask_022: None, tmp_pa
     os.umask(0o077)
     store.put_bytes("a/private", b"")
     assert stat.S_IMODE((root / "a/private").stat().st_mode) == 0o600
+
+
+def test_copy_keeps_the_bytes_and_a_missing_source_is_not_found(store: LocalStore) -> None:
+    store.put_bytes("a/src.bin", b"payload")
+    store.copy("a/src.bin", "b/dst.bin")
+    assert store.get_bytes("b/dst.bin") == b"payload"
+    with pytest.raises(NotFoundError):
+        store.copy("a/nope.bin", "b/other.bin")
+    assert not store.exists("b/other.bin")
+    with pytest.raises(InvalidInputError):
+        store.copy("a/src.bin", "../escape.bin")
