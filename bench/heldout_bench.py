@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DUBSET = ROOT / ".venv" / "bin" / "dubset"
 HELDOUT_FIRST_SEED = 1_000_000  # seeds from here on are for measuring only
 TUNING_SEEDS_END = 1_000_000  # thresholds are tuned on seeds below this
+TUNING_FIRST_SEED = 500_000  # --tuning: the same grid from here, episodes t00, t01, ...
 LENGTHS_S = (60, 90, 120, 180, 300)
 OVERLAPS = (0.0, 0.05, 0.1, 0.15)
 OFFSETS_MS = (0, 700, 1500, -400)
@@ -65,13 +66,13 @@ class Spec:
         return [*args, "--noise-db", str(self.noise_db)] if self.noise_db is not None else args
 
 
-def grid(count: int, first_seed: int = HELDOUT_FIRST_SEED) -> list[Spec]:
+def grid(count: int, first_seed: int = HELDOUT_FIRST_SEED, prefix: str = "h") -> list[Spec]:
     """count episodes; the settings cycle with co-prime periods so combinations spread."""
     out = []
     for i in range(count):
         out.append(
             Spec(
-                name=f"h{i:02d}",
+                name=f"{prefix}{i:02d}",
                 seed=first_seed + i,
                 seconds=LENGTHS_S[i % len(LENGTHS_S)],
                 characters=2 + (3 * i) % 5,
@@ -163,14 +164,14 @@ def quality_deciles(rows: list[dict[str, object]], bins: int = 10) -> list[dict[
     return out
 
 
-def run_episode(spec: Spec, folder: Path, runs: Path) -> dict[str, object]:
+def run_episode(spec: Spec, folder: Path, runs: Path, quality: bool = True) -> dict[str, object]:
     out = runs / spec.name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     argv = [
         str(DUBSET), "run", "--ja", str(folder / "ja.mp4"), "--en", str(folder / "en.mp4"),
         "--show", str(folder / "show.json"), "--out", str(out),
-        "--no-video", "--no-tts", "--no-faces",
+        "--no-video", "--no-tts", "--no-faces", *([] if quality else ["--no-quality"]),
     ]  # fmt: skip
     rc, wall = _run(argv, runs / f"{spec.name}.run.log")
     row: dict[str, object] = {"spec": asdict(spec), "run_rc": rc, "wall_s": round(wall, 1)}
@@ -300,10 +301,13 @@ def merge(paths: list[Path], out: Path) -> int:
     return write_report([rows[name] for name in sorted(rows)], librivox, out)
 
 
-def write_report(rows: list[dict[str, object]], real: object, out: Path) -> int:
+def write_report(
+    rows: list[dict[str, object]], real: object, out: Path, tuning: bool = False
+) -> int:
     """The report of these rows into out and as a table on stdout; 1 when an episode failed."""
     seeds = [int(r["spec"]["seed"]) for r in rows]  # type: ignore[index]
     report: dict[str, object] = {
+        "range": "tuning" if tuning else "held-out",
         "episodes": len(rows),
         "seeds": f"{min(seeds)}..{max(seeds)}" if seeds else "",
         "tuning_seeds": f"below {TUNING_SEEDS_END}",
@@ -322,6 +326,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=20, help="how many (default 20)")
     parser.add_argument("--first-seed", type=int, default=HELDOUT_FIRST_SEED)
+    parser.add_argument(
+        "--tuning",
+        action="store_true",
+        help=f"the tuning range instead (seeds {TUNING_FIRST_SEED} and up, episodes tNN,"
+        " bench/out/tuning): where thresholds are chosen",
+    )
+    parser.add_argument("--no-quality", action="store_true", help="skip the quality stage")
     parser.add_argument("--only", help="comma-separated episode names (e.g. h00,h07)")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "heldout")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "heldout.json")
@@ -339,9 +350,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.merge:
         return merge(args.merge, args.out)
-    if args.first_seed < TUNING_SEEDS_END:
+    if args.tuning:
+        specs = grid(args.episodes, TUNING_FIRST_SEED, prefix="t")
+        if args.work == ROOT / "bench" / "out" / "heldout":
+            args.work = ROOT / "bench" / "out" / "tuning"
+        if args.out == ROOT / "bench" / "out" / "heldout.json":
+            args.out = ROOT / "bench" / "out" / "tuning.json"
+    elif args.first_seed < TUNING_SEEDS_END:
         parser.error(f"held-out seeds start at {TUNING_SEEDS_END}: below are for tuning")
-    specs = grid(args.episodes, args.first_seed)
+    else:
+        specs = grid(args.episodes, args.first_seed)
     if args.only:
         wanted = set(args.only.split(","))
         specs = [s for s in specs if s.name in wanted]
@@ -356,13 +374,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.generate_only:
             continue
         print(f"[{n}/{len(specs)}] {spec.name}: dubset run", file=sys.stderr, flush=True)
-        row = run_episode(spec, folder, runs)
+        row = run_episode(spec, folder, runs, quality=not args.no_quality)
         rows.append(row)
         print(f"[{n}/{len(specs)}] {spec.name}: {row.get('figures', row.get('error'))}",
               file=sys.stderr, flush=True)  # fmt: skip
     if args.generate_only:
         return 0
-    return write_report(rows, librivox(args.work) if args.librivox else None, args.out)
+    real = librivox(args.work) if args.librivox else None
+    return write_report(rows, real, args.out, tuning=args.tuning)
 
 
 if __name__ == "__main__":
