@@ -14,6 +14,7 @@ from dubset_alignment.core.align import align
 from dubset_alignment.core.jsonio import parse_transcript, parse_turns
 from dubset_alignment.core.lines import (
     Evidence,
+    LineConfig,
     Lines,
     back_to_sources,
     crossings,
@@ -57,6 +58,19 @@ def test_a_pause_where_the_speaker_changes_ends_a_line() -> None:
     # the same pause, one speaker and no other evidence: one line
     same = split_lines([FUSED], Evidence(FUSED_SPEECH, [Turn(1000, 3400, "A")]), True, 300)
     assert [s.text for s in same.segments] == ["Go home. I will stay."]
+
+
+def test_a_line_starts_up_to_the_onset_lead_before_its_speech_never_before_its_words() -> None:
+    early = Segment(
+        1000, 3400, FUSED.text, words=(*FUSED.words[:2], Word(2150, 2700, "I"), FUSED.words[3])
+    )
+    turns = [Turn(1000, 2000, "A"), Turn(2250, 3400, "B")]
+    evidence = Evidence(FUSED_SPEECH, turns)
+    lead = LineConfig(onset_lead_ms=25)
+    starts = [s.start_ms for s in split_lines([early], evidence, True, 300, lead).segments]
+    assert starts == [1000, 2225]  # the map's stretch starts 2250; "I" at 2150
+    starts = [s.start_ms for s in split_lines([FUSED], evidence, True, 300, lead).segments]
+    assert starts == [1000, 2250]  # "I" starts with the stretch: its own start stands
 
 
 def test_a_pause_both_languages_share_ends_a_line_and_one_the_other_talks_through_does_not() -> (

@@ -7,9 +7,10 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dubset_asr.core.model import RawWord, Segment
+from dubset_asr.core.model import RawWord, Segment, Word
 from dubset_asr.core.speech import (
     SpeechConfig,
+    end_on_speech,
     resegment,
     speech_intervals,
     speech_regions,
@@ -52,7 +53,8 @@ def test_a_stretched_word_over_the_silence_between_lines_goes_to_the_line_it_spe
         ]
     )
     out = resegment([seg], [(11580, 12442), (14239, 15080)], "en", 20_000)
-    assert _spans(out) == [(11600, 12400, "I said"), (14199, 15100, "no, never.")]
+    # each line ends where its speech does, less the map's lag (end_offset_ms, -60 for EN)
+    assert _spans(out) == [(11600, 12382, "I said"), (14199, 15020, "no, never.")]
 
 
 def test_japanese_lines_half_a_second_apart_become_two_segments() -> None:
@@ -66,7 +68,7 @@ def test_japanese_lines_half_a_second_apart_become_two_segments() -> None:
 def test_a_segment_starts_at_the_speech_not_in_the_silence_before_it() -> None:
     seg = _segment([(" Wait", 2.0, 3.4), (" here.", 3.4, 3.8)])
     (out,) = resegment([seg], [(3000, 3800)], "en", 10_000)
-    assert (out.start_ms, out.end_ms) == (2960, 3800)
+    assert (out.start_ms, out.end_ms) == (2960, 3740)
     assert out.words[0].start_ms == 2960
 
 
@@ -173,3 +175,51 @@ def test_speech_map_is_sorted_disjoint_and_inside_the_audio(
     speech = speech_intervals(probs, 32, duration)
     assert all(0 <= s < e <= duration for s, e in speech)
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(speech))
+
+
+def _word_ends(segments: tuple[Segment, ...]) -> list[int]:
+    return [w.end_ms for s in segments for w in s.words]
+
+
+def test_a_line_ends_where_its_speech_ends_not_where_whisper_ends_its_last_word() -> None:
+    # Whisper's "room." ends 150 ms before the voice does; the speech map runs on past it.
+    seg = _segment([(" Clean", 1.0, 1.3), (" my", 1.3, 1.5), (" room.", 1.5, 1.85)])
+    config = SpeechConfig(end_offset_ms=-40)
+    out = resegment([seg], [(980, 2060)], "en", 5_000, config)  # Silero's tail: 40 ms
+    assert _spans(out) == [(1000, 2020, "Clean my room.")]
+    assert _word_ends(out) == [1300, 1500, 2020]
+
+
+def test_a_line_end_never_passes_the_next_line_nor_the_audio() -> None:
+    # Two lines in one stretch of speech (the gap between them too short to see).
+    first = end_on_speech(
+        [
+            Segment(1000, 1500, "a", (Word(1000, 1500, "a", 0.9),)),
+            Segment(1600, 2000, "b", (Word(1600, 2000, "b", 0.9),)),
+        ],
+        [(1000, 3000)],
+        offset_ms=-40,
+        duration_ms=2500,
+    )
+    assert [(s.start_ms, s.end_ms) for s in first] == [(1000, 1600), (1600, 2500)]
+
+
+def test_a_late_word_end_is_pulled_back_to_the_speech_and_a_word_outside_speech_keeps_it() -> None:
+    late = Segment(1000, 2100, "a", (Word(1000, 2100, "a", 0.9),))
+    outside = Segment(5000, 5400, "b", (Word(5000, 5400, "b", 0.9),))
+    out = end_on_speech([late, outside], [(1000, 2080)], offset_ms=-40)
+    assert [(s.start_ms, s.end_ms) for s in out] == [(1000, 2040), (5000, 5400)]
+    assert out[0].words[0].end_ms == 2040 and out[1] == outside
+
+
+def test_a_line_end_never_reaches_back_to_its_last_words_start() -> None:
+    # The word barely touches the stretch: the stretch's end less the lag would come before it.
+    seg = Segment(1000, 1400, "a", (Word(1000, 1400, "a", 0.9),))
+    assert end_on_speech([seg], [(500, 1030)], offset_ms=-70) == (seg,)
+
+
+def test_the_end_follows_the_last_stretch_the_last_word_touches() -> None:
+    # "room." spans a short dip in the speech map: the line ends after the second stretch.
+    seg = Segment(1000, 1850, "room.", (Word(1000, 1850, "room.", 0.9),))
+    (out,) = end_on_speech([seg], [(980, 1600), (1700, 2060)], offset_ms=-40)
+    assert out.end_ms == 2020

@@ -41,13 +41,16 @@ class LineConfig:
     speaker's or the other language's evidence (longer than the paper's 125 ms merge gap, so
     the two lines stay apart). speaker_window_ms: who speaks is read over this much time before
     and after the pause. other_silent_share: how much of the pause the other language must be
-    silent for, and shared_pause_ms the shortest pause that breaks on that evidence. Tuned on
-    generated episodes of the tuning seeds (docs/quality.md)."""
+    silent for, and shared_pause_ms the shortest pause that breaks on that evidence.
+    onset_lead_ms: a line may start this much before its stretch of the speech map does (the
+    map's onset lags the voice). Tuned on generated episodes of the tuning seeds
+    (docs/quality.md)."""
 
     min_pause_ms: int = 200
     speaker_window_ms: int = 500
     other_silent_share: float = 1.0
     shared_pause_ms: int = 250
+    onset_lead_ms: int = 20
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def split_lines(
             continue
         start, end = group[0][0].start_ms, max(w.end_ms for w, _ in group)
         if k > 0:
-            start = max(start, breaks[k - 1][1])
+            start = max(start, breaks[k - 1][1] - config.onset_lead_ms)
         if k < len(breaks):
             end = min(end, breaks[k][0])
         text = (" " if spaced else "").join(t for t in (w.text.strip() for w, _ in group) if t)
