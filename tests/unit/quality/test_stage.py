@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from dubset_quality.core.packing import HeardWord
 from dubset_quality.core.signals import FloatArray
 from dubset_quality.handler import QualityStage, quality_key
 from prometheus_client import CollectorRegistry
@@ -28,16 +29,39 @@ BAD_EN = "dd/dd019ebb-0000-5000-8000-000000000004"
 
 
 class Heard:
-    """A recogniser that hears the clip's own text in the first clip and nonsense in the
-    second (a garbled recognition), by where the clip's audio is loud."""
+    """A recogniser that hears the clip's own text where the audio is loud (the first clip)
+    and nonsense where it is quiet (the second: a garbled recognition), word by word at the
+    times of each stretch of sound, as packed windows hold both."""
 
     name = "fake:heard"
+    windows = 0
 
-    def text(self, samples: FloatArray, language: str) -> str | None:
-        loud = float(np.abs(samples).mean()) > 0.05
-        if language == "en":
-            return "hello there my friend" if loud else "cabbage"
-        return "こんにちは" if loud else "あ"
+    def words(self, samples: FloatArray, language: str) -> list[HeardWord] | None:
+        Heard.windows += 1
+        frames = np.abs(samples[: samples.size // 160 * 160]).reshape(-1, 160).mean(axis=1)
+        out = []
+        for start, end, level in _stretches(frames):
+            loud = level > 0.05
+            if language == "en":
+                said = ["hello", "there", "my", "friend"] if loud else ["cabbage"]
+            else:
+                said = list("こんにちは") if loud else ["あ"]
+            step = (end - start) * 10 // len(said)
+            out += [HeardWord(start * 10 + k * step, start * 10 + (k + 1) * step, w)
+                    for k, w in enumerate(said)]  # fmt: skip
+        return out
+
+
+def _stretches(frames: FloatArray) -> list[tuple[int, int, float]]:
+    """[start, end) 10 ms frames of each run of sound (mean level over 0.005), its level."""
+    out, start = [], None
+    for i, level in enumerate([*frames.tolist(), 0.0]):
+        if level > 0.005 and start is None:
+            start = i
+        elif level <= 0.005 and start is not None:
+            out.append((start, i, float(frames[start:i].mean())))
+            start = None
+    return out
 
 
 def _voice(seconds: float, level: float, seed: int) -> FloatArray:

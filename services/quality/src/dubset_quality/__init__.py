@@ -3,4 +3,5 @@ language's dialogue, speech overlap, JA/EN duration ratio, ASR confidence, agree
 recognition pass, music under the dialogue) and one quality score per clip pair."""
 
 STAGE = "quality"
-VERSION = "1"
+# 2: the second recognition reads clips packed several to a window (core/packing.py)
+VERSION = "2"

@@ -1,5 +1,6 @@
-"""The second recognition pass: each cut clip through the asr stage's own backend code
-(faster-whisper by default), its text compared with the clip's text by the caller."""
+"""The second recognition pass: the cut clips through the asr stage's own backend code
+(faster-whisper by default), packed several to a window (core/packing.py); the words heard in
+each clip are compared with the clip's text by the caller."""
 
 from __future__ import annotations
 
@@ -11,18 +12,20 @@ import soundfile as sf
 from dubset_asr.backends import load_backend
 from dubset_asr.core.model import AsrBackend, AsrInputError, DecodeOptions
 from dubset_quality.audio import RATE
+from dubset_quality.core.packing import HeardWord
 from dubset_quality.core.signals import FloatArray
 
-# Whole clips, no speech map (the clip is already one line's speech), greedy: a second opinion
-# on the words, at a third of the beam search's cost.
+# Whole windows, no speech map (each clip is already one line's speech), greedy: a second
+# opinion on the words, at a third of the beam search's cost.
 OPTIONS = DecodeOptions(beam_size=1, vad=False)
 
 
 class Recognizer(Protocol):
     name: str
 
-    def text(self, samples: FloatArray, language: str) -> str | None:
-        """The clip's words; None when the recogniser judged it not to be that language."""
+    def words(self, samples: FloatArray, language: str) -> list[HeardWord] | None:
+        """The words heard in 16 kHz audio, with their times (ms); None when the recogniser
+        judged it not to be that language."""
 
 
 class AsrRecognizer:
@@ -36,15 +39,21 @@ class AsrRecognizer:
         self.name = f"{self._backend.name}:{self._backend.model}"
         self._path = workdir / "reasr.wav"
 
-    def text(self, samples: FloatArray, language: str) -> str | None:
+    def words(self, samples: FloatArray, language: str) -> list[HeardWord] | None:
         sf.write(str(self._path), samples, RATE, subtype="PCM_16")
         try:
             transcript = self._backend.transcribe(self._path, language, OPTIONS, _quiet)
-        except AsrInputError:  # the recogniser refuses the clip: no agreement
+        except AsrInputError:  # the recogniser refuses the window: no agreement
             return None
         finally:
             self._path.unlink(missing_ok=True)
-        return " ".join(s.text for s in transcript.segments)
+        out: list[HeardWord] = []
+        for seg in transcript.segments:
+            if seg.words:
+                out += [HeardWord(w.start_ms, w.end_ms, w.text) for w in seg.words]
+            elif seg.text.strip():
+                out.append(HeardWord(seg.start_ms, seg.end_ms, seg.text.strip()))
+        return out
 
 
 def _quiet(fraction: float, message: str) -> None:
