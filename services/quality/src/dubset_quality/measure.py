@@ -58,9 +58,8 @@ def measure(
     heard: dict[str, dict[int, str | None]] = {lang: {} for lang in LANGUAGES}
     if recognizer is not None:
         for n, lang in enumerate(LANGUAGES):
-            part = (n * 0.3, 0.3)
-            heard[lang] = recognize(pairs, lang, evidence[lang].dialogue, recognizer,
-                                    lambda f, m, a=part: hook(a[0] + a[1] * f, m))  # fmt: skip
+            part = _scaled(hook, n * 0.3, 0.3)
+            heard[lang] = recognize(pairs, lang, evidence[lang].dialogue, recognizer, part)
     out = []
     for i, pair in enumerate(pairs):
         signals: dict[str, float | None] = {}
@@ -89,6 +88,15 @@ def measure(
         done = 0.6 if recognizer is not None else 0.0
         hook(done + (1 - done) * (i + 1) / len(pairs), f"{i + 1}/{len(pairs)} clip pairs scored")
     return out
+
+
+def _scaled(hook: Hook, start: float, share: float) -> Hook:
+    """hook for a part of the work: its fractions mapped onto [start, start + share]."""
+
+    def part(fraction: float, message: str) -> None:
+        hook(start + share * fraction, message)
+
+    return part
 
 
 def recognize(
