@@ -163,22 +163,16 @@ def _clips(job: jobs_pb2.JobStatus, store: ObjectStore) -> int:
     return len(fragment["episode"]["clips"])
 
 
-def run_embedded(folder: Path, seconds: float) -> dict[str, object]:
+def run_embedded(folder: Path, seconds: float, tts: bool = True) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="dubset-bench-") as tmp, embedded(Path(tmp)) as p:
-        sub = submission(
-            read_show(folder / "show.json"),
-            1,
-            upload(p.store, folder / "ja.mp4", "ja"),
-            upload(p.store, folder / "en.mp4", "en"),
-        )
+        sub = _submission(p.store, folder, tts)
         started = time.monotonic()
         job, _ = p.submit(sub)
         *_, job = p.watch(job.job_id)
         wall = time.monotonic() - started
         assert job.state == jobs_pb2.JOB_STATE_SUCCEEDED, job.error_reason
-        return {"mode": "embedded", "seconds": seconds, "rtf": round(wall / seconds, 3)} | (
-            timeline(job, wall, p.store)
-        )
+        head = {"mode": "embedded", "seconds": seconds, "dubs": tts}
+        return head | {"rtf": round(wall / seconds, 3)} | timeline(job, wall, p.store)
 
 
 def peak_rss_mb(run_dir: Path) -> dict[str, float]:
@@ -232,19 +226,21 @@ def cluster(replicas: int = 1, partitions: int = 0) -> Iterator[Cluster]:
         print(f"service logs: {run_dir / 'logs'}", file=sys.stderr)
 
 
-def _submission(store: ObjectStore, folder: Path) -> jobs_pb2.EpisodeSubmission:
+def _submission(store: ObjectStore, folder: Path, tts: bool = True) -> jobs_pb2.EpisodeSubmission:
+    """The bench episode's submission; tts=False: without the baseline dubs."""
     return submission(
         read_show(folder / "show.json"),
         1,
         upload(store, folder / "ja.mp4", "ja"),
         upload(store, folder / "en.mp4", "en"),
+        tts=tts,
     )
 
 
-def run_distributed(folder: Path, seconds: float) -> dict[str, object]:
+def run_distributed(folder: Path, seconds: float, tts: bool = True) -> dict[str, object]:
     with cluster() as running:
         store = running.store
-        sub = _submission(store, folder)
+        sub = _submission(store, folder, tts)
         with grpc.insecure_channel(running.jobs_addr) as channel:
             stub = jobs_pb2_grpc.JobServiceStub(channel)
             started = time.monotonic()
@@ -257,7 +253,7 @@ def run_distributed(folder: Path, seconds: float) -> dict[str, object]:
             wall = time.monotonic() - started
         assert job.state == jobs_pb2.JOB_STATE_SUCCEEDED, job.error_reason
     return (
-        {"mode": "distributed", "seconds": seconds, "rtf": round(wall / seconds, 3)}
+        {"mode": "distributed", "seconds": seconds, "dubs": tts, "rtf": round(wall / seconds, 3)}
         | timeline(job, wall, store)
         | {"peak_rss_mb": running.peak_rss_mb}
     )
@@ -364,6 +360,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, action="append", help="episode length(s)")
     parser.add_argument("--distributed", action="store_true", help="also run it distributed")
     parser.add_argument(
+        "--no-tts", action="store_true", help="single runs without the baseline dubs (run_tts off)"
+    )
+    parser.add_argument(
         "--no-embedded", action="store_true", help="with --distributed: only distributed"
     )
     parser.add_argument(
@@ -390,11 +389,11 @@ def main() -> int:
         folder = episode(seconds)
         if not (args.no_embedded and args.distributed):
             print(f"embedded, {seconds:.0f} s ...", file=sys.stderr)
-            results.append(run_embedded(folder, seconds))
+            results.append(run_embedded(folder, seconds, not args.no_tts))
             _show(results[-1])
         if args.distributed:
             print(f"distributed, {seconds:.0f} s ...", file=sys.stderr)
-            results.append(run_distributed(folder, seconds))
+            results.append(run_distributed(folder, seconds, not args.no_tts))
             _show(results[-1])
     failed = False
     if args.batch > 0:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from dubset_common.ffmpeg import Tools
+from dubset_packaging import cutter
 from dubset_packaging.core.batches import Batch
-from dubset_packaging.core.model import Span
+from dubset_packaging.core.model import PackagingInputError, Span
 from dubset_packaging.cutter import CutRequest, Encoding, batch_argv, batch_timeout_s, cut_clips
 
 FRAME_MS = 1001 / 24
@@ -74,3 +77,33 @@ def test_one_ffmpeg_per_batch_seeks_once_and_strips_metadata(tmp_path: Path) -> 
 def test_the_ffmpeg_time_limit_grows_with_the_media_of_the_batch() -> None:
     short, long = batch_timeout_s(10_000, video=False), batch_timeout_s(600_000, video=False)
     assert 120 <= short < long and batch_timeout_s(600_000, video=True) > long
+
+
+def test_batches_cut_at_once_give_the_bytes_cut_one_at_a_time(
+    episode: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cutter, "MAX_AUDIO_BATCH", 1)  # one batch per clip: three batches
+    tools = Tools().resolve()
+    runs = {}
+    for workers in (1, 2):
+        out = tmp_path / str(workers)
+        out.mkdir()
+        reqs = [CutRequest(s, out / f"{i}.mp3") for i, s in enumerate(SPANS)]
+        seen: list[float] = []
+        files = cut_clips(tools, episode["en_video"], 1, 1, reqs, Encoding(),
+                          lambda f, m: seen.append(f), workers=workers)  # fmt: skip
+        assert seen == sorted(seen) and seen[-1] == 1.0  # progress in batch order
+        assert [f[0].path for f in files] == [r.audio for r in reqs]
+        runs[workers] = [r.audio.read_bytes() for r in reqs]
+    assert runs[1] == runs[2]
+
+
+def test_a_failing_batch_fails_the_cut_naming_its_stretch(
+    episode: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cutter, "MAX_AUDIO_BATCH", 1)
+    reqs = [CutRequest(s, tmp_path / f"{i}.mp3") for i, s in enumerate(SPANS)]
+    reqs[1] = CutRequest(SPANS[1], tmp_path / "missing" / "1.mp3")  # its folder does not exist
+    with pytest.raises(PackagingInputError, match=r"cutting 2\.000-2\.450 s failed"):
+        cut_clips(Tools().resolve(), episode["en_video"], 1, 1, reqs, Encoding(),
+                  lambda f, m: None, workers=2)  # fmt: skip

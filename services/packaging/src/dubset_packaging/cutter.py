@@ -5,13 +5,14 @@ the video) once per clip, trim each copy to its clip and encode it. Every stretc
 is decoded about once, and at most MAX_*_BATCH encoders run at a time. Outputs are
 byte-identical across runs: fixed encoder threads, bitexact flags, no metadata, no x264 SEI.
 Each batch's outputs are then decoded once more (one ffmpeg reading them all) to check them
-and measure the duration that actually plays.
+and measure the duration that actually plays. PARALLEL_BATCHES batches run at once.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -28,6 +29,9 @@ CUTTER_VERSION = "1"
 # (twice that with video): generous, so only a wedged or starved process hits it.
 BASE_TIMEOUT_S = 120.0
 TIMEOUT_S_PER_MEDIA_S = 8.0
+# Batches cut at once. One ffmpeg 5 process encodes its outputs one after another on one core
+# (x264 on one thread, for reproducible bytes): two keep both of a 2-core machine busy.
+PARALLEL_BATCHES = 2
 
 
 @dataclass(frozen=True)
@@ -186,31 +190,61 @@ def cut_clips(
     requests: Sequence[CutRequest],
     enc: Encoding,
     hook: Hook,
+    workers: int = PARALLEL_BATCHES,
 ) -> list[list[CutFile]]:
-    """Cut every request from source; per request its mp3 (and mp4) as written and checked."""
+    """Cut every request from source; per request its mp3 (and mp4) as written and checked.
+    Up to `workers` batches run at once (each file's bytes do not depend on it); the first
+    failure in batch order is raised, after the batches running with it have ended."""
     with_video = any(r.video is not None for r in requests)
     size = MAX_VIDEO_BATCH if with_video else MAX_AUDIO_BATCH
     batches = plan_batches([r.span for r in requests], size)
     out: list[list[CutFile]] = [[] for _ in requests]
+
+    def cut(batch: Batch) -> list[tuple[int, CutFile]]:
+        return _cut_batch(tools, source, stream_index, channels, batch, requests, enc, with_video)
+
     done = 0
-    for batch in batches:
-        timeout = batch_timeout_s(batch.end_ms - batch.start_ms, with_video)
-        argv = batch_argv(tools, source, stream_index, channels, batch, requests, enc)
-        result = run_tool(argv, timeout)
-        if result.returncode != 0:
-            raise PackagingInputError(
-                f"{source.name}: cutting {_seconds(batch.start_ms)}-{_seconds(batch.end_ms)} s "
-                f"failed: {result.reason()}"
-            )
-        files: list[tuple[int, Path, str]] = []
-        for i in batch.items:
-            files.append((i, requests[i].audio, "audio"))
-            video = requests[i].video
-            if video is not None:
-                files.append((i, video, "video"))
-        durations = check_outputs(tools, [(p, k) for _, p, k in files], timeout)
-        for (i, path, kind), ms in zip(files, durations, strict=True):
-            out[i].append(CutFile(path, ms, "mp3" if kind == "audio" else "h264+aac", kind))
-        done += len(batch.items)
-        hook(done / len(requests), f"cut {done}/{len(requests)} clips")
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="cut") as pool:
+        futures = [pool.submit(cut, batch) for batch in batches]
+        try:
+            for batch, future in zip(batches, futures, strict=True):
+                for i, file in future.result():
+                    out[i].append(file)
+                done += len(batch.items)
+                hook(done / len(requests), f"cut {done}/{len(requests)} clips")
+        finally:
+            for future in futures:
+                future.cancel()
     return out
+
+
+def _cut_batch(
+    tools: Tools,
+    source: Path,
+    stream_index: int,
+    channels: int,
+    batch: Batch,
+    requests: Sequence[CutRequest],
+    enc: Encoding,
+    with_video: bool,
+) -> list[tuple[int, CutFile]]:
+    """One batch cut by one ffmpeg and its outputs checked: (request index, file) each."""
+    timeout = batch_timeout_s(batch.end_ms - batch.start_ms, with_video)
+    argv = batch_argv(tools, source, stream_index, channels, batch, requests, enc)
+    result = run_tool(argv, timeout)
+    if result.returncode != 0:
+        raise PackagingInputError(
+            f"{source.name}: cutting {_seconds(batch.start_ms)}-{_seconds(batch.end_ms)} s "
+            f"failed: {result.reason()}"
+        )
+    files: list[tuple[int, Path, str]] = []
+    for i in batch.items:
+        files.append((i, requests[i].audio, "audio"))
+        video = requests[i].video
+        if video is not None:
+            files.append((i, video, "video"))
+    durations = check_outputs(tools, [(p, k) for _, p, k in files], timeout)
+    return [
+        (i, CutFile(path, ms, "mp3" if kind == "audio" else "h264+aac", kind))
+        for (i, path, kind), ms in zip(files, durations, strict=True)
+    ]
