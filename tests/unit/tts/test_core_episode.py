@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dubset_tts.core.episode import EpisodeInputs, dub_episode
+from dubset_tts.core.episode import Chosen, EpisodeInputs, dub_episode
 from dubset_tts.core.model import ClipSpec, Speech, TtsInputError, Voice
 from dubset_tts.translation import ReferenceTranslator
 from dubset_voices.level import CEILING, loudness
@@ -151,6 +151,32 @@ def test_voices_references_and_scores(episode: tuple[Path, Path]) -> None:
     assert dub.mean_scores.dnsmos == 3.0
     ratios = [c.scores.duration_ratio for c in dub.clips]
     assert dub.mean_scores.duration_ratio == pytest.approx(np.mean(ratios))
+
+
+def test_chunks_of_one_episode_choose_each_voice_once(episode: tuple[Path, Path]) -> None:
+    synth = FakeSynth()
+    asked: list[str] = []
+    voice_for = synth.voice_for
+
+    def counted(speaker: str, reference: Speech | None) -> Voice:
+        asked.append(speaker)
+        return voice_for(speaker, reference)
+
+    synth.voice_for = counted  # type: ignore[method-assign]
+    chosen: Chosen = {}
+    parts = []
+    for part in ((CLIPS[0], CLIPS[2]), (CLIPS[1], CLIPS[3], CLIPS[4])):  # S0, S1 in both
+        parts.append(dub_episode(inputs_for(episode, part), synth, ReferenceTranslator(),
+                                 FakeEmbedder(), FakeScorer(), lambda f, m: None,
+                                 stretch=linear_stretch, chosen=chosen))  # fmt: skip
+    assert asked == ["S0", "S1", "S9"]  # S0 and S1 again in the second chunk: not re-chosen
+    whole, _ = run(inputs_for(episode))
+    split = {c.clip_id: c for p in parts for c in p.clips}
+    assert sorted(split) == sorted(c.clip_id for c in whole.clips)
+    for y in whole.clips:  # the same dubs as in one piece
+        x = split[y.clip_id]
+        assert np.array_equal(x.mix.samples, y.mix.samples) and x.scores == y.scores
+    assert [v.speaker for v in parts[1].voices] == ["S0", "S1", "S9"]
 
 
 def test_same_input_same_output(episode: tuple[Path, Path]) -> None:

@@ -23,7 +23,7 @@ from dubset_tts import STAGE, VERSION
 from dubset_tts.config import load_config
 from dubset_tts.convert import TtsParams, params_from_proto, policy_of
 from dubset_tts.core.backend import SpeechSynthesizer, Translator
-from dubset_tts.core.episode import EpisodeInputs, dub_episode, mean_scores
+from dubset_tts.core.episode import Chosen, EpisodeInputs, dub_episode, mean_scores
 from dubset_tts.core.model import (
     BackendUnavailableError,
     ClipDub,
@@ -133,6 +133,7 @@ class TtsStage:
             chunks: list[EpisodeDub] = []
             files: list[ClipFile] = []
             clips = episode.clips
+            chosen: Chosen = {}  # each speaker's voice, chosen by the first chunk it speaks in
             for first in range(0, max(1, len(clips)), CHUNK_CLIPS):
                 part = clips[first : first + CHUNK_CLIPS]
 
@@ -143,7 +144,7 @@ class TtsStage:
                 inputs = EpisodeInputs(
                     part, en, backing, ja, turns, policy_of(params), rate, scoring
                 )
-                dub = dub_episode(inputs, synth, translator, embedder, scorer, hook)
+                dub = dub_episode(inputs, synth, translator, embedder, scorer, hook, chosen=chosen)
                 files += self._store(ctx, dataset, dub.clips)
                 chunks.append(_without_audio(dub))
             wall_s = time.monotonic() - started
@@ -227,7 +228,7 @@ def _without_audio(dub: EpisodeDub) -> EpisodeDub:
 
 
 def _merge(chunks: Sequence[EpisodeDub]) -> EpisodeDub:
-    """One EpisodeDub of the chunks: voices are deterministic per speaker, the first kept."""
+    """One EpisodeDub of the chunks (a speaker's voice is chosen once: the first kept)."""
     voices: dict[str, Voice] = {}
     for chunk in chunks:
         for v in chunk.voices:

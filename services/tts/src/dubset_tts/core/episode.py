@@ -19,6 +19,7 @@ from dubset_tts.core.model import (
     Scores,
     Speech,
     TtsInputError,
+    Voice,
 )
 from dubset_tts.core.references import Turn, check_turns, reference
 from dubset_tts.core.wav import WavInfo, exact, read_span, to_rate, wav_info
@@ -26,6 +27,9 @@ from dubset_voices.dsp import stretch as praat_stretch
 from dubset_voices.dsp import trim_silence
 
 Hook = Callable[[float, str], None]
+# Voices already chosen for an episode (by an earlier chunk of its clips, with the same
+# synthesizer, which still holds them): per speaker its voice and reference embedding.
+Chosen = dict[str, tuple[Voice, np.ndarray | None]]
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,11 @@ def dub_episode(
     hook: Hook,
     *,
     stretch: fitting.Stretch = praat_stretch,
+    chosen: Chosen | None = None,
 ) -> EpisodeDub:
-    """Dub every clip; reads only each clip's span of the WAVs (bounded memory)."""
+    """Dub every clip; reads only each clip's span of the WAVs (bounded memory). A speaker in
+    `chosen` keeps its voice; the others' voices are chosen and added to it (so the chunks of
+    one episode choose each voice once)."""
     if not 8000 <= inputs.out_rate <= 48000:
         raise TtsInputError(f"output sample rate {inputs.out_rate} Hz is outside 8000..48000")
     _check_clips(inputs.clips)
@@ -72,13 +79,20 @@ def dub_episode(
 
     hook(0.0, "choosing voices")
     speakers = sorted({c.speakers[0] for c in inputs.clips if c.speakers})
+    chosen = {} if chosen is None else chosen
     voices = []
     for i, speaker in enumerate(speakers):
-        ref = reference(speaker, turns, en)
-        voices.append(synth.voice_for(speaker, ref))
-        if ref is not None and embedder is not None and inputs.compute_scores:
-            ports.references[speaker] = embedder.embed(ref)
-        hook(0.2 * (i + 1) / len(speakers), f"voice for {speaker}: {voices[-1].label}")
+        if speaker not in chosen:
+            ref = reference(speaker, turns, en)
+            embedded = None
+            if ref is not None and embedder is not None and inputs.compute_scores:
+                embedded = embedder.embed(ref)
+            chosen[speaker] = (synth.voice_for(speaker, ref), embedded)
+        voice, embedded = chosen[speaker]
+        voices.append(voice)
+        if embedded is not None:
+            ports.references[speaker] = embedded
+        hook(0.2 * (i + 1) / len(speakers), f"voice for {speaker}: {voice.label}")
     labels = {v.speaker: v.label for v in voices}
 
     dubs: list[ClipDub] = []
