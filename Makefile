@@ -77,7 +77,7 @@ test-integration: setup ## Integration tests against the real broker and S3 serv
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
 	$(VENV)/bin/pytest tests/integration -q $(PYTEST_ARGS)
 
-bench: setup ## Benchmarks + report: stages alone, the pipeline embedded + distributed (2 and 24 min), 1 vs 2 workers per stage (bench/report.json, bench/report.png; ~1.5 h)
+bench: setup ## Benchmarks + report: stages alone, the pipeline embedded + distributed (2 and 24 min, the 24 with and without dubs), 1 vs 2 workers per stage (bench/report.json, bench/report.png; ~1.5 h)
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
 	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/alignment_bench.py --out bench/out/alignment.json
 	$(PY) bench/sample_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --out bench/out/sample.json
@@ -85,7 +85,8 @@ bench: setup ## Benchmarks + report: stages alone, the pipeline embedded + distr
 	$(PY) bench/releases_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --long-seconds $(BENCH_LONG_SECONDS) --quality --out bench/out/releases.json
 	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --distributed --out bench/out/pipeline.json
 	@if [ "$(BENCH_LONG_SECONDS)" != 0 ]; then \
-	  DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(BENCH_LONG_SECONDS) --distributed --out bench/out/pipeline_long.json; fi
+	  DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(BENCH_LONG_SECONDS) --distributed --out bench/out/pipeline_long.json && \
+	  DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(BENCH_LONG_SECONDS) --distributed --no-tts --out bench/out/pipeline_long_nodubs.json; fi
 	@if [ "$(BENCH_BATCH)" != 0 ]; then \
 	  DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --no-single --batch $(BENCH_BATCH) --batch-seconds $(BENCH_BATCH_SECONDS) --workers 1,2 --out bench/out/pipeline_throughput.json; fi
 	$(PY) bench/dub_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --score --out bench/out/dub_quality.json

@@ -12,6 +12,9 @@ per-task timeline the jobs service records (request sent, work started, work fin
 received), and from it:
 
     compute_busy_s     time in which at least one stage was computing (union of work intervals)
+    critical_path      the chain of tasks that decided the end (timing.critical_path): from the
+                       last result back through the need each task waited for last, with each
+                       task's compute, wait (sent to started) and return seconds
     idle_share         1 - compute_busy_s / wall: the share of wall time in which no stage
                        computed (orchestration, transport, queueing between stages)
     handoff_s          per task, (received - sent) - (finished - started): time a request spent
@@ -57,13 +60,14 @@ sys.path.insert(0, str(ROOT / "tools"))
 import grpc  # noqa: E402
 import infra  # noqa: E402
 from kafka.partitioner.default import murmur2  # noqa: E402
-from timing import Task, handoffs, summary, union_ms  # noqa: E402
+from timing import Task, critical_path, handoffs, summary, union_ms  # noqa: E402
 
 import services  # noqa: E402
 from dubset.v1 import jobs_pb2, jobs_pb2_grpc  # noqa: E402
 from dubset_cli.pipeline import embedded  # noqa: E402
 from dubset_cli.upload import read_show, submission, upload  # noqa: E402
 from dubset_common.objstore import ObjectStore, S3Store, make_s3_client  # noqa: E402
+from dubset_jobs.core.dag import TASKS  # noqa: E402
 from dubset_sample.generate import SampleOptions, generate  # noqa: E402
 
 TERMINAL = (jobs_pb2.JOB_STATE_SUCCEEDED, jobs_pb2.JOB_STATE_FAILED, jobs_pb2.JOB_STATE_CANCELLED)
@@ -78,6 +82,9 @@ def episode(seconds: float, seed: int = SEED) -> Path:
         print(f"generating a {seconds:.0f} s episode (seed {seed}) ...", file=sys.stderr)
         generate(SampleOptions(out=out, seconds=seconds, seed=seed, ja_offset_ms=1500))
     return out
+
+
+NEEDS = {t.name: t.needs for t in TASKS}  # the dataset DAG: what each task waits for
 
 
 def tasks_of(job: jobs_pb2.JobStatus) -> list[Task]:
@@ -132,6 +139,7 @@ def timeline(
         "packaging_s_per_clip": round(compute_pack / clips, 3) if clips else None,
         "tts": _tts(job, store, tasks),
         "tasks": tasks,
+        "critical_path": critical_path(rows, NEEDS),
     }
 
 

@@ -126,6 +126,7 @@ def end_to_end_rows(runs: list[Run]) -> list[dict[str, Any]]:
             {
                 "mode": run["mode"],
                 "episode_s": run["seconds"],
+                "dubs": run.get("dubs", True),  # runs before the flag all made the dubs
                 "wall_s": run.get("wall_s"),
                 "rtf": run.get("rtf"),
                 "clips": run.get("clips"),
@@ -136,9 +137,20 @@ def end_to_end_rows(runs: list[Run]) -> list[dict[str, Any]]:
                 "handoff_p99_s": handoff.get("p99"),
                 "transport_p50_s": transport.get("p50"),
                 "transport_p99_s": transport.get("p99"),
+                "critical_path": path_text(run.get("critical_path") or []),
             }
         )
     return rows
+
+
+def path_text(path: list[dict[str, Any]]) -> str:
+    """A critical path as one line: each task with its compute seconds (+ its wait, if any)."""
+    parts = []
+    for step in path:
+        wait = float(step.get("wait_s") or 0)
+        extra = f" +{wait:.0f} wait" if wait >= 0.5 else ""
+        parts.append(f"{step['task']} {float(step['compute_s']):.0f}{extra}")
+    return " > ".join(parts)
 
 
 def throughput_rows(runs: list[Run]) -> list[dict[str, Any]]:
@@ -329,10 +341,12 @@ def markdown(report: dict[str, Any]) -> str:
           [("episode_s", ".0f"), ("task", ""), ("backend", ""), ("compute_s", ".1f"),
            ("rtf", ".3f"), ("handoff_s", ".2f"), ("service_peak_rss_mb", ".0f")])  # fmt: skip
     table("End to end", report["end_to_end"],
-          [("mode", ""), ("episode_s", ".0f"), ("wall_s", ".1f"), ("rtf", ".3f"),
+          [("mode", ""), ("episode_s", ".0f"), ("dubs", ""), ("wall_s", ".1f"), ("rtf", ".3f"),
            ("clips", ""), ("idle_share", ".3f"), ("handoff_share", ".3f"),
            ("transport_share", ".3f"), ("handoff_p50_s", ".3f"), ("handoff_p99_s", ".3f"),
            ("transport_p50_s", ".3f"), ("transport_p99_s", ".3f")])  # fmt: skip
+    table("Critical paths (task compute s, + s waiting for a worker)", report["end_to_end"],
+          [("mode", ""), ("episode_s", ".0f"), ("dubs", ""), ("critical_path", "")])  # fmt: skip
     table("Throughput", report["throughput"],
           [("workers_per_stage", ""), ("episodes", ""), ("episode_s", ".0f"),
            ("wall_s", ".1f"), ("episodes_per_hour", ".1f"), ("program_s_per_wall_s", ".3f"),

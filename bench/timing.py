@@ -143,3 +143,30 @@ def handoffs(
         out["queued_s"].append(round(queued, 3))
         out["transport_s"].append(round(handoff - queued, 3))
     return out
+
+
+def critical_path(
+    tasks: Sequence[Task], needs: Mapping[str, Sequence[str]]
+) -> list[dict[str, object]]:
+    """The chain of tasks that decided the job's end, first to last: from the task whose result
+    came back last, each step back to the need whose result came back last before it was sent
+    (what it waited for). Per task: its compute seconds, and its wait (sent to started: the bus
+    and the queue behind other work) and return (finished to received) in seconds."""
+    done = {t.name: t for t in tasks if t.complete}
+    if not done:
+        return []
+    step: Task | None = max(done.values(), key=lambda t: (t.received_ms, t.name))
+    chain: list[Task] = []
+    while step is not None:
+        chain.append(step)
+        before = [done[n] for n in needs.get(step.name, ()) if n in done]
+        step = max(before, key=lambda t: (t.received_ms, t.name)) if before else None
+    return [
+        {
+            "task": t.name,
+            "compute_s": round(t.compute_ms / 1000, 2),
+            "wait_s": round((t.started_ms - t.sent_ms) / 1000, 2),
+            "return_s": round((t.received_ms - t.finished_ms) / 1000, 2),
+        }
+        for t in reversed(chain)
+    ]

@@ -233,3 +233,19 @@ def test_release_quality_table() -> None:
         "| plain | 0.960 | 0.000 | 0.050 | 0.100 | 35.2 |",
         "| pal | 0.917 | 0.043 | 0.060 | - | 36.0 |",
     ]
+
+
+def test_end_to_end_rows_carry_the_dubs_flag_and_the_critical_path() -> None:
+    path = [
+        {"task": "media", "compute_s": 3.0, "wait_s": 0.0, "return_s": 0.0},
+        {"task": "asr.en", "compute_s": 37.6, "wait_s": 49.3, "return_s": 0.0},
+        {"task": "faces", "compute_s": 145.4, "wait_s": 0.1, "return_s": 0.0},
+    ]
+    runs = [
+        {"mode": "embedded", "seconds": 300.0, "dubs": False, "critical_path": path},
+        {"mode": "distributed", "seconds": 300.0},  # an older run: it made the dubs
+    ]
+    rows = report.end_to_end_rows(runs)
+    assert [r["dubs"] for r in rows] == [False, True]
+    assert rows[0]["critical_path"] == "media 3 > asr.en 38 +49 wait > faces 145"
+    assert rows[1]["critical_path"] == ""

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 
-from timing import Task, handoffs, percentile, queued_ms, summary, union_ms
+from timing import Task, critical_path, handoffs, percentile, queued_ms, summary, union_ms
 
 
 def task(name: str, sent: int, started: int, finished: int, received: int) -> Task:
@@ -68,3 +68,23 @@ def test_with_a_worker_per_partition_a_task_queues_behind_its_partition() -> Non
     assert queued_ms(b, [a, b, c], 2) == 2980  # stage-wide: both workers busy until 8000
     assert queued_ms(b, [a, b, c], 2, owners) == 3990  # its partition's worker busy until 9000
     assert handoffs([a, b, c], 2, owners)["transport_s"] == [0.02, 0.03, 0.03]
+
+
+def test_critical_path_follows_the_need_that_came_back_last() -> None:
+    needs = {"separation": ["media"], "asr.ja": ["separation"], "asr.en": ["separation"],
+             "alignment": ["asr.ja", "asr.en"], "faces": ["alignment"],
+             "quality": ["alignment"]}  # fmt: skip
+    tasks = [
+        task("media", 1, 1, 100, 110),
+        task("separation", 110, 110, 200, 200),
+        task("asr.ja", 200, 200, 700, 700),
+        task("asr.en", 200, 700, 1000, 1010),  # queued behind asr.ja: waited 500 ms
+        task("alignment", 1010, 1010, 1020, 1020),
+        task("faces", 1020, 1020, 3000, 3000),
+        task("quality", 1020, 1020, 2500, 2500),
+        task("reused", 0, 0, 0, 0),  # answered from finished work: no timings, left out
+    ]
+    path = critical_path(tasks, needs)
+    assert [p["task"] for p in path] == ["media", "separation", "asr.en", "alignment", "faces"]
+    assert path[2] == {"task": "asr.en", "compute_s": 0.3, "wait_s": 0.5, "return_s": 0.01}
+    assert critical_path([], needs) == []

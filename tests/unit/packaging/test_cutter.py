@@ -91,7 +91,7 @@ def test_batches_cut_at_once_give_the_bytes_cut_one_at_a_time(
         reqs = [CutRequest(s, out / f"{i}.mp3") for i, s in enumerate(SPANS)]
         seen: list[float] = []
         files = cut_clips(tools, episode["en_video"], 1, 1, reqs, Encoding(),
-                          lambda f, m: seen.append(f), workers=workers)  # fmt: skip
+                          lambda f, m, seen=seen: seen.append(f), workers=workers)  # fmt: skip
         assert seen == sorted(seen) and seen[-1] == 1.0  # progress in batch order
         assert [f[0].path for f in files] == [r.audio for r in reqs]
         runs[workers] = [r.audio.read_bytes() for r in reqs]

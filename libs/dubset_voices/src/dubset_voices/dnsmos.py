@@ -43,6 +43,9 @@ class Dnsmos:
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
+        # Idle threads sleep instead of spinning: beside other stages on the same cores, a
+        # spinning pool burns the time the others need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = ["CPUExecutionProvider"]
         model = object.__new__(dnsmos.DNSMOS)
         model.primary_model_path = str(models / "sig_bak_ovr.onnx")
