@@ -51,7 +51,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,15 +171,27 @@ def _clips(job: jobs_pb2.JobStatus, store: ObjectStore) -> int:
     return len(fragment["episode"]["clips"])
 
 
-def run_embedded(folder: Path, seconds: float, tts: bool = True) -> dict[str, object]:
+@dataclass(frozen=True)
+class OptionalStages:
+    """The optional stages a single run submits with (all on: the defaults)."""
+
+    dubs: bool = True
+    faces: bool = True
+    quality: bool = True
+
+
+ALL = OptionalStages()
+
+
+def run_embedded(folder: Path, seconds: float, on: OptionalStages = ALL) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="dubset-bench-") as tmp, embedded(Path(tmp)) as p:
-        sub = _submission(p.store, folder, tts)
+        sub = _submission(p.store, folder, on)
         started = time.monotonic()
         job, _ = p.submit(sub)
         *_, job = p.watch(job.job_id)
         wall = time.monotonic() - started
         assert job.state == jobs_pb2.JOB_STATE_SUCCEEDED, job.error_reason
-        head = {"mode": "embedded", "seconds": seconds, "dubs": tts}
+        head = {"mode": "embedded", "seconds": seconds, **asdict(on)}
         return head | {"rtf": round(wall / seconds, 3)} | timeline(job, wall, p.store)
 
 
@@ -234,21 +246,25 @@ def cluster(replicas: int = 1, partitions: int = 0) -> Iterator[Cluster]:
         print(f"service logs: {run_dir / 'logs'}", file=sys.stderr)
 
 
-def _submission(store: ObjectStore, folder: Path, tts: bool = True) -> jobs_pb2.EpisodeSubmission:
-    """The bench episode's submission; tts=False: without the baseline dubs."""
+def _submission(
+    store: ObjectStore, folder: Path, on: OptionalStages = ALL
+) -> jobs_pb2.EpisodeSubmission:
+    """The bench episode's submission, with the optional stages `on` asks for."""
     return submission(
         read_show(folder / "show.json"),
         1,
         upload(store, folder / "ja.mp4", "ja"),
         upload(store, folder / "en.mp4", "en"),
-        tts=tts,
+        tts=on.dubs,
+        faces=on.faces,
+        quality=on.quality,
     )
 
 
-def run_distributed(folder: Path, seconds: float, tts: bool = True) -> dict[str, object]:
+def run_distributed(folder: Path, seconds: float, on: OptionalStages = ALL) -> dict[str, object]:
     with cluster() as running:
         store = running.store
-        sub = _submission(store, folder, tts)
+        sub = _submission(store, folder, on)
         with grpc.insecure_channel(running.jobs_addr) as channel:
             stub = jobs_pb2_grpc.JobServiceStub(channel)
             started = time.monotonic()
@@ -261,7 +277,7 @@ def run_distributed(folder: Path, seconds: float, tts: bool = True) -> dict[str,
             wall = time.monotonic() - started
         assert job.state == jobs_pb2.JOB_STATE_SUCCEEDED, job.error_reason
     return (
-        {"mode": "distributed", "seconds": seconds, "dubs": tts, "rtf": round(wall / seconds, 3)}
+        {"mode": "distributed", "seconds": seconds, **asdict(on), "rtf": round(wall / seconds, 3)}
         | timeline(job, wall, store)
         | {"peak_rss_mb": running.peak_rss_mb}
     )
@@ -370,6 +386,8 @@ def main() -> int:
     parser.add_argument(
         "--no-tts", action="store_true", help="single runs without the baseline dubs (run_tts off)"
     )
+    parser.add_argument("--no-faces", action="store_true", help="single runs without faces")
+    parser.add_argument("--no-quality", action="store_true", help="single runs without quality")
     parser.add_argument(
         "--no-embedded", action="store_true", help="with --distributed: only distributed"
     )
@@ -392,16 +410,17 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "pipeline.json")
     args = parser.parse_args()
     lengths = args.seconds or [120.0]
+    on = OptionalStages(not args.no_tts, not args.no_faces, not args.no_quality)
     results: list[dict[str, object]] = []
     for seconds in [] if args.no_single else lengths:
         folder = episode(seconds)
         if not (args.no_embedded and args.distributed):
             print(f"embedded, {seconds:.0f} s ...", file=sys.stderr)
-            results.append(run_embedded(folder, seconds, not args.no_tts))
+            results.append(run_embedded(folder, seconds, on))
             _show(results[-1])
         if args.distributed:
             print(f"distributed, {seconds:.0f} s ...", file=sys.stderr)
-            results.append(run_distributed(folder, seconds, not args.no_tts))
+            results.append(run_distributed(folder, seconds, on))
             _show(results[-1])
     failed = False
     if args.batch > 0:

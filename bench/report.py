@@ -126,7 +126,10 @@ def end_to_end_rows(runs: list[Run]) -> list[dict[str, Any]]:
             {
                 "mode": run["mode"],
                 "episode_s": run["seconds"],
-                "dubs": run.get("dubs", True),  # runs before the flag all made the dubs
+                # Runs recorded before these flags had every optional stage on.
+                "dubs": run.get("dubs", True),
+                "faces": run.get("faces", True),
+                "quality": run.get("quality", True),
                 "wall_s": run.get("wall_s"),
                 "rtf": run.get("rtf"),
                 "clips": run.get("clips"),
@@ -341,12 +344,14 @@ def markdown(report: dict[str, Any]) -> str:
           [("episode_s", ".0f"), ("task", ""), ("backend", ""), ("compute_s", ".1f"),
            ("rtf", ".3f"), ("handoff_s", ".2f"), ("service_peak_rss_mb", ".0f")])  # fmt: skip
     table("End to end", report["end_to_end"],
-          [("mode", ""), ("episode_s", ".0f"), ("dubs", ""), ("wall_s", ".1f"), ("rtf", ".3f"),
+          [("mode", ""), ("episode_s", ".0f"), ("dubs", ""), ("faces", ""), ("quality", ""),
+           ("wall_s", ".1f"), ("rtf", ".3f"),
            ("clips", ""), ("idle_share", ".3f"), ("handoff_share", ".3f"),
            ("transport_share", ".3f"), ("handoff_p50_s", ".3f"), ("handoff_p99_s", ".3f"),
            ("transport_p50_s", ".3f"), ("transport_p99_s", ".3f")])  # fmt: skip
     table("Critical paths (task compute s, + s waiting for a worker)", report["end_to_end"],
-          [("mode", ""), ("episode_s", ".0f"), ("dubs", ""), ("critical_path", "")])  # fmt: skip
+          [("mode", ""), ("episode_s", ".0f"), ("dubs", ""), ("faces", ""), ("quality", ""),
+           ("critical_path", "")])  # fmt: skip
     table("Throughput", report["throughput"],
           [("workers_per_stage", ""), ("episodes", ""), ("episode_s", ".0f"),
            ("wall_s", ".1f"), ("episodes_per_hour", ".1f"), ("program_s_per_wall_s", ".3f"),

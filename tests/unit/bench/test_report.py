@@ -247,5 +247,6 @@ def test_end_to_end_rows_carry_the_dubs_flag_and_the_critical_path() -> None:
     ]
     rows = report.end_to_end_rows(runs)
     assert [r["dubs"] for r in rows] == [False, True]
+    assert [(r["faces"], r["quality"]) for r in rows] == [(True, True)] * 2
     assert rows[0]["critical_path"] == "media 3 > asr.en 38 +49 wait > faces 145"
     assert rows[1]["critical_path"] == ""
