@@ -201,7 +201,26 @@ def cut_clips(
     out: list[list[CutFile]] = [[] for _ in requests]
 
     def cut(batch: Batch) -> list[tuple[int, CutFile]]:
-        return _cut_batch(tools, source, stream_index, channels, batch, requests, enc, with_video)
+        """One batch cut by one ffmpeg and its outputs checked: (request index, file) each."""
+        timeout = batch_timeout_s(batch.end_ms - batch.start_ms, with_video)
+        argv = batch_argv(tools, source, stream_index, channels, batch, requests, enc)
+        result = run_tool(argv, timeout)
+        if result.returncode != 0:
+            raise PackagingInputError(
+                f"{source.name}: cutting {_seconds(batch.start_ms)}-{_seconds(batch.end_ms)} s "
+                f"failed: {result.reason()}"
+            )
+        files: list[tuple[int, Path, str]] = []
+        for i in batch.items:
+            files.append((i, requests[i].audio, "audio"))
+            video = requests[i].video
+            if video is not None:
+                files.append((i, video, "video"))
+        durations = check_outputs(tools, [(p, k) for _, p, k in files], timeout)
+        return [
+            (i, CutFile(path, ms, "mp3" if kind == "audio" else "h264+aac", kind))
+            for (i, path, kind), ms in zip(files, durations, strict=True)
+        ]
 
     done = 0
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="cut") as pool:
@@ -216,35 +235,3 @@ def cut_clips(
             for future in futures:
                 future.cancel()
     return out
-
-
-def _cut_batch(
-    tools: Tools,
-    source: Path,
-    stream_index: int,
-    channels: int,
-    batch: Batch,
-    requests: Sequence[CutRequest],
-    enc: Encoding,
-    with_video: bool,
-) -> list[tuple[int, CutFile]]:
-    """One batch cut by one ffmpeg and its outputs checked: (request index, file) each."""
-    timeout = batch_timeout_s(batch.end_ms - batch.start_ms, with_video)
-    argv = batch_argv(tools, source, stream_index, channels, batch, requests, enc)
-    result = run_tool(argv, timeout)
-    if result.returncode != 0:
-        raise PackagingInputError(
-            f"{source.name}: cutting {_seconds(batch.start_ms)}-{_seconds(batch.end_ms)} s "
-            f"failed: {result.reason()}"
-        )
-    files: list[tuple[int, Path, str]] = []
-    for i in batch.items:
-        files.append((i, requests[i].audio, "audio"))
-        video = requests[i].video
-        if video is not None:
-            files.append((i, video, "video"))
-    durations = check_outputs(tools, [(p, k) for _, p, k in files], timeout)
-    return [
-        (i, CutFile(path, ms, "mp3" if kind == "audio" else "h264+aac", kind))
-        for (i, path, kind), ms in zip(files, durations, strict=True)
-    ]
