@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 HELDOUT_EPISODES ?= 20
 
 .PHONY: help setup protos check-protos lint helm-lint fmt test test-unit test-integration test-load infra up down status \
-        services services-down bench eval-heldout demo sample clean
+        services services-down bench bench-speed eval-heldout demo sample clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -97,6 +97,13 @@ bench: setup ## Benchmarks + report: stages alone, the pipeline embedded + distr
 	@if [ "$(BENCH_LONG_SECONDS)" != 0 ]; then \
 	  $(PY) bench/dub_bench.py --seconds $(BENCH_LONG_SECONDS) --out bench/out/dub.json; fi
 	$(PY) bench/report.py
+
+bench-speed: setup ## The speed runs alone: the pipeline embedded + distributed (2 and 24 min, the 24 with and without dubs); the report keeps its other sections, marked as carried (~1.5 h)
+	@$(PY) tools/infra.py up --dir $(RUN_DIR)
+	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(SAMPLE_BENCH_SECONDS) --distributed --out bench/out/pipeline.json
+	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(BENCH_LONG_SECONDS) --distributed --out bench/out/pipeline_long.json
+	DUBSET_RUN_DIR=$(RUN_DIR) $(PY) bench/pipeline_bench.py --seconds $(BENCH_LONG_SECONDS) --distributed --no-tts --out bench/out/pipeline_long_nodubs.json
+	$(PY) bench/report.py --carry --pipeline bench/out/pipeline.json --pipeline bench/out/pipeline_long.json --pipeline bench/out/pipeline_long_nodubs.json
 
 eval-heldout: setup ## Quality on episodes nobody tuned on: $(HELDOUT_EPISODES) held-out generated episodes (1-5 min) and real recordings (bench/out/heldout.json, realspeech.json; ~1 h)
 	$(PY) bench/heldout_bench.py --episodes $(HELDOUT_EPISODES) --librivox --out bench/out/heldout.json

@@ -60,7 +60,15 @@ sys.path.insert(0, str(ROOT / "tools"))
 import grpc  # noqa: E402
 import infra  # noqa: E402
 from kafka.partitioner.default import murmur2  # noqa: E402
-from timing import Task, critical_path, handoffs, summary, union_ms  # noqa: E402
+from timing import (  # noqa: E402
+    Task,
+    cpu_ticks,
+    cpu_use,
+    critical_path,
+    handoffs,
+    summary,
+    union_ms,
+)
 
 import services  # noqa: E402
 from dubset.v1 import jobs_pb2, jobs_pb2_grpc  # noqa: E402
@@ -183,16 +191,33 @@ class OptionalStages:
 ALL = OptionalStages()
 
 
+def machine_ticks() -> tuple[int, int] | None:
+    """The machine's (busy, total) CPU ticks now (None off Linux)."""
+    try:
+        return cpu_ticks(Path("/proc/stat").read_text())
+    except OSError:
+        return None
+
+
+def machine_cpu(before: tuple[int, int] | None, wall_s: float) -> dict[str, object]:
+    """The whole machine's CPU over a run since `before` (every process: the services, ffmpeg,
+    the broker and the object store; keep nothing else running)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    return {"cpu": cpu_use(before, machine_ticks(), ticks, os.cpu_count() or 1, wall_s)}
+
+
 def run_embedded(folder: Path, seconds: float, on: OptionalStages = ALL) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="dubset-bench-") as tmp, embedded(Path(tmp)) as p:
         sub = _submission(p.store, folder, on)
+        ticks = machine_ticks()
         started = time.monotonic()
         job, _ = p.submit(sub)
         *_, job = p.watch(job.job_id)
         wall = time.monotonic() - started
+        cpu = machine_cpu(ticks, wall)
         assert job.state == jobs_pb2.JOB_STATE_SUCCEEDED, job.error_reason
         head = {"mode": "embedded", "seconds": seconds, **asdict(on)}
-        return head | {"rtf": round(wall / seconds, 3)} | timeline(job, wall, p.store)
+        return head | {"rtf": round(wall / seconds, 3)} | cpu | timeline(job, wall, p.store)
 
 
 def peak_rss_mb(run_dir: Path) -> dict[str, float]:
@@ -267,6 +292,7 @@ def run_distributed(folder: Path, seconds: float, on: OptionalStages = ALL) -> d
         sub = _submission(store, folder, on)
         with grpc.insecure_channel(running.jobs_addr) as channel:
             stub = jobs_pb2_grpc.JobServiceStub(channel)
+            ticks = machine_ticks()
             started = time.monotonic()
             reply = stub.SubmitEpisode(jobs_pb2.SubmitEpisodeRequest(submission=sub), timeout=60)
             job = reply.job
@@ -275,9 +301,11 @@ def run_distributed(folder: Path, seconds: float, on: OptionalStages = ALL) -> d
                 if job.state in TERMINAL:
                     break
             wall = time.monotonic() - started
+            cpu = machine_cpu(ticks, wall)
         assert job.state == jobs_pb2.JOB_STATE_SUCCEEDED, job.error_reason
     return (
         {"mode": "distributed", "seconds": seconds, **asdict(on), "rtf": round(wall / seconds, 3)}
+        | cpu
         | timeline(job, wall, store)
         | {"peak_rss_mb": running.peak_rss_mb}
     )

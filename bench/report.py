@@ -37,13 +37,18 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 FORMAT = "dubset-bench-report/1"
+# A single run's optional stages (pipeline_bench --no-tts/--no-faces/--no-quality); runs
+# recorded before these flags had every one on.
+OPTIONAL_FLAGS = ("dubs", "faces", "quality")
 
 Run = dict[str, Any]
 
@@ -60,15 +65,17 @@ def load_runs(paths: list[Path]) -> list[Run]:
                 run.get("seconds", run.get("episode_seconds")),
                 run.get("workers_per_stage"),
                 run.get("episodes"),
+                *(run.get(flag, True) for flag in OPTIONAL_FLAGS),
             )
             if key not in latest or latest[key][0] <= mtime:
                 latest[key] = (mtime, run | {"source": path.name})
     return [run for _, run in sorted(latest.values(), key=lambda item: _order(item[1]))]
 
 
-def _order(run: Run) -> tuple[str, float, int]:
+def _order(run: Run) -> tuple[str, float, int, tuple[bool, ...]]:
     seconds = run.get("seconds", run.get("episode_seconds")) or 0
-    return str(run.get("mode")), float(seconds), int(run.get("workers_per_stage") or 0)
+    flags = tuple(not run.get(flag, True) for flag in OPTIONAL_FLAGS)  # all on first
+    return str(run.get("mode")), float(seconds), int(run.get("workers_per_stage") or 0), flags
 
 
 def stage_rows(stages: dict[str, Any]) -> list[dict[str, Any]]:
@@ -133,6 +140,10 @@ def end_to_end_rows(runs: list[Run]) -> list[dict[str, Any]]:
                 "wall_s": run.get("wall_s"),
                 "rtf": run.get("rtf"),
                 "clips": run.get("clips"),
+                # The whole machine's busy share of its cores over the run, and the wall time
+                # if every core had been busy throughout (the floor without less work).
+                "cpu_busy_share": (run.get("cpu") or {}).get("busy_share"),
+                "cpu_bound_wall_s": (run.get("cpu") or {}).get("cpu_bound_wall_s"),
                 "idle_share": run.get("idle_share"),
                 "handoff_share": run.get("handoff_share"),
                 "transport_share": run.get("transport_share"),
@@ -258,6 +269,16 @@ def machine() -> dict[str, Any]:
     }
 
 
+def stamp() -> dict[str, str]:
+    """When and from which commit a report was generated."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
+                                capture_output=True, text=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        commit = ""
+    return {"date": time.strftime("%Y-%m-%d", time.gmtime()), "commit": commit}
+
+
 def build(
     stages: dict[str, Any] | None,
     runs: list[Run],
@@ -265,26 +286,49 @@ def build(
     releases: dict[str, Any] | None = None,
     dub: dict[str, Any] | None = None,
     faces: list[dict[str, Any]] | None = None,
+    previous: dict[str, Any] | None = None,
+    generated: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    stage_table = stage_rows(stages) if stages else []
+    """The report; with `previous` (an earlier report), a section whose input is missing is
+    carried from it and named under "carried" with that report's "generated" stamp."""
     report: dict[str, Any] = {
         "format": FORMAT,
+        "generated": generated or {},
         "machine": machine(),
-        "stages": stage_table,
+        "stages": stage_rows(stages) if stages else [],
         "pipeline_stages": pipeline_stage_rows(runs),
         "end_to_end": end_to_end_rows(runs),
         "throughput": throughput_rows(runs),
         "releases": releases_section(releases),
         "dub": dub_rows(dub),
         "faces": faces_rows(faces or []),
-        "published": published_rows(published, stage_table),
     }
-    report["missing"] = [name for name in ("stages", "pipeline_stages", "end_to_end",
-                                           "throughput", "dub", "faces")
-                          if not report[name]]  # fmt: skip
+    report["carried"] = carry(report, previous) if previous else {}
+    report["published"] = published_rows(published, report["stages"])
+    report["missing"] = [name for name in SECTIONS if not report[name]]
     report["missing"] += [name for name, part in (("releases", "shapes"), ("releases_long", "long"))
                           if not report["releases"][part]]  # fmt: skip
     return report
+
+
+SECTIONS = ("stages", "pipeline_stages", "end_to_end", "throughput", "dub", "faces")
+
+
+def carry(report: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """Fill the report's empty sections from `previous` (in place); returns, per section
+    carried, when the previous report was generated (older reports have no stamp)."""
+    stamp = previous.get("generated") or {"date": "unknown (an older report)"}
+    carried: dict[str, Any] = {}
+    for name in SECTIONS:
+        if not report[name] and previous.get(name):
+            report[name] = previous[name]
+            carried[name] = previous.get("carried", {}).get(name, stamp)
+    old = previous.get("releases") or {}
+    for part in ("shapes", "long", "quality"):
+        if not report["releases"].get(part) and old.get(part):
+            report["releases"][part] = old[part]
+            carried[f"releases.{part}"] = previous.get("carried", {}).get(f"releases.{part}", stamp)
+    return carried
 
 
 def dub_rows(dub: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -345,8 +389,9 @@ def markdown(report: dict[str, Any]) -> str:
            ("rtf", ".3f"), ("handoff_s", ".2f"), ("service_peak_rss_mb", ".0f")])  # fmt: skip
     table("End to end", report["end_to_end"],
           [("mode", ""), ("episode_s", ".0f"), ("dubs", ""), ("faces", ""), ("quality", ""),
-           ("wall_s", ".1f"), ("rtf", ".3f"),
-           ("clips", ""), ("idle_share", ".3f"), ("handoff_share", ".3f"),
+           ("wall_s", ".1f"), ("rtf", ".3f"), ("cpu_busy_share", ".2f"),
+           ("cpu_bound_wall_s", ".0f"), ("clips", ""), ("idle_share", ".3f"),
+           ("handoff_share", ".3f"),
            ("transport_share", ".3f"), ("handoff_p50_s", ".3f"), ("handoff_p99_s", ".3f"),
            ("transport_p50_s", ".3f"), ("transport_p99_s", ".3f")])  # fmt: skip
     table("Critical paths (task compute s, + s waiting for a worker)", report["end_to_end"],
@@ -377,6 +422,10 @@ def markdown(report: dict[str, Any]) -> str:
     table("Published figures", report["published"],
           [("tool", ""), ("model", ""), ("hardware", ""), ("rtf", ".4f"),
            ("ours_rtf", ".3f"), ("same_model", "")])  # fmt: skip
+    if report.get("carried"):
+        out.append("carried from an earlier report (not re-measured): "
+                   + ", ".join(f"{k} ({v.get('date', '?')})"
+                               for k, v in report["carried"].items()))  # fmt: skip
     if report["missing"]:
         out.append(f"missing: {', '.join(report['missing'])} (run `make bench`)")
     return "\n".join(out)
@@ -426,19 +475,20 @@ def plot(report: dict[str, Any], path: Path) -> None:
           " s episode)", "{:.3f}")  # fmt: skip
     e2e = report["end_to_end"]
     ax = axes[1][0]
+    groups = sorted({_e2e_group(r) for r in e2e}, key=lambda g: (g[0], g[1:]))
     for i, mode in enumerate(("embedded", "distributed")):
-        rows = [r for r in e2e if r["mode"] == mode]
-        xs = [j + i * 0.4 for j in range(len(rows))]
-        bars = ax.bar(xs, [r["rtf"] for r in rows], width=0.4, label=mode)
-        for bar, row in zip(bars, rows, strict=True):
+        rows = {_e2e_group(r): r for r in e2e if r["mode"] == mode}
+        xs = [j + i * 0.4 for j, g in enumerate(groups) if g in rows]
+        shown = [rows[g] for g in groups if g in rows]
+        bars = ax.bar(xs, [r["rtf"] for r in shown], width=0.4, label=mode)
+        for bar, row in zip(bars, shown, strict=True):
             note = f"{row['rtf']:.2f}"
             if mode == "distributed" and row.get("transport_share") is not None:
                 note += f"\ntransport {row['transport_share']:.0%}"
             ax.annotate(note, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                        ha="center", va="bottom", fontsize=8)  # fmt: skip
-    lengths = sorted({r["episode_s"] for r in e2e})
-    ax.set_xticks([j + 0.2 for j in range(len(lengths))],
-                  [f"{s / 60:.0f} min" for s in lengths])  # fmt: skip
+                        ha="center", va="bottom", fontsize=7)  # fmt: skip
+    ax.set_xticks([j + 0.2 for j in range(len(groups))], [_e2e_label(g) for g in groups],
+                  fontsize=7)  # fmt: skip
     ax.set_ylabel("RTF (wall / episode)")
     ax.set_title("end to end")
     if e2e:
@@ -474,6 +524,18 @@ def plot(report: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _e2e_group(row: dict[str, Any]) -> tuple[float, bool, bool, bool]:
+    """An end-to-end row's bar group: its episode length and which optional stages ran."""
+    dubs, faces, quality = (bool(row.get(flag, True)) for flag in OPTIONAL_FLAGS)
+    return float(row["episode_s"]), dubs, faces, quality
+
+
+def _e2e_label(group: tuple[float, bool, bool, bool]) -> str:
+    seconds, *flags = group
+    off = [name for name, on in zip(("dubs", "faces", "quality"), flags, strict=True) if not on]
+    return f"{seconds / 60:.0f} min" + (f"\nno {', '.join(off)}" if off else "")
+
+
 def _bars(ax: Any, labels: list[str], values: list[Any], ylabel: str, title: str,
           spec: str) -> None:  # fmt: skip
     shown = [v if v is not None else 0 for v in values]
@@ -503,6 +565,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--published", type=Path, default=ROOT / "bench" / "published.json")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "report.json")
     parser.add_argument("--plot", type=Path, default=ROOT / "bench" / "report.png")
+    parser.add_argument(
+        "--carry", action="store_true", help="sections this run did not measure: keep the "
+        "previous --out report's, named under \"carried\" (make bench-speed)"
+    )  # fmt: skip
     args = parser.parse_args(argv)
     stages = json.loads(args.stages.read_text()) if args.stages.exists() else None
     runs = load_runs(args.pipeline or sorted(OUT.glob("pipeline*.json")))
@@ -510,7 +576,8 @@ def main(argv: list[str] | None = None) -> int:
     releases = json.loads(args.releases.read_text()) if args.releases.exists() else None
     dub = json.loads(args.dub.read_text()) if args.dub.exists() else None
     faces = [json.loads(p.read_text()) for p in args.faces or sorted(OUT.glob("faces*.json"))]
-    report = build(stages, runs, published, releases, dub, faces)
+    previous = json.loads(args.out.read_text()) if args.carry and args.out.exists() else None
+    report = build(stages, runs, published, releases, dub, faces, previous, stamp())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     plot(report, args.plot)

@@ -170,3 +170,40 @@ def critical_path(
         }
         for t in reversed(chain)
     ]
+
+
+# /proc/stat's "cpu" line: user nice system idle iowait irq softirq steal (guest time is
+# already inside user and nice). Busy is everything but idle and iowait.
+_BUSY_FIELDS = (0, 1, 2, 5, 6, 7)
+_IDLE_FIELDS = (3, 4)
+
+
+def cpu_ticks(stat_text: str) -> tuple[int, int] | None:
+    """(busy, total) clock ticks of the machine's all-CPU line of /proc/stat, or None."""
+    for line in stat_text.splitlines():
+        parts = line.split()
+        if parts and parts[0] == "cpu":
+            values = [int(v) for v in parts[1:9]] + [0] * max(0, 9 - len(parts))
+            busy = sum(values[i] for i in _BUSY_FIELDS)
+            return busy, busy + sum(values[i] for i in _IDLE_FIELDS)
+    return None
+
+
+def cpu_use(
+    before: tuple[int, int] | None,
+    after: tuple[int, int] | None,
+    ticks_per_s: float,
+    cpus: int,
+    wall_s: float,
+) -> dict[str, float] | None:
+    """The whole machine's CPU over a run: busy core-seconds, the share of its cores' time that
+    was busy, and the wall time the run would take if every core were busy throughout
+    (busy / cpus: the floor no scheduling can beat without less work)."""
+    if before is None or after is None or wall_s <= 0 or cpus <= 0 or ticks_per_s <= 0:
+        return None
+    busy_s = (after[0] - before[0]) / ticks_per_s
+    return {
+        "busy_core_s": round(busy_s, 1),
+        "busy_share": round(busy_s / (wall_s * cpus), 3),
+        "cpu_bound_wall_s": round(busy_s / cpus, 1),
+    }

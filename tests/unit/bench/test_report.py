@@ -250,3 +250,46 @@ def test_end_to_end_rows_carry_the_dubs_flag_and_the_critical_path() -> None:
     assert [(r["faces"], r["quality"]) for r in rows] == [(True, True)] * 2
     assert rows[0]["critical_path"] == "media 3 > asr.en 38 +49 wait > faces 145"
     assert rows[1]["critical_path"] == ""
+
+
+def test_runs_with_and_without_dubs_are_both_kept(tmp_path: Path) -> None:
+    both, nodubs = tmp_path / "pipeline_long.json", tmp_path / "pipeline_long_nodubs.json"
+    both.write_text(json.dumps([{"mode": "embedded", "seconds": 1440.0, "rtf": 0.9}]))
+    cpu = {"busy_share": 0.93, "cpu_bound_wall_s": 1070.0}
+    nodubs.write_text(json.dumps([{"mode": "embedded", "seconds": 1440.0, "rtf": 0.8,
+                                   "dubs": False, "cpu": cpu}]))  # fmt: skip
+    runs = report.load_runs([both, nodubs])
+    assert [(r["rtf"], r.get("dubs", True)) for r in runs] == [(0.9, True), (0.8, False)]
+    rows = report.end_to_end_rows(runs)
+    assert rows[1]["cpu_busy_share"] == 0.93 and rows[1]["cpu_bound_wall_s"] == 1070.0
+    assert rows[0]["cpu_busy_share"] is None  # a run recorded before the machine's CPU was
+    built = report.build(None, runs, [])
+    report.plot(built, tmp_path / "p.png")  # two bar groups at one length
+    assert "| embedded | 1440 | False | True | True |" in report.markdown(built)
+    assert report._e2e_label((1440.0, False, True, True)) == "24 min\nno dubs"
+
+
+def test_carry_keeps_what_was_not_measured_and_says_so() -> None:
+    earlier = report.build(STAGES, _runs(), PUBLISHED, RELEASES, DUB, [FACES],
+                           generated={"date": "2026-12-03", "commit": "15642c9"})  # fmt: skip
+    runs = [{"mode": "embedded", "seconds": 1440.0, "rtf": 0.8, "dubs": False}]
+    built = report.build(None, runs, PUBLISHED, None, None, None, earlier,
+                         {"date": "2026-12-07", "commit": "abc"})  # fmt: skip
+    assert [r["episode_s"] for r in built["end_to_end"]] == [1440.0]  # measured: not carried
+    assert built["stages"] == earlier["stages"] and built["dub"] == earlier["dub"]
+    assert built["releases"]["long"] == earlier["releases"]["long"]
+    assert built["published"][0]["ours_rtf"] == 0.25  # from the carried stages
+    assert set(built["carried"]) == {"stages", "pipeline_stages", "throughput", "dub", "faces",
+                                     "releases.shapes", "releases.long"}  # fmt: skip
+    assert built["carried"]["stages"] == {"date": "2026-12-03", "commit": "15642c9"}
+    assert built["missing"] == [] and built["generated"]["commit"] == "abc"
+    # Carried again, a section keeps the stamp of the report that measured it.
+    again = report.build(None, runs, [], None, None, None, built, {"date": "2026-12-08"})
+    assert again["carried"]["dub"] == {"date": "2026-12-03", "commit": "15642c9"}
+    assert "carried from an earlier report (not re-measured): stages (2026-12-03)" in (
+        report.markdown(again)
+    )
+    # An older report, without a stamp.
+    old = report.build(None, [], [], None, DUB)
+    old.pop("generated")
+    assert report.build(None, [], [], previous=old)["carried"]["dub"]["date"].startswith("unknown")

@@ -9,7 +9,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 
-from timing import Task, critical_path, handoffs, percentile, queued_ms, summary, union_ms
+from timing import (
+    Task,
+    cpu_ticks,
+    cpu_use,
+    critical_path,
+    handoffs,
+    percentile,
+    queued_ms,
+    summary,
+    union_ms,
+)
 
 
 def task(name: str, sent: int, started: int, finished: int, received: int) -> Task:
@@ -88,3 +98,23 @@ def test_critical_path_follows_the_need_that_came_back_last() -> None:
     assert [p["task"] for p in path] == ["media", "separation", "asr.en", "alignment", "faces"]
     assert path[2] == {"task": "asr.en", "compute_s": 0.3, "wait_s": 0.5, "return_s": 0.01}
     assert critical_path([], needs) == []
+
+
+STAT = """cpu  100 20 30 400 50 5 5 0 7 0
+cpu0 50 10 15 200 25 2 3 0 0 0
+intr 12345
+"""
+
+
+def test_cpu_ticks_reads_the_all_cpu_line() -> None:
+    # busy: user + nice + system + irq + softirq + steal; idle + iowait are not busy
+    assert cpu_ticks(STAT) == (160, 610)
+    assert cpu_ticks("cpu  1 2 3 4\n") == (6, 10)  # an old kernel's four fields
+    assert cpu_ticks("intr 1\n") is None
+
+
+def test_cpu_use_over_a_run() -> None:
+    use = cpu_use((1000, 5000), (1000 + 300 * 100, 5000 + 400 * 100), 100.0, 2, 200.0)
+    assert use == {"busy_core_s": 300.0, "busy_share": 0.75, "cpu_bound_wall_s": 150.0}
+    assert cpu_use(None, (1, 2), 100.0, 2, 10.0) is None
+    assert cpu_use((1, 2), (3, 4), 100.0, 2, 0.0) is None
