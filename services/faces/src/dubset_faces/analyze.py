@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -25,6 +27,7 @@ from dubset_faces.core.model import (
     FacesInputError,
     Frame,
     Shot,
+    ShotDetector,
     Track,
 )
 from dubset_faces.core.tracks import build_tracks
@@ -64,8 +67,7 @@ def analyze(path: Path, tools: Tools, params: AnalysisParams, hook: Hook) -> Ana
     size = video.analysis_size(info, params.max_width)
     shot_det = load_shot_detector(params.shots, info.fps)
     faces = _Faces(params.faces, params.workers)
-    motion = ShotMotion(shot_det.lag)
-    cuts: list[int] = []
+    shots_motion = _ShotsAndMotion(shot_det, ShotMotion(shot_det.lag))
     total = max(1, info.frames)
     count = 0
     try:
@@ -75,9 +77,7 @@ def analyze(path: Path, tools: Tools, params: AnalysisParams, hook: Hook) -> Ana
             # Shots and motion on a half-size frame (DVR-Scan's downscale option): the same
             # cuts and scores for a quarter of the pixels.
             small = np.asarray(cv2.resize(frame, half, interpolation=cv2.INTER_AREA), np.uint8)
-            found = shot_det.push(i, small)
-            cuts += found
-            motion.push(i, small, found)
+            shots_motion.push(i, small)
             if i % params.stride == 0:
                 if held is not None and _same_picture(small, held[1]):
                     faces.reuse(i, held[0])  # a held picture: its faces as last detected
@@ -87,11 +87,10 @@ def analyze(path: Path, tools: Tools, params: AnalysisParams, hook: Hook) -> Ana
             count = i + 1
             if i % 240 == 0:
                 hook(0.9 * min(1.0, i / total), f"frame {i}/{total}")
-        last = shot_det.flush()
-        cuts += last
-        scores = motion.finish(last)
+        cuts, scores = shots_motion.finish()
         samples = faces.results()
     finally:
+        shots_motion.close()
         faces.close()
     if count < total * 0.9 - 24:
         raise FacesInputError(
@@ -113,6 +112,67 @@ def analyze(path: Path, tools: Tools, params: AnalysisParams, hook: Hook) -> Ana
     )
     return Analysis(info, size, shots, shot_scores, tuple(tracks), tuple(clips), len(samples),
                     faces.detected, shot_det.name, faces.name)  # fmt: skip
+
+
+class _ShotsAndMotion:
+    """Shot detection and motion scores on a thread of their own, fed frames in order through
+    a bounded queue, so they run beside the decoding and the face sampling (OpenCV releases
+    the GIL). In order and on one thread: the cuts and scores are those of running inline."""
+
+    QUEUE = 64  # frames in flight (half-size analysis frames: ~15 MB at 320x180)
+
+    def __init__(self, shots: ShotDetector, motion: ShotMotion) -> None:
+        self._shots, self._motion = shots, motion
+        self._queue: queue.Queue[tuple[int, Frame] | None] = queue.Queue(self.QUEUE)
+        self._cuts: list[int] = []
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="faces-shots", daemon=True)
+        self._thread.start()
+
+    def push(self, index: int, frame: Frame) -> None:
+        while not self._put((index, frame)):
+            self._raise()  # the queue stays full only if the thread failed
+
+    def finish(self) -> tuple[list[int], list[float]]:
+        """Every frame pushed: the cuts and each frame's motion score."""
+        while not self._put(None):
+            self._raise()
+        self._thread.join()
+        self._raise()
+        last = self._shots.flush()
+        return self._cuts + list(last), self._motion.finish(last)
+
+    def close(self) -> None:
+        """Stop the thread (after finish, or when the decoding failed part way)."""
+        self._stop.set()
+        self._thread.join()
+
+    def _put(self, item: tuple[int, Frame] | None) -> bool:
+        try:
+            self._queue.put(item, timeout=0.5)
+        except queue.Full:
+            return False
+        return True
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    item = self._queue.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                if item is None:
+                    return
+                found = self._shots.push(*item)
+                self._cuts += found
+                self._motion.push(item[0], item[1], found)
+        except BaseException as exc:
+            self._error = exc
 
 
 HELD_DIFF = 1.0  # mean |difference| (grey levels) under which a picture is held

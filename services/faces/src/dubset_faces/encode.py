@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from dubset_faces.core.model import FaceClip, FacesInputError, Frame
 
 CRF = 20
 PRESET = "veryfast"
+WORKERS = 2  # clips encoded at once
 SHEET_THUMB = 128
 SHEET_COLUMNS = 8
 SHEET_MAX = 64
@@ -41,44 +43,73 @@ def write_clips(
     crop_size: int,
     full_frame: bool,
     hook: Callable[[float], None],
+    workers: int = WORKERS,
 ) -> tuple[list[Written], list[Frame]]:
     """The clips' files under out (anivid_clips/<id>.mp4, <id>_full.mp4), and each clip's
-    middle crop (for the contact sheet)."""
+    middle crop (for the contact sheet). `workers` clips at once (each its own decoder and
+    encoders, every encoder on one thread): the same bytes as one at a time."""
     folder = out / "anivid_clips"
     folder.mkdir(parents=True, exist_ok=True)
+
+    def one(clip: FaceClip) -> tuple[list[Written], Frame | None]:
+        return _write_clip(path, info, clip, folder, tools, crop_size, full_frame)
+
     written: list[Written] = []
     middles: list[Frame] = []
-    size = (info.width - info.width % 2, info.height - info.height % 2)
-    for n, clip in enumerate(clips):
-        cid = clip_id(clip)
-        crop_path = folder / f"{cid}.mp4"
-        full_path = folder / f"{cid}_full.mp4"
-        encoders = [_Encoder(tools, (crop_size, crop_size), info, crop_path)]
-        if full_frame:
-            encoders.append(_Encoder(tools, size, info, full_path))
-        middle = (clip.end - clip.start) // 2
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="faces-encode") as pool:
+        futures = [pool.submit(one, clip) for clip in clips]
         try:
-            frames = video.frames(
-                path, info, (info.width, info.height), tools, start=clip.start,
-                count=clip.end - clip.start,
-            )  # fmt: skip
-            for i, frame in enumerate(frames):
-                if i >= len(clip.crops):
-                    break
-                face = _crop(frame, clip.crops[i], crop_size)
-                encoders[0].write(face)
-                if full_frame:
-                    encoders[1].write(frame[: size[1], : size[0]])
-                if i == middle:
-                    middles.append(face)
+            for n, future in enumerate(futures):  # in the clips' order
+                files, middle = future.result()
+                written += files
+                middles += [] if middle is None else [middle]
+                hook((n + 1) / len(clips))
         finally:
-            for enc in encoders:
-                enc.close()
-        written.append(Written(cid, "crop", crop_path))
-        if full_frame:
-            written.append(Written(cid, "full", full_path))
-        hook((n + 1) / len(clips))
+            for future in futures:
+                future.cancel()
     return written, middles
+
+
+def _write_clip(
+    path: Path,
+    info: video.VideoInfo,
+    clip: FaceClip,
+    folder: Path,
+    tools: Tools,
+    crop_size: int,
+    full_frame: bool,
+) -> tuple[list[Written], Frame | None]:
+    """One clip's span decoded once, its crop (and full frame) encoded; its middle crop."""
+    size = (info.width - info.width % 2, info.height - info.height % 2)
+    cid = clip_id(clip)
+    crop_path = folder / f"{cid}.mp4"
+    full_path = folder / f"{cid}_full.mp4"
+    encoders = [_Encoder(tools, (crop_size, crop_size), info, crop_path)]
+    if full_frame:
+        encoders.append(_Encoder(tools, size, info, full_path))
+    middle_at = (clip.end - clip.start) // 2
+    middle: Frame | None = None
+    try:
+        frames = video.frames(
+            path, info, (info.width, info.height), tools, start=clip.start,
+            count=clip.end - clip.start,
+        )  # fmt: skip
+        for i, frame in enumerate(frames):
+            if i >= len(clip.crops):
+                break
+            face = _crop(frame, clip.crops[i], crop_size)
+            encoders[0].write(face)
+            if full_frame:
+                encoders[1].write(frame[: size[1], : size[0]])
+            if i == middle_at:
+                middle = face
+    finally:
+        for enc in encoders:
+            enc.close()
+    written = [Written(cid, "crop", crop_path)]
+    if full_frame:
+        written.append(Written(cid, "full", full_path))
+    return written, middle
 
 
 def _crop(frame: Frame, window: tuple[float, float, float], size: int) -> Frame:
