@@ -236,10 +236,31 @@ def peak_rss_mb(run_dir: Path) -> dict[str, float]:
     return peaks
 
 
+def process_cpu_s(pids: dict[str, int]) -> dict[str, float]:
+    """Each process's CPU seconds so far: its own, plus its children's that it has waited for
+    (ffmpeg runs; not the faces stage's detector processes, which live until it stops)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for name, pid in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        out[name] = sum(int(v) for v in fields[11:15]) / ticks  # utime stime cutime cstime
+    return out
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per process between two process_cpu_s snapshots, busiest first."""
+    spent = {n: round(after[n] - before.get(n, 0.0), 1) for n in after}
+    return dict(sorted(spent.items(), key=lambda kv: -kv[1]))
+
+
 @dataclass
 class Cluster:
     jobs_addr: str
     store: S3Store
+    pids: dict[str, int] = field(default_factory=dict)  # every service and server process
     peak_rss_mb: dict[str, float] = field(default_factory=dict)  # filled when the cluster stops
 
 
@@ -261,9 +282,12 @@ def cluster(replicas: int = 1, partitions: int = 0) -> Iterator[Cluster]:
         env["DUBSET_S3_SECRET_KEY"],
     )
     store = S3Store(client, env["DUBSET_S3_BUCKET"], namespace)
+    infra_dir = Path(os.environ.get("DUBSET_RUN_DIR", ROOT / ".run"))
     try:
         addrs = services.up(run_dir, env, extra, worker_replicas=replicas)
-        running = Cluster(addrs["jobs-server"]["grpc"], store)
+        pids = {name: infra.read_pid(run_dir, name) for name in services.known_names(run_dir)}
+        pids |= {c: infra.read_pid(infra_dir, c) for c in ("kafka", "s3", "prometheus")}
+        running = Cluster(addrs["jobs-server"]["grpc"], store, {n: p for n, p in pids.items() if p})
         yield running
         running.peak_rss_mb.update(peak_rss_mb(run_dir))
     finally:
@@ -292,7 +316,7 @@ def run_distributed(folder: Path, seconds: float, on: OptionalStages = ALL) -> d
         sub = _submission(store, folder, on)
         with grpc.insecure_channel(running.jobs_addr) as channel:
             stub = jobs_pb2_grpc.JobServiceStub(channel)
-            ticks = machine_ticks()
+            ticks, procs = machine_ticks(), process_cpu_s(running.pids)
             started = time.monotonic()
             reply = stub.SubmitEpisode(jobs_pb2.SubmitEpisodeRequest(submission=sub), timeout=60)
             job = reply.job
@@ -302,6 +326,7 @@ def run_distributed(folder: Path, seconds: float, on: OptionalStages = ALL) -> d
                     break
             wall = time.monotonic() - started
             cpu = machine_cpu(ticks, wall)
+            cpu["process_cpu_s"] = cpu_delta(procs, process_cpu_s(running.pids))
         assert job.state == jobs_pb2.JOB_STATE_SUCCEEDED, job.error_reason
     return (
         {"mode": "distributed", "seconds": seconds, **asdict(on), "rtf": round(wall / seconds, 3)}

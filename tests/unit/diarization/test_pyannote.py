@@ -27,6 +27,7 @@ pipeline:
   name: pyannote.audio.pipelines.SpeakerDiarization
   params:
     clustering: AgglomerativeClustering
+    plda: $model/plda
     embedding: {embedding}
     embedding_batch_size: 32
     segmentation: {segmentation}
@@ -45,6 +46,8 @@ def model_dir(
     (tmp / "seg/pytorch_model.bin").write_bytes(b"segmentation weights")
     (tmp / "emb").mkdir()
     (tmp / "emb/pytorch_model.bin").write_bytes(b"embedding weights")
+    (tmp / "plda").mkdir()
+    (tmp / "plda/plda.npz").write_bytes(b"plda")
     (tmp / "config.yaml").write_text(CONFIG.format(segmentation=segmentation, embedding=embedding))
     return tmp
 
@@ -52,13 +55,22 @@ def model_dir(
 def test_config_references_resolve_inside_the_model_dir(tmp_path: Path) -> None:
     resolved = load_config(model_dir(tmp_path))
     params = resolved.config["pipeline"]["params"]
-    assert params["segmentation"] == str((tmp_path / "seg/pytorch_model.bin").resolve())
-    assert params["embedding"] == str((tmp_path / "emb").resolve())
+    # local checkpoints as mappings: pyannote routes a string by its words ("wespeaker", ...)
+    assert params["segmentation"] == {
+        "checkpoint": str((tmp_path / "seg/pytorch_model.bin").resolve())
+    }
+    assert params["embedding"] == {"checkpoint": str((tmp_path / "emb").resolve())}
+    assert params["plda"] == {"checkpoint": str((tmp_path / "plda").resolve())}
     assert resolved.config["params"]["clustering"]["method"] == "centroid"
     sums = checksums(resolved.files)
     assert sums["segmentation"] == hashlib.sha256(b"segmentation weights").hexdigest()
     assert sums["embedding/pytorch_model.bin"] == hashlib.sha256(b"embedding weights").hexdigest()
-    assert set(sums) == {"config.yaml", "segmentation", "embedding/pytorch_model.bin"}
+    assert set(sums) == {
+        "config.yaml",
+        "segmentation",
+        "embedding/pytorch_model.bin",
+        "plda/plda.npz",
+    }
 
 
 def test_hub_ids_are_refused(tmp_path: Path) -> None:
@@ -68,11 +80,25 @@ def test_hub_ids_are_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "reference", ["../outside.bin", "/etc/hostname", "$model/../outside.bin", "link/x.bin"]
+)
+def test_files_outside_the_model_dir_are_refused(tmp_path: Path, reference: str) -> None:
+    (tmp_path / "outside.bin").write_bytes(b"not ours")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere/x.bin").write_bytes(b"not ours")
+    root = model_dir(tmp_path / "m", segmentation=reference)
+    (root / "link").symlink_to(tmp_path / "elsewhere")  # a link inside, pointing out
+    with pytest.raises(BackendUnavailableError, match="is outside"):
+        load_config(root)
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         (None, "no pyannote pipeline config"),
         ("a: [", "not valid YAML"),
         ("params: {}", "has no pipeline.name"),
+        ("pipeline: {name: x, params: {}}", "plda is missing"),
     ],
 )
 def test_unusable_configs(tmp_path: Path, text: str | None, message: str) -> None:

@@ -1,6 +1,8 @@
 """The paper's backend: a pyannote.audio speaker-diarization pipeline from a local model
-directory (config.yaml plus the segmentation and embedding checkpoints it names). Never a hub
-id: every model reference must resolve to a file or directory under the model directory."""
+directory (config.yaml plus the segmentation and embedding checkpoints and the PLDA it names,
+the layout of pyannote's 4.x releases). Never a hub id: every model reference must resolve to
+a file or directory inside the model directory, and is handed to pyannote as a local
+checkpoint (a mapping, so pyannote never routes it by name to another loader)."""
 
 from __future__ import annotations
 
@@ -27,9 +29,11 @@ NOT_INSTALLED = (
     "pyannote.audio is not installed in this image; use the GPU image or --backend embedded"
 )
 CONFIG_FILE = "config.yaml"
-MODEL_KEYS = ("segmentation", "embedding")
+# pyannote.audio 4.0 loads a PLDA even for agglomerative clustering (from the hub when the
+# config names none): a directory with xvec_transform.npz and plda.npz.
+MODEL_KEYS = ("segmentation", "embedding", "plda")
 HUB_ENV = {
-    "PYANNOTE_METRICS_ENABLED": "false",
+    "PYANNOTE_METRICS_ENABLED": "0",
     "HF_HUB_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
 }
@@ -49,7 +53,13 @@ def _resolve(model_dir: Path, key: str, value: object) -> Path:
             f"{CONFIG_FILE}: pipeline.params.{key} must be a path inside the model directory"
         )
     rel = value.removeprefix("$model/")
-    path = (model_dir / rel).resolve()
+    root = model_dir.resolve()
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root):
+        raise BackendUnavailableError(
+            f"{CONFIG_FILE}: pipeline.params.{key} = {value!r} is outside {model_dir}; "
+            "every file the pipeline loads must be inside its model directory"
+        )
     if not path.exists():
         raise BackendUnavailableError(
             f"{CONFIG_FILE}: pipeline.params.{key} = {value!r} is not a file under {model_dir}; "
@@ -79,8 +89,13 @@ def load_config(model_dir: Path) -> ResolvedConfig:
     for key in MODEL_KEYS:
         if key in params:
             resolved = _resolve(model_dir, key, params[key])
-            params[key] = str(resolved)
+            params[key] = {"checkpoint": str(resolved)}
             files[key] = resolved
+    if "plda" not in params:
+        raise BackendUnavailableError(
+            f"{path}: pipeline.params.plda is missing; pyannote.audio 4 would fetch one from the "
+            "hub: put the PLDA (xvec_transform.npz, plda.npz) in the model directory"
+        )
     return ResolvedConfig(raw, files)
 
 
@@ -125,7 +140,13 @@ class PyannoteDiarizer:
         config_path = workdir / CONFIG_FILE
         config_path.write_text(yaml.safe_dump(resolved.config, sort_keys=True), encoding="utf-8")
         torch.manual_seed(0)
-        pipeline = pipeline_cls.from_pretrained(str(config_path))
+        try:
+            pipeline = pipeline_cls.from_pretrained(str(config_path))
+        except Exception as exc:  # noqa: BLE001 - any failure to load is the model dir's fault
+            raise BackendUnavailableError(
+                f"pyannote.audio could not load the pipeline in {model_dir}: "
+                f"{type(exc).__name__}: {str(exc)[:300]}"
+            ) from None
         if pipeline is None:
             raise BackendUnavailableError(f"pyannote.audio could not load {model_dir}")
         self._pipeline = pipeline.to(torch.device(device))
