@@ -10,11 +10,13 @@ BENCH_LONG_SECONDS ?= 1440
 BENCH_BATCH ?= 4
 BENCH_BATCH_SECONDS ?= 30
 PYTEST_ARGS ?=
+GPU_SET_ARGS ?=
+PYTHON_311 ?= python3
 # make eval-heldout: how many held-out episodes (seeds 1000000 and up)
 HELDOUT_EPISODES ?= 20
 
 .PHONY: help setup protos check-protos lint helm-lint fmt test test-unit test-integration test-load infra up down status \
-        services services-down bench bench-speed eval-heldout demo sample clean
+        services services-down bench bench-speed gpu-env test-gpu-set eval-heldout demo sample clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -67,11 +69,18 @@ test-unit: setup ## Unit tests only (no servers needed)
 
 test: setup check-protos ## Unit + integration tests; brings the local infrastructure up when needed
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
-	$(VENV)/bin/pytest tests -q -m "not load" --durations=25 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests -q -m "not load and not gpuset" --durations=25 $(PYTEST_ARGS)
 
 test-load: setup ## Load: 100 short episodes at once through the distributed pipeline (~30 min; bench/out/load.json)
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)
 	$(VENV)/bin/pytest tests/load -q -s $(PYTEST_ARGS)
+
+gpu-env: ## The GPU images' Python set (CUDA torch 2.10, pyannote.audio, coqui-tts, faster-whisper) as .venv-gpu (~7.5 GB; not part of setup)
+	@PYTHON=$(PYTHON_311) tools/setup_gpu_env.sh
+
+test-gpu-set: setup gpu-env ## In .venv-gpu: pyannote.audio's pipeline code on a tiny model through the stage, and each GPU service (asr, diarization, tts) started and answering (GPU_SET_ARGS="--device cuda" on a GPU)
+	@[ -f $(RUN_DIR)/gpuset-episode/truth.json ] || $(VENV)/bin/dubset sample --seconds 40 --seed 5 --characters 2 --out $(RUN_DIR)/gpuset-episode
+	DUBSET_GPUSET_EPISODE=$(abspath $(RUN_DIR))/gpuset-episode .venv-gpu/bin/pytest tests/gpuset -q -m gpuset -p no:cacheprovider --durations=10 $(GPU_SET_ARGS) $(PYTEST_ARGS)
 
 test-integration: setup ## Integration tests against the real broker and S3 server
 	@$(PY) tools/infra.py up --dir $(RUN_DIR)

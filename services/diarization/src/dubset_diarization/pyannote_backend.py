@@ -142,13 +142,14 @@ class PyannoteDiarizer:
         torch.manual_seed(0)
         try:
             pipeline = pipeline_cls.from_pretrained(str(config_path))
-        except Exception as exc:  # noqa: BLE001 - any failure to load is the model dir's fault
+        except Exception as exc:  # any failure to load is the model directory's fault
             raise BackendUnavailableError(
                 f"pyannote.audio could not load the pipeline in {model_dir}: "
                 f"{type(exc).__name__}: {str(exc)[:300]}"
             ) from None
         if pipeline is None:
             raise BackendUnavailableError(f"pyannote.audio could not load {model_dir}")
+        check_pipeline(pipeline, model_dir)
         self._pipeline = pipeline.to(torch.device(device))
         self._torch = torch
 
@@ -169,6 +170,32 @@ class PyannoteDiarizer:
         }
         output = self._pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE}, **kwargs)
         return turns_of(getattr(output, "speaker_diarization", output))
+
+
+SEGMENTATION_PROBLEMS = ("MONO_LABEL_CLASSIFICATION", "MULTI_LABEL_CLASSIFICATION")
+
+
+def check_pipeline(pipeline: Any, model_dir: Path) -> None:
+    """What pyannote loads without complaint but cannot run: a segmentation checkpoint that is
+    not a frame classifier (an embedding model in its place), or params the models do not take
+    (pyannote then fails on the first file, not at load)."""
+    model = getattr(getattr(pipeline, "_segmentation", None), "model", None)
+    if model is not None:
+        specs = model.specifications
+        problems = {getattr(s.problem, "name", str(s.problem)) for s in _as_tuple(specs)}
+        if not problems <= set(SEGMENTATION_PROBLEMS):
+            raise BackendUnavailableError(
+                f"{model_dir}: the segmentation checkpoint is a {type(model).__name__} "
+                f"({', '.join(sorted(problems))}), not a segmentation model"
+            )
+    if not getattr(pipeline, "instantiated", True):
+        raise BackendUnavailableError(
+            f"{model_dir}: {CONFIG_FILE}'s params do not fit the pipeline's models"
+        )
+
+
+def _as_tuple(specs: Any) -> tuple[Any, ...]:
+    return tuple(specs) if isinstance(specs, tuple) else (specs,)
 
 
 def turns_of(annotation: Any) -> list[Turn]:
