@@ -457,7 +457,8 @@ def plot(report: dict[str, Any], path: Path) -> None:
     stages = report["stages"]
     labels = [f"{s['stage']}\n{s['language']}" for s in stages]
     _bars(axes[0][0], labels, [s["rtf"] for s in stages], "RTF (wall / audio)",
-          "stages alone: RTF (lower is faster)", "{:.3f}")  # fmt: skip
+          "stages alone: RTF (lower is faster)" + _carried(report, "stages"),
+          "{:.3f}")  # fmt: skip
     services = [r for r in report["pipeline_stages"] if r.get("service_peak_rss_mb")]
     seen: dict[str, Any] = {}
     for r in services:  # one bar per service (asr.ja and asr.en ran in the same process)
@@ -496,13 +497,13 @@ def plot(report: dict[str, Any], path: Path) -> None:
     thr = report["throughput"]
     _bars(axes[1][1], [f"{r['workers_per_stage']} worker(s)" for r in thr],
           [r["episodes_per_hour"] for r in thr], "episodes / hour",
-          f"throughput ({thr[0]['episodes']} x {thr[0]['episode_s']:.0f} s episodes)"
-          if thr else "throughput", "{:.0f}")  # fmt: skip
+          (f"throughput ({thr[0]['episodes']} x {thr[0]['episode_s']:.0f} s episodes)"
+           if thr else "throughput") + _carried(report, "throughput"), "{:.0f}")  # fmt: skip
     ax = axes[1][2]
     names, p50, p99 = [], [], []
     for r in e2e:
         if r["mode"] == "distributed" and r.get("transport_p50_s") is not None:
-            names.append(f"one episode, {r['episode_s'] / 60:.0f} min")
+            names.append(f"one episode, {_e2e_label(_e2e_group(r))}")
             p50.append(r["transport_p50_s"])
             p99.append(r["transport_p99_s"])
     for r in thr:
@@ -513,7 +514,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
     xs = list(range(len(names)))
     ax.bar([x - 0.2 for x in xs], p50, width=0.4, label="p50")
     ax.bar([x + 0.2 for x in xs], p99, width=0.4, label="p99")
-    ax.set_xticks(xs, names, fontsize=8)
+    ax.set_xticks(xs, names, fontsize=7, rotation=30, ha="right")
     ax.set_ylabel("seconds")
     ax.set_title("stage-to-stage transport latency (queueing excluded)")
     if names:
@@ -522,6 +523,12 @@ def plot(report: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def _carried(report: dict[str, Any], section: str) -> str:
+    """A plot title's note that its section was carried from an earlier report."""
+    stamp = report.get("carried", {}).get(section)
+    return f"\n(carried: {stamp.get('date', '?')})" if stamp else ""
 
 
 def _e2e_group(row: dict[str, Any]) -> tuple[float, bool, bool, bool]:
