@@ -119,8 +119,23 @@ def _break_plda(d: Path) -> str:
     return "could not load the pipeline"
 
 
+def _break_params(d: Path) -> str:
+    # a clustering param left out: pyannote loads, then fails on the first file
+    text = (d / "config.yaml").read_text().replace("    threshold: 0.7\n", "")
+    (d / "config.yaml").write_text(text)
+    return "params do not fit"
+
+
 @pytest.mark.parametrize(
-    "damage", [_break_missing, _break_outside, _break_architecture, _break_corrupt, _break_plda]
+    "damage",
+    [
+        _break_missing,
+        _break_outside,
+        _break_architecture,
+        _break_corrupt,
+        _break_plda,
+        _break_params,
+    ],
 )
 def test_bad_pipeline_dirs_fail_at_load_and_leave_the_worker_unchanged(
     tiny_pyannote: Path, episode: Path, tmp_path: Path, damage: Callable[[Path], str], device: str
